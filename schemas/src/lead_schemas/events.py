@@ -1,0 +1,199 @@
+"""The event types of DESIGN.md's topic table, version 1."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+from pydantic import AwareDatetime, Field, JsonValue
+
+from lead_schemas.envelope import Envelope, Payload
+
+Stage = Literal["accepted", "contacted", "sql", "opportunity", "won", "lost", "rejected"]
+
+
+class Person(Payload):
+    """Who the lead is, as capture knows them after normalization and merging."""
+
+    email: str | None = None
+    phone: str | None = Field(default=None, description="E.164")
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    job_title: str | None = None
+    company_size: str | None = None
+    industry: str | None = None
+    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2")
+    attributes: dict[str, JsonValue] = Field(
+        default_factory=dict, description="Fields the form sent that leadloop has no column for."
+    )
+
+
+class Touch(Payload):
+    """One interaction that brought the lead in or back: where it came from."""
+
+    id: str
+    occurred_at: AwareDatetime
+    source: str | None = None
+    medium: str | None = None
+    campaign: str | None = None
+    content: str | None = None
+    term: str | None = None
+    gclid: str | None = None
+    fbclid: str | None = None
+    form_id: str | None = None
+    page_url: str | None = None
+
+
+class LeadCapturedData(Payload):
+    is_new: bool = Field(description="True on the first submission from this person.")
+    person: Person
+    touch: Touch
+
+
+class RuleHit(Payload):
+    rule_id: str
+    kind: Literal["fit", "engagement"]
+    description: str
+    points: int
+
+
+class LeadScoredData(Payload):
+    score: int
+    grade: Literal["A", "B", "C", "D"]
+    fit_score: int
+    engagement_score: int
+    model_version: str
+    reasons: list[RuleHit] = Field(description="Every rule that fired, with its points.")
+    previous_score: int | None = None
+    previous_grade: str | None = None
+
+
+class PassedOver(Payload):
+    rep_id: str
+    why: str
+
+
+class LeadQualifiedData(Payload):
+    owner: str = Field(description="The assigned rep's id.")
+    owner_name: str | None = None
+    owner_email: str | None = None
+    reason: str = Field(description="Why the lead qualified and why this rep, in words.")
+    rule: str = Field(description="The assignment rule that matched, e.g. `round_robin`.")
+    score: int
+    grade: str
+    assignment: int = Field(description="1 for the first assignment, 2 for the first reassignment, …")
+    previous_owner: str | None = None
+    passed_over: list[PassedOver] = Field(default_factory=list)
+
+
+class LeadProgressedData(Payload):
+    stage: Stage
+    owner: str | None = None
+    amount: Decimal | None = Field(default=None, description="Deal value; present when stage is `won`.")
+    currency: str | None = None
+    reason: str | None = None
+
+
+class LeadSlaBreachedData(Payload):
+    policy: str = Field(description="The SLA that ran out, e.g. `accept`.")
+    owner: str
+    started_at: AwareDatetime
+    due_at: AwareDatetime
+    escalation_step: int
+    escalation: Literal["warn", "reassign", "recycle"]
+
+
+class LeadRecycledData(Payload):
+    reason: Literal["rejected_by_sales", "sla_exhausted", "lost_not_now"]
+    detail: str | None = None
+    owner: str | None = None
+
+
+class LeadErasedData(Payload):
+    requested_at: AwareDatetime
+
+
+class LeadCaptured(Envelope):
+    topic: ClassVar[str] = "lead.captured"
+    type: Literal["lead.captured"] = "lead.captured"
+    version: Literal[1] = 1
+    data: LeadCapturedData
+
+
+class LeadScored(Envelope):
+    topic: ClassVar[str] = "lead.scored"
+    type: Literal["lead.scored"] = "lead.scored"
+    version: Literal[1] = 1
+    data: LeadScoredData
+
+
+class LeadQualified(Envelope):
+    topic: ClassVar[str] = "lead.qualified"
+    type: Literal["lead.qualified"] = "lead.qualified"
+    version: Literal[1] = 1
+    data: LeadQualifiedData
+
+
+class LeadProgressed(Envelope):
+    topic: ClassVar[str] = "lead.progressed"
+    type: Literal["lead.progressed"] = "lead.progressed"
+    version: Literal[1] = 1
+    data: LeadProgressedData
+
+
+class LeadSlaBreached(Envelope):
+    topic: ClassVar[str] = "lead.sla_breached"
+    type: Literal["lead.sla_breached"] = "lead.sla_breached"
+    version: Literal[1] = 1
+    data: LeadSlaBreachedData
+
+
+class LeadRecycled(Envelope):
+    topic: ClassVar[str] = "lead.recycled"
+    type: Literal["lead.recycled"] = "lead.recycled"
+    version: Literal[1] = 1
+    data: LeadRecycledData
+
+
+class LeadErased(Envelope):
+    topic: ClassVar[str] = "lead.erased"
+    type: Literal["lead.erased"] = "lead.erased"
+    version: Literal[1] = 1
+    data: LeadErasedData
+
+
+EVENT_TYPES: dict[str, type[Envelope]] = {
+    cls.topic: cls
+    for cls in (
+        LeadCaptured,
+        LeadScored,
+        LeadQualified,
+        LeadProgressed,
+        LeadSlaBreached,
+        LeadRecycled,
+        LeadErased,
+    )
+}
+TOPICS: tuple[str, ...] = tuple(EVENT_TYPES)
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+def parse_event(raw: bytes | str | dict[str, Any]) -> Envelope:
+    """Decode one event into its typed model; raises ValueError when it is not one."""
+    if isinstance(raw, dict):
+        event_type = raw.get("type")
+        cls = EVENT_TYPES.get(str(event_type))
+        if cls is None:
+            raise UnknownEventType(f"unknown event type {event_type!r}")
+        return cls.model_validate(raw)
+
+
+    decoded = json.loads(raw)
+    if not isinstance(decoded, dict):
+        raise ValueError("an event must be a JSON object")
+    return parse_event(decoded)
