@@ -1,0 +1,135 @@
+"""HTTP models of capture's API: what a form or integration posts, what it gets back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
+from pydantic import model_validator
+
+from capture.domain.normalize import clean_text, normalize_country, normalize_email, normalize_phone
+
+ShortText = Annotated[str | None, Field(default=None, max_length=300)]
+
+
+class LeadCreate(BaseModel):
+    """Flat field names, as web forms send them. Fields not listed are kept as custom attributes."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {
+                "email": "ada@example.com",
+                "first_name": "Ada",
+                "company": "Analytical Engines Ltd",
+                "job_title": "VP Engineering",
+                "company_size": "201-500",
+                "country": "GB",
+                "form_id": "demo-request",
+                "utm_source": "google",
+                "utm_medium": "cpc",
+                "utm_campaign": "brand-q4",
+            }
+        },
+    )
+
+    email: Annotated[str | None, Field(default=None, max_length=320)]
+    # country comes before phone: it is the phone number's region hint
+    country: Annotated[str | None, Field(default=None, max_length=60)]
+    phone: Annotated[str | None, Field(default=None, max_length=40)]
+    first_name: ShortText
+    last_name: ShortText
+    company: ShortText
+    job_title: ShortText
+    company_size: ShortText
+    industry: ShortText
+    form_id: ShortText
+    page_url: Annotated[str | None, Field(default=None, max_length=2000)]
+    utm_source: ShortText
+    utm_medium: ShortText
+    utm_campaign: ShortText
+    utm_content: ShortText
+    utm_term: ShortText
+    gclid: ShortText
+    fbclid: ShortText
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="When the submission happened, for imports; defaults to now."
+    )
+
+    @field_validator(
+        "first_name", "last_name", "company", "job_title", "company_size", "industry", "form_id",
+        "page_url", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "gclid",
+        "fbclid",
+    )
+    @classmethod
+    def _trim(cls, value: str | None) -> str | None:
+        return clean_text(value)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalize_email(value) if clean_text(value) else None
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        return normalize_country(value) if clean_text(value) else None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not clean_text(value):
+            return None
+        assert value is not None
+        return normalize_phone(value, country=info.data.get("country"))
+
+    @model_validator(mode="after")
+    def _email_or_phone(self) -> LeadCreate:
+        if not self.email and not self.phone:
+            raise ValueError("an email or a phone is required")
+        return self
+
+    def custom_attributes(self) -> dict[str, JsonValue]:
+        return dict(self.model_extra or {})
+
+
+class LeadAccepted(BaseModel):
+    lead_id: UUID
+    correlation_id: UUID
+
+
+class TouchRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    occurred_at: datetime
+    source: str | None
+    medium: str | None
+    campaign: str | None
+    content: str | None
+    term: str | None
+    gclid: str | None
+    fbclid: str | None
+    form_id: str | None
+    page_url: str | None
+
+
+class LeadRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    email: str | None
+    phone: str | None
+    first_name: str | None
+    last_name: str | None
+    company: str | None
+    job_title: str | None
+    company_size: str | None
+    industry: str | None
+    country: str | None
+    attributes: dict[str, JsonValue]
+    created_at: datetime
+    updated_at: datetime
+    touches: list[TouchRead]

@@ -1,0 +1,123 @@
+"""The outbox and inbox tables, defined once here and added to each service's metadata.
+
+Invariants 2 and 3 of DESIGN.md: a service writes events only as outbox rows in the same
+transaction as its state, and claims every consumed event id in the inbox in that transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lead_schemas import Envelope
+
+Headers = list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class MessagingTables:
+    outbox: Table
+    inbox: Table
+
+
+def messaging_tables(metadata: MetaData) -> MessagingTables:
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("topic", Text, nullable=False, comment="logical topic; the relay adds the prefix"),
+        Column("key", Text, nullable=True),
+        Column("payload", LargeBinary, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("event_id", Uuid, primary_key=True),
+        Column("topic", Text, nullable=False),
+        Column("status", Text, nullable=False, comment="processed | dead_lettered"),
+        Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    return MessagingTables(outbox=outbox, inbox=inbox)
+
+
+def event_headers(event: Envelope) -> Headers:
+    headers = [
+        ("event_id", str(event.id)),
+        ("event_type", event.type),
+        ("correlation_id", str(event.correlation_id)),
+    ]
+    if event.causation_id is not None:
+        headers.append(("causation_id", str(event.causation_id)))
+    return headers
+
+
+class Outbox:
+    """Writes events as outbox rows inside the caller's transaction; the relay publishes them."""
+
+    def __init__(self, session: AsyncSession, tables: MessagingTables) -> None:
+        self._session = session
+        self._table = tables.outbox
+
+    async def add(self, *events: Envelope) -> None:
+        for event in events:
+            await self.add_raw(
+                topic=event.type,
+                key=str(event.lead_id),
+                payload=event.model_dump_json().encode(),
+                headers=event_headers(event),
+            )
+
+    async def add_raw(self, *, topic: str, key: str | None, payload: bytes, headers: Headers) -> None:
+        await self._session.execute(
+            self._table.insert().values(
+                topic=topic, key=key, payload=payload, headers=[list(h) for h in headers]
+            )
+        )
+
+
+async def claim(
+    session: AsyncSession,
+    tables: MessagingTables,
+    *,
+    event_id: UUID,
+    topic: str,
+    status: Literal["processed", "dead_lettered"] = "processed",
+) -> bool:
+    """Record `event_id` as handled; False when it already was (a redelivery: do nothing).
+
+    An event that was dead-lettered may be claimed again, so that replaying a DLQ reprocesses it.
+    """
+    table = tables.inbox
+    stmt = insert(table).values(event_id=event_id, topic=topic, status=status)
+    if status == "processed":
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.event_id],
+            set_={"status": "processed", "received_at": func.now()},
+            where=table.c.status == "dead_lettered",
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=[table.c.event_id])
+    result = await session.execute(stmt.returning(table.c.event_id))
+    return result.first() is not None

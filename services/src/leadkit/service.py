@@ -1,0 +1,179 @@
+"""A leadloop service's runtime: engine, relay, consumers and workers, started in the lifespan.
+
+Nothing is built at import time; `create_service_app` wires it into a FastAPI app whose
+lifespan starts everything and, on shutdown, lets consumers finish their batch first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from leadkit.consumer import Clock, ConsumerLoop, ConsumerOptions, Handler, utc_now
+from leadkit.db import create_engine, session_factory
+from leadkit.health import health_router
+from leadkit.logging import configure_logging
+from leadkit.messaging import MessagingTables
+from leadkit.relay import OutboxRelay
+from leadkit.settings import ServiceSettings
+from leadkit.supervise import supervise
+from leadkit.topics import TopicNames
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Deps:
+    """Built in the lifespan and handed to routes (via `get_deps`) and workers."""
+
+    service: str
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    tables: MessagingTables
+    relay: OutboxRelay
+    consumers: list[ConsumerLoop]
+    clock: Clock
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+Worker = Callable[[Deps], Awaitable[None]]
+
+
+def get_deps(request: Request) -> Deps:
+    deps: Deps = request.app.state.deps
+    return deps
+
+
+@dataclass
+class Service:
+    name: str
+    settings: ServiceSettings
+    tables: MessagingTables
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    workers: Sequence[tuple[str, Worker]] = ()
+    clock: Clock = utc_now
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[Deps]:
+        common = self.settings.leadloop
+        topics = TopicNames(common.topic_prefix)
+        engine = create_engine(self.settings.database_url, pool_size=self.settings.db_pool_size)
+        sessions = session_factory(engine)
+        relay = OutboxRelay(
+            service=self.name,
+            engine=engine,
+            sessions=sessions,
+            tables=self.tables,
+            topics=topics,
+            bootstrap_servers=common.kafka_bootstrap_servers,
+            batch_size=self.settings.relay_batch_size,
+            poll_interval=self.settings.relay_poll_interval_seconds,
+        )
+        consumers = (
+            [
+                ConsumerLoop(
+                    service=self.name,
+                    group_id=self.name,
+                    handlers=self.handlers,
+                    sessions=sessions,
+                    tables=self.tables,
+                    topics=topics,
+                    bootstrap_servers=common.kafka_bootstrap_servers,
+                    options=ConsumerOptions(
+                        max_attempts=self.settings.consumer_max_attempts,
+                        backoff_seconds=self.settings.consumer_backoff_seconds,
+                        batch_size=self.settings.consumer_batch_size,
+                    ),
+                    clock=self.clock,
+                    on_commit=relay.wake,
+                )
+            ]
+            if self.handlers
+            else []
+        )
+        deps = Deps(
+            service=self.name,
+            settings=self.settings,
+            engine=engine,
+            sessions=sessions,
+            tables=self.tables,
+            relay=relay,
+            consumers=consumers,
+            clock=self.clock,
+        )
+        stopping = asyncio.Event()
+        relay_task = asyncio.create_task(supervise("relay", relay.run, stopping=stopping))
+        consumer_tasks = [
+            asyncio.create_task(supervise("consumer", c.run, stopping=stopping)) for c in consumers
+        ]
+        worker_tasks = [
+            asyncio.create_task(supervise(name, lambda w=worker: w(deps), stopping=stopping))  # type: ignore[misc]
+            for name, worker in self.workers
+        ]
+        log.info("service started", port=self.settings.port)
+        try:
+            yield deps
+        finally:
+            stopping.set()
+            # Consumers finish and commit the batch in hand; workers are cancelled, which rolls
+            # back their open transaction; the relay goes last so it can publish what they wrote.
+            for consumer in consumers:
+                consumer.stop()
+            await _finish(consumer_tasks, timeout=30)
+            await _cancel(worker_tasks)
+            relay.stop()
+            await _finish([relay_task], timeout=10)
+            await engine.dispose()
+            log.info("service stopped")
+
+
+async def _finish(tasks: list[asyncio.Task[None]], *, timeout: float) -> None:
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=timeout)
+    await _cancel(list(pending))
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+def create_service_app(
+    service: Service,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter] = (),
+    on_start: Callable[[Deps], Awaitable[None]] | None = None,
+) -> FastAPI:
+    configure_logging(
+        service=service.name,
+        level=service.settings.leadloop.log_level,
+        fmt=service.settings.leadloop.log_format,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service.running() as deps:
+            if on_start is not None:
+                await on_start(deps)
+            app.state.deps = deps
+            yield
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.include_router(health_router)
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,44 @@
+"""Settings read from the environment (pydantic-settings). Every name is documented in README.md."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LeadloopSettings(BaseSettings):
+    """What every service shares: `LEADLOOP_*` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="LEADLOOP_", extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    topic_prefix: str = Field(
+        default="",
+        description="Prepended to every Kafka topic and consumer group, to run isolated systems on one "
+        "cluster (the test suite uses `test.`). Event `type`s never carry it.",
+    )
+    api_keys: str = Field(default="", description="Comma-separated keys accepted in `X-API-Key`.")
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    def api_key_list(self) -> list[str]:
+        return [key.strip() for key in self.api_keys.split(",") if key.strip()]
+
+
+class ServiceSettings(BaseSettings):
+    """One service's own settings; each subclass sets its `env_prefix` (`CAPTURE_`, …)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int
+    db_pool_size: int = 10
+    consumer_max_attempts: int = Field(default=5, ge=1, description="Tries per event before the DLQ.")
+    consumer_backoff_seconds: float = Field(default=0.2, gt=0, description="First retry delay; doubles.")
+    consumer_batch_size: int = Field(default=500, ge=1)
+    relay_poll_interval_seconds: float = Field(default=0.05, gt=0)
+    relay_batch_size: int = Field(default=500, ge=1)
+    leadloop: LeadloopSettings = Field(default_factory=LeadloopSettings)

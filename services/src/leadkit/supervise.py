@@ -1,0 +1,38 @@
+"""Keep a background loop alive: restart it with backoff when it fails, until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+async def sleep_or_stop(stopping: asyncio.Event, seconds: float) -> None:
+    """Sleep, waking early when `stopping` is set."""
+    try:
+        await asyncio.wait_for(stopping.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
+
+
+async def supervise(
+    name: str,
+    loop: Callable[[], Awaitable[None]],
+    *,
+    stopping: asyncio.Event,
+    max_backoff: float = 30.0,
+) -> None:
+    backoff = 0.5
+    while not stopping.is_set():
+        try:
+            await loop()
+            backoff = 0.5
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background loop failed; restarting", loop=name, retry_in=backoff)
+            await sleep_or_stop(stopping, backoff)
+            backoff = min(backoff * 2, max_backoff)
