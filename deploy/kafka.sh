@@ -14,11 +14,14 @@ port_open() { (exec 3<>/dev/tcp/127.0.0.1/9092) 2>/dev/null; }
 
 case "${1:-}" in
   fetch)
-    if [[ ! -f "$LIBS/kafka_2.13-$KAFKA_VERSION.jar" ]]; then
+    # keyed on the pom's hash, so a changed dependency list fetches afresh
+    want=$(sha256sum "$ROOT/deploy/kafka/pom.xml" | cut -c1-16)
+    if [[ "$(cat "$LIBS/.pom-hash" 2>/dev/null)" != "$want" ]]; then
       say "fetching Apache Kafka $KAFKA_VERSION from Maven Central"
       rm -rf "$LIBS"
       mvn -q -B -f "$ROOT/deploy/kafka/pom.xml" dependency:copy-dependencies \
         -DoutputDirectory="$LIBS" -DincludeScope=runtime
+      echo "$want" > "$LIBS/.pom-hash"
     fi
     ;;
   start)

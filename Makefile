@@ -1,0 +1,52 @@
+# leadloop — the two commands: `make up` starts the whole system, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON_DOWNLOADS
+VENV := .venv/bin
+
+.PHONY: help up down logs status test test-unit lint typecheck schemas demo install infra
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+up: ## install what is missing, start Kafka, PostgreSQL and the five services, wait until ready
+	@deploy/up.sh
+
+down: ## stop the services, Kafka and PostgreSQL that `make up` started
+	@deploy/services.sh stop
+	@deploy/kafka.sh stop
+	@deploy/postgres.sh stop
+	@echo "leadloop is down"
+
+logs: ## follow every service's log (Ctrl-C to stop)
+	@tail -n 50 -F .run/logs/{capture,scoring,routing,sla-monitor,reporting}.log
+
+status: ## each service's /readyz
+	@deploy/services.sh status
+
+install: ## install dependencies only (apt, uv, Maven)
+	@deploy/install.sh
+
+infra: install ## start PostgreSQL and Kafka only
+	@deploy/postgres.sh start
+	@deploy/kafka.sh start
+
+test: infra ## run every test: unit, integration and system (starts Kafka and PostgreSQL if needed)
+	@deploy/postgres.sh reset-test-dbs >/dev/null
+	@$(VENV)/python -m leadkit.admin create-topics --prefix test. >/dev/null
+	@$(VENV)/pytest
+
+test-unit: ## the pure tests only, no infrastructure
+	@$(VENV)/pytest -m "not integration and not system"
+
+lint: ## ruff and mypy
+	@$(VENV)/ruff check .
+	@$(VENV)/ruff format --check .
+	@$(VENV)/mypy services/src schemas/src capture/src scoring/src routing/src sla-monitor/src/sla_monitor reporting/src
+
+schemas: ## regenerate the JSON Schema and AsyncAPI files from the event models
+	@$(VENV)/python -m lead_schemas.generate
+
+demo: ## post realistic leads and sales progress to the running system, print the funnel
+	@$(VENV)/python deploy/demo.py

@@ -1,0 +1,17 @@
+"""routing's settings: `ROUTING_*` variables (README.md, Configuration)."""
+
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from leadkit.settings import ServiceSettings
+
+DEFAULT_CONFIG = Path(__file__).parent / "config" / "default.toml"
+
+
+class RoutingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ROUTING_", extra="ignore")
+
+    database_url: str = "postgresql+asyncpg://routing:routing@127.0.0.1:5432/routing"
+    port: int = 8003
+    config_file: Path = DEFAULT_CONFIG

@@ -1,0 +1,48 @@
+"""What scoring knows of a lead: folded from lead.captured events, one at a time."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lead_schemas import LeadCapturedData
+
+Facts = dict[str, Any]
+
+_LEADING_NUMBER = re.compile(r"(\d[\d,.]*)")
+
+
+def employees_lower_bound(company_size: str | None) -> int | None:
+    """'51-200' → 51, '1000+' → 1000, '1,001-5,000' → 1001; None when it has no number."""
+    if not company_size:
+        return None
+    match = _LEADING_NUMBER.search(company_size)
+    if match is None:
+        return None
+    return int(re.sub(r"[,.]", "", match.group(1)))
+
+
+def fold_captured(facts: Facts, captured: LeadCapturedData) -> Facts:
+    """The facts after one more capture: person fields newest-wins, touches accumulated."""
+    person = captured.person
+    touch = captured.touch
+    folded = dict(facts)
+    for name in ("job_title", "company_size", "industry", "country", "company"):
+        value = getattr(person, name)
+        if value:
+            folded[name] = value
+    if person.email:
+        folded["email_domain"] = person.email.rsplit("@", 1)[-1]
+    folded["has_phone"] = bool(person.phone) or bool(facts.get("has_phone"))
+    folded["employees"] = employees_lower_bound(folded.get("company_size"))
+    folded["touch_count"] = int(facts.get("touch_count", 0)) + 1
+    forms = set(facts.get("forms", []))
+    if touch.form_id:
+        forms.add(touch.form_id)
+    folded["forms"] = sorted(forms)
+    mediums = set(facts.get("mediums", []))
+    if touch.medium:
+        mediums.add(touch.medium.lower())
+    folded["mediums"] = sorted(mediums)
+    folded["paid_click"] = bool(touch.gclid or touch.fbclid) or bool(facts.get("paid_click"))
+    return folded

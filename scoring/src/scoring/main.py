@@ -1,0 +1,36 @@
+"""scoring: lead.captured → fit and engagement score, grade, reasons → lead.scored."""
+
+from functools import partial
+
+from fastapi import FastAPI
+
+from lead_schemas import LeadCaptured
+from leadkit.service import Deps, Service, create_service_app
+from scoring.api import router
+from scoring.db.tables import messaging
+from scoring.domain.model import load_rule_model
+from scoring.handlers import score_captured_lead
+from scoring.settings import ScoringSettings
+
+
+def create_app(settings: ScoringSettings | None = None) -> FastAPI:
+    settings = settings or ScoringSettings()
+    # Read at start-up so a broken rules file stops the service instead of mis-scoring leads.
+    model = load_rule_model(settings.rules_file.read_text())
+
+    async def expose_model(deps: Deps) -> None:
+        deps.extras["rule_model"] = model
+
+    service = Service(
+        name="scoring",
+        settings=settings,
+        tables=messaging,
+        handlers={LeadCaptured.topic: partial(score_captured_lead, model=model)},
+    )
+    return create_service_app(
+        service,
+        title="leadloop scoring",
+        description="Scores leads against the agreed rule model and explains every score.",
+        routers=[router],
+        on_start=expose_model,
+    )

@@ -1,0 +1,61 @@
+"""sla-monitor's HTTP API: sales tools report progress; anyone may ask why a clock breached."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from sqlalchemy import select
+
+from leadkit.auth import require_api_key
+from leadkit.messaging import Outbox
+from leadkit.service import Deps, get_deps
+from sla_monitor.api_models import LeadSlaRead, ProgressAccepted, ProgressCreate, TimerRead
+from sla_monitor.db.tables import SalesLead, SlaTimer
+from sla_monitor.handlers import UnknownLead, report_progress
+
+router = APIRouter(prefix="/v1", tags=["sales progress"], dependencies=[Depends(require_api_key)])
+
+
+@router.post(
+    "/leads/{lead_id}/progress",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ProgressAccepted,
+    summary="Report a sales step: accepted, contacted, sql, opportunity, won, lost, rejected",
+    responses={404: {"description": "No qualified lead with that id"}},
+)
+async def post_progress(
+    lead_id: UUID, report: ProgressCreate, deps: Annotated[Deps, Depends(get_deps)]
+) -> ProgressAccepted:
+    try:
+        async with deps.sessions.begin() as session:
+            progressed, recycled = await report_progress(
+                lead_id, report, session=session, outbox=Outbox(session, deps.tables), now=deps.clock()
+            )
+    except UnknownLead:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail=f"no qualified lead {lead_id}: progress can be reported once a lead has an owner",
+        ) from None
+    deps.relay.wake()
+    return ProgressAccepted(
+        lead_id=lead_id, event_id=progressed.id, stage=report.stage, recycled=recycled is not None
+    )
+
+
+@router.get("/leads/{lead_id}/sla", response_model=LeadSlaRead, summary="A lead's SLA clocks and why")
+async def get_sla(lead_id: UUID, deps: Annotated[Deps, Depends(get_deps)]) -> LeadSlaRead:
+    async with deps.sessions() as session:
+        lead = await session.get(SalesLead, lead_id)
+        if lead is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no qualified lead {lead_id}")
+        timers = (
+            await session.scalars(select(SlaTimer).where(SlaTimer.lead_id == lead_id).order_by(SlaTimer.id))
+        ).all()
+    return LeadSlaRead(
+        lead_id=lead_id,
+        owner=lead.owner,
+        stage=lead.stage,
+        timers=[TimerRead.model_validate(t) for t in timers],
+    )

@@ -1,0 +1,69 @@
+"""sla-monitor's tables: leads with owners, durable SLA timers, reported progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, Numeric, Text, func, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from leadkit.db import new_metadata
+from leadkit.messaging import messaging_tables
+
+metadata = new_metadata()
+messaging = messaging_tables(metadata)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class SalesLead(Base):
+    __tablename__ = "leads"
+
+    lead_id: Mapped[UUID] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(Text)
+    correlation_id: Mapped[UUID] = mapped_column()
+    qualified_event_id: Mapped[UUID] = mapped_column(comment="the latest lead.qualified")
+    stage: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SlaTimer(Base):
+    """A running clock. Survives restarts: the worker finds due rows, whoever runs it."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        Index("ix_timers_pending_due_at", "due_at", postgresql_where=text("status = 'pending'")),
+        Index("ix_timers_lead_id", "lead_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    lead_id: Mapped[UUID] = mapped_column()
+    policy: Mapped[str] = mapped_column(Text)
+    escalation: Mapped[str] = mapped_column(Text)
+    escalation_step: Mapped[int] = mapped_column(Integer, server_default="1")
+    owner: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(Text, comment="pending | met | breached | cancelled")
+    cause_event_id: Mapped[UUID] = mapped_column(comment="the lead.qualified that started it")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ProgressReport(Base):
+    __tablename__ = "progress"
+    __table_args__ = (Index("ix_progress_lead_id_reported_at", "lead_id", "reported_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    lead_id: Mapped[UUID] = mapped_column()
+    stage: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    event_id: Mapped[UUID] = mapped_column()
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,30 @@
+"""SLA clocks: when a timer started at `started_at` falls due. Pure.
+
+Wall-clock minutes for now; business-hours calendars replace `due_at` without changing callers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+Escalation = Literal["warn", "reassign", "recycle"]
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    name: str
+    minutes: float
+    escalation: Escalation
+
+
+def accept_policy(minutes: float) -> SlaPolicy:
+    """The owner must accept the lead within `minutes`, or it goes to the next rep."""
+    return SlaPolicy(name="accept", minutes=minutes, escalation="reassign")
+
+
+def due_at(policy: SlaPolicy, started_at: datetime) -> datetime:
+    if started_at.tzinfo is None:
+        raise ValueError("SLA clocks need aware datetimes")
+    return started_at + timedelta(minutes=policy.minutes)

@@ -1,0 +1,147 @@
+"""sla-monitor's use cases: start clocks on assignment, record sales' progress, fire due timers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lead_schemas import (
+    LeadProgressed,
+    LeadProgressedData,
+    LeadQualified,
+    LeadRecycled,
+    LeadRecycledData,
+    LeadSlaBreached,
+    LeadSlaBreachedData,
+)
+from leadkit.consumer import HandlerContext
+from leadkit.messaging import Outbox
+from sla_monitor.api_models import ProgressCreate
+from sla_monitor.db.tables import ProgressReport, SalesLead, SlaTimer
+from sla_monitor.domain.progress import effect_of
+from sla_monitor.domain.sla_clock import SlaPolicy, due_at
+
+PRODUCER = "sla-monitor"
+
+
+class UnknownLead(LookupError):
+    pass
+
+
+async def start_accept_clock(event: LeadQualified, ctx: HandlerContext, *, policy: SlaPolicy) -> None:
+    """A (re)assigned lead: the new owner's accept clock starts; the old owner's stops."""
+    lead = await ctx.session.get(SalesLead, event.lead_id, with_for_update=True)
+    if lead is None:
+        lead = SalesLead(lead_id=event.lead_id, correlation_id=event.correlation_id)
+        ctx.session.add(lead)
+    lead.owner = event.data.owner
+    lead.qualified_event_id = event.id
+    lead.updated_at = ctx.now
+    await _close_timers(ctx.session, event.lead_id, status="cancelled", now=ctx.now,
+                        why=f"reassigned to {event.data.owner}")
+    ctx.session.add(
+        SlaTimer(
+            lead_id=event.lead_id,
+            policy=policy.name,
+            escalation=policy.escalation,
+            escalation_step=1,
+            owner=event.data.owner,
+            started_at=event.occurred_at,
+            due_at=due_at(policy, event.occurred_at),
+            status="pending",
+            cause_event_id=event.id,
+        )
+    )
+
+
+async def report_progress(
+    lead_id: UUID, report: ProgressCreate, *, session: AsyncSession, outbox: Outbox, now: datetime
+) -> tuple[LeadProgressed, LeadRecycled | None]:
+    lead = await session.get(SalesLead, lead_id, with_for_update=True)
+    if lead is None:
+        raise UnknownLead(lead_id)
+    effect = effect_of(report.stage, report.reason)
+    if effect.cancels_timers:
+        await _close_timers(session, lead_id, status="cancelled", now=now, why=f"lead {report.stage}")
+    elif effect.closes_accept_timer:
+        await _close_timers(session, lead_id, status="met", now=now, why=f"owner reported {report.stage}",
+                            policy="accept")
+    lead.stage = report.stage
+    lead.updated_at = now
+    progressed = LeadProgressed.new(
+        producer=PRODUCER,
+        lead_id=lead_id,
+        correlation_id=lead.correlation_id,
+        causation_id=lead.qualified_event_id,
+        occurred_at=now,
+        data=LeadProgressedData(
+            stage=report.stage, owner=lead.owner, amount=report.amount, currency=report.currency,
+            reason=report.reason,
+        ),
+    )
+    session.add(
+        ProgressReport(
+            lead_id=lead_id, stage=report.stage, owner=lead.owner, amount=report.amount,
+            currency=report.currency, reason=report.reason, event_id=progressed.id, reported_at=now,
+        )
+    )
+    await outbox.add(progressed)
+    recycled = None
+    if effect.recycle_reason is not None:
+        recycled = progressed.caused(
+            LeadRecycled,
+            producer=PRODUCER,
+            occurred_at=now,
+            data=LeadRecycledData(reason=effect.recycle_reason, detail=report.reason, owner=lead.owner),  # type: ignore[arg-type]
+        )
+        await outbox.add(recycled)
+    return progressed, recycled
+
+
+async def fire_due_timers(*, session: AsyncSession, outbox: Outbox, now: datetime, limit: int = 100) -> int:
+    """Breach every pending timer that is due; several instances share the work (SKIP LOCKED)."""
+    due = (
+        await session.scalars(
+            select(SlaTimer)
+            .where(SlaTimer.status == "pending", SlaTimer.due_at <= now)
+            .order_by(SlaTimer.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    for timer in due:
+        lead = await session.get(SalesLead, timer.lead_id)
+        assert lead is not None
+        timer.status = "breached"
+        timer.closed_at = now
+        timer.closed_reason = f"not met by {timer.due_at.isoformat()}"
+        await outbox.add(
+            LeadSlaBreached.new(
+                producer=PRODUCER,
+                lead_id=timer.lead_id,
+                correlation_id=lead.correlation_id,
+                causation_id=timer.cause_event_id,
+                occurred_at=now,
+                data=LeadSlaBreachedData(
+                    policy=timer.policy,
+                    owner=timer.owner,
+                    started_at=timer.started_at,
+                    due_at=timer.due_at,
+                    escalation_step=timer.escalation_step,
+                    escalation=timer.escalation,  # type: ignore[arg-type]
+                ),
+            )
+        )
+    return len(due)
+
+
+async def _close_timers(
+    session: AsyncSession, lead_id: UUID, *, status: str, now: datetime, why: str, policy: str | None = None
+) -> None:
+    stmt = update(SlaTimer).where(SlaTimer.lead_id == lead_id, SlaTimer.status == "pending")
+    if policy is not None:
+        stmt = stmt.where(SlaTimer.policy == policy)
+    await session.execute(stmt.values(status=status, closed_at=now, closed_reason=why))

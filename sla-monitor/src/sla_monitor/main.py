@@ -1,0 +1,33 @@
+"""sla-monitor: lead.qualified → accept clock; progress API → lead.progressed / lead.recycled;
+due clocks → lead.sla_breached."""
+
+from functools import partial
+
+from fastapi import FastAPI
+
+from lead_schemas import LeadQualified
+from leadkit.service import Service, create_service_app
+from sla_monitor.api import router
+from sla_monitor.db.tables import messaging
+from sla_monitor.domain.sla_clock import accept_policy
+from sla_monitor.handlers import start_accept_clock
+from sla_monitor.settings import SlaMonitorSettings
+from sla_monitor.workers import run_timer_worker
+
+
+def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
+    settings = settings or SlaMonitorSettings()
+    policy = accept_policy(settings.accept_minutes)
+    service = Service(
+        name="sla-monitor",
+        settings=settings,
+        tables=messaging,
+        handlers={LeadQualified.topic: partial(start_accept_clock, policy=policy)},
+        workers=[("sla-timers", partial(run_timer_worker, poll_seconds=settings.timer_poll_seconds))],
+    )
+    return create_service_app(
+        service,
+        title="leadloop sla-monitor",
+        description="Runs SLA clocks on assigned leads and takes sales' progress reports.",
+        routers=[router],
+    )

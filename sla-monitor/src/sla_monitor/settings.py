@@ -1,0 +1,15 @@
+"""sla-monitor's settings: `SLA_MONITOR_*` variables (README.md, Configuration)."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from leadkit.settings import ServiceSettings
+
+
+class SlaMonitorSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SLA_MONITOR_", extra="ignore")
+
+    database_url: str = "postgresql+asyncpg://sla_monitor:sla_monitor@127.0.0.1:5432/sla_monitor"
+    port: int = 8004
+    accept_minutes: float = Field(default=30, gt=0, description="Time a new owner has to accept a lead.")
+    timer_poll_seconds: float = Field(default=1.0, gt=0, description="How often due timers are looked for.")
