@@ -22,7 +22,7 @@ from leadkit.messaging import Outbox
 from sla_monitor.api_models import ProgressCreate
 from sla_monitor.db.tables import ProgressReport, SalesLead, SlaTimer
 from sla_monitor.domain.progress import effect_of
-from sla_monitor.domain.sla_clock import SlaPolicy, due_at
+from sla_monitor.domain.sla_clock import SlaPolicy, due_at, escalation_for
 
 PRODUCER = "sla-monitor"
 
@@ -31,7 +31,9 @@ class UnknownLead(LookupError):
     pass
 
 
-async def start_accept_clock(event: LeadQualified, ctx: HandlerContext, *, policy: SlaPolicy) -> None:
+async def start_accept_clock(
+    event: LeadQualified, ctx: HandlerContext, *, policy: SlaPolicy, max_reassignments: int
+) -> None:
     """A (re)assigned lead: the new owner's accept clock starts; the old owner's stops."""
     lead = await ctx.session.get(SalesLead, event.lead_id, with_for_update=True)
     if lead is None:
@@ -46,8 +48,8 @@ async def start_accept_clock(event: LeadQualified, ctx: HandlerContext, *, polic
         SlaTimer(
             lead_id=event.lead_id,
             policy=policy.name,
-            escalation=policy.escalation,
-            escalation_step=1,
+            escalation=escalation_for(assignment=event.data.assignment, max_reassignments=max_reassignments),
+            escalation_step=event.data.assignment,
             owner=event.data.owner,
             started_at=event.occurred_at,
             due_at=due_at(policy, event.occurred_at),
@@ -117,24 +119,37 @@ async def fire_due_timers(*, session: AsyncSession, outbox: Outbox, now: datetim
         assert lead is not None
         timer.status = "breached"
         timer.closed_at = now
-        timer.closed_reason = f"not met by {timer.due_at.isoformat()}"
-        await outbox.add(
-            LeadSlaBreached.new(
-                producer=PRODUCER,
-                lead_id=timer.lead_id,
-                correlation_id=lead.correlation_id,
-                causation_id=timer.cause_event_id,
-                occurred_at=now,
-                data=LeadSlaBreachedData(
-                    policy=timer.policy,
-                    owner=timer.owner,
-                    started_at=timer.started_at,
-                    due_at=timer.due_at,
-                    escalation_step=timer.escalation_step,
-                    escalation=timer.escalation,  # type: ignore[arg-type]
-                ),
-            )
+        timer.closed_reason = f"not met by {timer.due_at.isoformat()}; escalation: {timer.escalation}"
+        breached = LeadSlaBreached.new(
+            producer=PRODUCER,
+            lead_id=timer.lead_id,
+            correlation_id=lead.correlation_id,
+            causation_id=timer.cause_event_id,
+            occurred_at=now,
+            data=LeadSlaBreachedData(
+                policy=timer.policy,
+                owner=timer.owner,
+                started_at=timer.started_at,
+                due_at=timer.due_at,
+                escalation_step=timer.escalation_step,
+                escalation=timer.escalation,  # type: ignore[arg-type]
+            ),
         )
+        await outbox.add(breached)
+        if timer.escalation == "recycle":
+            lead.stage = "recycled"
+            await outbox.add(
+                breached.caused(
+                    LeadRecycled,
+                    producer=PRODUCER,
+                    occurred_at=now,
+                    data=LeadRecycledData(
+                        reason="sla_exhausted",
+                        detail=f"'{timer.policy}' SLA breached after {timer.escalation_step - 1} reassignment(s)",
+                        owner=timer.owner,
+                    ),
+                )
+            )
     return len(due)
 
 

@@ -22,7 +22,11 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
         name="sla-monitor",
         settings=settings,
         tables=messaging,
-        handlers={LeadQualified.topic: partial(start_accept_clock, policy=policy)},
+        handlers={
+            LeadQualified.topic: partial(
+                start_accept_clock, policy=policy, max_reassignments=settings.max_reassignments
+            )
+        },
         workers=[("sla-timers", partial(run_timer_worker, poll_seconds=settings.timer_poll_seconds))],
     )
     return create_service_app(

@@ -12,4 +12,7 @@ class SlaMonitorSettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://sla_monitor:sla_monitor@127.0.0.1:5432/sla_monitor"
     port: int = 8004
     accept_minutes: float = Field(default=30, gt=0, description="Time a new owner has to accept a lead.")
+    max_reassignments: int = Field(
+        default=2, ge=0, description="Reassignments after accept breaches before the lead is recycled."
+    )
     timer_poll_seconds: float = Field(default=1.0, gt=0, description="How often due timers are looked for.")

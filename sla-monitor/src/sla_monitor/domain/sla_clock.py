@@ -24,6 +24,12 @@ def accept_policy(minutes: float) -> SlaPolicy:
     return SlaPolicy(name="accept", minutes=minutes, escalation="reassign")
 
 
+def escalation_for(*, assignment: int, max_reassignments: int) -> Escalation:
+    """The ladder: a breached lead is reassigned until it has had `max_reassignments`
+    reassignments; the breach after that sends it back to marketing instead."""
+    return "reassign" if assignment <= max_reassignments else "recycle"
+
+
 def due_at(policy: SlaPolicy, started_at: datetime) -> datetime:
     if started_at.tzinfo is None:
         raise ValueError("SLA clocks need aware datetimes")

@@ -1,0 +1,38 @@
+import pytest
+from pydantic import ValidationError
+
+from capture.api_models import LeadCreate
+
+
+def _error_fields(payload: dict[str, object]) -> set[str]:
+    with pytest.raises(ValidationError) as caught:
+        LeadCreate.model_validate(payload)
+    return {".".join(str(p) for p in e["loc"]) for e in caught.value.errors()}
+
+
+def test_fields_are_normalized_and_unknown_fields_kept() -> None:
+    lead = LeadCreate.model_validate(
+        {"email": " Ada@Example.com", "phone": "020 7946 0958", "country": "gb", "first_name": " Ada ",
+         "favourite_colour": "green"}
+    )
+    assert (lead.email, lead.phone, lead.country, lead.first_name) == (
+        "ada@example.com", "+442079460958", "GB", "Ada",
+    )
+    assert lead.custom_attributes() == {"favourite_colour": "green"}
+
+
+def test_a_bad_email_and_a_bad_phone_are_each_named() -> None:
+    assert _error_fields({"email": "nope", "phone": "12"}) == {"email", "phone"}
+
+
+def test_an_email_or_a_phone_is_required() -> None:
+    with pytest.raises(ValidationError, match="an email or a phone is required"):
+        LeadCreate.model_validate({"first_name": "Ada", "email": "  "})
+
+
+def test_a_phone_alone_is_enough() -> None:
+    assert LeadCreate.model_validate({"phone": "+4930901820"}).email is None
+
+
+def test_occurred_at_must_carry_a_time_zone() -> None:
+    assert _error_fields({"email": "a@example.com", "occurred_at": "2026-01-01T10:00:00"}) == {"occurred_at"}

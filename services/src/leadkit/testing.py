@@ -1,0 +1,80 @@
+"""Helpers for leadloop's tests against the real broker: wait on a condition, tail a topic.
+
+No sleeps standing in for conditions: `eventually` polls an assertion until it holds or the
+deadline passes, then re-raises the last failure so the test says what was missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+T = TypeVar("T")
+
+
+async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = 30.0, interval: float = 0.2) -> T:
+    """Run `check` until it returns without raising AssertionError; return its result."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            return await check()
+        except AssertionError:
+            if loop.time() >= deadline:
+                raise
+        await asyncio.sleep(interval)
+
+
+class TopicTail:
+    """Reads a topic from its end at `start()` onwards, without joining a consumer group."""
+
+    def __init__(self, topic: str, *, bootstrap_servers: str = "127.0.0.1:9092") -> None:
+        self.topic = topic
+        self.messages: list[Any] = []
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+
+    async def start(self) -> TopicTail:
+        await self._consumer.start()
+        partitions = self._consumer.partitions_for_topic(self.topic)
+        if partitions is None:
+            await self._consumer._client.force_metadata_update()
+            partitions = self._consumer.partitions_for_topic(self.topic) or set()
+        assert partitions, f"topic {self.topic} does not exist"
+        assigned = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        self._consumer.assign(assigned)
+        await self._consumer.seek_to_end(*assigned)
+        for tp in assigned:  # resolve the end offsets now, not lazily at the first read
+            await self._consumer.position(tp)
+        return self
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def poll(self) -> list[Any]:
+        batches = await self._consumer.getmany(timeout_ms=200)
+        for records in batches.values():
+            self.messages.extend(records)
+        return self.messages
+
+    async def wait_for(
+        self, predicate: Callable[[Any], bool], *, count: int = 1, timeout: float = 30.0
+    ) -> list[Any]:
+        """Wait until `count` messages match; returns every match so far, oldest first."""
+
+        async def check() -> list[Any]:
+            await self.poll()
+            found = [m for m in self.messages if predicate(m)]
+            assert len(found) >= count, f"{len(found)} of {count} matching messages on {self.topic}"
+            return found
+
+        return await eventually(check, timeout=timeout, interval=0.0)
+
+    async def events_for(self, lead_id: str, *, count: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """The decoded events of one lead (matched on the message key)."""
+        key = lead_id.encode()
+        found = await self.wait_for(lambda m: m.key == key, count=count, timeout=timeout)
+        return [json.loads(m.value) for m in found]

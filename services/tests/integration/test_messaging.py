@@ -1,0 +1,254 @@
+"""The kit against the real PostgreSQL and Kafka: inbox dedup, dead-lettering, relay crashes.
+
+Each test gets topics under its own prefix, so tests share the broker without seeing each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy import Column, Integer, MetaData, Table, Uuid, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from lead_schemas import LeadCaptured, LeadCapturedData, LeadScored, LeadScoredData, Person, Touch
+from leadkit.admin import TopicSpec, create_topics
+from leadkit.consumer import ConsumerLoop, ConsumerOptions, HandlerContext
+from leadkit.db import create_engine, new_metadata, session_factory
+from leadkit.messaging import MessagingTables, Outbox, messaging_tables
+from leadkit.relay import OutboxRelay
+from leadkit.testing import TopicTail, eventually
+from leadkit.topics import TopicNames
+
+KAFKA = "127.0.0.1:9092"
+DATABASE_URL = "postgresql+asyncpg://leadkit:leadkit@127.0.0.1:5432/leadkit_test"
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+metadata: MetaData = new_metadata()
+tables: MessagingTables = messaging_tables(metadata)
+effects = Table(
+    "effects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lead_id", Uuid, nullable=False),
+    Column("event_id", Uuid, nullable=False),
+)
+
+
+@pytest.fixture(scope="module")
+async def engine() -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(DATABASE_URL, pool_size=5)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
+        await conn.run_sync(metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+async def topics() -> TopicNames:
+    names = TopicNames(f"it-{uuid4().hex[:10]}.")
+    specs = [TopicSpec(name, 3, 1) for name in ("lead.captured", "lead.captured.dlq", "lead.scored")]
+    await create_topics(bootstrap_servers=KAFKA, topics=names, specs=specs)
+    return names
+
+
+def captured_event(lead_id: UUID | None = None) -> LeadCaptured:
+    return LeadCaptured.new(
+        producer="test",
+        lead_id=lead_id or uuid4(),
+        correlation_id=uuid4(),
+        occurred_at=NOW,
+        data=LeadCapturedData(
+            is_new=True, person=Person(email="a@example.com"), touch=Touch(id="t", occurred_at=NOW)
+        ),
+    )
+
+
+async def record_and_emit(event: LeadCaptured, ctx: HandlerContext) -> None:
+    """A handler with a state change and an outgoing event, like every real one."""
+    await ctx.session.execute(insert(effects).values(lead_id=event.lead_id, event_id=event.id))
+    data = LeadScoredData(score=1, grade="D", fit_score=1, engagement_score=0, model_version="t", reasons=[])
+    await ctx.outbox.add(event.caused(LeadScored, producer="test", data=data, occurred_at=ctx.now))
+
+
+async def produce(topics: TopicNames, messages: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        for key, value in messages:
+            await producer.send_and_wait(topics.physical("lead.captured"), value=value, key=key)
+    finally:
+        await producer.stop()
+
+
+async def committed_offsets(group: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+        return sum(meta.offset for meta in offsets.values() if meta.offset > 0)
+    finally:
+        await admin.close()
+
+
+async def run_until(loop: ConsumerLoop, done: Callable[[], Awaitable[Any]]) -> Any:
+    task = asyncio.create_task(loop.run())
+    try:
+        return await eventually(done, timeout=60)
+    finally:
+        loop.stop()
+        await asyncio.wait_for(task, timeout=30)
+
+
+def consumer(
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, handler: Any = record_and_emit
+) -> ConsumerLoop:
+    return ConsumerLoop(
+        service="it",
+        group_id="it-consumer",
+        handlers={"lead.captured": handler},
+        sessions=sessions,
+        tables=tables,
+        topics=topics,
+        bootstrap_servers=KAFKA,
+        options=ConsumerOptions(max_attempts=3, backoff_seconds=0.01, poll_timeout_ms=100),
+    )
+
+
+async def rows(sessions: async_sessionmaker[AsyncSession], table: Table, *where: Any) -> list[Any]:
+    async with sessions() as session:
+        return list((await session.execute(select(table).where(*where))).all())
+
+
+async def test_an_event_delivered_twice_changes_state_once_and_emits_once(
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames
+) -> None:
+    event = captured_event()
+    raw = event.model_dump_json().encode()
+    await produce(topics, [(str(event.lead_id).encode(), raw)] * 2)
+
+    async def both_deliveries_committed() -> None:
+        assert await committed_offsets(topics.group("it-consumer")) == 2
+
+    await run_until(consumer(sessions, topics), both_deliveries_committed)
+
+    assert len(await rows(sessions, effects, effects.c.event_id == event.id)) == 1
+    emitted = await rows(sessions, tables.outbox, tables.outbox.c.key == str(event.lead_id))
+    assert [row.topic for row in emitted] == ["lead.scored"]
+
+
+async def test_a_poison_event_goes_to_the_dlq_and_the_next_event_is_still_processed(
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, engine: AsyncEngine
+) -> None:
+    lead_id = uuid4()
+    key = str(lead_id).encode()
+    failing, good = captured_event(lead_id), captured_event(lead_id)
+
+    async def fails_on_one_event(event: LeadCaptured, ctx: HandlerContext) -> None:
+        if event.id == failing.id:
+            raise RuntimeError("cannot handle this one")
+        await record_and_emit(event, ctx)
+
+    # same key, so all three sit on one partition in this order: the good one comes last
+    await produce(
+        topics, [(key, failing.model_dump_json().encode()), (key, b"{not json"), (key, good.model_dump_json().encode())]
+    )
+    loop = consumer(sessions, topics, handler=fails_on_one_event)
+
+    async def good_one_handled() -> None:
+        assert await rows(sessions, effects, effects.c.event_id == good.id)
+        assert await committed_offsets(topics.group("it-consumer")) == 3
+
+    await run_until(loop, good_one_handled)
+
+    dead = await rows(sessions, tables.outbox, tables.outbox.c.topic == "lead.captured.dlq")
+    assert len(dead) == 2
+    errors = [dict(map(tuple, row.headers))["dlq.error"] for row in dead]
+    assert errors[0] == "RuntimeError: cannot handle this one"
+    assert errors[1].startswith("PoisonEvent: not a valid event")
+    assert [dict(map(tuple, row.headers))["dlq.attempts"] for row in dead] == ["3", "1"]
+    (inbox_row,) = await rows(sessions, tables.inbox, tables.inbox.c.event_id == failing.id)
+    assert inbox_row.status == "dead_lettered"
+
+    # and the relay puts them on the dead-letter topic with the error attached
+    tail = await TopicTail(topics.physical("lead.captured.dlq")).start()
+    relay = OutboxRelay(
+        service="it", engine=engine, sessions=sessions, tables=tables, topics=topics, bootstrap_servers=KAFKA
+    )
+    relay_task = asyncio.create_task(relay.run())
+    try:
+        published = await tail.wait_for(lambda m: m.key == key, count=2)
+    finally:
+        relay.stop()
+        await relay_task
+        await tail.stop()
+    assert published[1].value == b"{not json"
+    assert dict(published[0].headers)["dlq.error"] == b"RuntimeError: cannot handle this one"
+
+
+class CrashAfterSend(OutboxRelay):
+    """A relay that dies after Kafka acknowledged the batch but before it was marked published."""
+
+    async def _mark_published(self, session: AsyncSession, ids: list[int]) -> None:
+        raise ConnectionError("relay killed between send and mark")
+
+
+async def test_a_relay_killed_between_send_and_mark_loses_nothing_and_doubles_no_effect(
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, engine: AsyncEngine
+) -> None:
+    lead_ids = [uuid4() for _ in range(4)]
+    events = [captured_event(lead_ids[i % 4]) for i in range(20)]
+    async with sessions.begin() as session:
+        await Outbox(session, tables).add(*events)
+    tail = await TopicTail(topics.physical("lead.captured")).start()
+    relay_args: dict[str, Any] = {
+        "service": "it", "engine": engine, "sessions": sessions, "tables": tables, "topics": topics,
+        "bootstrap_servers": KAFKA,
+    }
+
+    with pytest.raises(ConnectionError):
+        await CrashAfterSend(**relay_args).run()
+    await tail.wait_for(lambda m: True, count=20)  # sent before the crash
+
+    relay = OutboxRelay(**relay_args)
+    relay_task = asyncio.create_task(relay.run())
+    try:
+        await tail.wait_for(lambda m: True, count=40)  # sent again: at least once
+    finally:
+        relay.stop()
+        await relay_task
+    await tail.stop()
+    unpublished = await rows(sessions, tables.outbox, tables.outbox.c.published_at.is_(None),
+                             tables.outbox.c.topic == "lead.captured")
+    assert unpublished == []
+
+    # one lead's events come out in the order they were written, on both attempts
+    ids_by_key: dict[bytes, list[str]] = {}
+    for message in tail.messages:
+        ids_by_key.setdefault(message.key, []).append(LeadCaptured.model_validate_json(message.value).id.hex)
+    for lead_id in lead_ids:
+        written = [e.id.hex for e in events if e.lead_id == lead_id]
+        assert ids_by_key[str(lead_id).encode()] == written + written
+
+    async def every_delivery_committed() -> None:
+        assert await committed_offsets(topics.group("it-consumer")) == 40
+
+    await run_until(consumer(sessions, topics), every_delivery_committed)
+    async with sessions() as session:
+        handled = await session.scalar(
+            select(func.count(func.distinct(effects.c.event_id))).where(effects.c.lead_id.in_(lead_ids))
+        )
+        total = await session.scalar(select(func.count()).where(effects.c.lead_id.in_(lead_ids)))
+    assert (handled, total) == (20, 20)

@@ -1,0 +1,106 @@
+"""The whole system for system tests: the five services as real processes on real Kafka and
+PostgreSQL, each on its own `*_test` database (migrated with Alembic here) and `test.` topics."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from leadkit.testing import TopicTail, eventually
+
+ROOT = Path(__file__).resolve().parents[2]
+LOG_DIR = ROOT / ".run" / "logs"
+API_KEY = "system-test-key"
+TOPIC_PREFIX = "test."
+SERVICES = {  # directory: (module, port, env prefix)
+    "capture": ("capture", 18001, "CAPTURE"),
+    "scoring": ("scoring", 18002, "SCORING"),
+    "routing": ("routing", 18003, "ROUTING"),
+    "sla-monitor": ("sla_monitor", 18004, "SLA_MONITOR"),
+    "reporting": ("reporting", 18005, "REPORTING"),
+}
+ACCEPT_SECONDS = 4
+
+
+def _env() -> dict[str, str]:
+    # the developer's own .env settings must not leak into the test system
+    own = ("LEADLOOP_", *(prefix + "_" for *_, prefix in SERVICES.values()))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
+    env.update(
+        LEADLOOP_API_KEYS=API_KEY,
+        LEADLOOP_TOPIC_PREFIX=TOPIC_PREFIX,
+        SLA_MONITOR_ACCEPT_MINUTES=str(ACCEPT_SECONDS / 60),
+        SLA_MONITOR_TIMER_POLL_SECONDS="0.2",
+        SLA_MONITOR_MAX_REASSIGNMENTS="1",
+    )
+    for directory, (module, port, prefix) in SERVICES.items():
+        env[f"{prefix}_DATABASE_URL"] = f"postgresql+asyncpg://{module}:{module}@127.0.0.1:5432/{module}_test"
+        env[f"{prefix}_PORT"] = str(port)
+    return env
+
+
+@dataclass
+class System:
+    api_key: str
+
+    @staticmethod
+    def url(service: str, path: str) -> str:
+        return f"http://127.0.0.1:{SERVICES[service][1]}{path}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.api_key}
+
+    @staticmethod
+    async def tail(topic: str) -> TopicTail:
+        return await TopicTail(TOPIC_PREFIX + topic).start()
+
+
+@pytest.fixture(scope="session")
+def _services() -> Iterator[None]:
+    env = _env()
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    for directory in SERVICES:
+        subprocess.run(
+            [str(ROOT / ".venv/bin/alembic"), "-c", "alembic.ini", "upgrade", "head"],
+            cwd=ROOT / directory, env=env, check=True, capture_output=True,
+        )
+    processes = []
+    for directory, (module, _port, _prefix) in SERVICES.items():
+        log = (LOG_DIR / f"test-{directory}.log").open("ab")
+        processes.append(
+            subprocess.Popen([sys.executable, "-m", module], env=env, stdout=log, stderr=subprocess.STDOUT)
+        )
+    try:
+        yield
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="session")
+async def system(_services: None) -> AsyncIterator[System]:
+    async with httpx.AsyncClient(timeout=5) as client:
+
+        async def all_ready() -> None:
+            for service in SERVICES:
+                try:
+                    response = await client.get(System.url(service, "/readyz"))
+                except httpx.TransportError as exc:
+                    raise AssertionError(f"{service} not answering: {exc}") from exc
+                assert response.status_code == 200, f"{service}: {response.text}"
+
+        await eventually(all_ready, timeout=90, interval=0.5)
+    yield System(api_key=API_KEY)

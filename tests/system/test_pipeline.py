@@ -1,0 +1,199 @@
+"""The whole pipeline over HTTP and Kafka, as a user and a sales tool see it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from leadkit.testing import eventually
+from tests.system.fixtures import System
+
+QUALIFYING = {  # a senior buyer asking for a demo: scores well above the MQL bar
+    "first_name": "Grace",
+    "job_title": "VP Engineering",
+    "company_size": "201-500",
+    "industry": "Software",
+    "country": "US",
+    "form_id": "demo-request",
+    "utm_medium": "cpc",
+    "utm_campaign": "brand",
+}
+
+
+def unique_source() -> str:
+    return f"src-{uuid4().hex[:8]}"
+
+
+async def post_lead(client: httpx.AsyncClient, system: System, **fields: Any) -> str:
+    body = {"email": f"{uuid4().hex[:10]}@hopper-labs.example", **QUALIFYING, **fields}
+    response = await client.post(system.url("capture", "/v1/leads"), json=body, headers=system.headers)
+    assert response.status_code == 202, response.text
+    return str(response.json()["lead_id"])
+
+
+async def funnel_row(client: httpx.AsyncClient, system: System, source: str) -> dict[str, Any]:
+    response = await client.get(
+        system.url("reporting", "/v1/reports/funnel"), params={"group_by": "source"}, headers=system.headers
+    )
+    assert response.status_code == 200, response.text
+    rows = [row for row in response.json()["rows"] if row["key"] == source]
+    assert rows, f"no funnel row for {source}"
+    return dict(rows[0])
+
+
+@pytest.fixture
+async def client() -> Any:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+async def test_a_posted_lead_comes_out_qualified_with_its_causation_chain(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    tails = {topic: await system.tail(topic) for topic in ("lead.captured", "lead.scored", "lead.qualified")}
+    source = unique_source()
+    lead_id = await post_lead(client, system, utm_source=source)
+
+    (captured,) = await tails["lead.captured"].events_for(lead_id)
+    (scored,) = await tails["lead.scored"].events_for(lead_id)
+    (qualified,) = await tails["lead.qualified"].events_for(lead_id)
+    for tail in tails.values():
+        await tail.stop()
+
+    envelope = {"id", "type", "version", "occurred_at", "producer", "lead_id", "correlation_id", "causation_id", "data"}
+    for event, producer in ((captured, "capture"), (scored, "scoring"), (qualified, "routing")):
+        assert set(event) == envelope
+        assert (event["lead_id"], event["producer"], event["version"]) == (lead_id, producer, 1)
+    assert captured["causation_id"] is None
+    assert scored["causation_id"] == captured["id"]
+    assert qualified["causation_id"] == scored["id"]
+    assert captured["correlation_id"] == scored["correlation_id"] == qualified["correlation_id"]
+    assert captured["data"]["touch"]["source"] == source
+    assert scored["data"]["grade"] == "A"
+    assert {r["rule_id"] for r in scored["data"]["reasons"]} >= {"senior-title", "hand-raiser"}
+    assert qualified["data"]["owner"].startswith("rep-")
+    assert "MQL bar" in qualified["data"]["reason"]
+
+    # the reasons are answerable over the API, too
+    why = await client.get(system.url("routing", f"/v1/leads/{lead_id}/assignments"), headers=system.headers)
+    assert why.json()["assignments"][0]["event_id"] == qualified["id"]
+    score = await client.get(system.url("scoring", f"/v1/leads/{lead_id}/score"), headers=system.headers)
+    assert score.json()["history"][0]["event_id"] == scored["id"]
+
+    async def counted() -> None:
+        row = await funnel_row(client, system, source)
+        assert (row["leads"], row["mqls"]) == (1, 1)
+
+    await eventually(counted)
+
+
+async def test_the_same_email_again_is_the_same_lead_with_a_new_touch(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    tail = await system.tail("lead.captured")
+    email = f"{uuid4().hex[:10]}@example.org"
+    first = await post_lead(client, system, email=email, utm_source="newsletter")
+    second = await post_lead(client, system, email=email.upper(), utm_source="webinar", job_title="")
+    assert first == second
+    events = await tail.events_for(first, count=2)
+    await tail.stop()
+    assert [e["data"]["is_new"] for e in events] == [True, False]
+    assert [e["data"]["touch"]["source"] for e in events] == ["newsletter", "webinar"]
+    assert events[1]["data"]["person"]["job_title"] == "VP Engineering"  # an empty field erased nothing
+    lead = await client.get(system.url("capture", f"/v1/leads/{first}"), headers=system.headers)
+    assert [t["source"] for t in lead.json()["touches"]] == ["newsletter", "webinar"]
+
+
+async def test_a_request_without_a_key_gets_401_and_a_bad_email_422(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    url = system.url("capture", "/v1/leads")
+    assert (await client.post(url, json={"email": "a@example.com"})).status_code == 401
+    wrong = await client.post(url, json={"email": "a@example.com"}, headers={"X-API-Key": "wrong"})
+    assert wrong.status_code == 401
+    bad = await client.post(url, json={"email": "not-an-email"}, headers=system.headers)
+    assert bad.status_code == 422
+    assert [e["loc"] for e in bad.json()["detail"]] == [["body", "email"]]
+    for service in ("scoring", "routing", "sla-monitor", "reporting"):
+        assert (await client.get(system.url(service, "/readyz"))).status_code == 200
+
+
+async def test_an_unaccepted_lead_is_reassigned_then_recycled_when_its_sla_runs_out(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    qualified_tail = await system.tail("lead.qualified")
+    breached_tail = await system.tail("lead.sla_breached")
+    recycled_tail = await system.tail("lead.recycled")
+    lead_id = await post_lead(client, system, utm_source=unique_source())
+
+    first, second = await qualified_tail.events_for(lead_id, count=2, timeout=60)
+    breaches = await breached_tail.events_for(lead_id, count=2, timeout=60)
+    (recycled,) = await recycled_tail.events_for(lead_id, timeout=60)
+    for tail in (qualified_tail, breached_tail, recycled_tail):
+        await tail.stop()
+
+    assert breaches[0]["data"]["owner"] == first["data"]["owner"]
+    assert breaches[0]["data"]["escalation"] == "reassign"
+    assert breaches[0]["causation_id"] == first["id"]
+    assert second["causation_id"] == breaches[0]["id"]
+    assert second["data"]["assignment"] == 2
+    assert second["data"]["previous_owner"] == first["data"]["owner"] != second["data"]["owner"]
+    assert "reassigned" in second["data"]["reason"]
+    # one reassignment allowed in this system, so the next breach sends it back to marketing
+    assert breaches[1]["data"]["escalation"] == "recycle"
+    assert (recycled["data"]["reason"], recycled["causation_id"]) == ("sla_exhausted", breaches[1]["id"])
+
+    sla = await client.get(system.url("sla-monitor", f"/v1/leads/{lead_id}/sla"), headers=system.headers)
+    assert [t["status"] for t in sla.json()["timers"]] == ["breached", "breached"]
+
+
+async def test_sales_progress_closes_the_loop_into_the_funnel(system: System, client: httpx.AsyncClient) -> None:
+    qualified_tail = await system.tail("lead.qualified")
+    progressed_tail = await system.tail("lead.progressed")
+    recycled_tail = await system.tail("lead.recycled")
+    source = unique_source()
+    won_id = await post_lead(client, system, utm_source=source)
+    rejected_id = await post_lead(client, system, utm_source=source)
+    await qualified_tail.events_for(won_id)
+    await qualified_tail.events_for(rejected_id)
+    await qualified_tail.stop()
+
+    async def progress(lead_id: str, body: dict[str, Any]) -> httpx.Response:
+        return await client.post(
+            system.url("sla-monitor", f"/v1/leads/{lead_id}/progress"), json=body, headers=system.headers
+        )
+
+    assert (await progress(won_id, {"stage": "accepted"})).status_code == 202
+    no_amount = await progress(won_id, {"stage": "won"})
+    assert no_amount.status_code == 422
+    assert "amount is required" in no_amount.text
+    assert (await progress(won_id, {"stage": "won", "amount": "12500.50", "currency": "EUR"})).status_code == 202
+    rejected = await progress(rejected_id, {"stage": "rejected", "reason": "student, no budget"})
+    assert rejected.json()["recycled"] is True
+    assert (await progress(str(uuid4()), {"stage": "accepted"})).status_code == 404
+    assert (await progress(won_id, {"stage": "teleported"})).status_code == 422
+
+    stages = [e["data"]["stage"] for e in await progressed_tail.events_for(won_id, count=2)]
+    assert stages == ["accepted", "won"]
+    (recycled,) = await recycled_tail.events_for(rejected_id)
+    assert recycled["data"]["reason"] == "rejected_by_sales"
+    await progressed_tail.stop()
+    await recycled_tail.stop()
+
+    async def closed_loop() -> None:
+        row = await funnel_row(client, system, source)
+        assert (row["leads"], row["mqls"], row["sals"], row["sqls"], row["opportunities"], row["won"]) == (
+            2, 2, 1, 1, 1, 1,
+        )
+        assert Decimal(row["revenue"]) == Decimal("12500.50")
+        assert row["recycled"] == 1
+
+    await eventually(closed_loop)
+    sla = await client.get(system.url("sla-monitor", f"/v1/leads/{won_id}/sla"), headers=system.headers)
+    # accepting stopped the owner's clock (on a slow machine a breach may have come first, and
+    # then the new owner's clock is the one accepting stops)
+    assert "met" in [timer["status"] for timer in sla.json()["timers"]]
