@@ -32,7 +32,7 @@ infra: install ## start PostgreSQL and Kafka only
 	@deploy/postgres.sh start
 	@deploy/kafka.sh start
 
-test: infra ## run every test: unit, integration and system (starts Kafka and PostgreSQL if needed)
+test: infra lint ## lint, then every test: unit, integration, system (starts Kafka and PostgreSQL if needed)
 	@deploy/postgres.sh reset-test-dbs >/dev/null
 	@$(VENV)/python -m leadkit.admin create-topics --prefix test. >/dev/null
 	@$(VENV)/pytest
@@ -40,10 +40,10 @@ test: infra ## run every test: unit, integration and system (starts Kafka and Po
 test-unit: ## the pure tests only, no infrastructure
 	@$(VENV)/pytest -m "not integration and not system"
 
-lint: ## ruff and mypy
+lint: install ## ruff and mypy
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
-	@$(VENV)/mypy services/src schemas/src capture/src scoring/src routing/src sla-monitor/src/sla_monitor reporting/src
+	@$(VENV)/mypy
 
 schemas: ## regenerate the JSON Schema and AsyncAPI files from the event models
 	@$(VENV)/python -m lead_schemas.generate

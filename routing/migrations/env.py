@@ -1,5 +1,5 @@
+from leadkit.migrations import run_migrations
 from routing.db.tables import metadata
 from routing.settings import RoutingSettings
-from leadkit.migrations import run_migrations
 
 run_migrations(metadata, RoutingSettings().database_url)

@@ -38,7 +38,9 @@ def test_an_event_round_trips_through_json() -> None:
 
 def test_a_caused_event_keeps_lead_and_correlation_and_points_back() -> None:
     captured = _captured()
-    data = LeadScoredData(score=40, grade="B", fit_score=30, engagement_score=10, model_version="1", reasons=[])
+    data = LeadScoredData(
+        score=40, grade="B", fit_score=30, engagement_score=10, model_version="1", reasons=[]
+    )
     scored = captured.caused(LeadScored, producer="scoring", data=data, occurred_at=NOW)
     assert (scored.lead_id, scored.correlation_id, scored.causation_id) == (
         captured.lead_id,
@@ -64,5 +66,5 @@ def test_what_is_not_an_event_is_refused(raw: bytes) -> None:
 
 
 def test_unknown_type_is_named() -> None:
-    with pytest.raises(UnknownEventType, match="lead.nope"):
+    with pytest.raises(UnknownEventType, match=r"lead\.nope"):
         parse_event({"type": "lead.nope"})

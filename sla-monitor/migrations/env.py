@@ -1,5 +1,5 @@
+from leadkit.migrations import run_migrations
 from sla_monitor.db.tables import metadata
 from sla_monitor.settings import SlaMonitorSettings
-from leadkit.migrations import run_migrations
 
 run_migrations(metadata, SlaMonitorSettings().database_url)

@@ -40,7 +40,7 @@ def _env() -> dict[str, str]:
         SLA_MONITOR_TIMER_POLL_SECONDS="0.2",
         SLA_MONITOR_MAX_REASSIGNMENTS="1",
     )
-    for directory, (module, port, prefix) in SERVICES.items():
+    for _directory, (module, port, prefix) in SERVICES.items():
         env[f"{prefix}_DATABASE_URL"] = f"postgresql+asyncpg://{module}:{module}@127.0.0.1:5432/{module}_test"
         env[f"{prefix}_PORT"] = str(port)
     return env
@@ -70,7 +70,10 @@ def _services() -> Iterator[None]:
     for directory in SERVICES:
         subprocess.run(
             [str(ROOT / ".venv/bin/alembic"), "-c", "alembic.ini", "upgrade", "head"],
-            cwd=ROOT / directory, env=env, check=True, capture_output=True,
+            cwd=ROOT / directory,
+            env=env,
+            check=True,
+            capture_output=True,
         )
     processes = []
     for directory, (module, _port, _prefix) in SERVICES.items():
@@ -102,5 +105,5 @@ async def system(_services: None) -> AsyncIterator[System]:
                     raise AssertionError(f"{service} not answering: {exc}") from exc
                 assert response.status_code == 200, f"{service}: {response.text}"
 
-        await eventually(all_ready, timeout=90, interval=0.5)
-    yield System(api_key=API_KEY)
+        await eventually(all_ready, within=90, interval=0.5)
+    return System(api_key=API_KEY)

@@ -64,7 +64,17 @@ async def test_a_posted_lead_comes_out_qualified_with_its_causation_chain(
     for tail in tails.values():
         await tail.stop()
 
-    envelope = {"id", "type", "version", "occurred_at", "producer", "lead_id", "correlation_id", "causation_id", "data"}
+    envelope = {
+        "id",
+        "type",
+        "version",
+        "occurred_at",
+        "producer",
+        "lead_id",
+        "correlation_id",
+        "causation_id",
+        "data",
+    }
     for event, producer in ((captured, "capture"), (scored, "scoring"), (qualified, "routing")):
         assert set(event) == envelope
         assert (event["lead_id"], event["producer"], event["version"]) == (lead_id, producer, 1)
@@ -130,9 +140,9 @@ async def test_an_unaccepted_lead_is_reassigned_then_recycled_when_its_sla_runs_
     recycled_tail = await system.tail("lead.recycled")
     lead_id = await post_lead(client, system, utm_source=unique_source())
 
-    first, second = await qualified_tail.events_for(lead_id, count=2, timeout=60)
-    breaches = await breached_tail.events_for(lead_id, count=2, timeout=60)
-    (recycled,) = await recycled_tail.events_for(lead_id, timeout=60)
+    first, second = await qualified_tail.events_for(lead_id, count=2, within=60)
+    breaches = await breached_tail.events_for(lead_id, count=2, within=60)
+    (recycled,) = await recycled_tail.events_for(lead_id, within=60)
     for tail in (qualified_tail, breached_tail, recycled_tail):
         await tail.stop()
 
@@ -151,7 +161,9 @@ async def test_an_unaccepted_lead_is_reassigned_then_recycled_when_its_sla_runs_
     assert [t["status"] for t in sla.json()["timers"]] == ["breached", "breached"]
 
 
-async def test_sales_progress_closes_the_loop_into_the_funnel(system: System, client: httpx.AsyncClient) -> None:
+async def test_sales_progress_closes_the_loop_into_the_funnel(
+    system: System, client: httpx.AsyncClient
+) -> None:
     qualified_tail = await system.tail("lead.qualified")
     progressed_tail = await system.tail("lead.progressed")
     recycled_tail = await system.tail("lead.recycled")
@@ -171,7 +183,9 @@ async def test_sales_progress_closes_the_loop_into_the_funnel(system: System, cl
     no_amount = await progress(won_id, {"stage": "won"})
     assert no_amount.status_code == 422
     assert "amount is required" in no_amount.text
-    assert (await progress(won_id, {"stage": "won", "amount": "12500.50", "currency": "EUR"})).status_code == 202
+    assert (
+        await progress(won_id, {"stage": "won", "amount": "12500.50", "currency": "EUR"})
+    ).status_code == 202
     rejected = await progress(rejected_id, {"stage": "rejected", "reason": "student, no budget"})
     assert rejected.json()["recycled"] is True
     assert (await progress(str(uuid4()), {"stage": "accepted"})).status_code == 404
@@ -187,7 +201,12 @@ async def test_sales_progress_closes_the_loop_into_the_funnel(system: System, cl
     async def closed_loop() -> None:
         row = await funnel_row(client, system, source)
         assert (row["leads"], row["mqls"], row["sals"], row["sqls"], row["opportunities"], row["won"]) == (
-            2, 2, 1, 1, 1, 1,
+            2,
+            2,
+            1,
+            1,
+            1,
+            1,
         )
         assert Decimal(row["revenue"]) == Decimal("12500.50")
         assert row["recycled"] == 1

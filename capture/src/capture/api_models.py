@@ -6,8 +6,16 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
-from pydantic import model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from capture.domain.normalize import clean_text, normalize_country, normalize_email, normalize_phone
 
@@ -59,8 +67,20 @@ class LeadCreate(BaseModel):
     )
 
     @field_validator(
-        "first_name", "last_name", "company", "job_title", "company_size", "industry", "form_id",
-        "page_url", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "gclid",
+        "first_name",
+        "last_name",
+        "company",
+        "job_title",
+        "company_size",
+        "industry",
+        "form_id",
+        "page_url",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_content",
+        "utm_term",
+        "gclid",
         "fbclid",
     )
     @classmethod
@@ -70,12 +90,12 @@ class LeadCreate(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        return normalize_email(value) if clean_text(value) else None
+        return normalize_email(value) if value and clean_text(value) else None
 
     @field_validator("country")
     @classmethod
     def _country(cls, value: str | None) -> str | None:
-        return normalize_country(value) if clean_text(value) else None
+        return normalize_country(value) if value and clean_text(value) else None
 
     @field_validator("phone")
     @classmethod

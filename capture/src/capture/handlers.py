@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import func, literal_column, update
+from sqlalchemy import Executable, func, literal_column, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +19,15 @@ from leadkit.messaging import Outbox
 
 PRODUCER = "capture"
 PERSON_FIELDS = (
-    "email", "phone", "first_name", "last_name", "company", "job_title", "company_size", "industry", "country",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "company",
+    "job_title",
+    "company_size",
+    "industry",
+    "country",
 )
 
 
@@ -44,10 +52,13 @@ async def capture_lead(
         updated_at=now,
         **person,
     )
-    upsert = insert_lead.on_conflict_do_update(
+    # typed as a plain statement: the ORM's typing cannot express an entity plus a column
+    upsert: Executable = insert_lead.on_conflict_do_update(
         index_elements=[Lead.identity_key],
         set_={
-            **{name: func.coalesce(insert_lead.excluded[name], getattr(Lead, name)) for name in PERSON_FIELDS},
+            **{
+                name: func.coalesce(insert_lead.excluded[name], getattr(Lead, name)) for name in PERSON_FIELDS
+            },
             "attributes": Lead.attributes.op("||")(insert_lead.excluded.attributes),
             "updated_at": func.greatest(Lead.updated_at, insert_lead.excluded.updated_at),
         },

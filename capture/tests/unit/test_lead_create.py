@@ -12,11 +12,19 @@ def _error_fields(payload: dict[str, object]) -> set[str]:
 
 def test_fields_are_normalized_and_unknown_fields_kept() -> None:
     lead = LeadCreate.model_validate(
-        {"email": " Ada@Example.com", "phone": "020 7946 0958", "country": "gb", "first_name": " Ada ",
-         "favourite_colour": "green"}
+        {
+            "email": " Ada@Example.com",
+            "phone": "020 7946 0958",
+            "country": "gb",
+            "first_name": " Ada ",
+            "favourite_colour": "green",
+        }
     )
     assert (lead.email, lead.phone, lead.country, lead.first_name) == (
-        "ada@example.com", "+442079460958", "GB", "Ada",
+        "ada@example.com",
+        "+442079460958",
+        "GB",
+        "Ada",
     )
     assert lead.custom_attributes() == {"favourite_colour": "green"}
 

@@ -19,14 +19,16 @@ from lead_schemas import (
     LeadScored,
     LeadSlaBreached,
 )
-from leadkit.consumer import HandlerContext
+from leadkit.consumer import Handler, HandlerContext
 from reporting.db.tables import LeadFunnel
 from reporting.domain.funnel import stages_reached
 
 T = LeadFunnel.__table__
 
 
-async def _upsert(session: AsyncSession, lead_id: UUID, values: dict[str, Any], update: dict[str, Any]) -> None:
+async def _upsert(
+    session: AsyncSession, lead_id: UUID, values: dict[str, Any], update: dict[str, Any]
+) -> None:
     stmt = insert(LeadFunnel).values(lead_id=lead_id, **values)
     await session.execute(stmt.on_conflict_do_update(index_elements=[LeadFunnel.lead_id], set_=update))
 
@@ -95,7 +97,7 @@ async def project_erased(event: LeadErased, ctx: HandlerContext) -> None:
     await _upsert(ctx.session, event.lead_id, {"erased": True}, {"erased": True})
 
 
-HANDLERS = {
+HANDLERS: dict[str, Handler] = {
     LeadCaptured.topic: project_captured,
     LeadScored.topic: project_scored,
     LeadQualified.topic: project_qualified,

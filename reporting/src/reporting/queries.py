@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from pydantic import BaseModel
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import ColumnElement, Integer, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from reporting.db.tables import LeadFunnel
 from reporting.domain.funnel import NONE_KEY, GroupBy
@@ -27,7 +28,7 @@ class FunnelRow(BaseModel):
 async def funnel(session: AsyncSession, *, group_by: GroupBy) -> list[FunnelRow]:
     key = func.coalesce(getattr(LeadFunnel, group_by), NONE_KEY).label("key")
 
-    def count(flag: object) -> object:
+    def count(flag: InstrumentedAttribute[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(cast(flag, Integer)), 0)
 
     stmt = (

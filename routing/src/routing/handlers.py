@@ -35,20 +35,22 @@ async def route_scored_lead(event: LeadScored, ctx: HandlerContext, *, config: R
         await _assign(ctx, lead, cause=event, config=config, exclude=(), why=decision.reason)
 
 
-async def reassign_after_breach(event: LeadSlaBreached, ctx: HandlerContext, *, config: RoutingConfig) -> None:
+async def reassign_after_breach(
+    event: LeadSlaBreached, ctx: HandlerContext, *, config: RoutingConfig
+) -> None:
     breach = event.data
     lead = await ctx.session.get(RoutedLead, event.lead_id, with_for_update=True)
     if lead is None or breach.escalation != "reassign" or lead.owner != breach.owner:
         # A breach for an owner the lead no longer has was overtaken by an earlier reassignment.
         log.info("sla breach needs no reassignment", owner=breach.owner, current_owner=lead and lead.owner)
         return
-    earlier = set(
-        (await ctx.session.scalars(
-            select(AssignmentRecord.owner).where(
-                AssignmentRecord.lead_id == event.lead_id, AssignmentRecord.owner.is_not(None)
-            )
-        )).all()
-    )
+    earlier = {
+        owner
+        for owner in await ctx.session.scalars(
+            select(AssignmentRecord.owner).where(AssignmentRecord.lead_id == event.lead_id)
+        )
+        if owner is not None
+    }
     why = (
         f"reassigned: {breach.owner} let the '{breach.policy}' SLA run out "
         f"(due {breach.due_at.isoformat()}, escalation step {breach.escalation_step})"
@@ -132,7 +134,9 @@ async def _assign(
 
 async def _lock_cursor(ctx: HandlerContext) -> RoundRobinCursor:
     await ctx.session.execute(
-        insert(RoundRobinCursor).values(pool=POOL, position=-1).on_conflict_do_nothing(index_elements=["pool"])
+        insert(RoundRobinCursor)
+        .values(pool=POOL, position=-1)
+        .on_conflict_do_nothing(index_elements=["pool"])
     )
     cursor = await ctx.session.get(RoundRobinCursor, POOL, with_for_update=True, populate_existing=True)
     assert cursor is not None

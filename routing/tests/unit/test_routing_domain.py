@@ -47,8 +47,10 @@ def test_the_default_config_loads() -> None:
     [
         ("[[reps]]\nid='a'\nname='A'\nemail='a'", "KeyError"),
         ("[qualification]\nmql_threshold=1", "at least one rep"),
-        ("[qualification]\nmql_threshold=1\n[[reps]]\nid='a'\nname='A'\nemail='a'\n[[reps]]\nid='a'\nname='B'\nemail='b'",
-         "unique"),
+        (
+            "[qualification]\nmql_threshold=1\n[[reps]]\nid='a'\nname='A'\nemail='a'\n[[reps]]\nid='a'\nname='B'\nemail='b'",
+            "unique",
+        ),
     ],
 )
 def test_a_broken_config_is_refused(text: str, message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self, TypeVar
 from uuid import UUID, uuid4
@@ -26,24 +27,30 @@ class Envelope(BaseModel):
 
     id: UUID = Field(default_factory=uuid4, description="Unique per event; consumers deduplicate on it.")
     type: str = Field(description="The topic name, e.g. `lead.scored`.")
-    version: int = Field(description="Schema version of `data`; within a version only optional fields are added.")
+    version: int = Field(
+        description="Schema version of `data`; within a version only optional fields are added."
+    )
     occurred_at: AwareDatetime = Field(description="When it happened, RFC 3339, UTC.")
     producer: str = Field(description="The service that wrote the event.")
     lead_id: UUID = Field(description="The lead it is about; also the Kafka message key.")
-    correlation_id: UUID = Field(description="Carried unchanged from the capture request that started it all.")
+    correlation_id: UUID = Field(
+        description="Carried unchanged from the capture request that started it all."
+    )
     causation_id: UUID | None = Field(
         default=None, description="The `id` of the event that caused this one (absent on `lead.captured`)."
     )
     data: Any
 
-    def caused(self, event_type: type[EnvelopeT], *, producer: str, data: Any, occurred_at: datetime) -> EnvelopeT:
+    def caused(
+        self, event_type: builtins.type[EnvelopeT], *, producer: str, data: Any, occurred_at: datetime
+    ) -> EnvelopeT:
         """A new event caused by this one: same lead and correlation, causation = this event's id."""
-        return event_type(
-            occurred_at=occurred_at,
+        return event_type.new(
             producer=producer,
             lead_id=self.lead_id,
             correlation_id=self.correlation_id,
             causation_id=self.id,
+            occurred_at=occurred_at,
             data=data,
         )
 
@@ -58,12 +65,14 @@ class Envelope(BaseModel):
         causation_id: UUID | None = None,
         occurred_at: datetime | None = None,
     ) -> Self:
-        return cls(
-            occurred_at=occurred_at or datetime.now(UTC),
-            producer=producer,
-            lead_id=lead_id,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-            data=data,
+        # subclasses fix `type` and `version` by default; validate so `data` is checked too
+        return cls.model_validate(
+            {
+                "occurred_at": occurred_at or datetime.now(UTC),
+                "producer": producer,
+                "lead_id": lead_id,
+                "correlation_id": correlation_id,
+                "causation_id": causation_id,
+                "data": data,
+            }
         )
-

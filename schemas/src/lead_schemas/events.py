@@ -192,7 +192,6 @@ def parse_event(raw: bytes | str | dict[str, Any]) -> Envelope:
             raise UnknownEventType(f"unknown event type {event_type!r}")
         return cls.model_validate(raw)
 
-
     decoded = json.loads(raw)
     if not isinstance(decoded, dict):
         raise ValueError("an event must be a JSON object")

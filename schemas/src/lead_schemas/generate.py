@@ -19,7 +19,9 @@ ASYNCAPI_PATH = SCHEMAS_DIR / "asyncapi.json"
 _DESCRIPTIONS = {
     "lead.captured": "A submission or touch from a person was accepted (new or known lead).",
     "lead.scored": "A lead's score or grade changed.",
-    "lead.qualified": "The lead met the qualification bar and has an owner (first assignment or a reassignment).",
+    "lead.qualified": (
+        "The lead met the qualification bar and has an owner (first assignment or a reassignment)."
+    ),
     "lead.progressed": "Sales reported a step: accepted, contacted, sql, opportunity, won, lost or rejected.",
     "lead.sla_breached": "An SLA clock ran out; names the policy, the due time and the escalation step.",
     "lead.recycled": "The lead goes back to marketing nurture.",
@@ -49,7 +51,7 @@ def asyncapi() -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
-    for topic, schema in schemas.items():
+    for topic, _schema in schemas.items():
         name = EVENT_TYPES[topic].__name__
         messages[name] = {
             "name": name,
@@ -73,7 +75,9 @@ def asyncapi() -> dict[str, Any]:
         "info": {
             "title": "leadloop events",
             "version": "1.0.0",
-            "description": "Events between leadloop's services. Message key = lead_id; one JSON envelope per message.",
+            "description": (
+                "Events between leadloop's services. Message key = lead_id; one JSON envelope per message."
+            ),
         },
         "defaultContentType": "application/json",
         "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka"}},

@@ -46,7 +46,9 @@ async def get_score(lead_id: UUID, deps: Annotated[Deps, Depends(get_deps)]) -> 
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"lead {lead_id} has not been scored")
         records = (
             await session.scalars(
-                select(ScoreRecord).where(ScoreRecord.lead_id == lead_id).order_by(ScoreRecord.scored_at.desc())
+                select(ScoreRecord)
+                .where(ScoreRecord.lead_id == lead_id)
+                .order_by(ScoreRecord.scored_at.desc())
             )
         ).all()
     return LeadScoreRead(

@@ -46,13 +46,26 @@ def test_conditions(condition: Condition, facts: dict[str, object], expected: bo
 def test_a_senior_buyer_asking_for_a_demo_is_an_a_with_reasons() -> None:
     facts = fold_captured(
         {},
-        _captured(form_id="demo-request", job_title="VP Sales", company_size="201-500", industry="SaaS",
-                  country="DE", email="vp@corp.example", phone="+4930901820"),
+        _captured(
+            form_id="demo-request",
+            job_title="VP Sales",
+            company_size="201-500",
+            industry="SaaS",
+            country="DE",
+            email="vp@corp.example",
+            phone="+4930901820",
+        ),
     )
     result = score(facts, MODEL)
     fired = {rule.id for rule in result.fired}
-    assert fired == {"senior-title", "mid-market", "target-industry", "served-country", "hand-raiser",
-                     "reachable-by-phone"}
+    assert fired == {
+        "senior-title",
+        "mid-market",
+        "target-industry",
+        "served-country",
+        "hand-raiser",
+        "reachable-by-phone",
+    }
     assert (result.fit, result.engagement) == (65, 35)
     assert (result.score, result.grade) == (100, "A")  # 100 after clamping
     assert result.model_version == MODEL.version
@@ -79,7 +92,8 @@ def test_a_newer_empty_field_does_not_erase_a_fact() -> None:
 
 
 @pytest.mark.parametrize(
-    ("size", "employees"), [("51-200", 51), ("1000+", 1000), ("1,001-5,000", 1001), ("small", None), (None, None)]
+    ("size", "employees"),
+    [("51-200", 51), ("1000+", 1000), ("1,001-5,000", 1001), ("small", None), (None, None)],
 )
 def test_company_size_bands(size: str | None, employees: int | None) -> None:
     assert employees_lower_bound(size) == employees
@@ -103,8 +117,14 @@ def test_a_score_stays_within_0_and_the_maximum(points: list[int]) -> None:
     ("text", "message"),
     [
         ('version = "1"\n[[rules]]\nid = "a"', "missing"),
-        ('version = "1"\n[[rules]]\nid="a"\nkind="fit"\ndescription=""\npoints=1\nfield="x"\nop="near"', "op must"),
-        ('version = "1"\n[[rules]]\nid="a"\nkind="vibe"\ndescription=""\npoints=1\nfield="x"\nop="exists"', "kind"),
+        (
+            'version = "1"\n[[rules]]\nid="a"\nkind="fit"\ndescription=""\npoints=1\nfield="x"\nop="near"',
+            "op must",
+        ),
+        (
+            'version = "1"\n[[rules]]\nid="a"\nkind="vibe"\ndescription=""\npoints=1\nfield="x"\nop="exists"',
+            "kind",
+        ),
         ("rules = []", "missing version"),
         ("not = [toml", "not TOML"),
     ],

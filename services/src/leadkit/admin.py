@@ -1,7 +1,7 @@
 """Operator commands: create topics from deploy/topics.toml, replay a dead-letter topic.
 
-    python -m leadkit.admin create-topics [--prefix test.]
-    python -m leadkit.admin replay-dlq lead.captured [--prefix …]
+python -m leadkit.admin create-topics [--prefix test.]
+python -m leadkit.admin replay-dlq lead.captured [--prefix …]
 """
 
 from __future__ import annotations
@@ -39,7 +39,11 @@ def topic_specs(definition: dict[str, Any], *, replication_factor: int | None = 
     defaults = definition.get("defaults", {})
     specs: list[TopicSpec] = []
     for name, overrides in definition["topics"].items():
-        merged = {**defaults, **overrides, "config": {**defaults.get("config", {}), **overrides.get("config", {})}}
+        merged = {
+            **defaults,
+            **overrides,
+            "config": {**defaults.get("config", {}), **overrides.get("config", {})},
+        }
         spec = TopicSpec(
             name=name,
             partitions=int(merged["partitions"]),
@@ -63,8 +67,14 @@ async def create_topics(*, bootstrap_servers: str, topics: TopicNames, specs: li
         for spec in missing:
             try:
                 await admin.create_topics(
-                    [NewTopic(topics.physical(spec.name), spec.partitions, spec.replication_factor,
-                              topic_configs=spec.config)]
+                    [
+                        NewTopic(
+                            topics.physical(spec.name),
+                            spec.partitions,
+                            spec.replication_factor,
+                            topic_configs=spec.config,
+                        )
+                    ]
                 )
                 created.append(topics.physical(spec.name))
             except TopicAlreadyExistsError:
@@ -76,12 +86,16 @@ async def create_topics(*, bootstrap_servers: str, topics: TopicNames, specs: li
 
 @cli.command("create-topics")
 def create_topics_command(
-    prefix: Annotated[str | None, typer.Option(help="Topic prefix; defaults to LEADLOOP_TOPIC_PREFIX")] = None,
+    prefix: Annotated[
+        str | None, typer.Option(help="Topic prefix; defaults to LEADLOOP_TOPIC_PREFIX")
+    ] = None,
     file: Annotated[Path, typer.Option(help="Topic definition file")] = DEFAULT_TOPICS_FILE,
 ) -> None:
     settings = LeadloopSettings()
     replication = os.environ.get("LEADLOOP_REPLICATION_FACTOR")
-    specs = topic_specs(tomllib.loads(file.read_text()), replication_factor=int(replication) if replication else None)
+    specs = topic_specs(
+        tomllib.loads(file.read_text()), replication_factor=int(replication) if replication else None
+    )
     names = TopicNames(settings.topic_prefix if prefix is None else prefix)
     created = asyncio.run(
         create_topics(bootstrap_servers=settings.kafka_bootstrap_servers, topics=names, specs=specs)
@@ -132,8 +146,12 @@ async def replay_dead_letters(*, bootstrap_servers: str, topics: TopicNames, top
 @cli.command("replay-dlq")
 def replay_dlq_command(
     topic: Annotated[str, typer.Argument(help="The original topic, e.g. lead.captured")],
-    prefix: Annotated[str | None, typer.Option(help="Topic prefix; defaults to LEADLOOP_TOPIC_PREFIX")] = None,
-    group: Annotated[str, typer.Option(help="Consumer group that remembers what was replayed")] = "dlq-replay",
+    prefix: Annotated[
+        str | None, typer.Option(help="Topic prefix; defaults to LEADLOOP_TOPIC_PREFIX")
+    ] = None,
+    group: Annotated[
+        str, typer.Option(help="Consumer group that remembers what was replayed")
+    ] = "dlq-replay",
 ) -> None:
     settings = LeadloopSettings()
     names = TopicNames(settings.topic_prefix if prefix is None else prefix)

@@ -28,9 +28,7 @@ def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _ensure_trace_keys,
     ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
-    )
+    renderer: Any = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -10,9 +10,7 @@ EVENTS_CONSUMED = Counter(
 EVENTS_DUPLICATE = Counter(
     "leadloop_events_duplicate_total", "Redelivered events skipped by the inbox", ["service", "topic"]
 )
-EVENTS_FAILED = Counter(
-    "leadloop_events_failed_total", "Handler attempts that raised", ["service", "topic"]
-)
+EVENTS_FAILED = Counter("leadloop_events_failed_total", "Handler attempts that raised", ["service", "topic"])
 EVENTS_DEAD_LETTERED = Counter(
     "leadloop_events_dead_lettered_total", "Events sent to <topic>.dlq", ["service", "topic"]
 )
@@ -20,6 +18,4 @@ EVENTS_PRODUCED = Counter(
     "leadloop_events_produced_total", "Events published by the outbox relay", ["service", "topic"]
 )
 OUTBOX_BACKLOG = Gauge("leadloop_outbox_backlog", "Outbox rows not yet published", ["service"])
-HANDLER_SECONDS = Histogram(
-    "leadloop_handler_seconds", "Time to handle one event", ["service", "topic"]
-)
+HANDLER_SECONDS = Histogram("leadloop_handler_seconds", "Time to handle one event", ["service", "topic"])

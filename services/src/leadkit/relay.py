@@ -8,9 +8,11 @@ consumers' inbox makes the effect exactly once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import zlib
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -98,10 +100,8 @@ class OutboxRelay:
                 await self._housekeeping()
                 next_housekeeping = loop.time() + 5.0
             if published < self._batch_size:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
-                except TimeoutError:
-                    pass
 
     async def publish_batch(self, producer: AIOKafkaProducer) -> int:
         table = self._outbox
@@ -123,7 +123,7 @@ class OutboxRelay:
             EVENTS_PRODUCED.labels(self._service, row.topic).inc()
         return len(rows)
 
-    async def _send(self, producer: AIOKafkaProducer, rows: Sequence[Row[tuple[int, str, str | None, bytes, list[list[str]]]]]) -> None:
+    async def _send(self, producer: AIOKafkaProducer, rows: Sequence[Row[Any, Any, Any, Any, Any]]) -> None:
         # Enqueue every row first, in order, so the idempotent producer batches them; then
         # wait for all acknowledgements together.
         pending = [
@@ -139,16 +139,12 @@ class OutboxRelay:
 
     async def _mark_published(self, session: AsyncSession, ids: list[int]) -> None:
         table = self._outbox
-        await session.execute(
-            update(table).where(table.c.id.in_(ids)).values(published_at=func.now())
-        )
+        await session.execute(update(table).where(table.c.id.in_(ids)).values(published_at=func.now()))
 
     async def _housekeeping(self) -> None:
         table = self._outbox
         async with self._sessions.begin() as session:
-            await session.execute(
-                delete(table).where(table.c.published_at < func.now() - self._retention)
-            )
+            await session.execute(delete(table).where(table.c.published_at < func.now() - self._retention))
             backlog = await session.scalar(
                 select(func.count()).select_from(table).where(table.c.published_at.is_(None))
             )

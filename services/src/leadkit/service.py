@@ -127,18 +127,18 @@ class Service:
             # back their open transaction; the relay goes last so it can publish what they wrote.
             for consumer in consumers:
                 consumer.stop()
-            await _finish(consumer_tasks, timeout=30)
+            await _finish(consumer_tasks, grace=30)
             await _cancel(worker_tasks)
             relay.stop()
-            await _finish([relay_task], timeout=10)
+            await _finish([relay_task], grace=10)
             await engine.dispose()
             log.info("service stopped")
 
 
-async def _finish(tasks: list[asyncio.Task[None]], *, timeout: float) -> None:
+async def _finish(tasks: list[asyncio.Task[None]], *, grace: float) -> None:
     if not tasks:
         return
-    _, pending = await asyncio.wait(tasks, timeout=timeout)
+    _, pending = await asyncio.wait(tasks, timeout=grace)
     await _cancel(list(pending))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -12,10 +13,8 @@ log = structlog.get_logger(__name__)
 
 async def sleep_or_stop(stopping: asyncio.Event, seconds: float) -> None:
     """Sleep, waking early when `stopping` is set."""
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stopping.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
 
 
 async def supervise(

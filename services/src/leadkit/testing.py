@@ -16,10 +16,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 T = TypeVar("T")
 
 
-async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = 30.0, interval: float = 0.2) -> T:
+async def eventually(check: Callable[[], Awaitable[T]], *, within: float = 30.0, interval: float = 0.2) -> T:
     """Run `check` until it returns without raising AssertionError; return its result."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while True:
         try:
             return await check()
@@ -61,7 +61,7 @@ class TopicTail:
         return self.messages
 
     async def wait_for(
-        self, predicate: Callable[[Any], bool], *, count: int = 1, timeout: float = 30.0
+        self, predicate: Callable[[Any], bool], *, count: int = 1, within: float = 30.0
     ) -> list[Any]:
         """Wait until `count` messages match; returns every match so far, oldest first."""
 
@@ -71,10 +71,10 @@ class TopicTail:
             assert len(found) >= count, f"{len(found)} of {count} matching messages on {self.topic}"
             return found
 
-        return await eventually(check, timeout=timeout, interval=0.0)
+        return await eventually(check, within=within, interval=0.0)
 
-    async def events_for(self, lead_id: str, *, count: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
+    async def events_for(self, lead_id: str, *, count: int = 1, within: float = 30.0) -> list[dict[str, Any]]:
         """The decoded events of one lead (matched on the message key)."""
         key = lead_id.encode()
-        found = await self.wait_for(lambda m: m.key == key, count=count, timeout=timeout)
+        found = await self.wait_for(lambda m: m.key == key, count=count, within=within)
         return [json.loads(m.value) for m in found]

@@ -106,7 +106,7 @@ async def committed_offsets(group: str) -> int:
 async def run_until(loop: ConsumerLoop, done: Callable[[], Awaitable[Any]]) -> Any:
     task = asyncio.create_task(loop.run())
     try:
-        return await eventually(done, timeout=60)
+        return await eventually(done, within=60)
     finally:
         loop.stop()
         await asyncio.wait_for(task, timeout=30)
@@ -163,7 +163,12 @@ async def test_a_poison_event_goes_to_the_dlq_and_the_next_event_is_still_proces
 
     # same key, so all three sit on one partition in this order: the good one comes last
     await produce(
-        topics, [(key, failing.model_dump_json().encode()), (key, b"{not json"), (key, good.model_dump_json().encode())]
+        topics,
+        [
+            (key, failing.model_dump_json().encode()),
+            (key, b"{not json"),
+            (key, good.model_dump_json().encode()),
+        ],
     )
     loop = consumer(sessions, topics, handler=fails_on_one_event)
 
@@ -214,7 +219,11 @@ async def test_a_relay_killed_between_send_and_mark_loses_nothing_and_doubles_no
         await Outbox(session, tables).add(*events)
     tail = await TopicTail(topics.physical("lead.captured")).start()
     relay_args: dict[str, Any] = {
-        "service": "it", "engine": engine, "sessions": sessions, "tables": tables, "topics": topics,
+        "service": "it",
+        "engine": engine,
+        "sessions": sessions,
+        "tables": tables,
+        "topics": topics,
         "bootstrap_servers": KAFKA,
     }
 
@@ -230,8 +239,12 @@ async def test_a_relay_killed_between_send_and_mark_loses_nothing_and_doubles_no
         relay.stop()
         await relay_task
     await tail.stop()
-    unpublished = await rows(sessions, tables.outbox, tables.outbox.c.published_at.is_(None),
-                             tables.outbox.c.topic == "lead.captured")
+    unpublished = await rows(
+        sessions,
+        tables.outbox,
+        tables.outbox.c.published_at.is_(None),
+        tables.outbox.c.topic == "lead.captured",
+    )
     assert unpublished == []
 
     # one lead's events come out in the order they were written, on both attempts

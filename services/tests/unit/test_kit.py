@@ -14,8 +14,15 @@ from leadkit.topics import TopicNames
 def test_every_contract_topic_has_a_dead_letter_twin_kept_forever() -> None:
     specs = topic_specs(tomllib.loads(DEFAULT_TOPICS_FILE.read_text()))
     names = {spec.name for spec in specs}
-    contract = {"lead.captured", "lead.scored", "lead.qualified", "lead.progressed", "lead.sla_breached",
-                "lead.recycled", "lead.erased"}
+    contract = {
+        "lead.captured",
+        "lead.scored",
+        "lead.qualified",
+        "lead.progressed",
+        "lead.sla_breached",
+        "lead.recycled",
+        "lead.erased",
+    }
     assert names == contract | {f"{t}.dlq" for t in contract}
     assert {spec.partitions for spec in specs} == {12}
     assert all(spec.config["retention.ms"] == "-1" for spec in specs)

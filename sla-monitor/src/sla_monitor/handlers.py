@@ -42,8 +42,9 @@ async def start_accept_clock(
     lead.owner = event.data.owner
     lead.qualified_event_id = event.id
     lead.updated_at = ctx.now
-    await _close_timers(ctx.session, event.lead_id, status="cancelled", now=ctx.now,
-                        why=f"reassigned to {event.data.owner}")
+    await _close_timers(
+        ctx.session, event.lead_id, status="cancelled", now=ctx.now, why=f"reassigned to {event.data.owner}"
+    )
     ctx.session.add(
         SlaTimer(
             lead_id=event.lead_id,
@@ -69,8 +70,9 @@ async def report_progress(
     if effect.cancels_timers:
         await _close_timers(session, lead_id, status="cancelled", now=now, why=f"lead {report.stage}")
     elif effect.closes_accept_timer:
-        await _close_timers(session, lead_id, status="met", now=now, why=f"owner reported {report.stage}",
-                            policy="accept")
+        await _close_timers(
+            session, lead_id, status="met", now=now, why=f"owner reported {report.stage}", policy="accept"
+        )
     lead.stage = report.stage
     lead.updated_at = now
     progressed = LeadProgressed.new(
@@ -80,14 +82,23 @@ async def report_progress(
         causation_id=lead.qualified_event_id,
         occurred_at=now,
         data=LeadProgressedData(
-            stage=report.stage, owner=lead.owner, amount=report.amount, currency=report.currency,
+            stage=report.stage,
+            owner=lead.owner,
+            amount=report.amount,
+            currency=report.currency,
             reason=report.reason,
         ),
     )
     session.add(
         ProgressReport(
-            lead_id=lead_id, stage=report.stage, owner=lead.owner, amount=report.amount,
-            currency=report.currency, reason=report.reason, event_id=progressed.id, reported_at=now,
+            lead_id=lead_id,
+            stage=report.stage,
+            owner=lead.owner,
+            amount=report.amount,
+            currency=report.currency,
+            reason=report.reason,
+            event_id=progressed.id,
+            reported_at=now,
         )
     )
     await outbox.add(progressed)
@@ -97,7 +108,7 @@ async def report_progress(
             LeadRecycled,
             producer=PRODUCER,
             occurred_at=now,
-            data=LeadRecycledData(reason=effect.recycle_reason, detail=report.reason, owner=lead.owner),  # type: ignore[arg-type]
+            data=LeadRecycledData(reason=effect.recycle_reason, detail=report.reason, owner=lead.owner),
         )
         await outbox.add(recycled)
     return progressed, recycled
@@ -132,7 +143,7 @@ async def fire_due_timers(*, session: AsyncSession, outbox: Outbox, now: datetim
                 started_at=timer.started_at,
                 due_at=timer.due_at,
                 escalation_step=timer.escalation_step,
-                escalation=timer.escalation,  # type: ignore[arg-type]
+                escalation=timer.escalation,
             ),
         )
         await outbox.add(breached)
@@ -145,7 +156,9 @@ async def fire_due_timers(*, session: AsyncSession, outbox: Outbox, now: datetim
                     occurred_at=now,
                     data=LeadRecycledData(
                         reason="sla_exhausted",
-                        detail=f"'{timer.policy}' SLA breached after {timer.escalation_step - 1} reassignment(s)",
+                        detail=(
+                            f"'{timer.policy}' SLA breached after {timer.escalation_step - 1} reassignment(s)"
+                        ),
                         owner=timer.owner,
                     ),
                 )

@@ -12,7 +12,9 @@ from sla_monitor.handlers import fire_due_timers
 async def run_timer_worker(deps: Deps, *, poll_seconds: float) -> None:
     while True:
         async with deps.sessions.begin() as session:
-            fired = await fire_due_timers(session=session, outbox=Outbox(session, deps.tables), now=deps.clock())
+            fired = await fire_due_timers(
+                session=session, outbox=Outbox(session, deps.tables), now=deps.clock()
+            )
         if fired:
             deps.relay.wake()
         else:

@@ -33,6 +33,12 @@ def test_the_ladder_reassigns_then_recycles(assignment: int, escalation: str) ->
         ("lost", "went with a competitor", True, True, None),
     ],
 )
-def test_what_a_step_does(stage: str, reason: str | None, closes: bool, cancels: bool, recycle: str | None) -> None:
+def test_what_a_step_does(
+    stage: str, reason: str | None, closes: bool, cancels: bool, recycle: str | None
+) -> None:
     effect = effect_of(stage, reason)  # type: ignore[arg-type]
-    assert (effect.closes_accept_timer, effect.cancels_timers, effect.recycle_reason) == (closes, cancels, recycle)
+    assert (effect.closes_accept_timer, effect.cancels_timers, effect.recycle_reason) == (
+        closes,
+        cancels,
+        recycle,
+    )

@@ -37,5 +37,7 @@ def round_robin(reps: Sequence[Rep], *, cursor: int, exclude: Collection[str] = 
         elif rep.id in exclude:
             passed_over.append((rep.id, "excluded: already had this lead"))
         else:
-            return Assignment(rep=rep, rule="round_robin", next_cursor=position, passed_over=tuple(passed_over))
+            return Assignment(
+                rep=rep, rule="round_robin", next_cursor=position, passed_over=tuple(passed_over)
+            )
     raise NoEligibleRep(passed_over)

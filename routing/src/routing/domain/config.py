@@ -29,7 +29,12 @@ def load_routing_config(text: str) -> RoutingConfig:
     try:
         threshold = int(raw["qualification"]["mql_threshold"])
         reps = tuple(
-            Rep(id=str(r["id"]), name=str(r["name"]), email=str(r["email"]), active=bool(r.get("active", True)))
+            Rep(
+                id=str(r["id"]),
+                name=str(r["name"]),
+                email=str(r["email"]),
+                active=bool(r.get("active", True)),
+            )
             for r in raw.get("reps", [])
         )
     except (KeyError, TypeError, ValueError) as exc:

@@ -38,7 +38,7 @@ def matches(condition: Condition, facts: Facts) -> bool:
     if op in ("gte", "lte"):
         if not isinstance(actual, int | float):
             return False
-        return actual >= expected if op == "gte" else actual <= expected
+        return bool(actual >= expected if op == "gte" else actual <= expected)
     values = [str(v).lower() for v in _as_list(actual)]
     wanted = [str(v).lower() for v in _as_list(expected)]
     if op == "equals":

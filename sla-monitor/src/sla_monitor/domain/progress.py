@@ -14,13 +14,15 @@ NOT_NOW_REASONS = ("not now", "timing", "no budget", "later")
 @dataclass(frozen=True)
 class ProgressEffect:
     closes_accept_timer: bool  # the owner acted, so the speed-to-accept clock stops
-    cancels_timers: bool       # the lead leaves sales: no clock applies any more
+    cancels_timers: bool  # the lead leaves sales: no clock applies any more
     recycle_reason: str | None  # lead.recycled reason, when the lead goes back to marketing
 
 
 def effect_of(stage: Stage, reason: str | None) -> ProgressEffect:
     if stage == "rejected":
-        return ProgressEffect(closes_accept_timer=True, cancels_timers=True, recycle_reason="rejected_by_sales")
+        return ProgressEffect(
+            closes_accept_timer=True, cancels_timers=True, recycle_reason="rejected_by_sales"
+        )
     if stage == "lost":
         reason_text = (reason or "").strip().lower()
         not_now = any(reason_text.startswith(marker) for marker in NOT_NOW_REASONS)
