@@ -17,12 +17,14 @@ if (( ${#missing[@]} )); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if ! command -v uv >/dev/null; then
+if ! command -v uv >/dev/null && ! python3 -m uv --version >/dev/null 2>&1; then
   say "installing uv from PyPI"
   python3 -m pip install -q 'uv>=0.5'
 fi
+# `python3 -m uv` works even where pip's new script is not on PATH yet (pyenv shims, ~/.local/bin)
+if command -v uv >/dev/null; then UV=(uv); else UV=(python3 -m uv); fi
 
 say "syncing the Python workspace (uv.lock)"
-(cd "$ROOT" && uv sync --frozen --quiet)
+(cd "$ROOT" && "${UV[@]}" sync --frozen --quiet)
 
 "$ROOT/deploy/kafka.sh" fetch
