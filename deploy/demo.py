@@ -98,6 +98,8 @@ async def main() -> None:
     headers = {"X-API-Key": api_key()}
     console = Console()
     async with httpx.AsyncClient(headers=headers, timeout=10) as client:
+        before = totals(await funnel(client))
+        won_here = 0
         lead_ids: list[str] = []
         with Progress(console=console) as progress:
             task = progress.add_task("posting leads", total=40)
@@ -127,11 +129,29 @@ async def main() -> None:
                 for step in sales_story(rng):
                     response = await client.post(f"{SLA_MONITOR}/v1/leads/{lead_id}/progress", json=step)
                     response.raise_for_status()
+                    won_here += step["stage"] == "won"
                 progress.advance(task)
-        await asyncio.sleep(2)  # let reporting catch up before reading the funnel
-        response = await client.get(f"{REPORTING}/v1/reports/funnel", params={"group_by": "source"})
-        response.raise_for_status()
-    print_funnel(console, response.json()["rows"], qualified=len(owners), posted=len(lead_ids))
+
+            # reporting is eventually consistent: wait until it has projected this run
+            want = (before[0] + len(lead_ids), before[1] + won_here)
+            rows = await funnel(client)
+            for _ in range(60):
+                if totals(rows) >= want:
+                    break
+                await asyncio.sleep(0.5)
+                rows = await funnel(client)
+    print_funnel(console, rows, qualified=len(owners), posted=len(lead_ids))
+
+
+async def funnel(client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    response = await client.get(f"{REPORTING}/v1/reports/funnel", params={"group_by": "source"})
+    response.raise_for_status()
+    rows: list[dict[str, Any]] = response.json()["rows"]
+    return rows
+
+
+def totals(rows: list[dict[str, Any]]) -> tuple[int, int]:
+    return sum(r["leads"] for r in rows), sum(r["won"] for r in rows)
 
 
 def sales_story(rng: random.Random) -> list[dict[str, Any]]:

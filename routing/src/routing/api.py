@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from leadkit.auth import require_api_key
@@ -19,6 +19,8 @@ router = APIRouter(prefix="/v1", tags=["routing"], dependencies=[Depends(require
 
 
 class AssignmentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     owner: str | None
     previous_owner: str | None
     rule: str
@@ -61,19 +63,7 @@ async def get_assignments(lead_id: UUID, deps: Annotated[Deps, Depends(get_deps)
         qualified=lead.qualified,
         qualification_reason=lead.qualification_reason,
         owner=lead.owner,
-        assignments=[
-            AssignmentRead(
-                owner=r.owner,
-                previous_owner=r.previous_owner,
-                rule=r.rule,
-                reason=r.reason,
-                passed_over=r.passed_over,
-                assigned_at=r.assigned_at,
-                cause_event_id=r.cause_event_id,
-                event_id=r.event_id,
-            )
-            for r in records
-        ],
+        assignments=[AssignmentRead.model_validate(record) for record in records],
     )
 
 

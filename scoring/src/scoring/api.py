@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from leadkit.auth import require_api_key
@@ -19,6 +19,8 @@ router = APIRouter(prefix="/v1", tags=["scores"], dependencies=[Depends(require_
 
 
 class ScoreRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     score: int
     grade: str
     fit_score: int
@@ -57,19 +59,7 @@ async def get_score(lead_id: UUID, deps: Annotated[Deps, Depends(get_deps)]) -> 
         grade=profile.grade,
         model_version=profile.model_version,
         facts=profile.facts,
-        history=[
-            ScoreRead(
-                score=r.score,
-                grade=r.grade,
-                fit_score=r.fit_score,
-                engagement_score=r.engagement_score,
-                model_version=r.model_version,
-                reasons=r.reasons,
-                scored_at=r.scored_at,
-                event_id=r.event_id,
-            )
-            for r in records
-        ],
+        history=[ScoreRead.model_validate(record) for record in records],
     )
 
 
