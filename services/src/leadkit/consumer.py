@@ -152,9 +152,8 @@ class ConsumerLoop:
         attempt = 0
         for attempt in range(1, self._options.max_attempts + 1):
             try:
-                with HANDLER_SECONDS.labels(self._service, topic).time():
-                    async with self._sessions.begin() as session:
-                        outcome = await self._apply(session, record)
+                async with self._sessions.begin() as session:
+                    outcome = await self._apply(session, record)
                 self._count(record, outcome)
                 return
             except PoisonEvent as exc:
@@ -183,7 +182,8 @@ class ConsumerLoop:
             event_id=str(event.id),
         ):
             context = HandlerContext(session=session, outbox=Outbox(session, self._tables), now=self._clock())
-            await self._handlers[topic](event, context)
+            with HANDLER_SECONDS.labels(self._service, topic).time():
+                await self._handlers[topic](event, context)
             log.debug("event handled", topic=topic)
         return "processed"
 
