@@ -1,67 +1,199 @@
-"""capture's HTTP API: thin, request model → use case in one transaction → response."""
+"""capture's JSON API: thin, request model → intake or use case → response."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, HTTPException, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from capture.api_models import LeadAccepted, LeadCreate, LeadRead
+from capture.api_models import ErasureAccepted, ErasureCreate, LeadAccepted, LeadCreate, LeadRead, TouchCreate
 from capture.db.tables import Lead, Touch
-from capture.handlers import capture_lead
-from leadkit.auth import require_api_key
+from capture.domain.normalize import identity_key
+from capture.domain.spam import spam_reason
+from capture.domain.submission import PersonData, build_submission
+from capture.handlers import erase_person, find_lead
+from capture.idempotency import KeyReused, request_hash
+from capture.intake import Answer, IdempotencyClaim, accept
+from capture.keys import Principal, authenticate
+from capture.limits import client_ip, enforce
 from leadkit.messaging import Outbox
 from leadkit.service import Deps, get_deps
 
-router = APIRouter(prefix="/v1", tags=["leads"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["leads"])
+Auth = Annotated[Principal, Depends(authenticate)]
+DepsDep = Annotated[Deps, Depends(get_deps)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or invalid X-API-Key"},
+    413: {"description": "Body too large"},
+    422: {"description": "A field is wrong; each bad field is named"},
+    429: {"description": "Too many requests; see Retry-After"},
+}
 
 
-def _correlation_id(header: str | None) -> UUID:
+def correlation_id_from(header: str | None) -> UUID:
     try:
         return UUID(header) if header else uuid4()
     except ValueError:
         return uuid4()
 
 
+def rate_limit(request: Request, deps: Deps, principal: Principal) -> None:
+    enforce(deps.extras["limiters"]["ip"], client_ip(request), what="client address")
+    enforce(deps.extras["limiters"]["key"], principal.scope, what="API key")
+
+
+async def idempotency_claim(
+    request: Request, deps: Deps, scope: str, key: str | None
+) -> IdempotencyClaim | None:
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 255:
+        raise HTTPException(
+            422,
+            detail=[
+                {"loc": ["header", "Idempotency-Key"], "msg": "1 to 255 characters", "type": "value_error"}
+            ],
+        )
+    ttl = timedelta(hours=deps.settings.idempotency_hours)  # type: ignore[attr-defined]
+    return IdempotencyClaim(scope=scope, key=key, fingerprint=request_hash(await request.body()), ttl=ttl)
+
+
+def respond(answer: Answer) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
+    return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
+
+
+async def accept_or_conflict(deps: Deps, submission: Any, **kwargs: Any) -> JSONResponse:
+    try:
+        return respond(await accept(deps, submission, **kwargs))
+    except KeyReused:
+        raise HTTPException(
+            422,
+            detail=[
+                {
+                    "loc": ["header", "Idempotency-Key"],
+                    "type": "value_error",
+                    "msg": "this key was already used for a different request",
+                }
+            ],
+        ) from None
+
+
 @router.post(
     "/leads",
-    status_code=status.HTTP_202_ACCEPTED,
+    status_code=202,
     response_model=LeadAccepted,
+    responses=ERRORS,
     summary="Capture a lead (a form submission or an integration's post)",
-    responses={401: {"description": "Missing or invalid X-API-Key"}, 422: {"description": "Bad field"}},
 )
 async def post_lead(
     submission: LeadCreate,
-    deps: Annotated[Deps, Depends(get_deps)],
+    request: Request,
+    deps: DepsDep,
+    principal: Auth,
     x_correlation_id: Annotated[str | None, Header()] = None,
-) -> LeadAccepted:
-    correlation_id = _correlation_id(x_correlation_id)
-    # 202 only after the lead and its outbox row are committed (invariant 1).
-    async with deps.sessions.begin() as session:
-        event = await capture_lead(
-            submission,
-            session=session,
-            outbox=Outbox(session, deps.tables),
-            now=deps.clock(),
-            correlation_id=correlation_id,
-        )
-    deps.relay.wake()
-    return LeadAccepted(lead_id=event.lead_id, correlation_id=correlation_id)
+    idempotency_key: Annotated[
+        str | None, Header(description="Retries with the same key get the first answer")
+    ] = None,
+) -> JSONResponse:
+    rate_limit(request, deps, principal)
+    return await accept_or_conflict(
+        deps,
+        submission.to_submission(via="api", default_source=principal.source, api_key_id=principal.key_id),
+        correlation_id=correlation_id_from(x_correlation_id),
+        idempotency=await idempotency_claim(request, deps, principal.scope, idempotency_key),
+        spam=spam_reason(email=submission.email),
+        ip=client_ip(request),
+        raw=submission.model_dump(mode="json"),
+    )
 
 
-@router.get("/leads/{lead_id}", response_model=LeadRead, summary="A lead with every touch, oldest first")
-async def get_lead(lead_id: UUID, deps: Annotated[Deps, Depends(get_deps)]) -> LeadRead:
+@router.post(
+    "/touches",
+    status_code=202,
+    response_model=LeadAccepted,
+    responses={**ERRORS, 404: {"description": "No such lead"}},
+    summary="Record engagement from a known lead (download, webinar, email click, visit, meeting)",
+)
+async def post_touch(
+    touch: TouchCreate,
+    request: Request,
+    deps: DepsDep,
+    principal: Auth,
+    x_correlation_id: Annotated[str | None, Header()] = None,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    rate_limit(request, deps, principal)
     async with deps.sessions() as session:
-        lead = await session.scalar(select(Lead).where(Lead.id == lead_id))
+        lead = await find_lead(session, lead_id=touch.lead_id, email=touch.email)
+    if lead is None:
+        named = f"lead {touch.lead_id}" if touch.lead_id else f"a lead with email {touch.email}"
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"capture knows no {named}")
+    fields = touch.model_dump(exclude={"lead_id", "type"}) | {"email": lead.email, "phone": lead.phone}
+    submission = build_submission(
+        fields,
+        via="touch",
+        touch_type=touch.type,
+        default_source=principal.source,
+        api_key_id=principal.key_id,
+    )
+    # identify the lead as it is stored, so the touch lands on it and changes none of its fields
+    submission = type(submission)(
+        person=PersonData(email=lead.email, phone=lead.phone), touch=submission.touch
+    )
+    return await accept_or_conflict(
+        deps,
+        submission,
+        correlation_id=correlation_id_from(x_correlation_id),
+        idempotency=await idempotency_claim(request, deps, principal.scope, idempotency_key),
+    )
+
+
+@router.post(
+    "/erasures",
+    status_code=202,
+    response_model=ErasureAccepted,
+    responses={**ERRORS, 404: {"description": "Nobody"}},
+    summary="Forget a person: their personal data goes, anonymous counts stay; emits lead.erased",
+)
+async def post_erasure(
+    erasure: ErasureCreate, request: Request, deps: DepsDep, principal: Auth
+) -> ErasureAccepted:
+    rate_limit(request, deps, principal)
+    now = deps.clock()
+    async with deps.sessions.begin() as session:
+        lead = await find_lead(session, lead_id=erasure.lead_id, email=erasure.email)
+        if lead is None and erasure.phone:
+            lead = await session.scalar(
+                select(Lead).where(Lead.identity_key == identity_key(email=None, phone=erasure.phone))
+            )
+        if lead is None or lead.erased_at is not None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, detail="capture knows nobody by that id, email or phone"
+            )
+        await erase_person(session, Outbox(session, deps.tables), lead=lead, now=now, correlation_id=uuid4())
+    deps.relay.wake()
+    return ErasureAccepted(lead_id=lead.id, erased_at=now)
+
+
+@router.get(
+    "/leads/{lead_id}",
+    response_model=LeadRead,
+    responses=ERRORS,
+    summary="A lead with every touch, oldest first",
+)
+async def get_lead(lead_id: UUID, deps: DepsDep, principal: Auth) -> LeadRead:
+    async with deps.sessions() as session:
+        lead = await session.get(Lead, lead_id)
         if lead is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no lead {lead_id}")
         touches = (
             await session.scalars(select(Touch).where(Touch.lead_id == lead_id).order_by(Touch.occurred_at))
         ).all()
-        return LeadRead.model_validate({**_columns(lead), "touches": touches})
-
-
-def _columns(lead: Lead) -> dict[str, object]:
-    return {column.key: getattr(lead, column.key) for column in Lead.__table__.columns}
+    return LeadRead.model_validate(
+        {**{c.key: getattr(lead, c.key) for c in Lead.__table__.columns}, "touches": touches}
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -12,12 +12,20 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from capture.domain.normalize import clean_text, normalize_country, normalize_email, normalize_phone
+from capture.domain.normalize import (
+    clean_text,
+    company_size_band,
+    normalize_country,
+    normalize_email,
+    normalize_phone,
+)
+from capture.domain.submission import Submission, build_submission
 
 ShortText = Annotated[str | None, Field(default=None, max_length=300)]
 
@@ -62,6 +70,11 @@ class LeadCreate(BaseModel):
     utm_term: ShortText
     gclid: ShortText
     fbclid: ShortText
+    msclkid: ShortText
+    li_fat_id: ShortText
+    referrer: Annotated[str | None, Field(default=None, max_length=2000)]
+    consent: bool | None = Field(default=None, description="Marketing consent given with this submission")
+    consent_text: Annotated[str | None, Field(default=None, max_length=2000, description="Text shown")]
     occurred_at: AwareDatetime | None = Field(
         default=None, description="When the submission happened, for imports; defaults to now."
     )
@@ -86,6 +99,11 @@ class LeadCreate(BaseModel):
     @classmethod
     def _trim(cls, value: str | None) -> str | None:
         return clean_text(value)
+
+    @field_validator("company_size")
+    @classmethod
+    def _size(cls, value: str | None) -> str | None:
+        return company_size_band(value)
 
     @field_validator("email")
     @classmethod
@@ -114,6 +132,30 @@ class LeadCreate(BaseModel):
     def custom_attributes(self) -> dict[str, JsonValue]:
         return dict(self.model_extra or {})
 
+    def to_submission(self, **context: Any) -> Submission:
+        """The submission this request describes; `context` says how it came in (see build_submission)."""
+        return build_submission(
+            self.model_dump(exclude=set(self.model_extra or ())),
+            attributes=self.custom_attributes(),
+            **context,
+        )
+
+    @classmethod
+    def lenient(cls, data: dict[str, Any]) -> tuple[LeadCreate | None, list[str]]:
+        """For platforms' data, which nobody can correct: drop the fields that do not validate and keep
+        the lead when an email or a phone survives. Returns the lead (or None) and what was dropped."""
+        dropped: list[str] = []
+        for _ in range(len(data) + 1):
+            try:
+                return cls.model_validate(data), dropped
+            except ValidationError as exc:
+                bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+                if not bad or not bad & set(data):
+                    return None, dropped
+                dropped.extend(sorted(bad & set(data)))
+                data = {k: v for k, v in data.items() if k not in bad}
+        return None, dropped
+
 
 class LeadAccepted(BaseModel):
     lead_id: UUID
@@ -125,6 +167,13 @@ class TouchRead(BaseModel):
 
     id: UUID
     occurred_at: datetime
+    type: str
+    via: str
+    channel: str | None
+    external_id: str | None
+    is_test: bool
+    referrer: str | None
+    consent_marketing: bool | None
     source: str | None
     medium: str | None
     campaign: str | None
@@ -140,6 +189,8 @@ class LeadRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID
+    company_domain: str | None
+    erased_at: datetime | None
     email: str | None
     phone: str | None
     first_name: str | None
@@ -153,3 +204,77 @@ class LeadRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     touches: list[TouchRead]
+
+
+EngagementType = Literal[
+    "content_download", "webinar_attended", "email_click", "page_visit", "meeting_booked"
+]
+
+
+class TouchCreate(BaseModel):
+    """Engagement from a lead capture already knows, named by its lead id or its email."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "email": "ada@example.com",
+                "type": "webinar_attended",
+                "utm_campaign": "routing-masterclass",
+            }
+        },
+    )
+
+    lead_id: UUID | None = None
+    email: Annotated[str | None, Field(default=None, max_length=320)]
+    type: EngagementType
+    occurred_at: AwareDatetime | None = None
+    page_url: Annotated[str | None, Field(default=None, max_length=2000)]
+    referrer: Annotated[str | None, Field(default=None, max_length=2000)]
+    utm_source: ShortText
+    utm_medium: ShortText
+    utm_campaign: ShortText
+    utm_content: ShortText
+    utm_term: ShortText
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalize_email(value) if value and clean_text(value) else None
+
+    @model_validator(mode="after")
+    def _lead_named(self) -> TouchCreate:
+        if self.lead_id is None and self.email is None:
+            raise ValueError("a lead_id or an email is required")
+        return self
+
+
+class ErasureCreate(BaseModel):
+    """Forget one person, named by lead id, email or phone (in E.164)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lead_id: UUID | None = None
+    email: Annotated[str | None, Field(default=None, max_length=320)]
+    phone: Annotated[str | None, Field(default=None, max_length=40)]
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalize_email(value) if value and clean_text(value) else None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalize_phone(value, country=None) if value and clean_text(value) else None
+
+    @model_validator(mode="after")
+    def _someone_named(self) -> ErasureCreate:
+        if self.lead_id is None and self.email is None and self.phone is None:
+            raise ValueError("a lead_id, an email or a phone is required")
+        return self
+
+
+class ErasureAccepted(BaseModel):
+    lead_id: UUID
+    erased_at: datetime

@@ -6,33 +6,45 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import Executable, func, literal_column, update
+from sqlalchemy import Executable, case, delete, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from capture.api_models import LeadCreate
-from capture.db.tables import Lead, Touch
+from capture.db.tables import Lead, PlatformLead, SpamSubmission, Touch
 from capture.domain.normalize import identity_key
-from lead_schemas import LeadCaptured, LeadCapturedData, Person
-from lead_schemas import Touch as TouchData
+from capture.domain.submission import PERSON_FIELDS, Submission
+from lead_schemas import Consent, LeadCaptured, LeadCapturedData, LeadErased, LeadErasedData, Person
+from lead_schemas import Touch as TouchEvent
 from leadkit.messaging import Outbox
 
 PRODUCER = "capture"
-PERSON_FIELDS = (
-    "email",
-    "phone",
-    "first_name",
-    "last_name",
-    "company",
-    "job_title",
-    "company_size",
-    "industry",
-    "country",
+MERGED_FIELDS = (*PERSON_FIELDS, "company_domain")
+TOUCH_FIELDS = (
+    "type",
+    "via",
+    "channel",
+    "source",
+    "medium",
+    "campaign",
+    "content",
+    "term",
+    "gclid",
+    "fbclid",
+    "msclkid",
+    "li_fat_id",
+    "form_id",
+    "page_url",
+    "referrer",
+    "external_id",
+    "is_test",
+    "consent_marketing",
+    "consent_text",
+    "api_key_id",
 )
 
 
 async def capture_lead(
-    submission: LeadCreate,
+    submission: Submission,
     *,
     session: AsyncSession,
     outbox: Outbox,
@@ -40,27 +52,38 @@ async def capture_lead(
     correlation_id: UUID,
 ) -> LeadCaptured:
     """Merge the submission into its person (new or known), record the touch, emit lead.captured."""
-    person = {name: getattr(submission, name) for name in PERSON_FIELDS}
-    # One statement, so two identical submissions racing each other meet on the unique
-    # identity key instead of both inserting. Merge rule: a newer non-empty value wins and an
-    # empty field erases nothing (empty fields arrive here as NULL).
+    person = submission.person
+    occurred_at = submission.touch.occurred_at or now
+    values = {name: getattr(person, name) for name in MERGED_FIELDS}
     insert_lead = insert(Lead).values(
         id=uuid4(),
-        identity_key=identity_key(email=submission.email, phone=submission.phone),
-        attributes=submission.custom_attributes(),
+        identity_key=identity_key(email=person.email, phone=person.phone),
+        attributes=submission.attributes,
         created_at=now,
-        updated_at=now,
-        **person,
+        updated_at=occurred_at,
+        **values,
     )
-    # typed as a plain statement: the ORM's typing cannot express an entity plus a column
+    incoming = insert_lead.excluded
+    # One statement, so two identical submissions racing each other meet on the unique identity
+    # key instead of both inserting. Merge rule: the newer submission's non-empty values win; an
+    # empty field erases nothing; an older (backfilled) submission only fills gaps.
+    newer = incoming.updated_at >= Lead.updated_at
+
+    def merged(name: str) -> Any:
+        current = getattr(Lead, name)
+        return case(
+            (newer, func.coalesce(incoming[name], current)), else_=func.coalesce(current, incoming[name])
+        )
+
     upsert: Executable = insert_lead.on_conflict_do_update(
         index_elements=[Lead.identity_key],
         set_={
-            **{
-                name: func.coalesce(insert_lead.excluded[name], getattr(Lead, name)) for name in PERSON_FIELDS
-            },
-            "attributes": Lead.attributes.op("||")(insert_lead.excluded.attributes),
-            "updated_at": func.greatest(Lead.updated_at, insert_lead.excluded.updated_at),
+            **{name: merged(name) for name in MERGED_FIELDS},
+            "attributes": case(
+                (newer, Lead.attributes.op("||")(incoming.attributes)),
+                else_=incoming.attributes.op("||")(Lead.attributes),
+            ),
+            "updated_at": func.greatest(Lead.updated_at, incoming.updated_at),
         },
     ).returning(Lead, literal_column("(xmax = 0)").label("inserted"))
     row = (await session.execute(upsert)).one()
@@ -70,24 +93,22 @@ async def capture_lead(
     touch = Touch(
         id=uuid4(),
         lead_id=lead.id,
-        occurred_at=submission.occurred_at or now,
+        occurred_at=occurred_at,
         correlation_id=correlation_id,
-        source=submission.utm_source,
-        medium=submission.utm_medium,
-        campaign=submission.utm_campaign,
-        content=submission.utm_content,
-        term=submission.utm_term,
-        gclid=submission.gclid,
-        fbclid=submission.fbclid,
-        form_id=submission.form_id,
-        page_url=submission.page_url,
+        **{name: getattr(submission.touch, name) for name in TOUCH_FIELDS},
     )
     session.add(touch)
     await session.flush()
-    touch_ids: dict[str, Any] = {"last_touch_id": touch.id}
-    if is_new:
-        touch_ids["first_touch_id"] = touch.id
-    await session.execute(update(Lead).where(Lead.id == lead.id).values(**touch_ids))
+    first = is_new or lead.first_touch_at is None or occurred_at < lead.first_touch_at
+    last = is_new or lead.last_touch_at is None or occurred_at >= lead.last_touch_at
+    touch_marks: dict[str, Any] = {}
+    if first:
+        touch_marks |= {"first_touch_id": touch.id, "first_touch_at": occurred_at}
+    if last:
+        touch_marks |= {"last_touch_id": touch.id, "last_touch_at": occurred_at}
+    if touch_marks:
+        await session.execute(update(Lead).where(Lead.id == lead.id).values(**touch_marks))
+    first_touch = touch if first else await session.get(Touch, lead.first_touch_id)
 
     event = LeadCaptured.new(
         producer=PRODUCER,
@@ -97,22 +118,74 @@ async def capture_lead(
         data=LeadCapturedData(
             is_new=is_new,
             person=Person(
-                **{name: getattr(lead, name) for name in PERSON_FIELDS}, attributes=lead.attributes
+                **{name: getattr(lead, name) for name in MERGED_FIELDS}, attributes=lead.attributes
             ),
-            touch=TouchData(
-                id=str(touch.id),
-                occurred_at=touch.occurred_at,
-                source=touch.source,
-                medium=touch.medium,
-                campaign=touch.campaign,
-                content=touch.content,
-                term=touch.term,
-                gclid=touch.gclid,
-                fbclid=touch.fbclid,
-                form_id=touch.form_id,
-                page_url=touch.page_url,
-            ),
+            touch=touch_event(touch),
+            first_touch=touch_event(first_touch) if first_touch is not None else None,
         ),
     )
     await outbox.add(event)
     return event
+
+
+def touch_event(touch: Touch) -> TouchEvent:
+    consent = None
+    if touch.consent_marketing is not None or touch.consent_text:
+        consent = Consent(marketing=touch.consent_marketing, text=touch.consent_text)
+    fields = {
+        name: getattr(touch, name)
+        for name in TOUCH_FIELDS
+        if name not in ("consent_marketing", "consent_text", "api_key_id")
+    }
+    return TouchEvent(id=str(touch.id), occurred_at=touch.occurred_at, consent=consent, **fields)
+
+
+async def find_lead(
+    session: AsyncSession, *, lead_id: UUID | None = None, email: str | None = None
+) -> Lead | None:
+    if lead_id is not None:
+        return await session.scalar(select(Lead).where(Lead.id == lead_id, Lead.erased_at.is_(None)))
+    if email is not None:
+        return await session.scalar(
+            select(Lead).where(Lead.identity_key == identity_key(email=email, phone=None))
+        )
+    return None
+
+
+async def erase_person(
+    session: AsyncSession, outbox: Outbox, *, lead: Lead, now: datetime, correlation_id: UUID
+) -> None:
+    """Forget a person: personal data goes, anonymous facts (source, campaign, channel) stay."""
+    if lead.email:
+        await session.execute(delete(SpamSubmission).where(SpamSubmission.email == lead.email))
+    await session.execute(
+        update(Lead)
+        .where(Lead.id == lead.id)
+        .values(
+            **dict.fromkeys(MERGED_FIELDS), attributes={}, identity_key=f"erased:{lead.id}", erased_at=now
+        )
+    )
+    await session.execute(
+        update(Touch)
+        .where(Touch.lead_id == lead.id)
+        .values(
+            page_url=None,
+            referrer=None,
+            gclid=None,
+            fbclid=None,
+            msclkid=None,
+            li_fat_id=None,
+            consent_text=None,
+            term=None,
+        )
+    )
+    await session.execute(update(PlatformLead).where(PlatformLead.lead_id == lead.id).values(notification={}))
+    await outbox.add(
+        LeadErased.new(
+            producer=PRODUCER,
+            lead_id=lead.id,
+            correlation_id=correlation_id,
+            occurred_at=now,
+            data=LeadErasedData(requested_at=now),
+        )
+    )

@@ -1,19 +1,41 @@
-"""capture: HTTP intake of leads → lead.captured."""
+"""capture: HTTP intake of leads from APIs, forms and ad platforms → lead.captured."""
+
+import asyncio
 
 from fastapi import FastAPI
 
-from capture.api import router
+from capture.api import router as api_router
 from capture.db.tables import messaging
+from capture.fetchers import run_fetcher
+from capture.forms_api import router as forms_router
+from capture.keys import KeyCache
+from capture.limits import BodySizeLimit, limiters
 from capture.settings import CaptureSettings
+from capture.webhooks import router as webhooks_router
 from leadkit.service import Service, create_service_app
 
 
 def create_app(settings: CaptureSettings | None = None) -> FastAPI:
     settings = settings or CaptureSettings()
-    service = Service(name="capture", settings=settings, tables=messaging)
-    return create_service_app(
+    fetcher_wake = asyncio.Event()
+    service = Service(
+        name="capture",
+        settings=settings,
+        tables=messaging,
+        workers=[("platform-fetcher", run_fetcher)],
+        extras={
+            "key_cache": KeyCache(settings.api_key_cache_seconds),
+            "limiters": limiters(settings),
+            "fetcher_wake": fetcher_wake,
+            "wake_fetcher": fetcher_wake.set,
+        },
+    )
+    app = create_service_app(
         service,
         title="leadloop capture",
-        description="Validates, normalizes and deduplicates leads, records each touch, emits lead.captured.",
-        routers=[router],
+        description="Validates, normalizes and deduplicates leads from APIs, forms and ad platforms; "
+        "records each touch; emits lead.captured.",
+        routers=[api_router, forms_router, webhooks_router],
     )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

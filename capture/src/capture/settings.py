@@ -1,5 +1,6 @@
 """capture's settings: `CAPTURE_*` variables (README.md, Configuration)."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from leadkit.settings import ServiceSettings
@@ -10,3 +11,33 @@ class CaptureSettings(ServiceSettings):
 
     database_url: str = "postgresql+asyncpg://capture:capture@127.0.0.1:5432/capture"
     port: int = 8001
+    public_url: str = Field(default="http://127.0.0.1:8001", description="Where browsers reach capture")
+
+    # abuse
+    max_body_bytes: int = Field(default=65_536, ge=1024, description="Larger request bodies get 413")
+    rate_limit_per_key: float = Field(default=50, gt=0, description="Requests per second per API key")
+    rate_limit_per_ip: float = Field(default=20, gt=0, description="Requests per second per client IP")
+    form_rate_limit_per_ip: float = Field(default=10, gt=0, description="Form posts per minute per client IP")
+    api_key_cache_seconds: float = Field(
+        default=10, ge=0, description="A revoked key stops working within this"
+    )
+    idempotency_hours: float = Field(
+        default=24, gt=0, description="How long an Idempotency-Key is remembered"
+    )
+    platform_id_days: float = Field(
+        default=30, gt=0, description="How long a platform's lead id is remembered"
+    )
+
+    # ad platforms
+    meta_app_secret: str = Field(default="", description="Meta app secret: checks X-Hub-Signature-256")
+    meta_verify_token: str = Field(default="", description="Token Meta echoes in the GET handshake")
+    meta_access_token: str = Field(default="", description="Page access token for fetching leads")
+    meta_graph_url: str = "https://graph.facebook.com/v21.0"
+    google_key: str = Field(default="", description="The key set on the Google Ads lead form webhook")
+    linkedin_client_secret: str = Field(default="", description="Checks X-LI-Signature and the challenge")
+    linkedin_access_token: str = ""
+    linkedin_api_url: str = "https://api.linkedin.com/rest"
+    linkedin_api_version: str = "202510"
+    fetch_max_attempts: int = Field(default=10, ge=1, description="Tries to fetch a platform's lead")
+    fetch_backoff_seconds: float = Field(default=2.0, gt=0, description="First retry delay; doubles, ≤ 1 h")
+    fetch_poll_seconds: float = Field(default=1.0, gt=0)

@@ -4,6 +4,7 @@ from lead_schemas.envelope import Envelope, Payload
 from lead_schemas.events import (
     EVENT_TYPES,
     TOPICS,
+    Consent,
     LeadCaptured,
     LeadCapturedData,
     LeadErased,
@@ -23,13 +24,16 @@ from lead_schemas.events import (
     RuleHit,
     Stage,
     Touch,
+    TouchType,
     UnknownEventType,
+    Via,
     parse_event,
 )
 
 __all__ = [
     "EVENT_TYPES",
     "TOPICS",
+    "Consent",
     "Envelope",
     "LeadCaptured",
     "LeadCapturedData",
@@ -51,6 +55,8 @@ __all__ = [
     "RuleHit",
     "Stage",
     "Touch",
+    "TouchType",
     "UnknownEventType",
+    "Via",
     "parse_event",
 ]

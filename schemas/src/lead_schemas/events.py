@@ -11,6 +11,17 @@ from pydantic import AwareDatetime, Field, JsonValue
 from lead_schemas.envelope import Envelope, Payload
 
 Stage = Literal["accepted", "contacted", "sql", "opportunity", "won", "lost", "rejected"]
+TouchType = Literal[
+    "form_submission",
+    "ad_lead",
+    "content_download",
+    "webinar_attended",
+    "email_click",
+    "page_visit",
+    "meeting_booked",
+    "import",
+]
+Via = Literal["api", "form", "meta", "google", "linkedin", "touch", "import"]
 
 
 class Person(Payload):
@@ -25,9 +36,19 @@ class Person(Payload):
     company_size: str | None = None
     industry: str | None = None
     country: str | None = Field(default=None, description="ISO 3166-1 alpha-2")
+    company_domain: str | None = Field(
+        default=None, description="From a work email; never a free-mail domain"
+    )
     attributes: dict[str, JsonValue] = Field(
         default_factory=dict, description="Fields the form sent that leadloop has no column for."
     )
+
+
+class Consent(Payload):
+    """What the person agreed to with this touch, and the text they were shown."""
+
+    marketing: bool | None = None
+    text: str | None = None
 
 
 class Touch(Payload):
@@ -35,6 +56,9 @@ class Touch(Payload):
 
     id: str
     occurred_at: AwareDatetime
+    type: TouchType = "form_submission"
+    via: Via = Field(default="api", description="The capture path: api, form, meta, google, linkedin, …")
+    channel: str | None = Field(default=None, description="Derived from medium, source, click ids, referrer")
     source: str | None = None
     medium: str | None = None
     campaign: str | None = None
@@ -42,14 +66,23 @@ class Touch(Payload):
     term: str | None = None
     gclid: str | None = None
     fbclid: str | None = None
+    msclkid: str | None = None
+    li_fat_id: str | None = None
     form_id: str | None = None
     page_url: str | None = None
+    referrer: str | None = None
+    external_id: str | None = Field(default=None, description="The platform's own id for this lead")
+    is_test: bool = False
+    consent: Consent | None = None
 
 
 class LeadCapturedData(Payload):
     is_new: bool = Field(description="True on the first submission from this person.")
     person: Person
     touch: Touch
+    first_touch: Touch | None = Field(
+        default=None, description="The lead's earliest touch (first-touch attribution)"
+    )
 
 
 class RuleHit(Payload):

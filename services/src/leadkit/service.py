@@ -60,6 +60,7 @@ class Service:
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     workers: Sequence[tuple[str, Worker]] = ()
     clock: Clock = utc_now
+    extras: dict[str, Any] = field(default_factory=dict)  # service-specific things routes and workers share
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Deps]:
@@ -108,6 +109,7 @@ class Service:
             relay=relay,
             consumers=consumers,
             clock=self.clock,
+            extras=dict(self.extras),
         )
         stopping = asyncio.Event()
         relay_task = asyncio.create_task(supervise("relay", relay.run, stopping=stopping))

@@ -1,0 +1,248 @@
+"""`leadloop`: capture's operator commands — API keys, website forms, history import.
+
+leadloop keys create --name "Website" --source website
+leadloop keys list | leadloop keys revoke ll_website_
+leadloop forms create demo-request --name "Demo request" --origin https://www.example.com
+leadloop import touches history.csv
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+from uuid import uuid4
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from capture.api_models import LeadCreate
+from capture.db.tables import ApiKey, Form, messaging
+from capture.domain.spam import HONEYPOT_FIELD
+from capture.idempotency import request_hash
+from capture.intake import IdempotencyClaim, accept_with
+from capture.keys import create_key, revoke_key
+from capture.settings import CaptureSettings
+from leadkit.db import create_engine, session_factory
+
+app = typer.Typer(help="leadloop capture: API keys, website forms, history import", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for POST /v1/leads and /v1/touches", no_args_is_help=True)
+forms_app = typer.Typer(help="Website forms that post straight from browsers", no_args_is_help=True)
+import_app = typer.Typer(help="Import history through the same validation and dedupe", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(forms_app, name="forms")
+app.add_typer(import_app, name="import")
+console = Console()
+T = TypeVar("T")
+TOUCH_TYPES = (
+    "form_submission",
+    "ad_lead",
+    "content_download",
+    "webinar_attended",
+    "email_click",
+    "page_visit",
+    "meeting_booked",
+    "import",
+)
+
+
+def _run(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    async def main() -> T:
+        engine = create_engine(CaptureSettings().database_url, pool_size=2)
+        try:
+            return await work(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who uses the key, e.g. 'Website' or 'Zapier'")],
+    source: Annotated[str, typer.Option(help="utm_source for leads posted without one")],
+) -> None:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions.begin() as session:
+            _, key = await create_key(session, name=name, source=source, now=_now())
+        return key
+
+    key = _run(work)
+    console.print(
+        f"[bold]{key}[/bold]\nShown once: only its hash is stored. Send it as the X-API-Key header."
+    )
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[ApiKey]:
+        async with sessions() as session:
+            return list((await session.scalars(select(ApiKey).order_by(ApiKey.created_at))).all())
+
+    table = Table("prefix", "name", "source", "created", "revoked")
+    for key in _run(work):
+        table.add_row(
+            key.prefix,
+            key.name,
+            key.source,
+            f"{key.created_at:%Y-%m-%d}",
+            f"{key.revoked_at:%Y-%m-%d}" if key.revoked_at else "",
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    prefix_or_id: Annotated[str, typer.Argument(help="The key's prefix (from `list`) or id")],
+) -> None:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        async with sessions.begin() as session:
+            return await revoke_key(session, prefix_or_id=prefix_or_id, now=_now())
+
+    count = _run(work)
+    if not count:
+        console.print("no such active key")
+        raise typer.Exit(code=1)
+    console.print(f"revoked {count} key(s); running services stop accepting it within their key cache time")
+
+
+@forms_app.command("create")
+def forms_create(
+    form_id: Annotated[str, typer.Argument(help="Short id used in the form's URL, e.g. demo-request")],
+    name: Annotated[str, typer.Option(help="A name people recognise")],
+    origin: Annotated[
+        list[str], typer.Option(help="Allowed origin, e.g. https://www.example.com (repeat)")
+    ] = [],  # noqa: B006
+    thank_you_url: Annotated[str | None, typer.Option(help="Where browsers go after posting")] = None,
+    source: Annotated[str | None, typer.Option(help="utm_source when the page URL has none")] = None,
+) -> None:
+    public_key = f"pk_{secrets.token_urlsafe(18)}"
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
+        async with sessions.begin() as session:
+            session.add(
+                Form(
+                    id=form_id,
+                    name=name,
+                    public_key=public_key,
+                    thank_you_url=thank_you_url,
+                    source=source,
+                    allowed_origins=[o.rstrip("/").lower() for o in origin],
+                )
+            )
+
+    _run(work)
+    url = f"{CaptureSettings().public_url.rstrip('/')}/v1/forms/{form_id}?key={public_key}"
+    console.print(f"form [bold]{form_id}[/bold] created; its action URL:\n{url}\n")
+    console.print(
+        f'<form method="post" action="{url}">\n  <input name="email" type="email" required>\n'
+        f'  <input name="first_name">\n  <input name="{HONEYPOT_FIELD}" tabindex="-1" autocomplete="off" '
+        f'style="position:absolute;left:-9999px" aria-hidden="true">\n  <button>Send</button>\n</form>',
+        markup=False,
+    )
+
+
+@forms_app.command("list")
+def forms_list() -> None:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[Form]:
+        async with sessions() as session:
+            return list((await session.scalars(select(Form).order_by(Form.id))).all())
+
+    table = Table("id", "name", "origins", "thank-you URL")
+    for form in _run(work):
+        table.add_row(
+            form.id, form.name, ", ".join(form.allowed_origins) or "(any)", form.thank_you_url or ""
+        )
+    console.print(table)
+
+
+@import_app.command("touches")
+def import_touches(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with a header row")],
+    source: Annotated[str | None, typer.Option(help="utm_source for rows without one")] = None,
+) -> None:
+    """Import leads and touches (history, backfills). Columns are the JSON API's field names, plus
+    `type` (touch type) and `external_id` (makes re-importing the file harmless). Each row goes
+    through the same validation and dedupe as a live submission; `occurred_at` keeps its time."""
+    with file.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int, list[str]]:
+        settings = CaptureSettings()
+        imported = repeated = 0
+        problems: list[str] = []
+        with Progress(
+            TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+        ) as progress:
+            task = progress.add_task("rows", total=len(rows))
+            for line, row in enumerate(rows, start=2):
+                outcome = await _import_row(sessions, settings, row, source)
+                if isinstance(outcome, str):
+                    problems.append(f"line {line}: {outcome}")
+                elif outcome:
+                    repeated += 1
+                else:
+                    imported += 1
+                progress.advance(task)
+        return imported, repeated, problems
+
+    imported, repeated, problems = _run(work)
+    console.print(f"{imported} imported, {repeated} already imported, {len(problems)} refused")
+    for problem in problems[:50]:
+        console.print(f"  {problem}", markup=False)
+    if problems:
+        raise typer.Exit(code=1)
+
+
+async def _import_row(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: CaptureSettings,
+    row: dict[str, Any],
+    source: str | None,
+) -> bool | str:
+    """True when the row was imported before, False when imported now, the reason when refused."""
+    cleaned = {k.strip(): v for k, v in row.items() if k and v not in (None, "")}
+    touch_type = cleaned.pop("type", "import")
+    external_id = cleaned.pop("external_id", None)
+    if touch_type not in TOUCH_TYPES:
+        return f"type must be one of {', '.join(TOUCH_TYPES)}"
+    try:
+        lead = LeadCreate.model_validate(cleaned)
+    except ValidationError as exc:
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors())
+    claim = None
+    if external_id:
+        claim = IdempotencyClaim(
+            scope="import",
+            key=external_id,
+            fingerprint=request_hash(external_id.encode()),
+            ttl=timedelta(days=3650),
+        )
+    answer = await accept_with(
+        sessions,
+        messaging,
+        lead.to_submission(
+            via="import", touch_type=touch_type, default_source=source, external_id=external_id
+        ),
+        now=_now(),
+        correlation_id=uuid4(),
+        idempotency=claim,
+    )
+    return answer.replayed
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,173 @@
+"""The fetch worker: for every recorded Meta or LinkedIn notification, get the lead's answers from
+the platform's API and capture it; retry with backoff on failure, up to a limit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import structlog
+from sqlalchemy import select, update
+
+from capture.api_models import LeadCreate
+from capture.db.tables import PlatformLead
+from capture.domain.platforms import PlatformLeadData, linkedin_form_id, linkedin_lead, meta_lead
+from capture.handlers import capture_lead
+from capture.settings import CaptureSettings
+from leadkit.messaging import Outbox
+from leadkit.service import Deps
+
+log = structlog.get_logger(__name__)
+LEASE = timedelta(minutes=2)
+META_LEAD_FIELDS = (
+    "created_time",
+    "field_data",
+    "form_id",
+    "ad_id",
+    "ad_name",
+    "campaign_id",
+    "campaign_name",
+    "platform",
+    "is_organic",
+)  # a claimed row is not claimed again for this long
+
+
+class PermanentFailure(Exception):
+    """Retrying cannot help (the platform says the lead does not exist, or it has no contact)."""
+
+
+async def fetch_meta(
+    client: httpx.AsyncClient, settings: CaptureSettings, row: PlatformLead
+) -> PlatformLeadData:
+    response = await client.get(
+        f"{settings.meta_graph_url.rstrip('/')}/{row.external_id}",
+        params={
+            "access_token": settings.meta_access_token,
+            "fields": ",".join(META_LEAD_FIELDS),
+        },
+    )
+    if response.status_code in (400, 404):
+        raise PermanentFailure(f"Graph API answered {response.status_code}: {response.text[:300]}")
+    response.raise_for_status()
+    return meta_lead(response.json())
+
+
+async def fetch_linkedin(
+    client: httpx.AsyncClient, settings: CaptureSettings, row: PlatformLead
+) -> PlatformLeadData:
+    base = settings.linkedin_api_url.rstrip("/")
+    headers = {
+        "Authorization": f"Bearer {settings.linkedin_access_token}",
+        "LinkedIn-Version": settings.linkedin_api_version,
+        "X-Restli-Protocol-Version": "2.0.0",
+    }
+    response = await client.get(
+        f"{base}/leadFormResponses/{quote(row.external_id, safe='')}", headers=headers
+    )
+    if response.status_code == 404:
+        raise PermanentFailure("LinkedIn has no such lead form response")
+    response.raise_for_status()
+    lead = response.json()
+    form_id = linkedin_form_id(lead.get("versionedLeadGenFormUrn") or row.notification.get("form"))
+    form: dict[str, Any] = {}
+    if form_id:
+        form_response = await client.get(f"{base}/leadForms/{form_id}", headers=headers)
+        form_response.raise_for_status()
+        form = form_response.json()
+    return linkedin_lead(lead, form)
+
+
+FETCHERS = {"meta": fetch_meta, "linkedin": fetch_linkedin}
+
+
+async def process_due(deps: Deps, client: httpx.AsyncClient, *, limit: int = 20) -> int:
+    settings = deps.settings
+    assert isinstance(settings, CaptureSettings)
+    now = deps.clock()
+    async with deps.sessions.begin() as session:
+        due = (
+            await session.scalars(
+                select(PlatformLead)
+                .where(PlatformLead.status == "pending", PlatformLead.next_attempt_at <= now)
+                .order_by(PlatformLead.next_attempt_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in due:
+            row.next_attempt_at = now + LEASE
+    for row in due:
+        await _process(deps, client, settings, row)
+    return len(due)
+
+
+async def _process(
+    deps: Deps, client: httpx.AsyncClient, settings: CaptureSettings, row: PlatformLead
+) -> None:
+    try:
+        data = await FETCHERS[row.platform](client, settings, row)
+        lead, dropped = LeadCreate.lenient(data.fields | data.attributes)
+        if lead is None:
+            raise PermanentFailure("the lead has no valid email or phone")
+        submission = lead.to_submission(
+            via=row.platform, touch_type="ad_lead", external_id=row.external_id, is_test=data.is_test
+        )
+    except Exception as exc:
+        await _failed(deps, settings, row, exc)
+        return
+    async with deps.sessions.begin() as session:
+        current = await session.get(PlatformLead, row.id, with_for_update=True, populate_existing=True)
+        if current is None or current.status != "pending":
+            return  # captured by another instance, or deleted by the platform meanwhile
+        event = await capture_lead(
+            submission,
+            session=session,
+            outbox=Outbox(session, deps.tables),
+            now=deps.clock(),
+            correlation_id=current.correlation_id,
+        )
+        current.status, current.lead_id, current.last_error = "captured", event.lead_id, None
+        current.attempts += 1
+    if dropped:
+        log.warning("platform lead fields dropped as invalid", platform=row.platform, fields=dropped)
+    deps.relay.wake()
+
+
+async def _failed(deps: Deps, settings: CaptureSettings, row: PlatformLead, exc: Exception) -> None:
+    attempts = row.attempts + 1
+    permanent = isinstance(exc, PermanentFailure) or attempts >= settings.fetch_max_attempts
+    delay = min(settings.fetch_backoff_seconds * 2 ** (attempts - 1), 3600.0)
+    async with deps.sessions.begin() as session:
+        await session.execute(
+            update(PlatformLead)
+            .where(PlatformLead.id == row.id, PlatformLead.status == "pending")
+            .values(
+                attempts=attempts,
+                last_error=f"{type(exc).__name__}: {exc}"[:1000],
+                status="failed" if permanent else "pending",
+                next_attempt_at=deps.clock() + timedelta(seconds=delay),
+            )
+        )
+    log.warning(
+        "platform lead fetch failed",
+        platform=row.platform,
+        attempts=attempts,
+        permanent=permanent,
+        error=repr(exc),
+    )
+
+
+async def run_fetcher(deps: Deps) -> None:
+    settings = deps.settings
+    assert isinstance(settings, CaptureSettings)
+    wake: asyncio.Event = deps.extras["fetcher_wake"]
+    async with httpx.AsyncClient(timeout=10) as client:
+        while True:
+            wake.clear()
+            if await process_due(deps, client) == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout=settings.fetch_poll_seconds)

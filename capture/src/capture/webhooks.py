@@ -1,0 +1,239 @@
+"""Ad platforms' webhooks: each platform's own handshake and signature, then durable intake.
+
+Google sends the answers in the webhook, so its leads are captured at once. Meta and LinkedIn send
+only ids: the notification is recorded (one row per platform lead id) before the 200, and the
+fetch worker (`capture.fetchers`) gets the answers afterwards, retrying, so a failed fetch never
+loses the lead and never holds up the webhook.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import timedelta
+from typing import Annotated, Any
+from uuid import uuid4
+
+import structlog
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from capture.api_models import LeadCreate
+from capture.db.tables import Lead, PlatformLead, Touch
+from capture.domain.platforms import google_lead, linkedin_notice, meta_notices
+from capture.domain.signatures import hmac_sha256_hex, signature_matches
+from capture.handlers import erase_person
+from capture.idempotency import request_hash
+from capture.intake import IdempotencyClaim, accept
+from capture.limits import client_ip, enforce
+from capture.settings import CaptureSettings
+from leadkit.messaging import Outbox
+from leadkit.service import Deps, get_deps
+
+router = APIRouter(prefix="/v1/webhooks", tags=["ad platforms"])
+DepsDep = Annotated[Deps, Depends(get_deps)]
+log = structlog.get_logger(__name__)
+
+
+def _settings(deps: Deps) -> CaptureSettings:
+    assert isinstance(deps.settings, CaptureSettings)
+    return deps.settings
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="body must be a JSON object")
+    return payload
+
+
+async def _record(deps: Deps, platform: str, external_id: str, notification: dict[str, Any]) -> bool:
+    """Durably note a lead to fetch; False when this platform lead id was already noted."""
+    now = deps.clock()
+    async with deps.sessions.begin() as session:
+        inserted = await session.execute(
+            insert(PlatformLead)
+            .values(
+                platform=platform,
+                external_id=external_id,
+                notification=notification,
+                status="pending",
+                next_attempt_at=now,
+                correlation_id=uuid4(),
+                received_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+            .returning(PlatformLead.id)
+        )
+        return inserted.first() is not None
+
+
+# --- Google Ads --------------------------------------------------------------------------------
+
+
+@router.post(
+    "/google",
+    summary="Google Ads lead form webhook (google_key in the body)",
+    responses={
+        200: {"description": "Accepted (also for a repeat of the same lead_id)"},
+        400: {"description": "Not a lead"},
+        401: {"description": "Wrong google_key"},
+    },
+)
+async def google_webhook(request: Request, deps: DepsDep) -> Response:
+    enforce(deps.extras["limiters"]["ip"], client_ip(request), what="client address")
+    body = await request.body()
+    payload = _json(body)
+    expected = _settings(deps).google_key
+    presented = str(payload.pop("google_key", "") or "")  # never logged, stored or published
+    if not expected or not hmac.compare_digest(presented.encode(), expected.encode()):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="wrong google_key")
+    lead_id = payload.get("lead_id")
+    if not lead_id:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="lead_id is missing")
+    data = google_lead(payload)
+    lead, dropped = LeadCreate.lenient(data.fields | data.attributes)
+    if lead is None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="the lead has no valid email or phone")
+    if dropped:
+        log.warning("google lead fields dropped as invalid", fields=dropped)
+    submission = lead.to_submission(
+        via="google", touch_type="ad_lead", external_id=str(lead_id), is_test=data.is_test
+    )
+    await accept(
+        deps,
+        submission,
+        correlation_id=uuid4(),
+        idempotency=IdempotencyClaim(
+            scope="google",
+            key=str(lead_id),
+            fingerprint=request_hash(str(lead_id).encode()),
+            ttl=timedelta(days=_settings(deps).platform_id_days),
+        ),
+    )
+    return JSONResponse({}, status_code=200)
+
+
+# --- Meta Lead Ads -----------------------------------------------------------------------------
+
+
+@router.get("/meta", response_class=PlainTextResponse, summary="Meta's subscription handshake")
+async def meta_handshake(
+    deps: DepsDep,
+    mode: Annotated[str, Query(alias="hub.mode")] = "",
+    verify_token: Annotated[str, Query(alias="hub.verify_token")] = "",
+    challenge: Annotated[str, Query(alias="hub.challenge", max_length=200)] = "",
+) -> str:
+    expected = _settings(deps).meta_verify_token
+    if (
+        mode != "subscribe"
+        or not expected
+        or not hmac.compare_digest(verify_token.encode(), expected.encode())
+    ):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="verify token does not match")
+    return challenge
+
+
+@router.post(
+    "/meta",
+    summary="Meta Lead Ads notifications (X-Hub-Signature-256)",
+    responses={200: {"description": "Recorded"}, 401: {"description": "Bad signature"}},
+)
+async def meta_webhook(request: Request, deps: DepsDep) -> Response:
+    body = await request.body()
+    if not signature_matches(
+        secret=_settings(deps).meta_app_secret,
+        body=body,
+        header=request.headers.get("x-hub-signature-256"),
+        prefix="sha256=",
+    ):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="X-Hub-Signature-256 does not match")
+    for notice in meta_notices(_json(body)):
+        await _record(
+            deps,
+            "meta",
+            notice.leadgen_id,
+            {
+                "leadgen_id": notice.leadgen_id,
+                "form_id": notice.form_id,
+                "page_id": notice.page_id,
+                "ad_id": notice.ad_id,
+            },
+        )
+    deps.extras["wake_fetcher"]()
+    return PlainTextResponse("EVENT_RECEIVED")
+
+
+# --- LinkedIn Lead Sync ------------------------------------------------------------------------
+
+
+@router.get("/linkedin", summary="LinkedIn's endpoint validation (challengeCode)")
+async def linkedin_challenge(
+    deps: DepsDep, challenge_code: Annotated[str, Query(alias="challengeCode", min_length=1, max_length=200)]
+) -> dict[str, str]:
+    secret = _settings(deps).linkedin_client_secret
+    if not secret:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="LinkedIn is not configured")
+    return {
+        "challengeCode": challenge_code,
+        "challengeResponse": hmac_sha256_hex(secret, challenge_code.encode()),
+    }
+
+
+@router.post(
+    "/linkedin",
+    summary="LinkedIn lead notifications (X-LI-Signature): CREATED is fetched, DELETED erases",
+    responses={200: {"description": "Recorded"}, 401: {"description": "Bad signature"}},
+)
+async def linkedin_webhook(request: Request, deps: DepsDep) -> Response:
+    body = await request.body()
+    if not signature_matches(
+        secret=_settings(deps).linkedin_client_secret,
+        body=body,
+        header=request.headers.get("x-li-signature"),
+        prefix="hmacsha256=",
+    ):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="X-LI-Signature does not match")
+    notice = linkedin_notice(_json(body))
+    if notice is None:
+        return Response(status_code=200)
+    if notice.action == "DELETED":
+        await _erase_linkedin_lead(deps, notice.response_id)
+    else:
+        await _record(
+            deps,
+            "linkedin",
+            notice.response_id,
+            {"response_id": notice.response_id, "form": notice.form, "lead_type": notice.lead_type},
+        )
+        deps.extras["wake_fetcher"]()
+    return Response(status_code=200)
+
+
+async def _erase_linkedin_lead(deps: Deps, response_id: str) -> None:
+    now = deps.clock()
+    async with deps.sessions.begin() as session:
+        pending = await session.scalar(
+            select(PlatformLead)
+            .where(PlatformLead.platform == "linkedin", PlatformLead.external_id == response_id)
+            .with_for_update()
+        )
+        if pending is not None and pending.status == "pending":
+            pending.status, pending.notification = "deleted", {}
+        touch = await session.scalar(
+            select(Touch).where(Touch.via == "linkedin", Touch.external_id == response_id)
+        )
+        if touch is None:
+            return
+
+        lead = await session.get(Lead, touch.lead_id, with_for_update=True)
+        if lead is not None and lead.erased_at is None:
+            await erase_person(
+                session, Outbox(session, deps.tables), lead=lead, now=now, correlation_id=uuid4()
+            )
+    deps.relay.wake()
