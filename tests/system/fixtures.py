@@ -27,6 +27,12 @@ SERVICES = {  # directory: (module, port, env prefix)
     "reporting": ("reporting", 18005, "REPORTING"),
 }
 ACCEPT_SECONDS = 4
+STANDIN_PORT = 18090
+STANDIN_URL = f"http://127.0.0.1:{STANDIN_PORT}"
+META_APP_SECRET = "meta-app-secret-for-tests"
+META_VERIFY_TOKEN = "meta-verify-token-for-tests"
+GOOGLE_KEY = "google-key-for-tests"
+LINKEDIN_CLIENT_SECRET = "linkedin-client-secret-for-tests"
 
 
 def _env() -> dict[str, str]:
@@ -39,6 +45,23 @@ def _env() -> dict[str, str]:
         SLA_MONITOR_ACCEPT_MINUTES=str(ACCEPT_SECONDS / 60),
         SLA_MONITOR_TIMER_POLL_SECONDS="0.2",
         SLA_MONITOR_MAX_REASSIGNMENTS="1",
+        CAPTURE_PUBLIC_URL="http://127.0.0.1:18001",
+        CAPTURE_META_APP_SECRET=META_APP_SECRET,
+        CAPTURE_META_VERIFY_TOKEN=META_VERIFY_TOKEN,
+        CAPTURE_META_ACCESS_TOKEN="page-token",
+        CAPTURE_META_GRAPH_URL=f"{STANDIN_URL}/graph/v21.0",
+        CAPTURE_GOOGLE_KEY=GOOGLE_KEY,
+        CAPTURE_LINKEDIN_CLIENT_SECRET=LINKEDIN_CLIENT_SECRET,
+        CAPTURE_LINKEDIN_ACCESS_TOKEN="linkedin-token",
+        CAPTURE_LINKEDIN_API_URL=f"{STANDIN_URL}/rest",
+        CAPTURE_FETCH_BACKOFF_SECONDS="0.2",
+        CAPTURE_FETCH_MAX_ATTEMPTS="4",
+        CAPTURE_FETCH_POLL_SECONDS="0.2",
+        # every test client is 127.0.0.1: per-IP limits are the unit tests' business here
+        CAPTURE_RATE_LIMIT_PER_IP="10000",
+        CAPTURE_FORM_RATE_LIMIT_PER_IP="100000",
+        CAPTURE_RATE_LIMIT_PER_KEY="20",
+        CAPTURE_API_KEY_CACHE_SECONDS="0",
     )
     for _directory, (module, port, prefix) in SERVICES.items():
         env[f"{prefix}_DATABASE_URL"] = f"postgresql+asyncpg://{module}:{module}@127.0.0.1:5432/{module}_test"
@@ -62,6 +85,13 @@ class System:
     async def tail(topic: str) -> TopicTail:
         return await TopicTail(TOPIC_PREFIX + topic).start()
 
+    @staticmethod
+    def leadloop_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        """Run the `leadloop` command against the test system's capture database."""
+        return subprocess.run(
+            [str(ROOT / ".venv/bin/leadloop"), *args], env=_env(), capture_output=True, text=True, check=False
+        )
+
 
 @pytest.fixture(scope="session")
 def _services() -> Iterator[None]:
@@ -78,7 +108,15 @@ def _services() -> Iterator[None]:
                 check=True,
                 capture_output=True,
             )
-    processes = []
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.system.platform_standin", str(STANDIN_PORT)],
+            cwd=ROOT,
+            env=env,
+            stdout=(LOG_DIR / "test-standin.log").open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+    ]
     for directory, (module, _port, _prefix) in SERVICES.items():
         log = (LOG_DIR / f"test-{directory}.log").open("ab")
         processes.append(
@@ -101,6 +139,10 @@ async def system(_services: None) -> AsyncIterator[System]:
     async with httpx.AsyncClient(timeout=5) as client:
 
         async def all_ready() -> None:
+            try:
+                await client.get(f"{STANDIN_URL}/docs")
+            except httpx.TransportError as exc:
+                raise AssertionError(f"platform stand-in not answering: {exc}") from exc
             for service in SERVICES:
                 try:
                     response = await client.get(System.url(service, "/readyz"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lead_schemas import LeadCaptured, LeadScored, LeadScoredData, RuleHit
+from lead_schemas import LeadCaptured, LeadErased, LeadScored, LeadScoredData, RuleHit
 from leadkit.consumer import HandlerContext
 from scoring.db.tables import LeadProfile, ScoreRecord
 from scoring.domain.facts import fold_captured
@@ -66,3 +66,11 @@ async def score_captured_lead(event: LeadCaptured, ctx: HandlerContext, *, model
         )
     )
     await ctx.outbox.add(scored)
+
+
+async def forget_lead_facts(event: LeadErased, ctx: HandlerContext) -> None:
+    """The person asked to be forgotten: drop what scoring knew of them, keep the bare score."""
+    profile = await ctx.session.get(LeadProfile, event.lead_id, with_for_update=True)
+    if profile is not None:
+        profile.facts = {"erased": True}
+        profile.updated_at = ctx.now

@@ -4,12 +4,12 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from lead_schemas import LeadCaptured
+from lead_schemas import LeadCaptured, LeadErased
 from leadkit.service import Deps, Service, create_service_app
 from scoring.api import router
 from scoring.db.tables import messaging
 from scoring.domain.model import load_rule_model
-from scoring.handlers import score_captured_lead
+from scoring.handlers import forget_lead_facts, score_captured_lead
 from scoring.settings import ScoringSettings
 
 
@@ -25,7 +25,10 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         name="scoring",
         settings=settings,
         tables=messaging,
-        handlers={LeadCaptured.topic: partial(score_captured_lead, model=model)},
+        handlers={
+            LeadCaptured.topic: partial(score_captured_lead, model=model),
+            LeadErased.topic: forget_lead_facts,
+        },
     )
     return create_service_app(
         service,

@@ -73,6 +73,17 @@ class TopicTail:
 
         return await eventually(check, within=within, interval=0.0)
 
+    async def events_for_any(
+        self, predicate: Callable[[dict[str, Any]], bool], *, count: int = 1, within: float = 30.0
+    ) -> list[dict[str, Any]]:
+        """The decoded events for which `predicate` holds."""
+
+        def matches(message: Any) -> bool:
+            return predicate(json.loads(message.value))
+
+        found = await self.wait_for(matches, count=count, within=within)
+        return [json.loads(m.value) for m in found]
+
     async def events_for(self, lead_id: str, *, count: int = 1, within: float = 30.0) -> list[dict[str, Any]]:
         """The decoded events of one lead (matched on the message key)."""
         key = lead_id.encode()

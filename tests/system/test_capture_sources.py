@@ -1,0 +1,489 @@
+"""Every capture path end to end: a real capture process, real PostgreSQL and Kafka; the ad
+platforms' lead APIs answered by the local stand-in (tests/system/platform_standin.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from capture.domain.signatures import hmac_sha256_hex
+from leadkit.testing import TopicTail, eventually
+from tests.system.fixtures import (
+    GOOGLE_KEY,
+    LINKEDIN_CLIENT_SECRET,
+    META_APP_SECRET,
+    META_VERIFY_TOKEN,
+    STANDIN_URL,
+    System,
+)
+
+CAPTURE = "http://127.0.0.1:18001"
+
+
+@pytest.fixture
+async def client() -> Any:
+    async with httpx.AsyncClient(timeout=15) as client:
+        yield client
+
+
+def email() -> str:
+    return f"{uuid4().hex[:12]}@analytical.example"
+
+
+async def touches_of(client: httpx.AsyncClient, system: System, lead_id: str) -> list[dict[str, Any]]:
+    response = await client.get(f"{CAPTURE}/v1/leads/{lead_id}", headers=system.headers)
+    assert response.status_code == 200, response.text
+    return list(response.json()["touches"])
+
+
+async def only_events_for(
+    tail: TopicTail, client: httpx.AsyncClient, system: System, lead_email: str, lead_id: str, expected: int
+) -> list[dict[str, Any]]:
+    """Exactly `expected` lead.captured events for the lead: a marker touch is posted last and,
+    one lead's events being ordered on its partition, every earlier event has arrived with it."""
+    marker = await client.post(
+        f"{CAPTURE}/v1/touches", headers=system.headers, json={"email": lead_email, "type": "page_visit"}
+    )
+    assert marker.status_code == 202, marker.text
+    events = await tail.events_for(lead_id, count=expected + 1)
+    assert events[-1]["data"]["touch"]["type"] == "page_visit"
+    return events[:-1]
+
+
+async def test_retries_with_one_idempotency_key_make_one_lead_and_one_event(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    tail = await system.tail("lead.captured")
+    address = email()
+    body = {"email": address, "first_name": "Ada"}
+    headers = {**system.headers, "Idempotency-Key": f"k-{uuid4()}"}
+    first = await client.post(f"{CAPTURE}/v1/leads", json=body, headers=headers)
+    racing = await asyncio.gather(
+        *[client.post(f"{CAPTURE}/v1/leads", json=body, headers=headers) for _ in range(8)]
+    )
+    assert {r.status_code for r in [first, *racing]} == {202}
+    assert {r.json()["lead_id"] for r in [first, *racing]} == {first.json()["lead_id"]}
+    assert all(r.headers.get("idempotent-replayed") == "true" for r in racing)
+    lead_id = first.json()["lead_id"]
+    assert len(await touches_of(client, system, lead_id)) == 1
+    assert len(await only_events_for(tail, client, system, address, lead_id, expected=1)) == 1
+    reused = await client.post(f"{CAPTURE}/v1/leads", json={"email": email()}, headers=headers)
+    assert reused.status_code == 422
+    assert reused.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    await tail.stop()
+
+
+async def test_identical_submissions_racing_each_other_are_one_person(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    address = email()
+    answers = await asyncio.gather(
+        *[
+            client.post(f"{CAPTURE}/v1/leads", json={"email": address}, headers=system.headers)
+            for _ in range(8)
+        ]
+    )
+    assert {a.status_code for a in answers} == {202}
+    lead_ids = {a.json()["lead_id"] for a in answers}
+    assert len(lead_ids) == 1
+    assert len(await touches_of(client, system, lead_ids.pop())) == 8  # eight submissions, eight touches
+
+
+async def test_a_source_key_names_the_source_and_stops_working_when_revoked(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    created = system.leadloop_cli("keys", "create", "--name", "Partner portal", "--source", "partner-portal")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.split()[0]
+    answer = await client.post(f"{CAPTURE}/v1/leads", json={"email": email()}, headers={"X-API-Key": key})
+    assert answer.status_code == 202, answer.text
+    (touch,) = await touches_of(client, system, answer.json()["lead_id"])
+    assert (touch["source"], touch["via"]) == ("partner-portal", "api")
+    assert system.leadloop_cli("keys", "revoke", key[:12]).returncode == 0
+    refused = await client.post(f"{CAPTURE}/v1/leads", json={"email": email()}, headers={"X-API-Key": key})
+    assert refused.status_code == 401
+
+
+async def test_a_key_over_its_rate_gets_429_with_retry_after(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    key = system.leadloop_cli("keys", "create", "--name", "Flood", "--source", "flood").stdout.split()[0]
+    answers = await asyncio.gather(
+        *[
+            client.post(f"{CAPTURE}/v1/leads", json={"email": email()}, headers={"X-API-Key": key})
+            for _ in range(80)
+        ]
+    )
+    limited = [a for a in answers if a.status_code == 429]
+    assert limited, "80 requests at once exceed a burst of 40"
+    assert {a.status_code for a in answers} <= {202, 429}
+    assert int(limited[0].headers["retry-after"]) >= 1
+
+
+async def test_a_body_over_the_limit_gets_413(system: System, client: httpx.AsyncClient) -> None:
+    answer = await client.post(
+        f"{CAPTURE}/v1/leads", headers=system.headers, json={"email": email(), "notes": "x" * 70_000}
+    )
+    assert answer.status_code == 413
+    assert answer.json()["detail"][0]["loc"] == ["body"]
+
+
+async def test_spam_is_answered_like_success_and_never_becomes_a_lead(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    answer = await client.post(
+        f"{CAPTURE}/v1/leads", json={"email": "bot@mailinator.com"}, headers=system.headers
+    )
+    assert answer.status_code == 202
+    assert (
+        await client.get(f"{CAPTURE}/v1/leads/{answer.json()['lead_id']}", headers=system.headers)
+    ).status_code == 404
+
+
+async def test_a_browser_form_post(system: System, client: httpx.AsyncClient) -> None:
+    form_id = f"demo-{uuid4().hex[:6]}"
+    created = system.leadloop_cli(
+        "forms",
+        "create",
+        form_id,
+        "--name",
+        "Demo",
+        "--origin",
+        "https://www.example.com",
+        "--thank-you-url",
+        "https://www.example.com/thanks",
+        "--source",
+        "website",
+    )
+    assert created.returncode == 0, created.stderr
+    action = next(line for line in created.stdout.split() if line.startswith("http") and "key=" in line)
+    origin = {"Origin": "https://www.example.com"}
+    page = "https://www.example.com/demo?utm_medium=organic&utm_campaign=q4"
+
+    posted = await client.post(
+        action,
+        data={"email": email(), "first_name": "Ada", "consent": "on"},
+        headers={**origin, "Referer": page},
+    )
+    assert posted.status_code == 303
+    assert posted.headers["location"] == "https://www.example.com/thanks"
+
+    as_json = await client.post(
+        action,
+        files={"email": (None, email()), "company_size": (None, "250")},
+        headers={**origin, "Accept": "application/json", "Referer": page},
+    )
+    assert as_json.status_code == 202, as_json.text
+    assert as_json.headers["access-control-allow-origin"] == "https://www.example.com"
+    (touch,) = await touches_of(client, system, as_json.json()["lead_id"])
+    assert (touch["via"], touch["source"], touch["medium"], touch["campaign"], touch["form_id"]) == (
+        "form",
+        "website",
+        "organic",
+        "q4",
+        form_id,
+    )
+
+    preflight = await client.options(action, headers={**origin, "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 204
+    other = await client.post(action, data={"email": email()}, headers={"Origin": "https://evil.example"})
+    assert other.status_code == 403
+    wrong_key = await client.post(action.split("?")[0] + "?key=nope", data={"email": email()}, headers=origin)
+    assert wrong_key.status_code == 404
+    as_json_body = await client.post(action, json={"email": email()}, headers=origin)
+    assert as_json_body.status_code == 415
+    bad = await client.post(action, data={"email": "nope"}, headers={**origin, "Accept": "application/json"})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "email"]
+    bot = await client.post(
+        action,
+        data={"email": email(), "leadloop_hp": "http://spam.example"},
+        headers={**origin, "Accept": "application/json"},
+    )
+    assert bot.status_code == 202
+    assert (
+        await client.get(f"{CAPTURE}/v1/leads/{bot.json()['lead_id']}", headers=system.headers)
+    ).status_code == 404
+
+
+async def test_a_touch_from_a_known_lead(system: System, client: httpx.AsyncClient) -> None:
+    tail = await system.tail("lead.captured")
+    address = email()
+    lead = await client.post(
+        f"{CAPTURE}/v1/leads", json={"email": address, "job_title": "CTO"}, headers=system.headers
+    )
+    lead_id = lead.json()["lead_id"]
+    touch = await client.post(
+        f"{CAPTURE}/v1/touches",
+        headers=system.headers,
+        json={"email": address, "type": "webinar_attended", "utm_campaign": "masterclass"},
+    )
+    assert touch.status_code == 202
+    assert touch.json()["lead_id"] == lead_id
+    events = await tail.events_for(lead_id, count=2)
+    await tail.stop()
+    assert events[1]["data"]["is_new"] is False
+    assert (events[1]["data"]["touch"]["type"], events[1]["data"]["touch"]["via"]) == (
+        "webinar_attended",
+        "touch",
+    )
+    assert events[1]["data"]["person"]["job_title"] == "CTO"
+    assert events[1]["data"]["first_touch"]["id"] == events[0]["data"]["touch"]["id"]
+    unknown = await client.post(
+        f"{CAPTURE}/v1/touches", headers=system.headers, json={"email": email(), "type": "email_click"}
+    )
+    assert unknown.status_code == 404
+
+
+async def test_an_erased_person_is_forgotten_everywhere(system: System, client: httpx.AsyncClient) -> None:
+    erased_tail = await system.tail("lead.erased")
+    scored_tail = await system.tail("lead.scored")
+    address = email()
+    lead = await client.post(
+        f"{CAPTURE}/v1/leads",
+        headers=system.headers,
+        json={"email": address, "phone": "+4930901820", "job_title": "VP Sales"},
+    )
+    lead_id = lead.json()["lead_id"]
+    await scored_tail.events_for(lead_id)
+    erasure = await client.post(f"{CAPTURE}/v1/erasures", json={"email": address}, headers=system.headers)
+    assert erasure.status_code == 202, erasure.text
+    (erased,) = await erased_tail.events_for(lead_id)
+    assert erased["type"] == "lead.erased"
+    stored = (await client.get(f"{CAPTURE}/v1/leads/{lead_id}", headers=system.headers)).json()
+    assert (stored["email"], stored["phone"], stored["job_title"]) == (None, None, None)
+    assert stored["erased_at"] is not None
+
+    async def scoring_forgot() -> None:
+        score = await client.get(system.url("scoring", f"/v1/leads/{lead_id}/score"), headers=system.headers)
+        assert score.json()["facts"] == {"erased": True}
+
+    await eventually(scoring_forgot)
+    again = await client.post(f"{CAPTURE}/v1/leads", json={"email": address}, headers=system.headers)
+    assert again.json()["lead_id"] != lead_id  # a new person now
+    assert (
+        await client.post(f"{CAPTURE}/v1/erasures", json={"lead_id": lead_id}, headers=system.headers)
+    ).status_code == 404
+    for tail in (erased_tail, scored_tail):
+        await tail.stop()
+
+
+def google_payload(lead_email: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "lead_id": f"TeSter-{uuid4().hex}",
+        "user_column_data": [
+            {"column_name": "Full Name", "string_value": "Grace Hopper", "column_id": "FULL_NAME"},
+            {"column_name": "User Email", "string_value": lead_email, "column_id": "EMAIL"},
+            {"column_name": "Fleet size?", "string_value": "12 ships", "column_id": "fleet_q"},
+        ],
+        "api_version": "1.0",
+        "form_id": 40000000000,
+        "campaign_id": 20000000000,
+        "google_key": GOOGLE_KEY,
+        "is_test": True,
+        "gcl_id": "TeSter-gclid",
+        "adgroup_id": 20000000000,
+        "creative_id": 30000000000,
+        **overrides,
+    }
+
+
+async def test_google_lead_form_webhook(system: System, client: httpx.AsyncClient) -> None:
+    tail = await system.tail("lead.captured")
+    address = email()
+    payload = google_payload(address)
+    answers = await asyncio.gather(
+        *[client.post(f"{CAPTURE}/v1/webhooks/google", json=payload) for _ in range(4)]
+    )
+    assert [a.status_code for a in answers] == [200] * 4
+    assert all(a.json() == {} for a in answers)
+    (event,) = await tail.events_for_any(lambda e: e["data"]["person"]["email"] == address)
+    touch = event["data"]["touch"]
+    assert (touch["via"], touch["type"], touch["is_test"], touch["external_id"]) == (
+        "google",
+        "ad_lead",
+        True,
+        payload["lead_id"],
+    )
+    assert (touch["channel"], touch["gclid"]) == ("paid_search", "TeSter-gclid")
+    assert event["data"]["person"]["attributes"]["fleet_size"] == "12 ships"
+    assert GOOGLE_KEY not in json.dumps(event)
+    assert len(await only_events_for(tail, client, system, address, event["lead_id"], expected=1)) == 1
+
+    forged = await client.post(
+        f"{CAPTURE}/v1/webhooks/google", json=google_payload(email(), google_key="wrong")
+    )
+    assert forged.status_code == 401
+    missing = await client.post(f"{CAPTURE}/v1/webhooks/google", json={"google_key": GOOGLE_KEY})
+    assert missing.status_code == 400
+    await tail.stop()
+
+
+def meta_signed(body: bytes) -> dict[str, str]:
+    return {
+        "X-Hub-Signature-256": "sha256=" + hmac_sha256_hex(META_APP_SECRET, body),
+        "Content-Type": "application/json",
+    }
+
+
+async def test_meta_lead_ads_webhook_fetches_the_lead_with_retries(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    handshake = await client.get(
+        f"{CAPTURE}/v1/webhooks/meta",
+        params={
+            "hub.mode": "subscribe",
+            "hub.verify_token": META_VERIFY_TOKEN,
+            "hub.challenge": "1158201444",
+        },
+    )
+    assert (handshake.status_code, handshake.text) == (200, "1158201444")
+    wrong = await client.get(
+        f"{CAPTURE}/v1/webhooks/meta",
+        params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"},
+    )
+    assert wrong.status_code == 403
+
+    tail = await system.tail("lead.captured")
+    leadgen_ids = [str(9007199254740993 + 2 * int(uuid4().int % 10**9)), str(uuid4().int % 10**15)]
+    addresses = [email(), email()]
+    for leadgen_id, address in zip(leadgen_ids, addresses, strict=True):
+        await client.put(
+            f"{STANDIN_URL}/_leads/meta/{leadgen_id}",
+            json={
+                "fail_first": 2,
+                "lead": {
+                    "created_time": "2026-11-02T09:00:00+0000",
+                    "id": leadgen_id,
+                    "form_id": "777",
+                    "campaign_name": "Spring",
+                    "field_data": [
+                        {"name": "email", "values": [address]},
+                        {"name": "full_name", "values": ["Joe Example"]},
+                        {"name": "phone_number", "values": ["not a phone"]},
+                    ],
+                },
+            },
+        )
+    # two entries, the second with a numeric id wider than 2**53, written into the JSON as a number
+    body = (
+        '{"object": "page", "entry": ['
+        f'{{"id": "1", "time": 1, "changes": [{{"field": "leadgen", "value": {{"leadgen_id": "{leadgen_ids[0]}", '
+        f'"form_id": "777", "page_id": "1", "created_time": 1762074000}}}}]}},'
+        f'{{"id": 2, "time": 1, "changes": [{{"field": "leadgen", "value": {{"leadgen_id": {leadgen_ids[1]}, '
+        f'"form_id": 777, "created_time": 1762074000}}}}]}}]}}'
+    ).encode()
+    forged = await client.post(
+        f"{CAPTURE}/v1/webhooks/meta", content=body, headers={"X-Hub-Signature-256": "sha256=" + "0" * 64}
+    )
+    assert forged.status_code == 401
+    for _ in range(2):  # Meta retries deliveries; the second changes nothing
+        answer = await client.post(f"{CAPTURE}/v1/webhooks/meta", content=body, headers=meta_signed(body))
+        assert (answer.status_code, answer.text) == (200, "EVENT_RECEIVED")
+
+    for leadgen_id, address in zip(leadgen_ids, addresses, strict=True):
+        (event,) = await tail.events_for_any(
+            lambda e, a=address: e["data"]["person"]["email"] == a, within=60
+        )
+        touch = event["data"]["touch"]
+        assert (touch["via"], touch["external_id"], touch["source"], touch["campaign"]) == (
+            "meta",
+            leadgen_id,
+            "facebook",
+            "Spring",
+        )
+        assert event["data"]["person"]["phone"] is None  # the invalid answer was dropped, the lead kept
+        fetches = (await client.get(f"{STANDIN_URL}/_fetches/meta/{leadgen_id}")).json()["fetches"]
+        assert fetches == 3  # two failures, then the lead
+        assert len(await only_events_for(tail, client, system, address, event["lead_id"], expected=1)) == 1
+    await tail.stop()
+
+
+def linkedin_signed(body: bytes) -> dict[str, str]:
+    return {
+        "X-LI-Signature": hmac_sha256_hex(LINKEDIN_CLIENT_SECRET, body),
+        "Content-Type": "application/json",
+    }
+
+
+async def test_linkedin_lead_sync_created_and_deleted(system: System, client: httpx.AsyncClient) -> None:
+    challenge = await client.get(
+        f"{CAPTURE}/v1/webhooks/linkedin", params={"challengeCode": "890e4665-4dfe-4ab1"}
+    )
+    assert challenge.json() == {
+        "challengeCode": "890e4665-4dfe-4ab1",
+        "challengeResponse": hmac_sha256_hex(LINKEDIN_CLIENT_SECRET, b"890e4665-4dfe-4ab1"),
+    }
+    captured_tail = await system.tail("lead.captured")
+    erased_tail = await system.tail("lead.erased")
+    response_id = f"urn:li:leadGenFormResponse:{uuid4()}"
+    address = email()
+    await client.put(
+        f"{STANDIN_URL}/_leads/linkedin/{response_id}",
+        json={
+            "form_id": "456",
+            "form": {
+                "content": {
+                    "questions": [
+                        {"questionId": 1, "name": "email", "predefinedField": "EMAIL"},
+                        {"questionId": 2, "name": "title", "predefinedField": "JOB_TITLE"},
+                    ]
+                }
+            },
+            "lead": {
+                "id": response_id,
+                "submittedAt": 1762074000000,
+                "testLead": False,
+                "leadType": "SPONSORED",
+                "versionedLeadGenFormUrn": "urn:li:versionedLeadGenForm:(urn:li:leadGenForm:456,1)",
+                "formResponse": {
+                    "answers": [
+                        {"questionId": 1, "answerDetails": {"textQuestionAnswer": {"answer": address}}},
+                        {
+                            "questionId": 2,
+                            "answerDetails": {"textQuestionAnswer": {"answer": "Head of Growth"}},
+                        },
+                    ]
+                },
+            },
+        },
+    )
+    notification = {
+        "type": "LEAD_ACTION",
+        "leadAction": "CREATED",
+        "leadGenFormResponse": response_id,
+        "leadGenForm": "urn:li:leadGenForm:456",
+        "leadType": "SPONSORED",
+        "occuredAt": 1762074000000,
+    }
+    body = json.dumps(notification).encode()
+    forged = await client.post(
+        f"{CAPTURE}/v1/webhooks/linkedin", content=body, headers={"X-LI-Signature": "00"}
+    )
+    assert forged.status_code == 401
+    assert (
+        await client.post(f"{CAPTURE}/v1/webhooks/linkedin", content=body, headers=linkedin_signed(body))
+    ).status_code == 200
+    (event,) = await captured_tail.events_for_any(
+        lambda e: e["data"]["person"]["email"] == address, within=60
+    )
+    assert (event["data"]["touch"]["via"], event["data"]["person"]["job_title"]) == (
+        "linkedin",
+        "Head of Growth",
+    )
+
+    deleted = json.dumps(notification | {"leadAction": "DELETED"}).encode()
+    assert (
+        await client.post(
+            f"{CAPTURE}/v1/webhooks/linkedin", content=deleted, headers=linkedin_signed(deleted)
+        )
+    ).status_code == 200
+    (erased,) = await erased_tail.events_for(event["lead_id"])
+    assert erased["lead_id"] == event["lead_id"]
+    for tail in (captured_tail, erased_tail):
+        await tail.stop()
