@@ -2,10 +2,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 UV_PYTHON_DOWNLOADS := never
-export UV_PYTHON_DOWNLOADS
+UV_COMPILE_BYTECODE := 1
+export UV_PYTHON_DOWNLOADS UV_COMPILE_BYTECODE
 VENV := .venv/bin
 
-.PHONY: help up down logs status test test-unit lint typecheck schemas demo install infra
+.PHONY: help up down logs status test test-unit lint schemas demo bench install infra
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +48,11 @@ lint: install ## ruff and mypy
 
 schemas: ## regenerate the JSON Schema and AsyncAPI files from the event models
 	@$(VENV)/python -m lead_schemas.generate
+
+bench: infra ## measure capture's throughput and end-to-end latency → bench/results/latest.json
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	@$(VENV)/python -m leadkit.admin create-topics --prefix bench. >/dev/null
+	@$(VENV)/python bench/run.py
 
 demo: ## post realistic leads and sales progress to the running system, print the funnel
 	@$(VENV)/python deploy/demo.py

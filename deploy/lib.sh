@@ -6,6 +6,8 @@ CACHE_DIR="$ROOT/.cache"      # downloaded jars: kept across `make down`
 LOG_DIR="$RUN_DIR/logs"
 mkdir -p "$RUN_DIR" "$LOG_DIR" "$CACHE_DIR"
 export UV_PYTHON_DOWNLOADS=never
+# precompile site-packages: with PYTHONDONTWRITEBYTECODE set, every process would compile them anew
+export UV_COMPILE_BYTECODE=1
 
 say() { printf '\033[1m[leadloop]\033[0m %s\n' "$*" >&2; }
 

@@ -30,6 +30,7 @@ ensure() {
       END IF; END \$\$;"
     create_db "$svc" "$svc"
     create_db "${svc}_test" "$svc"
+    create_db "${svc}_bench" "$svc"
   done
   psql_admin -c "DO \$\$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'leadkit') THEN

@@ -350,7 +350,7 @@ async def test_meta_lead_ads_webhook_fetches_the_lead_with_retries(
     assert wrong.status_code == 403
 
     tail = await system.tail("lead.captured")
-    leadgen_ids = [str(9007199254740993 + 2 * int(uuid4().int % 10**9)), str(uuid4().int % 10**15)]
+    leadgen_ids = [str(uuid4().int % 10**15), str(9007199254740993 + 2 * (uuid4().int % 10**9))]
     addresses = [email(), email()]
     for leadgen_id, address in zip(leadgen_ids, addresses, strict=True):
         await client.put(
@@ -371,13 +371,30 @@ async def test_meta_lead_ads_webhook_fetches_the_lead_with_retries(
             },
         )
     # two entries, the second with a numeric id wider than 2**53, written into the JSON as a number
-    body = (
-        '{"object": "page", "entry": ['
-        f'{{"id": "1", "time": 1, "changes": [{{"field": "leadgen", "value": {{"leadgen_id": "{leadgen_ids[0]}", '
-        f'"form_id": "777", "page_id": "1", "created_time": 1762074000}}}}]}},'
-        f'{{"id": 2, "time": 1, "changes": [{{"field": "leadgen", "value": {{"leadgen_id": {leadgen_ids[1]}, '
-        f'"form_id": 777, "created_time": 1762074000}}}}]}}]}}'
-    ).encode()
+    first = {
+        "id": "1",
+        "time": 1,
+        "changes": [
+            {
+                "field": "leadgen",
+                "value": {
+                    "leadgen_id": leadgen_ids[0],
+                    "form_id": "777",
+                    "page_id": "1",
+                    "created_time": 1762074000,
+                },
+            }
+        ],
+    }
+    second = {
+        "id": 2,
+        "time": 1,
+        "changes": [
+            {"field": "leadgen", "value": {"leadgen_id": "WIDE", "form_id": 777, "created_time": 1762074000}}
+        ],
+    }
+    # the second id goes into the JSON as a bare number wider than 2**53, as Meta may send it
+    body = json.dumps({"object": "page", "entry": [first, second]}).replace('"WIDE"', leadgen_ids[1]).encode()
     forged = await client.post(
         f"{CAPTURE}/v1/webhooks/meta", content=body, headers={"X-Hub-Signature-256": "sha256=" + "0" * 64}
     )

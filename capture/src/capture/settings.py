@@ -15,8 +15,8 @@ class CaptureSettings(ServiceSettings):
 
     # abuse
     max_body_bytes: int = Field(default=65_536, ge=1024, description="Larger request bodies get 413")
-    rate_limit_per_key: float = Field(default=50, gt=0, description="Requests per second per API key")
-    rate_limit_per_ip: float = Field(default=20, gt=0, description="Requests per second per client IP")
+    rate_limit_per_key: float = Field(default=100, gt=0, description="Requests per second per API key")
+    rate_limit_per_ip: float = Field(default=200, gt=0, description="Requests per second per client IP")
     form_rate_limit_per_ip: float = Field(default=10, gt=0, description="Form posts per minute per client IP")
     api_key_cache_seconds: float = Field(
         default=10, ge=0, description="A revoked key stops working within this"

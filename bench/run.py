@@ -1,0 +1,240 @@
+"""`make bench`: capture's throughput next to a bare FastAPI insert, and end-to-end latency.
+
+Starts its own processes on the local Kafka and PostgreSQL (`bench.` topics, `*_bench`
+databases), so it measures nothing else's traffic and changes no other system:
+
+1. sustained requests per second and p50/p99 latency of POST /v1/leads (wrk, closed loop), on
+   capture and on `bench/baseline.py` (one validated insert, nothing else);
+2. end-to-end latency, p50/p99, from capture's 202 to the lead's `lead.qualified`, at a fixed
+   offered rate of qualifying leads.
+
+Writes bench/results/latest.json. Settings: BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_RATE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+
+from leadkit.testing import TopicTail, eventually
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+LOGS = ROOT / ".run" / "logs"
+API_KEY = f"bench-{uuid4().hex[:8]}"
+PREFIX = "bench."
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+RATE = float(os.environ.get("BENCH_RATE", "20"))
+SERVICES = {"capture": 19001, "scoring": 19002, "routing": 19003, "sla-monitor": 19004, "reporting": 19005}
+BASELINE_PORT = 19101
+
+
+def env() -> dict[str, str]:
+    own = ("LEADLOOP_", "CAPTURE_", "SCORING_", "ROUTING_", "SLA_MONITOR_", "REPORTING_")
+    values = {k: v for k, v in os.environ.items() if not k.startswith(own)}
+    values |= {
+        "LEADLOOP_API_KEYS": API_KEY,
+        "LEADLOOP_TOPIC_PREFIX": PREFIX,
+        "LEADLOOP_LOG_LEVEL": "WARNING",
+        "CAPTURE_RATE_LIMIT_PER_KEY": "1000000",
+        "CAPTURE_RATE_LIMIT_PER_IP": "1000000",
+        "SLA_MONITOR_ACCEPT_MINUTES": "600",
+    }
+    for service, port in SERVICES.items():
+        name = service.replace("-", "_")
+        values[f"{name.upper()}_DATABASE_URL"] = (
+            f"postgresql+asyncpg://{name}:{name}@127.0.0.1:5432/{name}_bench"
+        )
+        values[f"{name.upper()}_PORT"] = str(port)
+    return values
+
+
+def start(processes: list[subprocess.Popen[bytes]]) -> None:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    for service in SERVICES:
+        subprocess.run(
+            [str(ROOT / ".venv/bin/alembic"), "-c", "alembic.ini", "upgrade", "head"],
+            cwd=ROOT / service,
+            env=env(),
+            check=True,
+            capture_output=True,
+        )
+    for service in SERVICES:
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", service.replace("-", "_")],
+                env=env(),
+                stdout=(LOGS / f"bench-{service}.log").open("ab"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+    processes.append(
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "baseline.py"),
+                str(BASELINE_PORT),
+                "postgresql+asyncpg://capture:capture@127.0.0.1:5432/capture_bench",
+            ],
+            stdout=(LOGS / "bench-baseline.log").open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+    )
+
+
+async def wait_ready() -> None:
+    async with httpx.AsyncClient(timeout=3) as client:
+
+        async def ready() -> None:
+            for port in SERVICES.values():
+                try:
+                    assert (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
+                except httpx.TransportError as exc:
+                    raise AssertionError(str(exc)) from exc
+            try:
+                await client.get(f"http://127.0.0.1:{BASELINE_PORT}/docs")
+            except httpx.TransportError as exc:
+                raise AssertionError(str(exc)) from exc
+
+        await eventually(ready, within=120, interval=0.5)
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text.strip()).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(port: int, label: str) -> dict[str, Any]:
+    print(f"  wrk: {label}, {CONNECTIONS} connections, {SECONDS} s …", flush=True)  # noqa: T201
+    output = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{CONNECTIONS}",
+            f"-d{SECONDS}s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench" / "post_leads.lua"),
+            f"http://127.0.0.1:{port}",
+            "--",
+            f"{label}{uuid4().hex[:6]}",
+            API_KEY,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)$", output, flags=re.MULTILINE))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    requests = re.search(r"(\d+) requests in", output)
+    return {
+        "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+        "latency_p50_ms": _ms(latency["50"]),
+        "latency_p99_ms": _ms(latency["99"]),
+        "requests": int(requests.group(1)) if requests else None,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+    }
+
+
+async def end_to_end() -> dict[str, Any]:
+    print(f"  end to end: {RATE:g} leads/s for {SECONDS} s …", flush=True)  # noqa: T201
+    tail = await TopicTail(PREFIX + "lead.qualified").start()
+    accepted_at: dict[bytes, float] = {}
+    seen: dict[bytes, float] = {}
+    body = {
+        "job_title": "VP Engineering",
+        "company_size": "201-500",
+        "industry": "Software",
+        "country": "US",
+        "form_id": "demo-request",
+        "utm_source": "bench",
+    }
+
+    async def collect() -> None:
+        while True:
+            batches = await tail._consumer.getmany(timeout_ms=100)
+            now = time.perf_counter()
+            for records in batches.values():
+                for record in records:
+                    seen.setdefault(record.key, now)
+
+    collector = asyncio.create_task(collect())
+    async with httpx.AsyncClient(timeout=10, headers={"X-API-Key": API_KEY}) as client:
+
+        async def post_one() -> None:
+            response = await client.post(
+                f"http://127.0.0.1:{SERVICES['capture']}/v1/leads",
+                json={"email": f"e2e-{uuid4().hex}@analytical.example", **body},
+            )
+            response.raise_for_status()
+            accepted_at[response.json()["lead_id"].encode()] = time.perf_counter()
+
+        started = time.perf_counter()
+        posts = []
+        for i in range(int(RATE * SECONDS)):  # open loop: a fixed offered rate, whatever the answers
+            await asyncio.sleep(max(0.0, started + i / RATE - time.perf_counter()))
+            posts.append(asyncio.create_task(post_one()))
+        await asyncio.gather(*posts)
+
+    async def all_arrived() -> None:
+        assert set(accepted_at) <= set(seen), f"{len(set(accepted_at) - set(seen))} not qualified yet"
+
+    await eventually(all_arrived, within=120)
+    collector.cancel()
+    await tail.stop()
+    latencies = sorted((seen[k] - t) * 1000 for k, t in accepted_at.items())
+    return {
+        "offered_rate_per_second": RATE,
+        "leads": len(latencies),
+        "latency_p50_ms": round(statistics.median(latencies), 1),
+        "latency_p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)], 1),
+        "latency_max_ms": round(latencies[-1], 1),
+    }
+
+
+async def main() -> None:
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        start(processes)
+        await wait_ready()
+        results = {
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {
+                "cores": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+            },
+            "settings": {
+                "seconds": SECONDS,
+                "connections": CONNECTIONS,
+                "load_generator": "wrk -t1 (same machine)",
+            },
+            "capture_post_leads": wrk(SERVICES["capture"], "capture"),
+            "bare_fastapi_insert": wrk(BASELINE_PORT, "baseline"),
+            "end_to_end_202_to_qualified": await end_to_end(),
+        }
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=40)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))  # noqa: T201
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
