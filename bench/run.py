@@ -138,7 +138,9 @@ def wrk(port: int, label: str) -> dict[str, Any]:
         text=True,
         check=True,
     ).stdout
-    latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)$", output, flags=re.MULTILINE))
+    latency = dict(re.findall(r"^\s*(50|99)(?:\.0+)?%\s+(\S+)\s*$", output, flags=re.MULTILINE))
+    if set(latency) != {"50", "99"}:
+        raise RuntimeError(f"could not read wrk's output:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     requests = re.search(r"(\d+) requests in", output)
     return {

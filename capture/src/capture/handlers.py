@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 from uuid import UUID, uuid4
 
-from sqlalchemy import Executable, case, delete, func, literal_column, select, update
+from sqlalchemy import Executable, Table, bindparam, case, delete, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +45,59 @@ TOUCH_FIELDS = (
 )
 
 
+LEADS = cast(Table, Lead.__table__)
+TOUCHES = cast(Table, Touch.__table__)
+LEAD_COLUMNS = tuple(column.key for column in LEADS.columns)
+
+
+@cache
+def _upsert_lead() -> Executable:
+    """Built once: constructing this statement per request cost more than executing it."""
+    incoming_values: dict[str, Any] = {
+        name: bindparam(name)
+        for name in ("id", "identity_key", "attributes", "created_at", "updated_at", *MERGED_FIELDS)
+    }
+    statement = insert(LEADS).values(incoming_values)
+    incoming = statement.excluded
+    current = LEADS.c
+    # Merge rule: the newer submission's non-empty values win; an empty field erases nothing; an
+    # older (backfilled) submission only fills gaps.
+    newer = incoming.updated_at >= current.updated_at
+
+    def merged(name: str) -> Any:
+        return case(
+            (newer, func.coalesce(incoming[name], current[name])),
+            else_=func.coalesce(current[name], incoming[name]),
+        )
+
+    return statement.on_conflict_do_update(
+        index_elements=[current.identity_key],
+        set_={
+            **{name: merged(name) for name in MERGED_FIELDS},
+            "attributes": case(
+                (newer, current.attributes.op("||")(incoming.attributes)),
+                else_=incoming.attributes.op("||")(current.attributes),
+            ),
+            "updated_at": func.greatest(current.updated_at, incoming.updated_at),
+        },
+    ).returning(*LEADS.columns, literal_column("(xmax = 0)").label("inserted"))
+
+
+@cache
+def _mark_touch(first: bool, last: bool) -> Executable:
+    values: dict[str, Any] = {}
+    if first:
+        values |= {"first_touch_id": bindparam("touch_id"), "first_touch_at": bindparam("touch_at")}
+    if last:
+        values |= {"last_touch_id": bindparam("touch_id"), "last_touch_at": bindparam("touch_at")}
+    return update(LEADS).where(LEADS.c.id == bindparam("lead")).values(values)
+
+
+@cache
+def _select_touch() -> Executable:
+    return select(TOUCHES).where(TOUCHES.c.id == bindparam("touch_id"))
+
+
 async def capture_lead(
     submission: Submission,
     *,
@@ -54,90 +109,70 @@ async def capture_lead(
     """Merge the submission into its person (new or known), record the touch, emit lead.captured."""
     person = submission.person
     occurred_at = submission.touch.occurred_at or now
-    values = {name: getattr(person, name) for name in MERGED_FIELDS}
-    insert_lead = insert(Lead).values(
-        id=uuid4(),
-        identity_key=identity_key(email=person.email, phone=person.phone),
-        attributes=submission.attributes,
-        created_at=now,
-        updated_at=occurred_at,
-        **values,
-    )
-    incoming = insert_lead.excluded
     # One statement, so two identical submissions racing each other meet on the unique identity
-    # key instead of both inserting. Merge rule: the newer submission's non-empty values win; an
-    # empty field erases nothing; an older (backfilled) submission only fills gaps.
-    newer = incoming.updated_at >= Lead.updated_at
-
-    def merged(name: str) -> Any:
-        current = getattr(Lead, name)
-        return case(
-            (newer, func.coalesce(incoming[name], current)), else_=func.coalesce(current, incoming[name])
+    # key instead of both inserting.
+    row = (
+        await session.execute(
+            _upsert_lead(),
+            {
+                "id": uuid4(),
+                "identity_key": identity_key(email=person.email, phone=person.phone),
+                "attributes": submission.attributes,
+                "created_at": now,
+                "updated_at": occurred_at,
+                **{name: getattr(person, name) for name in MERGED_FIELDS},
+            },
         )
+    ).one()
+    lead = row._mapping
+    is_new = bool(lead["inserted"])
 
-    upsert: Executable = insert_lead.on_conflict_do_update(
-        index_elements=[Lead.identity_key],
-        set_={
-            **{name: merged(name) for name in MERGED_FIELDS},
-            "attributes": case(
-                (newer, Lead.attributes.op("||")(incoming.attributes)),
-                else_=incoming.attributes.op("||")(Lead.attributes),
-            ),
-            "updated_at": func.greatest(Lead.updated_at, incoming.updated_at),
-        },
-    ).returning(Lead, literal_column("(xmax = 0)").label("inserted"))
-    row = (await session.execute(upsert)).one()
-    lead: Lead = row[0]
-    is_new = bool(row.inserted)
-
-    touch = Touch(
-        id=uuid4(),
-        lead_id=lead.id,
-        occurred_at=occurred_at,
-        correlation_id=correlation_id,
+    touch = {
+        "id": uuid4(),
+        "lead_id": lead["id"],
+        "occurred_at": occurred_at,
+        "received_at": now,
+        "correlation_id": correlation_id,
         **{name: getattr(submission.touch, name) for name in TOUCH_FIELDS},
-    )
-    session.add(touch)
-    await session.flush()
-    first = is_new or lead.first_touch_at is None or occurred_at < lead.first_touch_at
-    last = is_new or lead.last_touch_at is None or occurred_at >= lead.last_touch_at
-    touch_marks: dict[str, Any] = {}
-    if first:
-        touch_marks |= {"first_touch_id": touch.id, "first_touch_at": occurred_at}
-    if last:
-        touch_marks |= {"last_touch_id": touch.id, "last_touch_at": occurred_at}
-    if touch_marks:
-        await session.execute(update(Lead).where(Lead.id == lead.id).values(**touch_marks))
-    first_touch = touch if first else await session.get(Touch, lead.first_touch_id)
+    }
+    await session.execute(insert(TOUCHES), touch)
+    first = is_new or lead["first_touch_at"] is None or occurred_at < lead["first_touch_at"]
+    last = is_new or lead["last_touch_at"] is None or occurred_at >= lead["last_touch_at"]
+    if first or last:
+        await session.execute(
+            _mark_touch(first, last), {"lead": lead["id"], "touch_id": touch["id"], "touch_at": occurred_at}
+        )
+    first_touch = touch
+    if not first:
+        found = (await session.execute(_select_touch(), {"touch_id": lead["first_touch_id"]})).first()
+        first_touch = dict(found._mapping) if found is not None else touch
 
     event = LeadCaptured.new(
         producer=PRODUCER,
-        lead_id=lead.id,
+        lead_id=lead["id"],
         correlation_id=correlation_id,
         occurred_at=now,
         data=LeadCapturedData(
             is_new=is_new,
-            person=Person(
-                **{name: getattr(lead, name) for name in MERGED_FIELDS}, attributes=lead.attributes
-            ),
+            person=Person(**{name: lead[name] for name in MERGED_FIELDS}, attributes=lead["attributes"]),
             touch=touch_event(touch),
-            first_touch=touch_event(first_touch) if first_touch is not None else None,
+            first_touch=touch_event(first_touch),
         ),
     )
     await outbox.add(event)
     return event
 
 
-def touch_event(touch: Touch) -> TouchEvent:
+def touch_event(touch: Mapping[str, Any]) -> TouchEvent:
     consent = None
-    if touch.consent_marketing is not None or touch.consent_text:
-        consent = Consent(marketing=touch.consent_marketing, text=touch.consent_text)
+    if touch["consent_marketing"] is not None or touch["consent_text"]:
+        consent = Consent(marketing=touch["consent_marketing"], text=touch["consent_text"])
     fields = {
-        name: getattr(touch, name)
+        name: touch[name]
         for name in TOUCH_FIELDS
         if name not in ("consent_marketing", "consent_text", "api_key_id")
     }
-    return TouchEvent(id=str(touch.id), occurred_at=touch.occurred_at, consent=consent, **fields)
+    return TouchEvent(id=str(touch["id"]), occurred_at=touch["occurred_at"], consent=consent, **fields)
 
 
 async def find_lead(

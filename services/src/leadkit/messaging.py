@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     func,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
@@ -30,6 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lead_schemas import Envelope
 
 Headers = list[tuple[str, str]]
+# Committed outbox rows wake the relay (whichever instance holds it) through this channel; it
+# polls as well, but only as a safety net, so an idle service does not query its outbox 20 times a second.
+OUTBOX_CHANNEL = "leadloop_outbox"
+_NOTIFY = select(func.pg_notify(OUTBOX_CHANNEL, ""))
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,8 @@ class Outbox:
 
     def __init__(self, session: AsyncSession, tables: MessagingTables) -> None:
         self._session = session
-        self._table = tables.outbox
+        self._insert = tables.outbox.insert()
+        self._notified = False
 
     async def add(self, *events: Envelope) -> None:
         for event in events:
@@ -90,11 +96,14 @@ class Outbox:
             )
 
     async def add_raw(self, *, topic: str, key: str | None, payload: bytes, headers: Headers) -> None:
+        # parameters, not .values(): building a statement per event costs more than running it
         await self._session.execute(
-            self._table.insert().values(
-                topic=topic, key=key, payload=payload, headers=[list(h) for h in headers]
-            )
+            self._insert,
+            {"topic": topic, "key": key, "payload": payload, "headers": [list(h) for h in headers]},
         )
+        if not self._notified:  # delivered at commit, and not at all on rollback
+            await self._session.execute(_NOTIFY)
+            self._notified = True
 
 
 async def claim(

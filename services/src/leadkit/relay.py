@@ -17,9 +17,9 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import Row, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from leadkit.messaging import MessagingTables
+from leadkit.messaging import OUTBOX_CHANNEL, MessagingTables
 from leadkit.metrics import EVENTS_PRODUCED, OUTBOX_BACKLOG
 from leadkit.supervise import sleep_or_stop
 from leadkit.topics import TopicNames
@@ -38,7 +38,7 @@ class OutboxRelay:
         topics: TopicNames,
         bootstrap_servers: str,
         batch_size: int = 500,
-        poll_interval: float = 0.05,
+        poll_interval: float = 1.0,
         retention: timedelta = timedelta(days=1),
     ) -> None:
         self._service = service
@@ -81,6 +81,7 @@ class OutboxRelay:
                     if not locked:
                         await sleep_or_stop(self._stopping, 1.0)
                         continue
+                    await self._listen(lock_conn)
                     try:
                         await self._publish_until_stopped(producer)
                     finally:
@@ -89,6 +90,11 @@ class OutboxRelay:
         finally:
             self.producer = None
             await producer.stop()
+
+    async def _listen(self, conn: AsyncConnection) -> None:
+        """Wake on NOTIFY from any instance's committed outbox rows (asyncpg's listener API)."""
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())  # type: ignore[union-attr]
 
     async def _publish_until_stopped(self, producer: AIOKafkaProducer) -> None:
         loop = asyncio.get_running_loop()

@@ -39,6 +39,8 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1, description="Tries per event before the DLQ.")
     consumer_backoff_seconds: float = Field(default=0.2, gt=0, description="First retry delay; doubles.")
     consumer_batch_size: int = Field(default=500, ge=1)
-    relay_poll_interval_seconds: float = Field(default=0.05, gt=0)
+    relay_poll_interval_seconds: float = Field(
+        default=1.0, gt=0, description="Safety-net poll; committed rows wake the relay at once (NOTIFY)"
+    )
     relay_batch_size: int = Field(default=500, ge=1)
     leadloop: LeadloopSettings = Field(default_factory=LeadloopSettings)
