@@ -175,12 +175,18 @@ async def test_a_browser_form_post(system: System, client: httpx.AsyncClient) ->
 
     as_json = await client.post(
         action,
-        files={"email": (None, email()), "company_size": (None, "250")},
+        files={
+            "email": (None, email()),
+            "company_size": (None, "250"),
+            "consent": (None, "on"),
+            "consent_text": (None, "Send me product news"),
+        },
         headers={**origin, "Accept": "application/json", "Referer": page},
     )
     assert as_json.status_code == 202, as_json.text
     assert as_json.headers["access-control-allow-origin"] == "https://www.example.com"
     (touch,) = await touches_of(client, system, as_json.json()["lead_id"])
+    assert touch["consent_marketing"] is True
     assert (touch["via"], touch["source"], touch["medium"], touch["campaign"], touch["form_id"]) == (
         "form",
         "website",
@@ -504,3 +510,36 @@ async def test_linkedin_lead_sync_created_and_deleted(system: System, client: ht
     assert erased["lead_id"] == event["lead_id"]
     for tail in (captured_tail, erased_tail):
         await tail.stop()
+
+
+async def test_importing_history_goes_through_the_same_validation_and_dedupe(
+    system: System, client: httpx.AsyncClient, tmp_path: Any
+) -> None:
+    first, second = email(), email()
+    batch = uuid4().hex[:8]
+    csv_file = tmp_path / "history.csv"
+    csv_file.write_text(
+        "email,first_name,utm_source,utm_medium,occurred_at,type,external_id\n"
+        f"{first},Ada,webinar,event,2025-03-01T10:00:00Z,webinar_attended,{batch}-1\n"
+        f"{second},Grace,,,2025-04-01T10:00:00+02:00,,{batch}-2\n"
+        f"not-an-email,Alan,,,,,{batch}-3\n"
+    )
+    run = system.leadloop_cli("import", "touches", str(csv_file), "--source", "crm-export")
+    assert run.returncode == 1, run.stdout + run.stderr  # one row refused
+    assert "2 imported, 0 already imported, 1 refused" in run.stdout
+    assert "line 4: email" in run.stdout
+    again = system.leadloop_cli("import", "touches", str(csv_file), "--source", "crm-export")
+    assert "0 imported, 2 already imported, 1 refused" in again.stdout
+
+    found = await client.post(
+        f"{CAPTURE}/v1/touches", headers=system.headers, json={"email": second, "type": "page_visit"}
+    )
+    assert found.status_code == 202
+    touches = await touches_of(client, system, found.json()["lead_id"])
+    oldest = touches[0]  # the backfilled touch keeps its own time, before today's visit
+    assert (oldest["via"], oldest["source"], oldest["type"], oldest["occurred_at"][:10]) == (
+        "import",
+        "crm-export",
+        "import",
+        "2025-04-01",
+    )
