@@ -543,3 +543,54 @@ async def test_importing_history_goes_through_the_same_validation_and_dedupe(
         "import",
         "2025-04-01",
     )
+
+
+async def test_a_lead_whose_fetch_failed_is_kept_and_can_be_retried(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    tail = await system.tail("lead.captured")
+    leadgen_id = str(uuid4().int % 10**15)
+    notification = {
+        "object": "page",
+        "entry": [
+            {
+                "id": "1",
+                "time": 1,
+                "changes": [
+                    {
+                        "field": "leadgen",
+                        "value": {"leadgen_id": leadgen_id, "form_id": "777", "created_time": 1762074000},
+                    }
+                ],
+            }
+        ],
+    }
+    body = json.dumps(notification).encode()
+    # the platform does not know the lead yet: its API answers 404, which no retry can mend
+    answer = await client.post(f"{CAPTURE}/v1/webhooks/meta", content=body, headers=meta_signed(body))
+    assert answer.status_code == 200
+
+    def listed() -> str:
+        return system.leadloop_cli("platform-leads", "list", "--status", "failed").stdout
+
+    async def failed() -> None:
+        assert leadgen_id in listed()
+
+    await eventually(failed)
+    address = email()
+    await client.put(
+        f"{STANDIN_URL}/_leads/meta/{leadgen_id}",
+        json={
+            "lead": {
+                "id": leadgen_id,
+                "form_id": "777",
+                "field_data": [{"name": "email", "values": [address]}],
+            }
+        },
+    )
+    retried = system.leadloop_cli("platform-leads", "retry", leadgen_id)
+    assert "1 platform lead(s) queued" in retried.stdout
+    (event,) = await tail.events_for_any(lambda e: e["data"]["person"]["email"] == address, within=60)
+    assert event["data"]["touch"]["external_id"] == leadgen_id
+    assert leadgen_id not in listed()
+    await tail.stop()

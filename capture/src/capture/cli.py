@@ -22,11 +22,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from capture.api_models import LeadCreate
-from capture.db.tables import ApiKey, Form, messaging
+from capture.db.tables import ApiKey, Form, PlatformLead, messaging
 from capture.domain.spam import HONEYPOT_FIELD
 from capture.idempotency import request_hash
 from capture.intake import IdempotencyClaim, accept_with
@@ -38,7 +38,11 @@ app = typer.Typer(help="leadloop capture: API keys, website forms, history impor
 keys_app = typer.Typer(help="API keys for POST /v1/leads and /v1/touches", no_args_is_help=True)
 forms_app = typer.Typer(help="Website forms that post straight from browsers", no_args_is_help=True)
 import_app = typer.Typer(help="Import history through the same validation and dedupe", no_args_is_help=True)
+platform_app = typer.Typer(
+    help="Meta and LinkedIn leads waiting for, or failed at, their fetch", no_args_is_help=True
+)
 app.add_typer(keys_app, name="keys")
+app.add_typer(platform_app, name="platform-leads")
 app.add_typer(forms_app, name="forms")
 app.add_typer(import_app, name="import")
 console = Console()
@@ -167,6 +171,58 @@ def forms_list() -> None:
             form.id, form.name, ", ".join(form.allowed_origins) or "(any)", form.thank_you_url or ""
         )
     console.print(table)
+
+
+@platform_app.command("list")
+def platform_leads_list(
+    status: Annotated[str, typer.Option(help="pending, captured, failed or deleted")] = "failed",
+) -> None:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[PlatformLead]:
+        async with sessions() as session:
+            return list(
+                (
+                    await session.scalars(
+                        select(PlatformLead)
+                        .where(PlatformLead.status == status)
+                        .order_by(PlatformLead.received_at)
+                    )
+                ).all()
+            )
+
+    table = Table("platform", "lead id", "received", "attempts", "last error")
+    for row in _run(work):
+        table.add_row(
+            row.platform,
+            row.external_id,
+            f"{row.received_at:%Y-%m-%d %H:%M}",
+            str(row.attempts),
+            (row.last_error or "")[:80],
+        )
+    console.print(table)
+
+
+@platform_app.command("retry")
+def platform_leads_retry(
+    external_id: Annotated[
+        str | None, typer.Argument(help="One platform lead id; all failed ones if omitted")
+    ] = None,
+) -> None:
+    """Put failed fetches back in the queue (after fixing a token, say): the running capture retries them."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        async with sessions.begin() as session:
+            condition = PlatformLead.status == "failed"
+            if external_id is not None:
+                condition = condition & (PlatformLead.external_id == external_id)
+            result = await session.execute(
+                update(PlatformLead)
+                .where(condition)
+                .values(status="pending", attempts=0, next_attempt_at=_now())
+                .returning(PlatformLead.id)
+            )
+            return len(result.all())
+
+    console.print(f"{_run(work)} platform lead(s) queued for another fetch")
 
 
 @import_app.command("touches")
