@@ -116,11 +116,11 @@ async def test_a_key_over_its_rate_gets_429_with_retry_after(
     answers = await asyncio.gather(
         *[
             client.post(f"{CAPTURE}/v1/leads", json={"email": email()}, headers={"X-API-Key": key})
-            for _ in range(80)
+            for _ in range(150)
         ]
     )
     limited = [a for a in answers if a.status_code == 429]
-    assert limited, "80 requests at once exceed a burst of 40"
+    assert limited, "150 requests at once exceed a burst of 40 refilled at 20/s"
     assert {a.status_code for a in answers} <= {202, 429}
     assert int(limited[0].headers["retry-after"]) >= 1
 

@@ -7,6 +7,7 @@ transaction as its state, and claims every consumed event id in the inbox in tha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Executable,
     Identity,
     Index,
     LargeBinary,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    bindparam,
     func,
     select,
     text,
@@ -106,6 +109,21 @@ class Outbox:
             self._notified = True
 
 
+@cache
+def _claim_statement(inbox: Table, status: str) -> Executable:
+    """Built once per table and status: constructing it per event showed up in profiles."""
+    stmt = insert(inbox).values(event_id=bindparam("event_id"), topic=bindparam("topic"), status=status)
+    if status == "processed":
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[inbox.c.event_id],
+            set_={"status": "processed", "received_at": func.now()},
+            where=inbox.c.status == "dead_lettered",
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=[inbox.c.event_id])
+    return stmt.returning(inbox.c.event_id)
+
+
 async def claim(
     session: AsyncSession,
     tables: MessagingTables,
@@ -118,15 +136,7 @@ async def claim(
 
     An event that was dead-lettered may be claimed again, so that replaying a DLQ reprocesses it.
     """
-    table = tables.inbox
-    stmt = insert(table).values(event_id=event_id, topic=topic, status=status)
-    if status == "processed":
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.event_id],
-            set_={"status": "processed", "received_at": func.now()},
-            where=table.c.status == "dead_lettered",
-        )
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=[table.c.event_id])
-    result = await session.execute(stmt.returning(table.c.event_id))
+    result = await session.execute(
+        _claim_statement(tables.inbox, status), {"event_id": event_id, "topic": topic}
+    )
     return result.first() is not None
