@@ -9,7 +9,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from leadkit.testing import eventually
+from leadkit.testing import committed_offset, eventually
 from tests.system.fixtures import System
 
 QUALIFYING = {  # a senior buyer asking for a demo: scores well above the MQL bar
@@ -183,16 +183,23 @@ async def test_sales_progress_closes_the_loop_into_the_funnel(
     no_amount = await progress(won_id, {"stage": "won"})
     assert no_amount.status_code == 422
     assert "amount is required" in no_amount.text
-    assert (
-        await progress(won_id, {"stage": "won", "amount": "12500.50", "currency": "EUR"})
-    ).status_code == 202
+    won = {"stage": "won", "amount": "12500.50", "currency": "EUR"}
+    assert (await progress(won_id, won)).status_code == 202
+    assert (await progress(won_id, won)).status_code == 202  # a sales tool's retry counts once
     rejected = await progress(rejected_id, {"stage": "rejected", "reason": "student, no budget"})
     assert rejected.json()["recycled"] is True
     assert (await progress(str(uuid4()), {"stage": "accepted"})).status_code == 404
     assert (await progress(won_id, {"stage": "teleported"})).status_code == 422
 
-    stages = [e["data"]["stage"] for e in await progressed_tail.events_for(won_id, count=2)]
-    assert stages == ["accepted", "won"]
+    stages = [e["data"]["stage"] for e in await progressed_tail.events_for(won_id, count=3)]
+    assert stages == ["accepted", "won", "won"]
+    last_won = [m for m in progressed_tail.messages if m.key == won_id.encode()][-1]
+
+    async def reporting_handled_the_retry() -> None:
+        committed = await committed_offset("test.reporting", last_won.topic, last_won.partition)
+        assert committed > last_won.offset
+
+    await eventually(reporting_handled_the_retry)
     (recycled,) = await recycled_tail.events_for(rejected_id)
     assert recycled["data"]["reason"] == "rejected_by_sales"
     await progressed_tail.stop()

@@ -76,8 +76,10 @@ async def project_progressed(event: LeadProgressed, ctx: HandlerContext) -> None
     values = dict(flags)
     update = dict(flags)
     if event.data.stage == "won" and event.data.amount is not None:
+        # A deal is won once: a repeated report (a sales tool's retry, a corrected amount)
+        # replaces the amount instead of adding to it.
         values["revenue"] = event.data.amount
-        update["revenue"] = T.c.revenue + event.data.amount
+        update["revenue"] = event.data.amount
     if not values:
         return
     await _upsert(ctx.session, event.lead_id, values, update)

@@ -29,6 +29,23 @@ async def eventually(check: Callable[[], Awaitable[T]], *, within: float = 30.0,
         await asyncio.sleep(interval)
 
 
+async def committed_offset(
+    group: str, topic: str, partition: int, *, bootstrap_servers: str = "127.0.0.1:9092"
+) -> int:
+    """The offset `group` has committed on one partition (-1 when none): everything before it
+    was handled and its transaction committed."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    meta = offsets.get(TopicPartition(topic, partition))
+    return meta.offset if meta is not None else -1
+
+
 class TopicTail:
     """Reads a topic from its end at `start()` onwards, without joining a consumer group."""
 
