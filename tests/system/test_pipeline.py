@@ -179,7 +179,14 @@ async def test_sales_progress_closes_the_loop_into_the_funnel(
             system.url("sla-monitor", f"/v1/leads/{lead_id}/progress"), json=body, headers=system.headers
         )
 
-    assert (await progress(won_id, {"stage": "accepted"})).status_code == 202
+    keyed = {**system.headers, "Idempotency-Key": f"accept-{won_id}"}
+    url = system.url("sla-monitor", f"/v1/leads/{won_id}/progress")
+    accepted = [await client.post(url, json={"stage": "accepted"}, headers=keyed) for _ in range(2)]
+    assert [a.status_code for a in accepted] == [202, 202]
+    assert accepted[0].json() == accepted[1].json()  # the retry got the first answer, and emitted nothing
+    assert accepted[1].headers["idempotent-replayed"] == "true"
+    reused = await client.post(url, json={"stage": "contacted"}, headers=keyed)
+    assert reused.status_code == 422
     no_amount = await progress(won_id, {"stage": "won"})
     assert no_amount.status_code == 422
     assert "amount is required" in no_amount.text

@@ -16,10 +16,10 @@ from capture.domain.normalize import identity_key
 from capture.domain.spam import spam_reason
 from capture.domain.submission import PersonData, build_submission
 from capture.handlers import erase_person, find_lead
-from capture.idempotency import KeyReused, request_hash
 from capture.intake import Answer, IdempotencyClaim, accept
 from capture.keys import Principal, authenticate
 from capture.limits import client_ip, enforce
+from leadkit.idempotency import KeyReused, request_hash
 from leadkit.messaging import Outbox
 from leadkit.service import Deps, get_deps
 

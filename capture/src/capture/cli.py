@@ -28,11 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from capture.api_models import LeadCreate
 from capture.db.tables import ApiKey, Form, PlatformLead, messaging
 from capture.domain.spam import HONEYPOT_FIELD
-from capture.idempotency import request_hash
 from capture.intake import IdempotencyClaim, accept_with
 from capture.keys import create_key, revoke_key
 from capture.settings import CaptureSettings
 from leadkit.db import create_engine, session_factory
+from leadkit.idempotency import request_hash
 
 app = typer.Typer(help="leadloop capture: API keys, website forms, history import", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for POST /v1/leads and /v1/touches", no_args_is_help=True)

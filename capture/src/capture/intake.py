@@ -11,9 +11,10 @@ from uuid import UUID, uuid4
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from capture.db.tables import SpamSubmission
+from capture.db.tables import idempotency as idempotency_keys
 from capture.domain.submission import Submission
 from capture.handlers import capture_lead
-from capture.idempotency import Replay, claim_key, remember
+from leadkit.idempotency import Replay, claim_key, remember
 from leadkit.messaging import MessagingTables, Outbox
 from leadkit.service import Deps
 
@@ -75,6 +76,7 @@ async def accept_with(
         if idempotency is not None:
             replay: Replay | None = await claim_key(
                 session,
+                idempotency_keys,
                 scope=idempotency.scope,
                 key=idempotency.key,
                 fingerprint=idempotency.fingerprint,
@@ -106,5 +108,12 @@ async def accept_with(
             )
             body = {"lead_id": str(event.lead_id), "correlation_id": str(correlation_id)}
         if idempotency is not None:
-            await remember(session, scope=idempotency.scope, key=idempotency.key, status_code=202, body=body)
+            await remember(
+                session,
+                idempotency_keys,
+                scope=idempotency.scope,
+                key=idempotency.key,
+                status_code=202,
+                body=body,
+            )
     return Answer(202, body)

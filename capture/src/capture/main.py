@@ -5,13 +5,14 @@ import asyncio
 from fastapi import FastAPI
 
 from capture.api import router as api_router
-from capture.db.tables import messaging
+from capture.db.tables import idempotency, messaging
 from capture.fetchers import run_fetcher
 from capture.forms_api import router as forms_router
 from capture.keys import KeyCache
 from capture.limits import BodySizeLimit, limiters
 from capture.settings import CaptureSettings
 from capture.webhooks import router as webhooks_router
+from leadkit.idempotency import expire_keys_worker
 from leadkit.service import Service, create_service_app
 
 
@@ -22,7 +23,10 @@ def create_app(settings: CaptureSettings | None = None) -> FastAPI:
         name="capture",
         settings=settings,
         tables=messaging,
-        workers=[("platform-fetcher", run_fetcher)],
+        workers=[
+            ("platform-fetcher", run_fetcher),
+            ("expire-idempotency-keys", expire_keys_worker(idempotency)),
+        ],
         extras={
             "key_cache": KeyCache(settings.api_key_cache_seconds),
             "limiters": limiters(settings),

@@ -25,10 +25,10 @@ from capture.db.tables import Lead, PlatformLead, Touch
 from capture.domain.platforms import google_lead, linkedin_notice, meta_notices
 from capture.domain.signatures import hmac_sha256_hex, signature_matches
 from capture.handlers import erase_person
-from capture.idempotency import request_hash
 from capture.intake import IdempotencyClaim, accept
 from capture.limits import client_ip, enforce
 from capture.settings import CaptureSettings
+from leadkit.idempotency import request_hash
 from leadkit.messaging import Outbox
 from leadkit.service import Deps, get_deps
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from leadkit.auth import require_api_key
+from leadkit.idempotency import KeyReused, claim_key, remember, request_hash
 from leadkit.messaging import Outbox
 from leadkit.service import Deps, get_deps
 from sla_monitor.api_models import LeadSlaRead, ProgressAccepted, ProgressCreate, TimerRead
-from sla_monitor.db.tables import SalesLead, SlaTimer
+from sla_monitor.db.tables import SalesLead, SlaTimer, idempotency
 from sla_monitor.handlers import UnknownLead, report_progress
 
 router = APIRouter(prefix="/v1", tags=["sales progress"], dependencies=[Depends(require_api_key)])
+IDEMPOTENCY_TTL = timedelta(days=7)  # sales tools retry for hours at most
 
 
 @router.post(
@@ -26,22 +30,60 @@ router = APIRouter(prefix="/v1", tags=["sales progress"], dependencies=[Depends(
     responses={404: {"description": "No qualified lead with that id"}},
 )
 async def post_progress(
-    lead_id: UUID, report: ProgressCreate, deps: Annotated[Deps, Depends(get_deps)]
-) -> ProgressAccepted:
+    lead_id: UUID,
+    report: ProgressCreate,
+    request: Request,
+    deps: Annotated[Deps, Depends(get_deps)],
+    idempotency_key: Annotated[
+        str | None, Header(max_length=255, description="A retry with the same key gets the first answer")
+    ] = None,
+) -> JSONResponse:
+    now = deps.clock()
+    scope = f"progress:{lead_id}"
     try:
         async with deps.sessions.begin() as session:
+            if idempotency_key is not None:
+                replay = await claim_key(
+                    session,
+                    idempotency,
+                    scope=scope,
+                    key=idempotency_key,
+                    fingerprint=request_hash(await request.body()),
+                    now=now,
+                    ttl=IDEMPOTENCY_TTL,
+                )
+                if replay is not None:
+                    return JSONResponse(
+                        replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"}
+                    )
             progressed, recycled = await report_progress(
-                lead_id, report, session=session, outbox=Outbox(session, deps.tables), now=deps.clock()
+                lead_id, report, session=session, outbox=Outbox(session, deps.tables), now=now
             )
+            body = ProgressAccepted(
+                lead_id=lead_id, event_id=progressed.id, stage=report.stage, recycled=recycled is not None
+            ).model_dump(mode="json")
+            if idempotency_key is not None:
+                await remember(
+                    session, idempotency, scope=scope, key=idempotency_key, status_code=202, body=body
+                )
     except UnknownLead:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
             detail=f"no qualified lead {lead_id}: progress can be reported once a lead has an owner",
         ) from None
+    except KeyReused:
+        raise HTTPException(
+            422,
+            detail=[
+                {
+                    "loc": ["header", "Idempotency-Key"],
+                    "type": "value_error",
+                    "msg": "this key was already used for a different report",
+                }
+            ],
+        ) from None
     deps.relay.wake()
-    return ProgressAccepted(
-        lead_id=lead_id, event_id=progressed.id, stage=report.stage, recycled=recycled is not None
-    )
+    return JSONResponse(body, status_code=202)
 
 
 @router.get("/leads/{lead_id}/sla", response_model=LeadSlaRead, summary="A lead's SLA clocks and why")

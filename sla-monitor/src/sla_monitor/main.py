@@ -6,9 +6,10 @@ from functools import partial
 from fastapi import FastAPI
 
 from lead_schemas import LeadQualified
+from leadkit.idempotency import expire_keys_worker
 from leadkit.service import Service, create_service_app
 from sla_monitor.api import router
-from sla_monitor.db.tables import messaging
+from sla_monitor.db.tables import idempotency, messaging
 from sla_monitor.domain.sla_clock import accept_policy
 from sla_monitor.handlers import start_accept_clock
 from sla_monitor.settings import SlaMonitorSettings
@@ -27,7 +28,10 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
                 start_accept_clock, policy=policy, max_reassignments=settings.max_reassignments
             )
         },
-        workers=[("sla-timers", partial(run_timer_worker, poll_seconds=settings.timer_poll_seconds))],
+        workers=[
+            ("sla-timers", partial(run_timer_worker, poll_seconds=settings.timer_poll_seconds)),
+            ("expire-idempotency-keys", expire_keys_worker(idempotency)),
+        ],
     )
     return create_service_app(
         service,

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
-    PrimaryKeyConstraint,
     Text,
     func,
     text,
@@ -22,10 +21,12 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from leadkit.db import new_metadata
+from leadkit.idempotency import idempotency_table
 from leadkit.messaging import messaging_tables
 
 metadata = new_metadata()
 messaging = messaging_tables(metadata)
+idempotency = idempotency_table(metadata)
 
 
 class Base(DeclarativeBase):
@@ -104,24 +105,6 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(Text, comment="first characters, to recognise a key in lists")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class IdempotencyRecord(Base):
-    """The first answer to a request, replayed for a retry with the same key in the same scope."""
-
-    __tablename__ = "idempotency_keys"
-    __table_args__ = (
-        PrimaryKeyConstraint("scope", "key"),
-        Index("ix_idempotency_keys_expires_at", "expires_at"),
-    )
-
-    scope: Mapped[str] = mapped_column(Text, comment="api key id, or a platform: google, meta, …")
-    key: Mapped[str] = mapped_column(Text)
-    request_hash: Mapped[str] = mapped_column(Text)
-    status_code: Mapped[int | None] = mapped_column(Integer)
-    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Form(Base):

@@ -10,10 +10,12 @@ from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, Numeric, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from leadkit.db import new_metadata
+from leadkit.idempotency import idempotency_table
 from leadkit.messaging import messaging_tables
 
 metadata = new_metadata()
 messaging = messaging_tables(metadata)
+idempotency = idempotency_table(metadata)
 
 
 class Base(DeclarativeBase):
