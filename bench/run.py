@@ -194,11 +194,10 @@ async def end_to_end(rate: float) -> dict[str, Any]:
 
     async def collect() -> None:
         while True:
-            batches = await tail._consumer.getmany(timeout_ms=100)
+            records = await tail.poll_new(timeout_ms=100)
             now = time.perf_counter()
-            for records in batches.values():
-                for record in records:
-                    seen.setdefault(record.key, now)
+            for record in records:
+                seen.setdefault(record.key, now)
 
     collector = asyncio.create_task(collect())
     async with httpx.AsyncClient(timeout=10, headers={"X-API-Key": API_KEY}) as client:

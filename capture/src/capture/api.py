@@ -12,14 +12,13 @@ from sqlalchemy import select
 
 from capture.api_models import ErasureAccepted, ErasureCreate, LeadAccepted, LeadCreate, LeadRead, TouchCreate
 from capture.db.tables import Lead, Touch
-from capture.domain.normalize import identity_key
 from capture.domain.spam import spam_reason
-from capture.domain.submission import PersonData, build_submission
+from capture.domain.submission import build_submission
 from capture.handlers import erase_person, find_lead
 from capture.intake import Answer, IdempotencyClaim, accept
 from capture.keys import Principal, authenticate
 from capture.limits import client_ip, enforce
-from leadkit.idempotency import KeyReused, request_hash
+from leadkit.idempotency import KeyReused, Replay, key_reused_error, replay_response, request_hash
 from leadkit.messaging import Outbox
 from leadkit.service import Deps, get_deps
 
@@ -63,24 +62,16 @@ async def idempotency_claim(
 
 
 def respond(answer: Answer) -> JSONResponse:
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
-    return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
+    if answer.replayed:
+        return replay_response(Replay(answer.status_code, answer.body))
+    return JSONResponse(answer.body, status_code=answer.status_code)
 
 
 async def accept_or_conflict(deps: Deps, submission: Any, **kwargs: Any) -> JSONResponse:
     try:
         return respond(await accept(deps, submission, **kwargs))
     except KeyReused:
-        raise HTTPException(
-            422,
-            detail=[
-                {
-                    "loc": ["header", "Idempotency-Key"],
-                    "type": "value_error",
-                    "msg": "this key was already used for a different request",
-                }
-            ],
-        ) from None
+        raise key_reused_error() from None
 
 
 @router.post(
@@ -133,6 +124,8 @@ async def post_touch(
     if lead is None:
         named = f"lead {touch.lead_id}" if touch.lead_id else f"a lead with email {touch.email}"
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"capture knows no {named}")
+    # identified by the lead's stored email and phone, so the touch lands on it; a touch carries no
+    # person fields, and empty ones erase nothing
     fields = touch.model_dump(exclude={"lead_id", "type"}) | {"email": lead.email, "phone": lead.phone}
     submission = build_submission(
         fields,
@@ -140,10 +133,6 @@ async def post_touch(
         touch_type=touch.type,
         default_source=principal.source,
         api_key_id=principal.key_id,
-    )
-    # identify the lead as it is stored, so the touch lands on it and changes none of its fields
-    submission = type(submission)(
-        person=PersonData(email=lead.email, phone=lead.phone), touch=submission.touch
     )
     return await accept_or_conflict(
         deps,
@@ -166,12 +155,8 @@ async def post_erasure(
     rate_limit(request, deps, principal)
     now = deps.clock()
     async with deps.sessions.begin() as session:
-        lead = await find_lead(session, lead_id=erasure.lead_id, email=erasure.email)
-        if lead is None and erasure.phone:
-            lead = await session.scalar(
-                select(Lead).where(Lead.identity_key == identity_key(email=None, phone=erasure.phone))
-            )
-        if lead is None or lead.erased_at is not None:
+        lead = await find_lead(session, lead_id=erasure.lead_id, email=erasure.email, phone=erasure.phone)
+        if lead is None:
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, detail="capture knows nobody by that id, email or phone"
             )

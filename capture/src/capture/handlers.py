@@ -176,14 +176,18 @@ def touch_event(touch: Mapping[str, Any]) -> TouchEvent:
 
 
 async def find_lead(
-    session: AsyncSession, *, lead_id: UUID | None = None, email: str | None = None
+    session: AsyncSession, *, lead_id: UUID | None = None, email: str | None = None, phone: str | None = None
 ) -> Lead | None:
+    """The person (not erased) with that id, else that email, else that phone."""
     if lead_id is not None:
         return await session.scalar(select(Lead).where(Lead.id == lead_id, Lead.erased_at.is_(None)))
-    if email is not None:
-        return await session.scalar(
-            select(Lead).where(Lead.identity_key == identity_key(email=email, phone=None))
-        )
+    # an erased person's identity key is `erased:<id>`, so no email or phone finds them
+    keys = [identity_key(email=email, phone=None)] if email else []
+    keys += [identity_key(email=None, phone=phone)] if phone else []
+    for key in keys:
+        lead = await session.scalar(select(Lead).where(Lead.identity_key == key))
+        if lead is not None:
+            return lead
     return None
 
 

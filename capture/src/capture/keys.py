@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -12,12 +11,13 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from capture.db.tables import ApiKey
+from leadkit.auth import missing_key_error, system_key_index
 from leadkit.service import Deps, get_deps
 
 _header = APIKeyHeader(
@@ -76,12 +76,12 @@ class KeyCache:
         self._ttl = ttl
         self._entries: dict[str, tuple[float, Principal | None]] = {}
 
-    async def lookup(self, session_factory: Deps, key: str) -> Principal | None:
+    async def lookup(self, deps: Deps, key: str) -> Principal | None:
         digest = hash_key(key)
         cached = self._entries.get(digest)
         if cached is not None and time.monotonic() - cached[0] < self._ttl:
             return cached[1]
-        async with session_factory.sessions() as session:
+        async with deps.sessions() as session:
             row = await session.scalar(
                 select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
             )
@@ -98,16 +98,12 @@ async def authenticate(
     api_key: Annotated[str | None, Security(_header)],
 ) -> Principal:
     if api_key:
-        for index, system_key in enumerate(deps.settings.leadloop.api_key_list()):
-            if hmac.compare_digest(api_key.encode(), system_key.encode()):
-                return Principal(key_id=None, name=f"system-{index}", source=None)
+        index = system_key_index(deps.settings.leadloop, api_key)
+        if index is not None:
+            return Principal(key_id=None, name=f"system-{index}", source=None)
         cache: KeyCache = deps.extras["key_cache"]
         principal = await cache.lookup(deps, api_key)
         if principal is not None:
             request.state.principal = principal
             return principal
-    raise HTTPException(
-        status_code=status.HTTP_401_UNAUTHORIZED,
-        detail="missing or invalid X-API-Key header",
-        headers={"WWW-Authenticate": "API-Key"},
-    )
+    raise missing_key_error()

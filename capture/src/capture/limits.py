@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 from fastapi import HTTPException, Request, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from capture.domain.rate_limit import RateLimiter
+from capture.settings import CaptureSettings
 
 
 class BodyTooLarge(Exception):
@@ -96,7 +96,7 @@ def enforce(limiter: RateLimiter, key: str, *, what: str) -> None:
         )
 
 
-def limiters(settings: Any) -> dict[str, RateLimiter]:
+def limiters(settings: CaptureSettings) -> dict[str, RateLimiter]:
     return {
         "key": RateLimiter(rate=settings.rate_limit_per_key, burst=settings.rate_limit_per_key * 2),
         "ip": RateLimiter(rate=settings.rate_limit_per_ip, burst=settings.rate_limit_per_ip * 2),

@@ -5,7 +5,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from lead_schemas import LeadScored, LeadSlaBreached
-from leadkit.service import Deps, Service, create_service_app
+from leadkit.service import Service, create_service_app
 from routing.api import router
 from routing.db.tables import messaging
 from routing.domain.config import load_routing_config
@@ -17,13 +17,11 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
     config = load_routing_config(settings.config_file.read_text())
 
-    async def expose_config(deps: Deps) -> None:
-        deps.extras["routing_config"] = config
-
     service = Service(
         name="routing",
         settings=settings,
         tables=messaging,
+        extras={"routing_config": config},
         handlers={
             LeadScored.topic: partial(route_scored_lead, config=config),
             LeadSlaBreached.topic: partial(reassign_after_breach, config=config),
@@ -34,5 +32,4 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         title="leadloop routing",
         description="Qualifies scored leads and assigns each to a rep, recording why.",
         routers=[router],
-        on_start=expose_config,
     )

@@ -5,7 +5,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from lead_schemas import LeadCaptured, LeadErased
-from leadkit.service import Deps, Service, create_service_app
+from leadkit.service import Service, create_service_app
 from scoring.api import router
 from scoring.db.tables import messaging
 from scoring.domain.model import load_rule_model
@@ -18,13 +18,11 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     # Read at start-up so a broken rules file stops the service instead of mis-scoring leads.
     model = load_rule_model(settings.rules_file.read_text())
 
-    async def expose_model(deps: Deps) -> None:
-        deps.extras["rule_model"] = model
-
     service = Service(
         name="scoring",
         settings=settings,
         tables=messaging,
+        extras={"rule_model": model},
         handlers={
             LeadCaptured.topic: partial(score_captured_lead, model=model),
             LeadErased.topic: forget_lead_facts,
@@ -35,5 +33,4 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         title="leadloop scoring",
         description="Scores leads against the agreed rule model and explains every score.",
         routers=[router],
-        on_start=expose_model,
     )

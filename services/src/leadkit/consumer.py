@@ -97,7 +97,6 @@ class ConsumerLoop:
         self._clock = clock
         self._on_commit = on_commit
         self._stopping = asyncio.Event()
-        self.assigned = False
 
     def stop(self) -> None:
         """Finish the batch in hand, commit it, then leave the group."""
@@ -119,7 +118,6 @@ class ConsumerLoop:
                 batches = await consumer.getmany(
                     timeout_ms=self._options.poll_timeout_ms, max_records=self._options.batch_size
                 )
-                self.assigned = bool(consumer.assignment())
                 for partition, records in batches.items():
                     await self._process(records)
                     self._on_commit()

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from fastapi import HTTPException
+from fastapi.responses import JSONResponse
 from sqlalchemy import (
     Column,
     DateTime,
@@ -58,6 +60,23 @@ class Replay:
 
 class KeyReused(Exception):
     """The key was first used for a different request."""
+
+
+def key_reused_error() -> HTTPException:
+    return HTTPException(
+        422,
+        detail=[
+            {
+                "loc": ["header", "Idempotency-Key"],
+                "type": "value_error",
+                "msg": "this key was already used for a different request",
+            }
+        ],
+    )
+
+
+def replay_response(replay: Replay) -> JSONResponse:
+    return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
 
 
 def request_hash(body: bytes) -> str:

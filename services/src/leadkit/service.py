@@ -158,7 +158,6 @@ def create_service_app(
     title: str,
     description: str,
     routers: Sequence[APIRouter] = (),
-    on_start: Callable[[Deps], Awaitable[None]] | None = None,
 ) -> FastAPI:
     configure_logging(
         service=service.name,
@@ -169,8 +168,6 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service.running() as deps:
-            if on_start is not None:
-                await on_start(deps)
             app.state.deps = deps
             yield
 

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 T = TypeVar("T")
 
@@ -34,8 +35,6 @@ async def committed_offset(
 ) -> int:
     """The offset `group` has committed on one partition (-1 when none): everything before it
     was handled and its transaction committed."""
-    from aiokafka.admin import AIOKafkaAdminClient
-
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
@@ -52,14 +51,20 @@ class TopicTail:
     def __init__(self, topic: str, *, bootstrap_servers: str = "127.0.0.1:9092") -> None:
         self.topic = topic
         self.messages: list[Any] = []
+        self._bootstrap_servers = bootstrap_servers
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
 
     async def start(self) -> TopicTail:
         await self._consumer.start()
-        partitions = self._consumer.partitions_for_topic(self.topic)
-        if partitions is None:
-            await self._consumer._client.force_metadata_update()
-            partitions = self._consumer.partitions_for_topic(self.topic) or set()
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap_servers)
+        await admin.start()
+        try:
+            described = await admin.describe_topics([self.topic])
+        finally:
+            await admin.close()
+        partitions = {
+            p["partition"] for d in described if d.get("error_code", 0) == 0 for p in d["partitions"]
+        }
         assert partitions, f"topic {self.topic} does not exist"
         assigned = [TopicPartition(self.topic, p) for p in sorted(partitions)]
         self._consumer.assign(assigned)
@@ -71,10 +76,15 @@ class TopicTail:
     async def stop(self) -> None:
         await self._consumer.stop()
 
+    async def poll_new(self, timeout_ms: int = 200) -> list[Any]:
+        """The records that arrived since the last poll (they are also kept in `messages`)."""
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms)
+        new = [record for records in batches.values() for record in records]
+        self.messages.extend(new)
+        return new
+
     async def poll(self) -> list[Any]:
-        batches = await self._consumer.getmany(timeout_ms=200)
-        for records in batches.values():
-            self.messages.extend(records)
+        await self.poll_new()
         return self.messages
 
     async def wait_for(

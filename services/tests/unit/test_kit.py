@@ -1,6 +1,7 @@
 import json
 import logging
 import tomllib
+from collections.abc import Iterator
 
 import pytest
 import structlog
@@ -49,6 +50,19 @@ def test_api_keys_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     assert LeadloopSettings().api_key_list() == ["k1", "k2"]
 
 
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """configure_logging replaces the root handlers; give the next tests theirs back, so nothing
+    logs into the stream pytest closes after this test."""
+    handlers, level = logging.root.handlers[:], logging.root.level
+    yield
+    logging.root.handlers[:] = handlers
+    logging.root.setLevel(level)
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+
+
+@pytest.mark.usefixtures("restored_logging")
 def test_every_log_line_carries_the_trace_keys(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging(service="unit", level="INFO")
     with structlog.contextvars.bound_contextvars(lead_id="L1"):

@@ -11,7 +11,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from leadkit.auth import require_api_key
-from leadkit.idempotency import KeyReused, claim_key, remember, request_hash
+from leadkit.idempotency import (
+    KeyReused,
+    claim_key,
+    key_reused_error,
+    remember,
+    replay_response,
+    request_hash,
+)
 from leadkit.messaging import Outbox
 from leadkit.service import Deps, get_deps
 from sla_monitor.api_models import LeadSlaRead, ProgressAccepted, ProgressCreate, TimerRead
@@ -53,9 +60,7 @@ async def post_progress(
                     ttl=IDEMPOTENCY_TTL,
                 )
                 if replay is not None:
-                    return JSONResponse(
-                        replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"}
-                    )
+                    return replay_response(replay)
             progressed, recycled = await report_progress(
                 lead_id, report, session=session, outbox=Outbox(session, deps.tables), now=now
             )
@@ -72,16 +77,7 @@ async def post_progress(
             detail=f"no qualified lead {lead_id}: progress can be reported once a lead has an owner",
         ) from None
     except KeyReused:
-        raise HTTPException(
-            422,
-            detail=[
-                {
-                    "loc": ["header", "Idempotency-Key"],
-                    "type": "value_error",
-                    "msg": "this key was already used for a different report",
-                }
-            ],
-        ) from None
+        raise key_reused_error() from None
     deps.relay.wake()
     return JSONResponse(body, status_code=202)
 
