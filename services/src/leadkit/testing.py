@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 T = TypeVar("T")
 
@@ -30,19 +31,35 @@ async def eventually(check: Callable[[], Awaitable[T]], *, within: float = 30.0,
         await asyncio.sleep(interval)
 
 
+async def committed_offsets(
+    group: str, *, bootstrap_servers: str = "127.0.0.1:9092"
+) -> dict[TopicPartition, int]:
+    """Every offset `group` has committed, by partition.
+
+    A broker that has just started answers "coordinator not available" until its offsets topic
+    is ready. That is reported as nothing committed yet, so a caller polling with `eventually`
+    keeps waiting instead of failing on the broker's warm-up.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    except KafkaError as error:
+        if not error.retriable:
+            raise
+        return {}
+    finally:
+        await admin.close()
+    return {tp: meta.offset for tp, meta in offsets.items()}
+
+
 async def committed_offset(
     group: str, topic: str, partition: int, *, bootstrap_servers: str = "127.0.0.1:9092"
 ) -> int:
     """The offset `group` has committed on one partition (-1 when none): everything before it
     was handled and its transaction committed."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
-    try:
-        offsets = await admin.list_consumer_group_offsets(group)
-    finally:
-        await admin.close()
-    meta = offsets.get(TopicPartition(topic, partition))
-    return meta.offset if meta is not None else -1
+    offsets = await committed_offsets(group, bootstrap_servers=bootstrap_servers)
+    return offsets.get(TopicPartition(topic, partition), -1)
 
 
 class TopicTail:

@@ -13,7 +13,6 @@ from uuid import UUID, uuid4
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import Column, Integer, MetaData, Table, Uuid, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -23,7 +22,7 @@ from leadkit.consumer import ConsumerLoop, ConsumerOptions, HandlerContext
 from leadkit.db import create_engine, new_metadata, session_factory
 from leadkit.messaging import MessagingTables, Outbox, messaging_tables
 from leadkit.relay import OutboxRelay
-from leadkit.testing import TopicTail, eventually
+from leadkit.testing import TopicTail, committed_offsets, eventually
 from leadkit.topics import TopicNames
 
 KAFKA = "127.0.0.1:9092"
@@ -93,14 +92,9 @@ async def produce(topics: TopicNames, messages: list[tuple[bytes, bytes]]) -> No
         await producer.stop()
 
 
-async def committed_offsets(group: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        offsets = await admin.list_consumer_group_offsets(group)
-        return sum(meta.offset for meta in offsets.values() if meta.offset > 0)
-    finally:
-        await admin.close()
+async def committed_total(group: str) -> int:
+    offsets = await committed_offsets(group, bootstrap_servers=KAFKA)
+    return sum(offset for offset in offsets.values() if offset > 0)
 
 
 async def run_until(loop: ConsumerLoop, done: Callable[[], Awaitable[Any]]) -> Any:
@@ -140,7 +134,7 @@ async def test_an_event_delivered_twice_changes_state_once_and_emits_once(
     await produce(topics, [(str(event.lead_id).encode(), raw)] * 2)
 
     async def both_deliveries_committed() -> None:
-        assert await committed_offsets(topics.group("it-consumer")) == 2
+        assert await committed_total(topics.group("it-consumer")) == 2
 
     await run_until(consumer(sessions, topics), both_deliveries_committed)
 
@@ -174,7 +168,7 @@ async def test_a_poison_event_goes_to_the_dlq_and_the_next_event_is_still_proces
 
     async def good_one_handled() -> None:
         assert await rows(sessions, effects, effects.c.event_id == good.id)
-        assert await committed_offsets(topics.group("it-consumer")) == 3
+        assert await committed_total(topics.group("it-consumer")) == 3
 
     await run_until(loop, good_one_handled)
 
@@ -256,7 +250,7 @@ async def test_a_relay_killed_between_send_and_mark_loses_nothing_and_doubles_no
         assert ids_by_key[str(lead_id).encode()] == written + written
 
     async def every_delivery_committed() -> None:
-        assert await committed_offsets(topics.group("it-consumer")) == 40
+        assert await committed_total(topics.group("it-consumer")) == 40
 
     await run_until(consumer(sessions, topics), every_delivery_committed)
     async with sessions() as session:
