@@ -29,7 +29,7 @@ from uuid import uuid4
 
 import httpx
 
-from leadkit.testing import TopicTail, eventually
+from leadkit.testing import TopicTail, committed_offsets, eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "latest.json"
@@ -157,25 +157,22 @@ async def drained() -> None:
     """Wait until every bench consumer group has caught up, so no backlog from the throughput
     runs inflates the latency measured next."""
     from aiokafka import AIOKafkaConsumer
-    from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers="127.0.0.1:9092")
     consumer = AIOKafkaConsumer(bootstrap_servers="127.0.0.1:9092")
-    await admin.start()
     await consumer.start()
     try:
 
         async def caught_up() -> None:
             for group in ("scoring", "routing", "sla-monitor", "reporting"):
-                committed = await admin.list_consumer_group_offsets(PREFIX + group)
+                committed = await committed_offsets(PREFIX + group)
+                assert committed, f"{group} has committed nothing yet"
                 ends = await consumer.end_offsets(list(committed))
-                behind = sum(ends[tp] - meta.offset for tp, meta in committed.items() if meta.offset >= 0)
+                behind = sum(ends[tp] - offset for tp, offset in committed.items() if offset >= 0)
                 assert behind == 0, f"{group} is {behind} events behind"
 
         await eventually(caught_up, within=300, interval=1.0)
     finally:
         await consumer.stop()
-        await admin.close()
 
 
 async def end_to_end(rate: float) -> dict[str, Any]:
