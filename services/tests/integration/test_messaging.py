@@ -259,3 +259,65 @@ async def test_a_relay_killed_between_send_and_mark_loses_nothing_and_doubles_no
         )
         total = await session.scalar(select(func.count()).where(effects.c.lead_id.in_(lead_ids)))
     assert (handled, total) == (20, 20)
+
+
+def gated(gate: asyncio.Event, entered: asyncio.Event) -> Any:
+    """A handler that records its effect, then waits at the gate: a batch caught mid-flight."""
+
+    async def handler(event: LeadCaptured, ctx: HandlerContext) -> None:
+        await record_and_emit(event, ctx)
+        entered.set()
+        await gate.wait()
+
+    return handler
+
+
+async def test_stopping_mid_batch_finishes_and_commits_the_batch_in_hand(
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames
+) -> None:
+    lead_id = uuid4()
+    events = [captured_event(lead_id) for _ in range(3)]
+    await produce(topics, [(str(lead_id).encode(), e.model_dump_json().encode()) for e in events])
+    gate, entered = asyncio.Event(), asyncio.Event()
+    loop = consumer(sessions, topics, handler=gated(gate, entered))
+    task = asyncio.create_task(loop.run())
+    await asyncio.wait_for(entered.wait(), timeout=60)
+
+    loop.stop()  # what the service's shutdown does on SIGTERM
+    gate.set()
+    await asyncio.wait_for(task, timeout=30)
+
+    handled = await rows(sessions, effects, effects.c.lead_id == lead_id)
+    emitted = await rows(sessions, tables.outbox, tables.outbox.c.key == str(lead_id))
+    # the batch in hand finished: every event it handled is recorded, emitted and committed
+    assert len(handled) >= 1
+    assert len(emitted) == len(handled)
+    assert await committed_total(topics.group("it-consumer")) == len(handled)
+
+
+async def test_a_batch_cut_off_mid_flight_rolls_back_whole_and_is_handled_once_later(
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames
+) -> None:
+    lead_id = uuid4()
+    events = [captured_event(lead_id) for _ in range(3)]
+    await produce(topics, [(str(lead_id).encode(), e.model_dump_json().encode()) for e in events])
+    gate, entered = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(consumer(sessions, topics, handler=gated(gate, entered)).run())
+    await asyncio.wait_for(entered.wait(), timeout=60)
+
+    task.cancel()  # what happens when the shutdown grace runs out
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    event_ids = [e.id for e in events]
+    assert await rows(sessions, effects, effects.c.lead_id == lead_id) == []
+    assert await rows(sessions, tables.inbox, tables.inbox.c.event_id.in_(event_ids)) == []
+    assert await rows(sessions, tables.outbox, tables.outbox.c.key == str(lead_id)) == []
+    assert await committed_total(topics.group("it-consumer")) == 0
+
+    async def all_handled() -> None:
+        assert await committed_total(topics.group("it-consumer")) == 3
+
+    await run_until(consumer(sessions, topics), all_handled)
+    handled = await rows(sessions, effects, effects.c.lead_id == lead_id)
+    assert sorted(row.event_id for row in handled) == sorted(event_ids)
