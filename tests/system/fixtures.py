@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,9 +69,39 @@ def _env() -> dict[str, str]:
     return env
 
 
+class Processes:
+    """The system's processes, by name, so a test can stop one and start it again."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self._env = env
+        self._running: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str) -> None:
+        if name == "standin":
+            command = [sys.executable, "-m", "tests.system.platform_standin", str(STANDIN_PORT)]
+        else:
+            command = [sys.executable, "-m", SERVICES[name][0]]
+        log = (LOG_DIR / f"test-{name}.log").open("ab")
+        self._running[name] = subprocess.Popen(
+            command, cwd=ROOT, env=self._env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def stop(self, *names: str) -> None:
+        """SIGTERM, the way a process manager stops a service: it shuts down gracefully."""
+        stopping = [self._running.pop(name) for name in names or list(self._running)]
+        for process in stopping:
+            process.terminate()
+        for process in stopping:
+            try:
+                process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 @dataclass
 class System:
     api_key: str
+    processes: Processes
 
     @staticmethod
     def url(service: str, path: str) -> str:
@@ -92,9 +122,26 @@ class System:
             [str(ROOT / ".venv/bin/leadloop"), *args], env=_env(), capture_output=True, text=True, check=False
         )
 
+    async def restart(self, service: str, *, while_down: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Stop `service`, run `while_down`, start it again and wait until it is ready."""
+        self.processes.stop(service)
+        if while_down is not None:
+            await while_down()
+        self.processes.start(service)
+        async with httpx.AsyncClient(timeout=5) as client:
+            await eventually(lambda: _ready(client, service), within=90, interval=0.5)
+
+
+async def _ready(client: httpx.AsyncClient, service: str) -> None:
+    try:
+        response = await client.get(System.url(service, "/readyz"))
+    except httpx.TransportError as exc:
+        raise AssertionError(f"{service} not answering: {exc}") from exc
+    assert response.status_code == 200, f"{service}: {response.text}"
+
 
 @pytest.fixture(scope="session")
-def _services() -> Iterator[None]:
+def _processes() -> Iterator[Processes]:
     env = _env()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     for directory in SERVICES:
@@ -108,34 +155,17 @@ def _services() -> Iterator[None]:
                 check=True,
                 capture_output=True,
             )
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.system.platform_standin", str(STANDIN_PORT)],
-            cwd=ROOT,
-            env=env,
-            stdout=(LOG_DIR / "test-standin.log").open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-    ]
-    for directory, (module, _port, _prefix) in SERVICES.items():
-        log = (LOG_DIR / f"test-{directory}.log").open("ab")
-        processes.append(
-            subprocess.Popen([sys.executable, "-m", module], env=env, stdout=log, stderr=subprocess.STDOUT)
-        )
+    processes = Processes(env)
+    for name in ("standin", *SERVICES):
+        processes.start(name)
     try:
-        yield
+        yield processes
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        processes.stop()
 
 
 @pytest.fixture(scope="session")
-async def system(_services: None) -> AsyncIterator[System]:
+async def system(_processes: Processes) -> System:
     async with httpx.AsyncClient(timeout=5) as client:
 
         async def all_ready() -> None:
@@ -144,11 +174,7 @@ async def system(_services: None) -> AsyncIterator[System]:
             except httpx.TransportError as exc:
                 raise AssertionError(f"platform stand-in not answering: {exc}") from exc
             for service in SERVICES:
-                try:
-                    response = await client.get(System.url(service, "/readyz"))
-                except httpx.TransportError as exc:
-                    raise AssertionError(f"{service} not answering: {exc}") from exc
-                assert response.status_code == 200, f"{service}: {response.text}"
+                await _ready(client, service)
 
         await eventually(all_ready, within=90, interval=0.5)
-    return System(api_key=API_KEY)
+    return System(api_key=API_KEY, processes=_processes)

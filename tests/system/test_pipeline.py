@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -159,6 +160,45 @@ async def test_an_unaccepted_lead_is_reassigned_then_recycled_when_its_sla_runs_
 
     sla = await client.get(system.url("sla-monitor", f"/v1/leads/{lead_id}/sla"), headers=system.headers)
     assert [t["status"] for t in sla.json()["timers"]] == ["breached", "breached"]
+
+
+async def test_an_sla_timer_that_falls_due_while_sla_monitor_is_down_fires_when_it_is_back(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    qualified_tail = await system.tail("lead.qualified")
+    breached_tail = await system.tail("lead.sla_breached")
+    lead_id = await post_lead(client, system, utm_source=unique_source())
+    (qualified,) = await qualified_tail.events_for(lead_id)
+    await qualified_tail.stop()
+    sla_url = system.url("sla-monitor", f"/v1/leads/{lead_id}/sla")
+
+    async def timer_pending() -> dict[str, Any]:
+        response = await client.get(sla_url, headers=system.headers)
+        assert response.status_code == 200, response.text
+        (timer,) = response.json()["timers"]
+        assert timer["status"] == "pending"
+        return dict(timer)
+
+    timer = await eventually(timer_pending)
+    due = datetime.fromisoformat(timer["due_at"])
+    down_since: list[datetime] = []
+
+    async def fall_due() -> None:
+        down_since.append(datetime.now(UTC))
+
+        async def past_due() -> None:
+            assert datetime.now(UTC) > due, "the timer is not due yet"
+
+        await eventually(past_due, within=60)
+
+    await system.restart("sla-monitor", while_down=fall_due)
+
+    breach, *_ = await breached_tail.events_for(lead_id, within=60)
+    await breached_tail.stop()
+    assert breach["causation_id"] == qualified["id"]
+    # it fired after the restart, from the timer stored before it, not from a redelivered event
+    assert datetime.fromisoformat(breach["occurred_at"]) > down_since[0]
+    assert datetime.fromisoformat(breach["data"]["due_at"]) == due
 
 
 async def test_sales_progress_closes_the_loop_into_the_funnel(
