@@ -4,6 +4,7 @@ platforms' lead APIs answered by the local stand-in (tests/system/platform_stand
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 from typing import Any
 from uuid import uuid4
@@ -206,6 +207,17 @@ async def test_a_browser_form_post(system: System, client: httpx.AsyncClient) ->
     bad = await client.post(action, data={"email": "nope"}, headers={**origin, "Accept": "application/json"})
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["body", "email"]
+    from_browser = await client.post(
+        action,
+        data={"email": "<b>nope</b>", "phone": "12"},
+        headers={**origin, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Referer": page},
+    )
+    assert from_browser.status_code == 422
+    assert from_browser.headers["content-type"].startswith("text/html")
+    assert "<strong>email</strong>" in from_browser.text
+    assert "<strong>phone</strong>" in from_browser.text
+    assert "<b>nope</b>" not in from_browser.text  # nothing posted is echoed as markup
+    assert f'href="{html.escape(page, quote=True)}"' in from_browser.text
     bot = await client.post(
         action,
         data={"email": email(), "leadloop_hp": "http://spam.example"},

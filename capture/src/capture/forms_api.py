@@ -9,7 +9,8 @@ allowed origins are per form, read from the database.
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+import html
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 from uuid import uuid4
 
@@ -115,6 +116,8 @@ async def post_form(
         errors = [
             {"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]} for e in exc.errors()
         ]
+        if _wants_html(request):
+            return HTMLResponse(_error_page(errors, back=request.headers.get("referer")), 422, headers=cors)
         return JSONResponse({"detail": errors}, status_code=422, headers=cors)
     answer = await accept(
         deps,
@@ -128,6 +131,24 @@ async def post_form(
         return JSONResponse(answer.body, status_code=answer.status_code, headers=cors)
     thanks = form.thank_you_url or f"{request.base_url}v1/forms/{form_id}/thanks"
     return RedirectResponse(thanks, status_code=status.HTTP_303_SEE_OTHER, headers=cors)
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser's own form post asks for HTML; scripts and curl ask for JSON or anything."""
+    accept_header = request.headers.get("accept", "")
+    return "text/html" in accept_header and "application/json" not in accept_header
+
+
+def _error_page(errors: list[dict[str, Any]], *, back: str | None) -> str:
+    """What a visitor without JavaScript sees: each wrong field and a way back to the form."""
+    items = "".join(
+        f"<li><strong>{html.escape(str(e['loc'][-1]))}</strong>: {html.escape(e['msg'])}</li>" for e in errors
+    )
+    link = f'<p><a href="{html.escape(back, quote=True)}">Back to the form</a></p>' if back else ""
+    return (
+        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Please check the form</title>'
+        f"<h1>Please check the form</h1><ul>{items}</ul>{link}</html>"
+    )
 
 
 @router.get("/{form_id}/thanks", response_class=HTMLResponse, include_in_schema=False)
