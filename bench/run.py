@@ -58,7 +58,7 @@ def env() -> dict[str, str]:
     for service, port in SERVICES.items():
         name = service.replace("-", "_")
         values[f"{name.upper()}_DATABASE_URL"] = (
-            f"postgresql+asyncpg://{name}:{name}@127.0.0.1:5432/{name}_bench"
+            f"postgresql+asyncpg://{name}:{name}@127.0.0.1:5432/{name}_bench?ssl=disable"
         )
         values[f"{name.upper()}_PORT"] = str(port)
     return values
@@ -89,7 +89,7 @@ def start(processes: list[subprocess.Popen[bytes]]) -> None:
                 sys.executable,
                 str(ROOT / "bench" / "baseline.py"),
                 str(BASELINE_PORT),
-                "postgresql+asyncpg://capture:capture@127.0.0.1:5432/capture_bench",
+                "postgresql+asyncpg://capture:capture@127.0.0.1:5432/capture_bench?ssl=disable",
             ],
             stdout=(LOGS / "bench-baseline.log").open("ab"),
             stderr=subprocess.STDOUT,

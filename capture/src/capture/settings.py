@@ -9,7 +9,7 @@ from leadkit.settings import ServiceSettings
 class CaptureSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CAPTURE_", extra="ignore")
 
-    database_url: str = "postgresql+asyncpg://capture:capture@127.0.0.1:5432/capture"
+    database_url: str = "postgresql+asyncpg://capture:capture@127.0.0.1:5432/capture?ssl=disable"
     port: int = 8001
     public_url: str = Field(default="http://127.0.0.1:8001", description="Where browsers reach capture")
 

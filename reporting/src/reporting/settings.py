@@ -8,5 +8,5 @@ from leadkit.settings import ServiceSettings
 class ReportingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REPORTING_", extra="ignore")
 
-    database_url: str = "postgresql+asyncpg://reporting:reporting@127.0.0.1:5432/reporting"
+    database_url: str = "postgresql+asyncpg://reporting:reporting@127.0.0.1:5432/reporting?ssl=disable"
     port: int = 8005

@@ -12,6 +12,6 @@ DEFAULT_CONFIG = Path(__file__).parent / "config" / "default.toml"
 class RoutingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ROUTING_", extra="ignore")
 
-    database_url: str = "postgresql+asyncpg://routing:routing@127.0.0.1:5432/routing"
+    database_url: str = "postgresql+asyncpg://routing:routing@127.0.0.1:5432/routing?ssl=disable"
     port: int = 8003
     config_file: Path = DEFAULT_CONFIG

@@ -25,6 +25,7 @@ from leadkit.relay import OutboxRelay
 from leadkit.settings import ServiceSettings
 from leadkit.supervise import supervise
 from leadkit.topics import TopicNames
+from leadkit.unavailable import answer_503_while_the_database_is_away
 
 log = structlog.get_logger(__name__)
 
@@ -172,6 +173,7 @@ def create_service_app(
             yield
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    answer_503_while_the_database_is_away(app)
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)

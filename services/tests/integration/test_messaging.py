@@ -26,7 +26,7 @@ from leadkit.testing import TopicTail, committed_offsets, eventually
 from leadkit.topics import TopicNames
 
 KAFKA = "127.0.0.1:9092"
-DATABASE_URL = "postgresql+asyncpg://leadkit:leadkit@127.0.0.1:5432/leadkit_test"
+DATABASE_URL = "postgresql+asyncpg://leadkit:leadkit@127.0.0.1:5432/leadkit_test?ssl=disable"
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 metadata: MetaData = new_metadata()

@@ -9,7 +9,7 @@ from leadkit.settings import ServiceSettings
 class SlaMonitorSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SLA_MONITOR_", extra="ignore")
 
-    database_url: str = "postgresql+asyncpg://sla_monitor:sla_monitor@127.0.0.1:5432/sla_monitor"
+    database_url: str = "postgresql+asyncpg://sla_monitor:sla_monitor@127.0.0.1:5432/sla_monitor?ssl=disable"
     port: int = 8004
     accept_minutes: float = Field(default=30, gt=0, description="Time a new owner has to accept a lead.")
     max_reassignments: int = Field(
