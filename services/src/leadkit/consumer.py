@@ -1,10 +1,11 @@
 """The consumer loop: batches from Kafka, inbox dedup, one transaction, then the offset.
 
-Per partition, a batch is handled in one transaction (throughput). When that transaction fails,
-the batch is retried one event at a time with backoff, so one poison event cannot hold back the
-rest: after `max_attempts` it is written to `<topic>.dlq` (through the outbox) with the error,
-its inbox row is marked dead-lettered, and the loop moves on. Offsets are committed only after
-the transaction that recorded the work commits (invariant 4).
+Each poll's records, from however many partitions, are handled in one transaction (throughput).
+When that transaction fails, the batch is retried one event at a time with backoff, so one
+poison event cannot hold back the rest: after `max_attempts` it is written to `<topic>.dlq`
+(through the outbox) with the error, its inbox row is marked dead-lettered, and the loop moves
+on. Offsets are committed only after the transaction that recorded the work commits
+(invariant 4).
 """
 
 from __future__ import annotations
@@ -118,20 +119,24 @@ class ConsumerLoop:
                 batches = await consumer.getmany(
                     timeout_ms=self._options.poll_timeout_ms, max_records=self._options.batch_size
                 )
-                for partition, records in batches.items():
-                    await self._process(records)
-                    self._on_commit()
-                    await self._commit(consumer, partition, records[-1].offset + 1)
+                if not batches:
+                    continue
+                # One transaction and one offset commit for the whole poll, not one per
+                # partition: under load a poll spans many partitions, and each transaction and
+                # commit is a round trip. Order within a partition is kept.
+                await self._process([record for records in batches.values() for record in records])
+                self._on_commit()
+                await self._commit(consumer, {tp: records[-1].offset + 1 for tp, records in batches.items()})
         finally:
             await consumer.stop()
 
-    async def _commit(self, consumer: AIOKafkaConsumer, partition: TopicPartition, offset: int) -> None:
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         try:
-            await consumer.commit({partition: offset})
+            await consumer.commit(offsets)
         except CommitFailedError:
-            # The partition moved to another member mid-batch; it will redeliver from the last
+            # A partition moved to another member mid-batch; it will redeliver from the last
             # committed offset and the inbox turns that into a no-op.
-            log.warning("offset commit lost to a rebalance", partition=str(partition))
+            log.warning("offset commit lost to a rebalance", partitions=sorted(map(str, offsets)))
 
     async def _process(self, records: list[Any]) -> None:
         try:
