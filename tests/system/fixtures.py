@@ -64,7 +64,9 @@ def _env() -> dict[str, str]:
         CAPTURE_API_KEY_CACHE_SECONDS="0",
     )
     for _directory, (module, port, prefix) in SERVICES.items():
-        env[f"{prefix}_DATABASE_URL"] = f"postgresql+asyncpg://{module}:{module}@127.0.0.1:5432/{module}_test?ssl=disable"
+        env[f"{prefix}_DATABASE_URL"] = (
+            f"postgresql+asyncpg://{module}:{module}@127.0.0.1:5432/{module}_test?ssl=disable"
+        )
         env[f"{prefix}_PORT"] = str(port)
     return env
 
