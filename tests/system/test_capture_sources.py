@@ -229,6 +229,105 @@ async def test_a_browser_form_post(system: System, client: httpx.AsyncClient) ->
     ).status_code == 404
 
 
+async def test_a_hubspot_forms_api_submission(system: System, client: httpx.AsyncClient) -> None:
+    form_id = f"hs-{uuid4().hex[:6]}"
+    created = system.leadloop_cli(
+        "forms",
+        "create",
+        form_id,
+        "--name",
+        "Webinar",
+        "--origin",
+        "https://www.example.com",
+        "--source",
+        "website",
+    )
+    assert created.returncode == 0, created.stderr
+    action = next(line for line in created.stdout.split() if line.startswith("http") and "key=" in line)
+    form_key = action.split("key=")[1]
+    submit = f"{CAPTURE}/v1/hubspot/submissions/v3/integration/submit/123456/{form_key}"
+    origin = {"Origin": "https://www.example.com"}
+    address = email()
+    body = {  # the Forms API v3 documentation's example, with a custom question and consent
+        "submittedAt": "1763800000000",
+        "fields": [
+            {"objectTypeId": "0-1", "name": "email", "value": address.upper()},
+            {"objectTypeId": "0-1", "name": "firstname", "value": "Jeff"},
+            {"objectTypeId": "0-1", "name": "mobilephone", "value": "(617) 555-0100"},
+            {"objectTypeId": "0-1", "name": "country", "value": "United States"},
+            {"objectTypeId": "0-1", "name": "numemployees", "value": "250"},
+            {"objectTypeId": "0-1", "name": "how_did_you_hear_about_us", "value": "Podcast"},
+        ],
+        "context": {
+            "hutk": "ee6b6c7ffd3a3c4bb5ed8ba4e8ce7e5a",
+            "pageUri": "https://www.example.com/webinar?utm_source=newsletter&utm_medium=email&utm_campaign=spring",
+            "pageName": "Spring webinar",
+        },
+        "legalConsentOptions": {
+            "consent": {
+                "consentToProcess": True,
+                "text": "I agree to allow Example Company to store and process my personal data.",
+                "communications": [{"value": True, "subscriptionTypeId": 999, "text": "Send me news."}],
+            }
+        },
+    }
+    tail = await system.tail("lead.captured")
+
+    preflight = await client.options(submit, headers={**origin, "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 204
+    posted = await client.post(submit, json=body, headers=origin)
+    assert posted.status_code == 200, posted.text
+    assert posted.json() == {"inlineMessage": "Thanks for submitting the form."}
+    assert posted.headers["access-control-allow-origin"] == "https://www.example.com"
+    (event,) = await tail.events_for_any(lambda e: e["data"]["person"].get("email") == address)
+    person, touch = event["data"]["person"], event["data"]["touch"]
+    assert (person["first_name"], person["phone"], person["country"], person["company_size"]) == (
+        "Jeff",
+        "+16175550100",
+        "US",
+        "201-500",
+    )
+    assert person["attributes"]["how_did_you_hear_about_us"] == "Podcast"
+    assert person["attributes"]["hubspot_portal_id"] == "123456"
+    assert (touch["via"], touch["source"], touch["medium"], touch["campaign"], touch["form_id"]) == (
+        "form",
+        "newsletter",
+        "email",
+        "spring",
+        form_id,
+    )
+    assert touch["occurred_at"].startswith("2025-11-22T")
+    assert touch["consent"]["marketing"] is True
+
+    again = await client.post(submit, json=body, headers=origin)
+    assert again.status_code == 200
+    events = await only_events_for(tail, client, system, address, event["lead_id"], expected=2)
+    assert [e["data"]["is_new"] for e in events] == [True, False]  # one person, a second touch
+    await tail.stop()
+
+    bad = {**body, "fields": [{"name": "email", "value": "not-an-address"}]}
+    refused = await client.post(submit, json=bad, headers=origin)
+    assert refused.status_code == 400
+    assert refused.json()["status"] == "error"
+    (error,) = refused.json()["errors"]
+    assert error["errorType"] == "INVALID_EMAIL"
+    assert "'fields.email'" in error["message"]
+    no_fields = await client.post(submit, json={"context": {}}, headers=origin)
+    assert no_fields.status_code == 400
+    assert "'fields'" in no_fields.json()["errors"][0]["message"]
+    assert (
+        await client.post(
+            submit, content=b"{not json", headers={**origin, "Content-Type": "application/json"}
+        )
+    ).status_code == 400
+    assert (await client.post(submit, data={"email": address}, headers=origin)).status_code == 415
+    assert (
+        await client.post(submit, json=body, headers={"Origin": "https://evil.example"})
+    ).status_code == 403
+    unknown = submit.rsplit("/", 1)[0] + "/not-a-form-key"
+    assert (await client.post(unknown, json=body, headers=origin)).status_code == 404
+
+
 async def test_a_touch_from_a_known_lead(system: System, client: httpx.AsyncClient) -> None:
     tail = await system.tail("lead.captured")
     address = email()

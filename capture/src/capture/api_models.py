@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -28,6 +29,18 @@ from capture.domain.normalize import (
 from capture.domain.submission import Submission, build_submission
 
 ShortText = Annotated[str | None, Field(default=None, max_length=300)]
+# a sender's clock may run a little ahead; beyond this, a time in the future is a mistake that
+# would make the touch the lead's latest one until the future arrived
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def not_in_the_future(value: datetime | None) -> datetime | None:
+    if value is not None and value > datetime.now(UTC) + CLOCK_SKEW:
+        raise ValueError("occurred_at is in the future; send when the submission happened")
+    return value
+
+
+PastTime = Annotated[AwareDatetime | None, AfterValidator(not_in_the_future)]
 
 
 class LeadCreate(BaseModel):
@@ -75,7 +88,7 @@ class LeadCreate(BaseModel):
     referrer: Annotated[str | None, Field(default=None, max_length=2000)]
     consent: bool | None = Field(default=None, description="Marketing consent given with this submission")
     consent_text: Annotated[str | None, Field(default=None, max_length=2000, description="Text shown")]
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: PastTime = Field(
         default=None, description="When the submission happened, for imports; defaults to now."
     )
 
@@ -228,7 +241,7 @@ class TouchCreate(BaseModel):
     lead_id: UUID | None = None
     email: Annotated[str | None, Field(default=None, max_length=320)]
     type: EngagementType
-    occurred_at: AwareDatetime | None = None
+    occurred_at: PastTime = None
     page_url: Annotated[str | None, Field(default=None, max_length=2000)]
     referrer: Annotated[str | None, Field(default=None, max_length=2000)]
     utm_source: ShortText

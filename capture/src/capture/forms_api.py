@@ -17,6 +17,7 @@ from uuid import uuid4
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from capture.api_models import LeadCreate
 from capture.db.tables import Form
@@ -30,14 +31,14 @@ DepsDep = Annotated[Deps, Depends(get_deps)]
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _origin_of(url: str | None) -> str | None:
+def origin_of(url: str | None) -> str | None:
     if not url:
         return None
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else None
 
 
-def _cors_headers(form: Form, origin: str | None) -> dict[str, str]:
+def cors_headers(form: Form, origin: str | None) -> dict[str, str]:
     if origin is None:
         return {}
     allowed = not form.allowed_origins or origin in form.allowed_origins
@@ -64,12 +65,24 @@ async def _form(deps: Deps, form_id: str, key: str) -> Form:
     return form
 
 
+async def form_by_key(deps: Deps, key: str) -> Form | None:
+    """The enabled form whose public key this is (for paths that carry only the key)."""
+    async with deps.sessions() as session:
+        form = await session.scalar(select(Form).where(Form.public_key == key))
+    return form if form is not None and form.disabled_at is None else None
+
+
+def origin_allowed(form: Form, request: Request) -> tuple[bool, str | None]:
+    origin = request.headers.get("origin") or origin_of(request.headers.get("referer"))
+    return (not form.allowed_origins or origin in form.allowed_origins), origin
+
+
 @router.options("/{form_id}", include_in_schema=False)
 async def preflight(
     form_id: str, request: Request, deps: DepsDep, key: Annotated[str, Query()] = ""
 ) -> Response:
     form = await _form(deps, form_id, key)
-    headers = _cors_headers(form, request.headers.get("origin"))
+    headers = cors_headers(form, request.headers.get("origin"))
     return Response(status_code=204 if headers else 403, headers=headers)
 
 
@@ -94,8 +107,8 @@ async def post_form(
 ) -> Response:
     enforce(deps.extras["limiters"]["form_ip"], client_ip(request), what="client address")
     form = await _form(deps, form_id, key)
-    origin = request.headers.get("origin") or _origin_of(request.headers.get("referer"))
-    if form.allowed_origins and origin not in form.allowed_origins:
+    allowed, origin = origin_allowed(form, request)
+    if not allowed:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, detail=f"origin {origin or '(none)'} may not post this form"
         )
@@ -109,7 +122,7 @@ async def post_form(
     honeypot = fields.pop(HONEYPOT_FIELD, None)
     fields.setdefault("form_id", form_id)
     fields.setdefault("page_url", request.headers.get("referer") or "")
-    cors = _cors_headers(form, request.headers.get("origin"))
+    cors = cors_headers(form, request.headers.get("origin"))
     try:
         lead = LeadCreate.model_validate(fields)
     except ValidationError as exc:

@@ -8,6 +8,7 @@ from capture.api import router as api_router
 from capture.db.tables import idempotency, messaging
 from capture.fetchers import run_fetcher
 from capture.forms_api import router as forms_router
+from capture.hubspot_api import router as hubspot_router
 from capture.keys import KeyCache
 from capture.limits import BodySizeLimit, limiters
 from capture.settings import CaptureSettings
@@ -39,7 +40,7 @@ def create_app(settings: CaptureSettings | None = None) -> FastAPI:
         title="leadloop capture",
         description="Validates, normalizes and deduplicates leads from APIs, forms and ad platforms; "
         "records each touch; emits lead.captured.",
-        routers=[api_router, forms_router, webhooks_router],
+        routers=[api_router, forms_router, hubspot_router, webhooks_router],
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from pydantic import ValidationError
 
@@ -44,3 +46,10 @@ def test_a_phone_alone_is_enough() -> None:
 
 def test_occurred_at_must_carry_a_time_zone() -> None:
     assert _error_fields({"email": "a@example.com", "occurred_at": "2026-01-01T10:00:00"}) == {"occurred_at"}
+
+
+def test_occurred_at_may_not_lie_in_the_future_beyond_clock_skew() -> None:
+    soon = datetime.now(UTC) + timedelta(minutes=1)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    assert LeadCreate.model_validate({"email": "a@example.com", "occurred_at": soon}).occurred_at == soon
+    assert _error_fields({"email": "a@example.com", "occurred_at": later.isoformat()}) == {"occurred_at"}
