@@ -48,7 +48,9 @@ class Deps:
 Worker = Callable[[Deps], Awaitable[None]]
 
 
-def get_deps(request: Request) -> Deps:
+async def get_deps(request: Request) -> Deps:
+    # async, though it awaits nothing: FastAPI runs a plain `def` dependency in a worker thread,
+    # a thread hop on every request
     deps: Deps = request.app.state.deps
     return deps
 
