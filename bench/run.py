@@ -3,8 +3,10 @@
 Starts its own processes on the local Kafka and PostgreSQL (`bench.` topics, `*_bench`
 databases), so it measures nothing else's traffic and changes no other system:
 
-1. sustained requests per second and p50/p99 latency of POST /v1/leads (wrk, closed loop), on
-   capture and on `bench/baseline.py` (one validated insert, nothing else);
+1. sustained requests per second and p50/p99 latency of POST /v1/leads (wrk, closed loop): on
+   `bench/baseline.py` (one validated insert, nothing else), on capture alone (its outbox relay
+   publishing to Kafka, no consumers running), and on capture with the whole pipeline consuming
+   behind it on the same cores;
 2. end-to-end latency, p50/p99, from capture's 202 to the lead's `lead.qualified`, at a fixed
    offered rate of qualifying leads.
 
@@ -64,9 +66,9 @@ def env() -> dict[str, str]:
     return values
 
 
-def start(processes: list[subprocess.Popen[bytes]]) -> None:
+def start(processes: list[subprocess.Popen[bytes]], services: list[str]) -> None:
     LOGS.mkdir(parents=True, exist_ok=True)
-    for service in SERVICES:
+    for service in services:
         subprocess.run(
             [str(ROOT / ".venv/bin/alembic"), "-c", "alembic.ini", "upgrade", "head"],
             cwd=ROOT / service,
@@ -74,7 +76,6 @@ def start(processes: list[subprocess.Popen[bytes]]) -> None:
             check=True,
             capture_output=True,
         )
-    for service in SERVICES:
         processes.append(
             subprocess.Popen(
                 [sys.executable, "-m", service.replace("-", "_")],
@@ -83,6 +84,9 @@ def start(processes: list[subprocess.Popen[bytes]]) -> None:
                 stderr=subprocess.STDOUT,
             )
         )
+
+
+def start_baseline(processes: list[subprocess.Popen[bytes]]) -> None:
     processes.append(
         subprocess.Popen(
             [
@@ -97,21 +101,66 @@ def start(processes: list[subprocess.Popen[bytes]]) -> None:
     )
 
 
-async def wait_ready() -> None:
+async def wait_ready(services: list[str], *, baseline: bool = False) -> None:
     async with httpx.AsyncClient(timeout=3) as client:
 
         async def ready() -> None:
-            for port in SERVICES.values():
+            for service in services:
                 try:
-                    assert (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
+                    response = await client.get(f"http://127.0.0.1:{SERVICES[service]}/readyz")
                 except httpx.TransportError as exc:
                     raise AssertionError(str(exc)) from exc
-            try:
-                await client.get(f"http://127.0.0.1:{BASELINE_PORT}/docs")
-            except httpx.TransportError as exc:
-                raise AssertionError(str(exc)) from exc
+                assert response.status_code == 200, f"{service}: {response.text}"
+            if baseline:
+                try:
+                    await client.get(f"http://127.0.0.1:{BASELINE_PORT}/docs")
+                except httpx.TransportError as exc:
+                    raise AssertionError(str(exc)) from exc
 
         await eventually(ready, within=120, interval=0.5)
+
+
+async def skip_captured_backlog() -> None:
+    """After capture ran alone, move the groups that read `lead.captured` past what it wrote.
+
+    Those leads only measured capture; working through them would take the pipeline minutes and
+    measure nothing. capture's outbox is drained first, so every one of them is on the topic.
+    """
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+    from sqlalchemy import text
+
+    from leadkit.db import create_engine
+
+    engine = create_engine(env()["CAPTURE_DATABASE_URL"], pool_size=1)
+    try:
+
+        async def outbox_drained() -> None:
+            async with engine.connect() as conn:
+                pending = await conn.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+            assert pending == 0, f"{pending} outbox rows not yet published"
+
+        await eventually(outbox_drained, within=300, interval=0.5)
+    finally:
+        await engine.dispose()
+    topic = PREFIX + "lead.captured"
+    admin = AIOKafkaAdminClient(bootstrap_servers="127.0.0.1:9092")
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+    for group in ("scoring", "reporting"):
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers="127.0.0.1:9092", group_id=PREFIX + group, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            consumer.assign(partitions)
+            await consumer.commit(await consumer.end_offsets(partitions))
+        finally:
+            await consumer.stop()
 
 
 def _ms(text: str) -> float:
@@ -132,7 +181,7 @@ def wrk(port: int, label: str) -> dict[str, Any]:
             str(ROOT / "bench" / "post_leads.lua"),
             f"http://127.0.0.1:{port}",
             "--",
-            f"{label}{uuid4().hex[:6]}",
+            re.sub(r"[^a-z0-9]+", "-", label) + uuid4().hex[:6],  # part of each lead's email
             API_KEY,
         ],
         capture_output=True,
@@ -232,8 +281,9 @@ async def end_to_end(rate: float) -> dict[str, Any]:
 async def main() -> None:
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        start(processes)
-        await wait_ready()
+        start(processes, ["capture"])
+        start_baseline(processes)
+        await wait_ready(["capture"], baseline=True)
         results = {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": {
@@ -246,10 +296,13 @@ async def main() -> None:
                 "connections": CONNECTIONS,
                 "load_generator": "wrk -t1 (same machine)",
             },
-            "capture_post_leads": wrk(SERVICES["capture"], "capture"),
+            "bare_fastapi_insert": wrk(BASELINE_PORT, "baseline"),
+            "capture_post_leads_alone": wrk(SERVICES["capture"], "capture alone"),
         }
-        await drained()  # the baseline gets the machine to itself too
-        results["bare_fastapi_insert"] = wrk(BASELINE_PORT, "baseline")
+        await skip_captured_backlog()
+        start(processes, [s for s in SERVICES if s != "capture"])
+        await wait_ready(list(SERVICES))
+        results["capture_post_leads_with_pipeline"] = wrk(SERVICES["capture"], "capture, pipeline running")
         latencies = []
         for rate in RATES:
             await drained()
