@@ -6,7 +6,7 @@ UV_COMPILE_BYTECODE := 1
 export UV_PYTHON_DOWNLOADS UV_COMPILE_BYTECODE
 VENV := .venv/bin
 
-.PHONY: help up down logs status test test-unit lint schemas demo bench install infra
+.PHONY: help up down logs status test test-unit lint schemas demo bench install infra rebuild-reporting
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,11 @@ bench: infra ## measure capture's throughput and end-to-end latency → bench/re
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	@$(VENV)/python -m leadkit.admin create-topics --prefix bench. >/dev/null
 	@$(VENV)/python bench/run.py
+
+rebuild-reporting: ## rebuild reporting's projection from the topics alone (stops and restarts reporting)
+	@deploy/services.sh stop reporting
+	@$(VENV)/python -m reporting.rebuild
+	@deploy/services.sh start
 
 demo: ## post realistic leads and sales progress to the running system, print the funnel
 	@$(VENV)/python deploy/demo.py

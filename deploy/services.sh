@@ -2,7 +2,7 @@
 # The five services as local processes (uvicorn), each with its own log and pid file.
 #   migrate  alembic upgrade head for every service
 #   start    migrate, start what is not running, wait until every /readyz answers 200
-#   stop     stop them by pid (graceful: consumers finish their batch)
+#   stop [SERVICE]  stop them (or one) by pid (graceful: consumers finish their batch)
 #   status   print each service's /readyz
 . "$(dirname "$0")/lib.sh"
 load_env
@@ -35,6 +35,7 @@ case "${1:-}" in
     done
     ;;
   stop)
+    if [[ -n "${2:-}" ]]; then stop_pid "$2"; exit 0; fi
     for entry in "${SERVICES[@]}"; do stop_pid "${entry%%:*}"; done
     ;;
   status)
@@ -44,5 +45,5 @@ case "${1:-}" in
         "$(curl -s "http://127.0.0.1:$port/readyz" || echo 'not running')"
     done
     ;;
-  *) echo "usage: $0 migrate|start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 migrate|start|stop [SERVICE]|status" >&2; exit 2 ;;
 esac

@@ -35,6 +35,11 @@ GOOGLE_KEY = "google-key-for-tests"
 LINKEDIN_CLIENT_SECRET = "linkedin-client-secret-for-tests"
 
 
+def database_url(module: str) -> str:
+    """The test database of one service (`module` as in SERVICES)."""
+    return f"postgresql+asyncpg://{module}:{module}@127.0.0.1:5432/{module}_test?ssl=disable"
+
+
 def _env() -> dict[str, str]:
     # the developer's own .env settings must not leak into the test system
     own = ("LEADLOOP_", *(prefix + "_" for *_, prefix in SERVICES.values()))
@@ -64,9 +69,7 @@ def _env() -> dict[str, str]:
         CAPTURE_API_KEY_CACHE_SECONDS="0",
     )
     for _directory, (module, port, prefix) in SERVICES.items():
-        env[f"{prefix}_DATABASE_URL"] = (
-            f"postgresql+asyncpg://{module}:{module}@127.0.0.1:5432/{module}_test?ssl=disable"
-        )
+        env[f"{prefix}_DATABASE_URL"] = database_url(module)
         env[f"{prefix}_PORT"] = str(port)
     return env
 
@@ -122,6 +125,18 @@ class System:
         """Run the `leadloop` command against the test system's capture database."""
         return subprocess.run(
             [str(ROOT / ".venv/bin/leadloop"), *args], env=_env(), capture_output=True, text=True, check=False
+        )
+
+    @staticmethod
+    def run_module(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run `python -m module` against the test system (its databases and topics)."""
+        return subprocess.run(
+            [sys.executable, "-m", module, *args],
+            cwd=ROOT,
+            env=_env(),
+            capture_output=True,
+            text=True,
+            check=False,
         )
 
     async def restart(self, service: str, *, while_down: Callable[[], Awaitable[None]] | None = None) -> None:

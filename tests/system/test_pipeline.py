@@ -9,9 +9,13 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from leadkit.db import create_engine
 from leadkit.testing import committed_offset, eventually
-from tests.system.fixtures import System
+from tests.system.fixtures import System, database_url
+
+REPORTING_TEST_DB = database_url("reporting")
 
 QUALIFYING = {  # a senior buyer asking for a demo: scores well above the MQL bar
     "first_name": "Grace",
@@ -270,3 +274,52 @@ async def test_sales_progress_closes_the_loop_into_the_funnel(
     # accepting stopped the owner's clock (on a slow machine a breach may have come first, and
     # then the new owner's clock is the one accepting stops)
     assert "met" in [timer["status"] for timer in sla.json()["timers"]]
+
+
+async def test_reporting_rebuilds_its_funnel_from_the_topics_alone(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    qualified_tail = await system.tail("lead.qualified")
+    source = unique_source()
+    won_id = await post_lead(client, system, utm_source=source)
+    rejected_id = await post_lead(client, system, utm_source=source)
+    await qualified_tail.events_for(won_id)
+    await qualified_tail.events_for(rejected_id)
+    await qualified_tail.stop()
+    for lead_id, body in (
+        (won_id, {"stage": "won", "amount": "900.00"}),
+        (rejected_id, {"stage": "rejected", "reason": "student"}),
+    ):
+        response = await client.post(
+            system.url("sla-monitor", f"/v1/leads/{lead_id}/progress"), json=body, headers=system.headers
+        )
+        assert response.status_code == 202, response.text
+
+    async def projected() -> dict[str, Any]:
+        row = await funnel_row(client, system, source)
+        assert (row["leads"], row["won"], row["recycled"]) == (2, 1, 1)
+        return row
+
+    before = await eventually(projected)
+
+    refused = system.run_module("reporting.rebuild")
+    assert refused.returncode == 1
+    assert "stop the service first" in refused.stderr
+
+    async def rebuild_while_down() -> None:
+        rebuilt = system.run_module("reporting.rebuild")
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert "emptied" in rebuilt.stdout
+        engine = create_engine(REPORTING_TEST_DB, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                assert await conn.scalar(text("SELECT count(*) FROM lead_funnel")) == 0
+        finally:
+            await engine.dispose()
+
+    await system.restart("reporting", while_down=rebuild_while_down)
+
+    async def replayed() -> None:
+        assert await funnel_row(client, system, source) == before
+
+    await eventually(replayed, within=60)

@@ -2,6 +2,8 @@
 
 python -m leadkit.admin create-topics [--prefix test.]
 python -m leadkit.admin replay-dlq lead.captured [--prefix …]
+
+`rewind_group` is the building block of a projection rebuild (see `reporting.rebuild`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -82,6 +84,41 @@ async def create_topics(*, bootstrap_servers: str, topics: TopicNames, specs: li
         return created
     finally:
         await admin.close()
+
+
+class GroupActive(RuntimeError):
+    """The consumer group has running members; its offsets can only be moved while it is empty."""
+
+
+async def rewind_group(*, bootstrap_servers: str, group: str, topics: list[str]) -> int:
+    """Commit the earliest offset of every partition of `topics` for `group`, so that its next run
+    reads them from the start. Refused while the group has members. Returns the partitions moved."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="leadloop-admin")
+    await admin.start()
+    try:
+        described = [
+            g for r in await admin.describe_consumer_groups([group]) for g in r.to_object()["groups"]
+        ]
+        members = sum(len(g["members"]) for g in described)
+        if members:
+            raise GroupActive(
+                f"consumer group {group} has {members} running member(s): stop the service first"
+            )
+        partitions = [
+            TopicPartition(topic, p["partition"])
+            for topic, d in zip(topics, await admin.describe_topics(topics), strict=True)
+            for p in d["partitions"]
+        ]
+    finally:
+        await admin.close()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(await consumer.beginning_offsets(partitions))
+    finally:
+        await consumer.stop()
+    return len(partitions)
 
 
 @cli.command("create-topics")
