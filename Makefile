@@ -57,7 +57,7 @@ bench: infra ## measure capture's throughput and end-to-end latency → bench/re
 rebuild-reporting: ## rebuild reporting's projection from the topics alone (stops and restarts reporting)
 	@deploy/services.sh stop reporting
 	@$(VENV)/python -m reporting.rebuild
-	@deploy/services.sh start
+	@deploy/services.sh start reporting
 
 demo: ## post realistic leads and sales progress to the running system, print the funnel
 	@$(VENV)/python deploy/demo.py

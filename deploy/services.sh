@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The five services as local processes (uvicorn), each with its own log and pid file.
 #   migrate  alembic upgrade head for every service
-#   start    migrate, start what is not running, wait until every /readyz answers 200
+#   start [SERVICE]  migrate, start what is not running (or one), wait until /readyz answers 200
 #   stop [SERVICE]  stop them (or one) by pid (graceful: consumers finish their batch)
 #   status   print each service's /readyz
 . "$(dirname "$0")/lib.sh"
@@ -21,6 +21,12 @@ case "${1:-}" in
     done
     ;;
   start)
+    if [[ -n "${2:-}" ]]; then  # one service only
+      for entry in "${SERVICES[@]}"; do
+        if [[ ${entry%%:*} == "$2" ]]; then SERVICES=("$entry"); fi
+      done
+      [[ ${#SERVICES[@]} -eq 1 ]] || { echo "no service $2" >&2; exit 2; }
+    fi
     "$0" migrate
     for entry in "${SERVICES[@]}"; do
       svc=${entry%%:*}
@@ -45,5 +51,5 @@ case "${1:-}" in
         "$(curl -s "http://127.0.0.1:$port/readyz" || echo 'not running')"
     done
     ;;
-  *) echo "usage: $0 migrate|start|stop [SERVICE]|status" >&2; exit 2 ;;
+  *) echo "usage: $0 migrate|start [SERVICE]|stop [SERVICE]|status" >&2; exit 2 ;;
 esac
