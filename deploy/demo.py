@@ -141,6 +141,11 @@ async def main() -> None:
                 await asyncio.sleep(0.5)
                 rows = await funnel(client)
     print_funnel(console, rows, qualified=len(owners), posted=len(lead_ids))
+    if totals(rows) < want:
+        console.print(
+            "reporting has not projected all of this run yet (is it replaying a rebuild?); "
+            "the funnel above is as of now: run `make demo` again or query it later"
+        )
 
 
 async def funnel(client: httpx.AsyncClient) -> list[dict[str, Any]]:
