@@ -134,16 +134,41 @@ async def test_a_body_over_the_limit_gets_413(system: System, client: httpx.Asyn
     assert answer.json()["detail"][0]["loc"] == ["body"]
 
 
-async def test_spam_is_answered_like_success_and_never_becomes_a_lead(
+async def test_spam_is_answered_like_success_never_becomes_a_lead_and_can_be_released(
     system: System, client: httpx.AsyncClient
 ) -> None:
+    address = f"{uuid4().hex[:10]}@mailinator.com"
+    tail = await system.tail("lead.captured")
     answer = await client.post(
-        f"{CAPTURE}/v1/leads", json={"email": "bot@mailinator.com"}, headers=system.headers
+        f"{CAPTURE}/v1/leads",
+        json={"email": address, "first_name": "Real", "utm_source": "newsletter"},
+        headers=system.headers,
     )
     assert answer.status_code == 202
     assert (
         await client.get(f"{CAPTURE}/v1/leads/{answer.json()['lead_id']}", headers=system.headers)
     ).status_code == 404
+
+    listed = system.leadloop_cli("spam", "list", "--reason", "disposable_email", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (held,) = [h for h in map(json.loads, listed.stdout.splitlines()) if h["email"] == address]
+    assert (held["via"], held["released_lead_id"]) == ("api", None)
+
+    # an operator judges it a false positive: it becomes the lead it was, once
+    released = system.leadloop_cli("spam", "release", str(held["id"]))
+    assert released.returncode == 0, released.stderr
+    assert "released as lead" in released.stdout
+    (event,) = await tail.events_for_any(lambda e: e["data"]["person"].get("email") == address)
+    assert (event["data"]["person"]["first_name"], event["data"]["touch"]["source"]) == ("Real", "newsletter")
+    assert (
+        await client.get(f"{CAPTURE}/v1/leads/{event['lead_id']}", headers=system.headers)
+    ).status_code == 200
+    again = system.leadloop_cli("spam", "release", str(held["id"]))
+    assert again.returncode == 0
+    assert f"already released as lead {event['lead_id']}" in again.stdout
+    await only_events_for(tail, client, system, address, event["lead_id"], expected=1)
+    await tail.stop()
+    assert system.leadloop_cli("spam", "release", "999999999").returncode == 1
 
 
 async def test_a_browser_form_post(system: System, client: httpx.AsyncClient) -> None:

@@ -4,18 +4,20 @@ leadloop keys create --name "Website" --source website
 leadloop keys list | leadloop keys revoke ll_website_
 leadloop forms create demo-request --name "Demo request" --origin https://www.example.com
 leadloop import touches history.csv
+leadloop spam list | leadloop spam release 42
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import json
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import typer
 from pydantic import ValidationError
@@ -26,18 +28,23 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from capture.api_models import LeadCreate
-from capture.db.tables import ApiKey, Form, PlatformLead, messaging
+from capture.db.tables import ApiKey, Form, PlatformLead, SpamSubmission, messaging
 from capture.domain.spam import HONEYPOT_FIELD
+from capture.handlers import capture_lead
 from capture.intake import IdempotencyClaim, accept_with
 from capture.keys import create_key, revoke_key
 from capture.settings import CaptureSettings
 from leadkit.db import create_engine, session_factory
 from leadkit.idempotency import request_hash
+from leadkit.messaging import Outbox
 
 app = typer.Typer(help="leadloop capture: API keys, website forms, history import", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for POST /v1/leads and /v1/touches", no_args_is_help=True)
 forms_app = typer.Typer(help="Website forms that post straight from browsers", no_args_is_help=True)
 import_app = typer.Typer(help="Import history through the same validation and dedupe", no_args_is_help=True)
+spam_app = typer.Typer(
+    help="Submissions held as spam: audit them, release false positives", no_args_is_help=True
+)
 platform_app = typer.Typer(
     help="Meta and LinkedIn leads waiting for, or failed at, their fetch", no_args_is_help=True
 )
@@ -45,6 +52,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(platform_app, name="platform-leads")
 app.add_typer(forms_app, name="forms")
 app.add_typer(import_app, name="import")
+app.add_typer(spam_app, name="spam")
 console = Console()
 T = TypeVar("T")
 TOUCH_TYPES = (
@@ -223,6 +231,96 @@ def platform_leads_retry(
             return len(result.all())
 
     console.print(f"{_run(work)} platform lead(s) queued for another fetch")
+
+
+@spam_app.command("list")
+def spam_list(
+    reason: Annotated[str | None, typer.Option(help="honeypot or disposable_email")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="the newest N")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+) -> None:
+    """What was held as spam, newest first: answered like a success, never emitted."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[SpamSubmission]:
+        query = select(SpamSubmission).order_by(SpamSubmission.id.desc()).limit(limit)
+        if reason is not None:
+            query = query.where(SpamSubmission.reason == reason)
+        async with sessions() as session:
+            return list((await session.scalars(query)).all())
+
+    rows = _run(work)
+    if as_json:
+        for row in rows:
+            typer.echo(
+                json.dumps(
+                    {
+                        "id": row.id,
+                        "received_at": row.received_at.isoformat(),
+                        "via": row.via,
+                        "reason": row.reason,
+                        "email": row.email,
+                        "form_id": row.form_id,
+                        "released_lead_id": str(row.released_lead_id) if row.released_lead_id else None,
+                    }
+                )
+            )
+        return
+    table = Table("id", "received", "via", "reason", "email", "form", "released as")
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            f"{row.received_at:%Y-%m-%d %H:%M}",
+            row.via,
+            row.reason,
+            row.email or "",
+            row.form_id or "",
+            str(row.released_lead_id or ""),
+        )
+    console.print(table)
+
+
+@spam_app.command("release")
+def spam_release(spam_id: Annotated[int, typer.Argument(help="The id from `leadloop spam list`")]) -> None:
+    """A false positive: capture it as the lead it was, at the time it came in. The held submission
+    goes through the same validation and dedupe as a live one, and is marked released in the same
+    transaction, so releasing twice makes one lead and one event."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, UUID | None]:
+        async with sessions.begin() as session:
+            held = await session.get(SpamSubmission, spam_id, with_for_update=True)
+            if held is None:
+                return "missing", None
+            if held.released_lead_id is not None:
+                return "already", held.released_lead_id
+            submitted = dict(held.payload)
+            if submitted.get("occurred_at") is None:  # it happened when it came in, not now
+                submitted["occurred_at"] = held.received_at
+            lead = LeadCreate.model_validate(submitted)
+            form = await session.get(Form, held.form_id) if held.form_id else None
+            via = held.via if held.via in ("api", "form") else "api"
+            event = await capture_lead(
+                lead.to_submission(via=via, default_source=form.source if form else None),
+                session=session,
+                outbox=Outbox(session, messaging),
+                now=_now(),
+                correlation_id=uuid4(),
+            )
+            held.released_at = _now()
+            held.released_lead_id = event.lead_id
+            return "released", event.lead_id
+
+    try:
+        outcome, lead_id = _run(work)
+    except ValidationError as exc:
+        console.print(f"not released: the held submission does not validate: {exc}", markup=False)
+        raise typer.Exit(code=1) from exc
+    if outcome == "missing":
+        console.print(f"no held submission {spam_id}")
+        raise typer.Exit(code=1)
+    if outcome == "already":
+        console.print(f"already released as lead {lead_id}")
+        return
+    console.print(f"released as lead {lead_id}; the running capture publishes its lead.captured")
 
 
 @import_app.command("touches")

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Text,
+    Uuid,
     func,
     text,
 )
@@ -135,6 +136,9 @@ class SpamSubmission(Base):
     form_id: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # an operator judged it a false positive (`leadloop spam release`) and it became this lead
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    released_lead_id: Mapped[UUID | None] = mapped_column(Uuid)
 
 
 class PlatformLead(Base):
