@@ -126,10 +126,9 @@ async def skip_captured_backlog() -> None:
     Those leads only measured capture; working through them would take the pipeline minutes and
     measure nothing. capture's outbox is drained first, so every one of them is on the topic.
     """
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-    from aiokafka.admin import AIOKafkaAdminClient
     from sqlalchemy import text
 
+    from leadkit.admin import move_group
     from leadkit.db import create_engine
 
     engine = create_engine(env()["CAPTURE_DATABASE_URL"], pool_size=1)
@@ -143,24 +142,13 @@ async def skip_captured_backlog() -> None:
         await eventually(outbox_drained, within=300, interval=0.5)
     finally:
         await engine.dispose()
-    topic = PREFIX + "lead.captured"
-    admin = AIOKafkaAdminClient(bootstrap_servers="127.0.0.1:9092")
-    await admin.start()
-    try:
-        (described,) = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
     for group in ("scoring", "reporting"):
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers="127.0.0.1:9092", group_id=PREFIX + group, enable_auto_commit=False
+        await move_group(
+            bootstrap_servers="127.0.0.1:9092",
+            group=PREFIX + group,
+            topics=[PREFIX + "lead.captured"],
+            to="end",
         )
-        await consumer.start()
-        try:
-            consumer.assign(partitions)
-            await consumer.commit(await consumer.end_offsets(partitions))
-        finally:
-            await consumer.stop()
 
 
 def _ms(text: str) -> float:

@@ -32,6 +32,13 @@ async def client() -> Any:
         yield client
 
 
+def create_form(form_id: str, *options: str) -> str:
+    """`leadloop forms create` against the test system; returns the form's action URL."""
+    created = System.leadloop_cli("forms", "create", form_id, *options)
+    assert created.returncode == 0, created.stderr
+    return next(line for line in created.stdout.split() if line.startswith("http") and "key=" in line)
+
+
 def email() -> str:
     return f"{uuid4().hex[:12]}@analytical.example"
 
@@ -173,9 +180,7 @@ async def test_spam_is_answered_like_success_never_becomes_a_lead_and_can_be_rel
 
 async def test_a_browser_form_post(system: System, client: httpx.AsyncClient) -> None:
     form_id = f"demo-{uuid4().hex[:6]}"
-    created = system.leadloop_cli(
-        "forms",
-        "create",
+    action = create_form(
         form_id,
         "--name",
         "Demo",
@@ -186,8 +191,6 @@ async def test_a_browser_form_post(system: System, client: httpx.AsyncClient) ->
         "--source",
         "website",
     )
-    assert created.returncode == 0, created.stderr
-    action = next(line for line in created.stdout.split() if line.startswith("http") and "key=" in line)
     origin = {"Origin": "https://www.example.com"}
     page = "https://www.example.com/demo?utm_medium=organic&utm_campaign=q4"
 
@@ -256,9 +259,7 @@ async def test_a_browser_form_post(system: System, client: httpx.AsyncClient) ->
 
 async def test_a_hubspot_forms_api_submission(system: System, client: httpx.AsyncClient) -> None:
     form_id = f"hs-{uuid4().hex[:6]}"
-    created = system.leadloop_cli(
-        "forms",
-        "create",
+    action = create_form(
         form_id,
         "--name",
         "Webinar",
@@ -267,8 +268,6 @@ async def test_a_hubspot_forms_api_submission(system: System, client: httpx.Asyn
         "--source",
         "website",
     )
-    assert created.returncode == 0, created.stderr
-    action = next(line for line in created.stdout.split() if line.startswith("http") and "key=" in line)
     form_key = action.split("key=")[1]
     submit = f"{CAPTURE}/v1/hubspot/submissions/v3/integration/submit/123456/{form_key}"
     origin = {"Origin": "https://www.example.com"}

@@ -40,6 +40,16 @@ async def post_lead(client: httpx.AsyncClient, system: System, **fields: Any) ->
     return str(response.json()["lead_id"])
 
 
+async def qualified_leads(client: httpx.AsyncClient, system: System, source: str, *, count: int) -> list[str]:
+    """Post `count` qualifying leads from `source` and wait until each is qualified."""
+    tail = await system.tail("lead.qualified")
+    lead_ids = [await post_lead(client, system, utm_source=source) for _ in range(count)]
+    for lead_id in lead_ids:
+        await tail.events_for(lead_id)
+    await tail.stop()
+    return lead_ids
+
+
 async def funnel_row(client: httpx.AsyncClient, system: System, source: str) -> dict[str, Any]:
     response = await client.get(
         system.url("reporting", "/v1/reports/funnel"), params={"group_by": "source"}, headers=system.headers
@@ -208,15 +218,10 @@ async def test_an_sla_timer_that_falls_due_while_sla_monitor_is_down_fires_when_
 async def test_sales_progress_closes_the_loop_into_the_funnel(
     system: System, client: httpx.AsyncClient
 ) -> None:
-    qualified_tail = await system.tail("lead.qualified")
     progressed_tail = await system.tail("lead.progressed")
     recycled_tail = await system.tail("lead.recycled")
     source = unique_source()
-    won_id = await post_lead(client, system, utm_source=source)
-    rejected_id = await post_lead(client, system, utm_source=source)
-    await qualified_tail.events_for(won_id)
-    await qualified_tail.events_for(rejected_id)
-    await qualified_tail.stop()
+    won_id, rejected_id = await qualified_leads(client, system, source, count=2)
 
     async def progress(lead_id: str, body: dict[str, Any]) -> httpx.Response:
         return await client.post(
@@ -279,13 +284,8 @@ async def test_sales_progress_closes_the_loop_into_the_funnel(
 async def test_reporting_rebuilds_its_funnel_from_the_topics_alone(
     system: System, client: httpx.AsyncClient
 ) -> None:
-    qualified_tail = await system.tail("lead.qualified")
     source = unique_source()
-    won_id = await post_lead(client, system, utm_source=source)
-    rejected_id = await post_lead(client, system, utm_source=source)
-    await qualified_tail.events_for(won_id)
-    await qualified_tail.events_for(rejected_id)
-    await qualified_tail.stop()
+    won_id, rejected_id = await qualified_leads(client, system, source, count=2)
     for lead_id, body in (
         (won_id, {"stage": "won", "amount": "900.00"}),
         (rejected_id, {"stage": "rejected", "reason": "student"}),

@@ -15,7 +15,7 @@ import asyncio
 import typer
 from sqlalchemy import text
 
-from leadkit.admin import GroupActive, rewind_group
+from leadkit.admin import GroupActive, move_group
 from leadkit.db import create_engine
 from leadkit.topics import TopicNames
 from reporting.db.tables import metadata
@@ -28,10 +28,11 @@ SERVICE = "reporting"
 async def rebuild(settings: ReportingSettings) -> int:
     """Rewind and empty; returns the partitions rewound."""
     names = TopicNames(settings.leadloop.topic_prefix)
-    moved = await rewind_group(
+    moved = await move_group(
         bootstrap_servers=settings.leadloop.kafka_bootstrap_servers,
         group=names.group(SERVICE),
         topics=[names.physical(topic) for topic in sorted(HANDLERS)],
+        to="beginning",
     )
     engine = create_engine(settings.database_url, pool_size=1)
     try:

@@ -3,7 +3,7 @@
 python -m leadkit.admin create-topics [--prefix test.]
 python -m leadkit.admin replay-dlq lead.captured [--prefix …]
 
-`rewind_group` is the building block of a projection rebuild (see `reporting.rebuild`).
+`move_group` is the building block of a projection rebuild (see `reporting.rebuild`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -90,9 +90,12 @@ class GroupActive(RuntimeError):
     """The consumer group has running members; its offsets can only be moved while it is empty."""
 
 
-async def rewind_group(*, bootstrap_servers: str, group: str, topics: list[str]) -> int:
-    """Commit the earliest offset of every partition of `topics` for `group`, so that its next run
-    reads them from the start. Refused while the group has members. Returns the partitions moved."""
+async def move_group(
+    *, bootstrap_servers: str, group: str, topics: list[str], to: Literal["beginning", "end"]
+) -> int:
+    """Commit the earliest (or latest) offset of every partition of `topics` for `group`, so that
+    its next run reads them from the start (or skips what is there). Refused while the group has
+    members. Returns the partitions moved."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="leadloop-admin")
     await admin.start()
     try:
@@ -115,7 +118,8 @@ async def rewind_group(*, bootstrap_servers: str, group: str, topics: list[str])
     await consumer.start()
     try:
         consumer.assign(partitions)
-        await consumer.commit(await consumer.beginning_offsets(partitions))
+        offsets = consumer.beginning_offsets if to == "beginning" else consumer.end_offsets
+        await consumer.commit(await offsets(partitions))
     finally:
         await consumer.stop()
     return len(partitions)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -261,31 +262,43 @@ async def test_a_relay_killed_between_send_and_mark_loses_nothing_and_doubles_no
     assert (handled, total) == (20, 20)
 
 
-def gated(gate: asyncio.Event, entered: asyncio.Event) -> Any:
-    """A handler that records its effect, then waits at the gate: a batch caught mid-flight."""
+@dataclass
+class MidBatch:
+    """A consumer caught mid-batch: its handler recorded the first event's effect and waits."""
 
-    async def handler(event: LeadCaptured, ctx: HandlerContext) -> None:
+    lead_id: UUID
+    events: list[LeadCaptured]
+    loop: ConsumerLoop
+    task: asyncio.Task[None]
+    gate: asyncio.Event
+
+
+async def caught_mid_batch(sessions: async_sessionmaker[AsyncSession], topics: TopicNames) -> MidBatch:
+    lead_id = uuid4()
+    events = [captured_event(lead_id) for _ in range(3)]
+    await produce(topics, [(str(lead_id).encode(), e.model_dump_json().encode()) for e in events])
+    gate, entered = asyncio.Event(), asyncio.Event()
+
+    async def waits_at_the_gate(event: LeadCaptured, ctx: HandlerContext) -> None:
         await record_and_emit(event, ctx)
         entered.set()
         await gate.wait()
 
-    return handler
+    loop = consumer(sessions, topics, handler=waits_at_the_gate)
+    task = asyncio.create_task(loop.run())
+    await asyncio.wait_for(entered.wait(), timeout=60)
+    return MidBatch(lead_id, events, loop, task, gate)
 
 
 async def test_stopping_mid_batch_finishes_and_commits_the_batch_in_hand(
     sessions: async_sessionmaker[AsyncSession], topics: TopicNames
 ) -> None:
-    lead_id = uuid4()
-    events = [captured_event(lead_id) for _ in range(3)]
-    await produce(topics, [(str(lead_id).encode(), e.model_dump_json().encode()) for e in events])
-    gate, entered = asyncio.Event(), asyncio.Event()
-    loop = consumer(sessions, topics, handler=gated(gate, entered))
-    task = asyncio.create_task(loop.run())
-    await asyncio.wait_for(entered.wait(), timeout=60)
+    caught = await caught_mid_batch(sessions, topics)
+    lead_id = caught.lead_id
 
-    loop.stop()  # what the service's shutdown does on SIGTERM
-    gate.set()
-    await asyncio.wait_for(task, timeout=30)
+    caught.loop.stop()  # what the service's shutdown does on SIGTERM
+    caught.gate.set()
+    await asyncio.wait_for(caught.task, timeout=30)
 
     handled = await rows(sessions, effects, effects.c.lead_id == lead_id)
     emitted = await rows(sessions, tables.outbox, tables.outbox.c.key == str(lead_id))
@@ -298,18 +311,14 @@ async def test_stopping_mid_batch_finishes_and_commits_the_batch_in_hand(
 async def test_a_batch_cut_off_mid_flight_rolls_back_whole_and_is_handled_once_later(
     sessions: async_sessionmaker[AsyncSession], topics: TopicNames
 ) -> None:
-    lead_id = uuid4()
-    events = [captured_event(lead_id) for _ in range(3)]
-    await produce(topics, [(str(lead_id).encode(), e.model_dump_json().encode()) for e in events])
-    gate, entered = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(consumer(sessions, topics, handler=gated(gate, entered)).run())
-    await asyncio.wait_for(entered.wait(), timeout=60)
+    caught = await caught_mid_batch(sessions, topics)
+    lead_id = caught.lead_id
 
-    task.cancel()  # what happens when the shutdown grace runs out
+    caught.task.cancel()  # what happens when the shutdown grace runs out
     with pytest.raises(asyncio.CancelledError):
-        await task
+        await caught.task
 
-    event_ids = [e.id for e in events]
+    event_ids = [e.id for e in caught.events]
     assert await rows(sessions, effects, effects.c.lead_id == lead_id) == []
     assert await rows(sessions, tables.inbox, tables.inbox.c.event_id.in_(event_ids)) == []
     assert await rows(sessions, tables.outbox, tables.outbox.c.key == str(lead_id)) == []

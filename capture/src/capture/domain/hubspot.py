@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from capture.domain.normalize import CLICK_ID_FIELDS, UTM_FIELDS
+
 # HubSpot contact property → leadloop field; other properties are kept as custom attributes.
 # Fields a site adds under leadloop's own names (utm_source, gclid, …) pass through as they are.
 HUBSPOT_PROPERTIES = {
@@ -27,19 +29,7 @@ HUBSPOT_PROPERTIES = {
     "numemployees": "company_size",
     "industry": "industry",
 }
-PASSED_THROUGH = frozenset(
-    {
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-        "utm_content",
-        "utm_term",
-        "gclid",
-        "fbclid",
-        "msclkid",
-        "li_fat_id",
-    }
-)
+PASSED_THROUGH = frozenset((*UTM_FIELDS, *CLICK_ID_FIELDS))
 
 
 @dataclass(frozen=True)
