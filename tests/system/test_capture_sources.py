@@ -339,6 +339,9 @@ async def test_a_hubspot_forms_api_submission(system: System, client: httpx.Asyn
     no_fields = await client.post(submit, json={"context": {}}, headers=origin)
     assert no_fields.status_code == 400
     assert "'fields'" in no_fields.json()["errors"][0]["message"]
+    from_the_future = await client.post(submit, json={**body, "submittedAt": "4102444800000"}, headers=origin)
+    assert from_the_future.status_code == 400
+    assert "'submittedAt'" in from_the_future.json()["errors"][0]["message"]
     assert (
         await client.post(
             submit, content=b"{not json", headers={**origin, "Content-Type": "application/json"}

@@ -116,7 +116,10 @@ def _lead_errors(exc: ValidationError, came_from: dict[str, str]) -> list[dict[s
     errors = []
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else ""
-        where = f"fields.{came_from.get(field, field)}" if field else "fields"
+        if field == "occurred_at":
+            where = "submittedAt"
+        else:
+            where = f"fields.{came_from.get(field, field)}" if field else "fields"
         errors.append(
             {"message": f"Error in '{where}'. {error['msg']}", "errorType": _error_type(field, error["type"])}
         )
