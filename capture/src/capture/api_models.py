@@ -28,7 +28,9 @@ from capture.domain.normalize import (
 )
 from capture.domain.submission import Submission, build_submission
 
-ShortText = Annotated[str | None, Field(default=None, max_length=300)]
+# text fields are trimmed as they are read: an empty one becomes None and never overwrites a fact
+ShortText = Annotated[str | None, Field(default=None, max_length=300), AfterValidator(clean_text)]
+LongText = Annotated[str | None, Field(default=None, max_length=2000), AfterValidator(clean_text)]
 # a sender's clock may run a little ahead; beyond this, a time in the future is a mistake that
 # would make the touch the lead's latest one until the future arrived
 CLOCK_SKEW = timedelta(minutes=5)
@@ -75,7 +77,7 @@ class LeadCreate(BaseModel):
     company_size: ShortText
     industry: ShortText
     form_id: ShortText
-    page_url: Annotated[str | None, Field(default=None, max_length=2000)]
+    page_url: LongText
     utm_source: ShortText
     utm_medium: ShortText
     utm_campaign: ShortText
@@ -85,33 +87,12 @@ class LeadCreate(BaseModel):
     fbclid: ShortText
     msclkid: ShortText
     li_fat_id: ShortText
-    referrer: Annotated[str | None, Field(default=None, max_length=2000)]
+    referrer: LongText
     consent: bool | None = Field(default=None, description="Marketing consent given with this submission")
-    consent_text: Annotated[str | None, Field(default=None, max_length=2000, description="Text shown")]
+    consent_text: LongText = Field(default=None, description="Text shown")
     occurred_at: PastTime = Field(
         default=None, description="When the submission happened, for imports; defaults to now."
     )
-
-    @field_validator(
-        "first_name",
-        "last_name",
-        "company",
-        "job_title",
-        "company_size",
-        "industry",
-        "form_id",
-        "page_url",
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-        "utm_content",
-        "utm_term",
-        "gclid",
-        "fbclid",
-    )
-    @classmethod
-    def _trim(cls, value: str | None) -> str | None:
-        return clean_text(value)
 
     @field_validator("company_size")
     @classmethod
@@ -242,8 +223,8 @@ class TouchCreate(BaseModel):
     email: Annotated[str | None, Field(default=None, max_length=320)]
     type: EngagementType
     occurred_at: PastTime = None
-    page_url: Annotated[str | None, Field(default=None, max_length=2000)]
-    referrer: Annotated[str | None, Field(default=None, max_length=2000)]
+    page_url: LongText
+    referrer: LongText
     utm_source: ShortText
     utm_medium: ShortText
     utm_campaign: ShortText

@@ -53,3 +53,21 @@ def test_occurred_at_may_not_lie_in_the_future_beyond_clock_skew() -> None:
     later = datetime.now(UTC) + timedelta(hours=1)
     assert LeadCreate.model_validate({"email": "a@example.com", "occurred_at": soon}).occurred_at == soon
     assert _error_fields({"email": "a@example.com", "occurred_at": later.isoformat()}) == {"occurred_at"}
+
+
+def test_every_text_field_is_trimmed_and_an_empty_one_is_none() -> None:
+    lead = LeadCreate.model_validate(
+        {
+            "email": "a@example.com",
+            "msclkid": "  m-1 ",
+            "li_fat_id": "   ",
+            "referrer": " https://news.example/ ",
+            "consent_text": "  Send me   news ",
+        }
+    )
+    assert (lead.msclkid, lead.li_fat_id, lead.referrer, lead.consent_text) == (
+        "m-1",
+        None,
+        "https://news.example/",
+        "Send me news",
+    )
