@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 from uuid import UUID, uuid4
 
 import typer
@@ -34,6 +34,7 @@ from capture.handlers import capture_lead
 from capture.intake import IdempotencyClaim, accept_with
 from capture.keys import create_key, revoke_key
 from capture.settings import CaptureSettings
+from lead_schemas import TouchType
 from leadkit.db import create_engine, session_factory
 from leadkit.idempotency import request_hash
 from leadkit.messaging import Outbox
@@ -55,16 +56,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(spam_app, name="spam")
 console = Console()
 T = TypeVar("T")
-TOUCH_TYPES = (
-    "form_submission",
-    "ad_lead",
-    "content_download",
-    "webinar_attended",
-    "email_click",
-    "page_visit",
-    "meeting_booked",
-    "import",
-)
+TOUCH_TYPES: tuple[str, ...] = get_args(TouchType)
 
 
 def _run(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
