@@ -32,7 +32,6 @@ def create_app(settings: CaptureSettings | None = None) -> FastAPI:
             "key_cache": KeyCache(settings.api_key_cache_seconds),
             "limiters": limiters(settings),
             "fetcher_wake": fetcher_wake,
-            "wake_fetcher": fetcher_wake.set,
         },
     )
     app = create_service_app(

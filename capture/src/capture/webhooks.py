@@ -52,6 +52,14 @@ def _json(body: bytes) -> dict[str, Any]:
     return payload
 
 
+async def _signed_body(request: Request, *, secret: str, header: str, prefix: str) -> bytes:
+    """The raw body, once `header` proves it is the platform's (HMAC-SHA256 with `secret`)."""
+    body = await request.body()
+    if not signature_matches(secret=secret, body=body, header=request.headers.get(header), prefix=prefix):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=f"{header} does not match")
+    return body
+
+
 async def _record(deps: Deps, platform: str, external_id: str, notification: dict[str, Any]) -> bool:
     """Durably note a lead to fetch; False when this platform lead id was already noted."""
     now = deps.clock()
@@ -145,14 +153,9 @@ async def meta_handshake(
     responses={200: {"description": "Recorded"}, 401: {"description": "Bad signature"}},
 )
 async def meta_webhook(request: Request, deps: DepsDep) -> Response:
-    body = await request.body()
-    if not signature_matches(
-        secret=_settings(deps).meta_app_secret,
-        body=body,
-        header=request.headers.get("x-hub-signature-256"),
-        prefix="sha256=",
-    ):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="X-Hub-Signature-256 does not match")
+    body = await _signed_body(
+        request, secret=_settings(deps).meta_app_secret, header="X-Hub-Signature-256", prefix="sha256="
+    )
     for notice in meta_notices(_json(body)):
         await _record(
             deps,
@@ -165,7 +168,7 @@ async def meta_webhook(request: Request, deps: DepsDep) -> Response:
                 "ad_id": notice.ad_id,
             },
         )
-    deps.extras["wake_fetcher"]()
+    deps.extras["fetcher_wake"].set()
     return PlainTextResponse("EVENT_RECEIVED")
 
 
@@ -191,14 +194,9 @@ async def linkedin_challenge(
     responses={200: {"description": "Recorded"}, 401: {"description": "Bad signature"}},
 )
 async def linkedin_webhook(request: Request, deps: DepsDep) -> Response:
-    body = await request.body()
-    if not signature_matches(
-        secret=_settings(deps).linkedin_client_secret,
-        body=body,
-        header=request.headers.get("x-li-signature"),
-        prefix="hmacsha256=",
-    ):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="X-LI-Signature does not match")
+    body = await _signed_body(
+        request, secret=_settings(deps).linkedin_client_secret, header="X-LI-Signature", prefix="hmacsha256="
+    )
     notice = linkedin_notice(_json(body))
     if notice is None:
         return Response(status_code=200)
@@ -211,7 +209,7 @@ async def linkedin_webhook(request: Request, deps: DepsDep) -> Response:
             notice.response_id,
             {"response_id": notice.response_id, "form": notice.form, "lead_type": notice.lead_type},
         )
-        deps.extras["wake_fetcher"]()
+        deps.extras["fetcher_wake"].set()
     return Response(status_code=200)
 
 
