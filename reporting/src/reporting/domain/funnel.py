@@ -20,7 +20,6 @@ _REACHED: dict[str, tuple[FunnelFlag, ...]] = {
     "rejected": (),
 }
 
-GROUP_BY = ("source", "medium", "campaign", "content")
 GroupBy = Literal["source", "medium", "campaign", "content"]
 NONE_KEY = "(none)"
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from lead_schemas import Stage
 
 # Stages in funnel order; `lost` and `rejected` end the lead's run with sales.
-FUNNEL_ORDER: tuple[Stage, ...] = ("accepted", "contacted", "sql", "opportunity", "won")
 NOT_NOW_REASONS = ("not now", "timing", "no budget", "later")
 
 
