@@ -10,6 +10,7 @@ the first N fetches with 500 to exercise the retries.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -49,19 +50,24 @@ def _serve(platform: str, lead_id: str) -> dict[str, Any]:
     return LEADS[key]
 
 
+def _check_bearer(request: Request, setting: str) -> None:
+    """The token capture is configured with (the stand-in runs with the same environment), sent as
+    a bearer token; a token in the query string is refused, so a leak there fails the test."""
+    if "access_token" in request.query_params:
+        raise HTTPException(400, detail="access_token in the query string: send it in a header")
+    if request.headers.get("authorization") != f"Bearer {os.environ.get(setting, '')}":
+        raise HTTPException(401, detail={"error": {"message": "Invalid OAuth access token", "code": 190}})
+
+
 @app.get("/graph/{version}/{leadgen_id}")
-async def meta_lead(
-    version: str, leadgen_id: str, access_token: str = "", fields: str = ""
-) -> dict[str, Any]:
-    if not access_token:
-        raise HTTPException(400, detail={"error": {"message": "An access token is required", "code": 104}})
+async def meta_lead(version: str, leadgen_id: str, request: Request, fields: str = "") -> dict[str, Any]:
+    _check_bearer(request, "CAPTURE_META_ACCESS_TOKEN")
     return _serve("meta", leadgen_id)
 
 
 @app.get("/rest/leadFormResponses/{response_id:path}")
 async def linkedin_response(response_id: str, request: Request) -> dict[str, Any]:
-    if not request.headers.get("authorization", "").startswith("Bearer "):
-        raise HTTPException(401)
+    _check_bearer(request, "CAPTURE_LINKEDIN_ACCESS_TOKEN")
     return _serve("linkedin", response_id)
 
 

@@ -4,6 +4,8 @@ platforms' lead APIs answered by the local stand-in (tests/system/platform_stand
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import html
 import json
 from typing import Any
@@ -12,7 +14,6 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from capture.domain.signatures import hmac_sha256_hex
 from leadkit.testing import TopicTail, eventually
 from tests.system.fixtures import (
     GOOGLE_KEY,
@@ -468,9 +469,13 @@ async def test_google_lead_form_webhook(system: System, client: httpx.AsyncClien
     await tail.stop()
 
 
+def hmac_hex(secret: str, message: bytes) -> str:
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
 def meta_signed(body: bytes) -> dict[str, str]:
     return {
-        "X-Hub-Signature-256": "sha256=" + hmac_sha256_hex(META_APP_SECRET, body),
+        "X-Hub-Signature-256": "sha256=" + hmac_hex(META_APP_SECRET, body),
         "Content-Type": "application/json",
     }
 
@@ -566,19 +571,18 @@ async def test_meta_lead_ads_webhook_fetches_the_lead_with_retries(
 
 
 def linkedin_signed(body: bytes) -> dict[str, str]:
-    return {
-        "X-LI-Signature": hmac_sha256_hex(LINKEDIN_CLIENT_SECRET, body),
-        "Content-Type": "application/json",
-    }
+    """Signed as LinkedIn documents it: hex HMAC-SHA256 of "hmacsha256=" + the raw body, keyed with
+    the client secret (computed here, not with capture's own code)."""
+    signature = hmac_hex(LINKEDIN_CLIENT_SECRET, b"hmacsha256=" + body)
+    return {"X-LI-Signature": signature, "Content-Type": "application/json"}
 
 
 async def test_linkedin_lead_sync_created_and_deleted(system: System, client: httpx.AsyncClient) -> None:
-    challenge = await client.get(
-        f"{CAPTURE}/v1/webhooks/linkedin", params={"challengeCode": "890e4665-4dfe-4ab1"}
-    )
+    code = str(uuid4())
+    challenge = await client.get(f"{CAPTURE}/v1/webhooks/linkedin", params={"challengeCode": code})
     assert challenge.json() == {
-        "challengeCode": "890e4665-4dfe-4ab1",
-        "challengeResponse": hmac_sha256_hex(LINKEDIN_CLIENT_SECRET, b"890e4665-4dfe-4ab1"),
+        "challengeCode": code,
+        "challengeResponse": hmac_hex(LINKEDIN_CLIENT_SECRET, code.encode()),
     }
     captured_tail = await system.tail("lead.captured")
     erased_tail = await system.tail("lead.erased")
@@ -639,6 +643,7 @@ async def test_linkedin_lead_sync_created_and_deleted(system: System, client: ht
     )
 
     deleted = json.dumps(notification | {"leadAction": "DELETED"}).encode()
+    await _a_deletion_forged_through_the_challenge_is_refused(client, system, deleted, event["lead_id"])
     assert (
         await client.post(
             f"{CAPTURE}/v1/webhooks/linkedin", content=deleted, headers=linkedin_signed(deleted)
@@ -648,6 +653,29 @@ async def test_linkedin_lead_sync_created_and_deleted(system: System, client: ht
     assert erased["lead_id"] == event["lead_id"]
     for tail in (captured_tail, erased_tail):
         await tail.stop()
+
+
+async def _a_deletion_forged_through_the_challenge_is_refused(
+    client: httpx.AsyncClient, system: System, deleted: bytes, lead_id: str
+) -> None:
+    """The challenge endpoint signs with the secret that signs notifications; it must not sign
+    anything a notification could be made of."""
+    endpoint = f"{CAPTURE}/v1/webhooks/linkedin"
+    for asked in (b"hmacsha256=" + deleted, deleted):
+        refused = await client.get(endpoint, params={"challengeCode": asked.decode()})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"] == ["query", "challengeCode"]
+    answered = await client.get(endpoint, params={"challengeCode": str(uuid4())})
+    assert answered.status_code == 200
+    forged = await client.post(
+        endpoint,
+        content=deleted,
+        headers={"X-LI-Signature": answered.json()["challengeResponse"], "Content-Type": "application/json"},
+    )
+    assert forged.status_code == 401
+    lead = await client.get(f"{CAPTURE}/v1/leads/{lead_id}", headers=system.headers)
+    assert lead.json()["erased_at"] is None
+    assert lead.json()["email"] is not None
 
 
 async def test_importing_history_goes_through_the_same_validation_and_dedupe(

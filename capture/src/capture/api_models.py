@@ -10,6 +10,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     JsonValue,
@@ -45,6 +46,19 @@ def not_in_the_future(value: datetime | None) -> datetime | None:
 PastTime = Annotated[AwareDatetime | None, AfterValidator(not_in_the_future)]
 
 
+def headcount_as_text(value: Any) -> Any:
+    """Enrichment tools and many integrations send `company_size` as a JSON number."""
+    if isinstance(value, bool):  # a JSON true is not a head count (bool is an int in Python)
+        raise ValueError("company_size is a number of employees or a range such as 201-500")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("company_size cannot be negative")
+        return str(value)
+    return value
+
+
 class LeadCreate(BaseModel):
     """Flat field names, as web forms send them. Fields not listed are kept as custom attributes."""
 
@@ -74,7 +88,9 @@ class LeadCreate(BaseModel):
     last_name: ShortText
     company: ShortText
     job_title: ShortText
-    company_size: ShortText
+    company_size: Annotated[ShortText, BeforeValidator(headcount_as_text)] = Field(
+        default=None, description='A head count (250 or "250") or a range ("201-500"); stored as a band'
+    )
     industry: ShortText
     form_id: ShortText
     page_url: LongText

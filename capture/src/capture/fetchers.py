@@ -43,12 +43,13 @@ class PermanentFailure(Exception):
 async def fetch_meta(
     client: httpx.AsyncClient, settings: CaptureSettings, row: PlatformLead
 ) -> PlatformLeadData:
+    # The token goes in a header, never the query string, where access logs, proxies and error
+    # messages that quote the URL would keep it. The lead id came from a webhook: quoted, it
+    # cannot climb out of its path segment.
     response = await client.get(
-        f"{settings.meta_graph_url.rstrip('/')}/{row.external_id}",
-        params={
-            "access_token": settings.meta_access_token,
-            "fields": ",".join(META_LEAD_FIELDS),
-        },
+        f"{settings.meta_graph_url.rstrip('/')}/{quote(row.external_id, safe='')}",
+        params={"fields": ",".join(META_LEAD_FIELDS)},
+        headers={"Authorization": f"Bearer {settings.meta_access_token.get_secret_value()}"},
     )
     if response.status_code in (400, 404):
         raise PermanentFailure(f"Graph API answered {response.status_code}: {response.text[:300]}")
@@ -61,7 +62,7 @@ async def fetch_linkedin(
 ) -> PlatformLeadData:
     base = settings.linkedin_api_url.rstrip("/")
     headers = {
-        "Authorization": f"Bearer {settings.linkedin_access_token}",
+        "Authorization": f"Bearer {settings.linkedin_access_token.get_secret_value()}",
         "LinkedIn-Version": settings.linkedin_api_version,
         "X-Restli-Protocol-Version": "2.0.0",
     }
@@ -75,7 +76,7 @@ async def fetch_linkedin(
     form_id = linkedin_form_id(lead.get("versionedLeadGenFormUrn") or row.notification.get("form"))
     form: dict[str, Any] = {}
     if form_id:
-        form_response = await client.get(f"{base}/leadForms/{form_id}", headers=headers)
+        form_response = await client.get(f"{base}/leadForms/{quote(form_id, safe='')}", headers=headers)
         form_response.raise_for_status()
         form = form_response.json()
     return linkedin_lead(lead, form)
@@ -141,13 +142,14 @@ async def _failed(deps: Deps, settings: CaptureSettings, row: PlatformLead, exc:
     attempts = row.attempts + 1
     permanent = isinstance(exc, PermanentFailure) or attempts >= settings.fetch_max_attempts
     delay = min(settings.fetch_backoff_seconds * 2 ** (attempts - 1), 3600.0)
+    error = deps.redact(f"{type(exc).__name__}: {exc}")[:1000]  # httpx's errors quote the URL
     async with deps.sessions.begin() as session:
         await session.execute(
             update(PlatformLead)
             .where(PlatformLead.id == row.id, PlatformLead.status == "pending")
             .values(
                 attempts=attempts,
-                last_error=f"{type(exc).__name__}: {exc}"[:1000],
+                last_error=error,
                 status="failed" if permanent else "pending",
                 next_attempt_at=deps.clock() + timedelta(seconds=delay),
             )
@@ -157,7 +159,7 @@ async def _failed(deps: Deps, settings: CaptureSettings, row: PlatformLead, exc:
         platform=row.platform,
         attempts=attempts,
         permanent=permanent,
-        error=repr(exc),
+        error=error,
     )
 
 

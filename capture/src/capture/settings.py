@@ -1,6 +1,6 @@
 """capture's settings: `CAPTURE_*` variables (README.md, Configuration)."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from leadkit.settings import ServiceSettings
@@ -29,13 +29,23 @@ class CaptureSettings(ServiceSettings):
     )
 
     # ad platforms
-    meta_app_secret: str = Field(default="", description="Meta app secret: checks X-Hub-Signature-256")
-    meta_verify_token: str = Field(default="", description="Token Meta echoes in the GET handshake")
-    meta_access_token: str = Field(default="", description="Page access token for fetching leads")
+    meta_app_secret: SecretStr = Field(
+        default=SecretStr(""), description="Meta app secret: checks X-Hub-Signature-256"
+    )
+    meta_verify_token: SecretStr = Field(
+        default=SecretStr(""), description="Token Meta echoes in the GET handshake"
+    )
+    meta_access_token: SecretStr = Field(
+        default=SecretStr(""), description="Page access token for fetching leads"
+    )
     meta_graph_url: str = "https://graph.facebook.com/v21.0"
-    google_key: str = Field(default="", description="The key set on the Google Ads lead form webhook")
-    linkedin_client_secret: str = Field(default="", description="Checks X-LI-Signature and the challenge")
-    linkedin_access_token: str = ""
+    google_key: SecretStr = Field(
+        default=SecretStr(""), description="The key set on the Google Ads lead form webhook"
+    )
+    linkedin_client_secret: SecretStr = Field(
+        default=SecretStr(""), description="Checks X-LI-Signature and the challenge"
+    )
+    linkedin_access_token: SecretStr = Field(default=SecretStr(""), description="Token for fetching leads")
     linkedin_api_url: str = "https://api.linkedin.com/rest"
     linkedin_api_version: str = "202510"
     fetch_max_attempts: int = Field(default=10, ge=1, description="Tries to fetch a platform's lead")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 from uuid import uuid4
 
 import structlog
@@ -23,7 +23,12 @@ from sqlalchemy.dialects.postgresql import insert
 from capture.api_models import LeadCreate
 from capture.db.tables import Lead, PlatformLead, Touch
 from capture.domain.platforms import google_lead, linkedin_notice, meta_notices
-from capture.domain.signatures import hmac_sha256_hex, signature_matches
+from capture.domain.signatures import (
+    is_linkedin_challenge_code,
+    linkedin_challenge_response,
+    linkedin_signature_matches,
+    meta_signature_matches,
+)
 from capture.handlers import erase_person
 from capture.intake import IdempotencyClaim, accept
 from capture.limits import client_ip, enforce
@@ -52,10 +57,14 @@ def _json(body: bytes) -> dict[str, Any]:
     return payload
 
 
-async def _signed_body(request: Request, *, secret: str, header: str, prefix: str) -> bytes:
-    """The raw body, once `header` proves it is the platform's (HMAC-SHA256 with `secret`)."""
+class SignatureCheck(Protocol):
+    def __call__(self, *, secret: str, body: bytes, header: str | None) -> bool: ...
+
+
+async def _signed_body(request: Request, *, secret: str, header: str, matches: SignatureCheck) -> bytes:
+    """The raw body, once `header` proves it is the platform's (its own scheme, keyed with `secret`)."""
     body = await request.body()
-    if not signature_matches(secret=secret, body=body, header=request.headers.get(header), prefix=prefix):
+    if not matches(secret=secret, body=body, header=request.headers.get(header)):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=f"{header} does not match")
     return body
 
@@ -97,7 +106,7 @@ async def google_webhook(request: Request, deps: DepsDep) -> Response:
     enforce(deps.extras["limiters"]["ip"], client_ip(request), what="client address")
     body = await request.body()
     payload = _json(body)
-    expected = _settings(deps).google_key
+    expected = _settings(deps).google_key.get_secret_value()
     presented = str(payload.pop("google_key", "") or "")  # never logged, stored or published
     if not expected or not hmac.compare_digest(presented.encode(), expected.encode()):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="wrong google_key")
@@ -137,7 +146,7 @@ async def meta_handshake(
     verify_token: Annotated[str, Query(alias="hub.verify_token")] = "",
     challenge: Annotated[str, Query(alias="hub.challenge", max_length=200)] = "",
 ) -> str:
-    expected = _settings(deps).meta_verify_token
+    expected = _settings(deps).meta_verify_token.get_secret_value()
     if (
         mode != "subscribe"
         or not expected
@@ -154,7 +163,10 @@ async def meta_handshake(
 )
 async def meta_webhook(request: Request, deps: DepsDep) -> Response:
     body = await _signed_body(
-        request, secret=_settings(deps).meta_app_secret, header="X-Hub-Signature-256", prefix="sha256="
+        request,
+        secret=_settings(deps).meta_app_secret.get_secret_value(),
+        header="X-Hub-Signature-256",
+        matches=meta_signature_matches,
     )
     for notice in meta_notices(_json(body)):
         await _record(
@@ -175,16 +187,33 @@ async def meta_webhook(request: Request, deps: DepsDep) -> Response:
 # --- LinkedIn Lead Sync ------------------------------------------------------------------------
 
 
-@router.get("/linkedin", summary="LinkedIn's endpoint validation (challengeCode)")
+@router.get(
+    "/linkedin",
+    summary="LinkedIn's endpoint validation (challengeCode, a UUID)",
+    responses={422: {"description": "challengeCode is not a UUID"}},
+)
 async def linkedin_challenge(
     deps: DepsDep, challenge_code: Annotated[str, Query(alias="challengeCode", min_length=1, max_length=200)]
 ) -> dict[str, str]:
-    secret = _settings(deps).linkedin_client_secret
+    secret = _settings(deps).linkedin_client_secret.get_secret_value()
     if not secret:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="LinkedIn is not configured")
+    # Only the shape LinkedIn sends is answered: an answer is an HMAC under the secret that also
+    # signs notifications, and no UUID can be the signed form of a notification body.
+    if not is_linkedin_challenge_code(challenge_code):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            detail=[
+                {
+                    "loc": ["query", "challengeCode"],
+                    "msg": "LinkedIn's challenge code is a UUID (8-4-4-4-12 hex digits)",
+                    "type": "value_error",
+                }
+            ],
+        )
     return {
         "challengeCode": challenge_code,
-        "challengeResponse": hmac_sha256_hex(secret, challenge_code.encode()),
+        "challengeResponse": linkedin_challenge_response(secret, challenge_code),
     }
 
 
@@ -195,7 +224,10 @@ async def linkedin_challenge(
 )
 async def linkedin_webhook(request: Request, deps: DepsDep) -> Response:
     body = await _signed_body(
-        request, secret=_settings(deps).linkedin_client_secret, header="X-LI-Signature", prefix="hmacsha256="
+        request,
+        secret=_settings(deps).linkedin_client_secret.get_secret_value(),
+        header="X-LI-Signature",
+        matches=linkedin_signature_matches,
     )
     notice = linkedin_notice(_json(body))
     if notice is None:

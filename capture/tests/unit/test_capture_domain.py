@@ -1,6 +1,9 @@
 from datetime import UTC, datetime
+from uuid import UUID
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from capture.api_models import LeadCreate
 from capture.domain.channel import derive_channel
@@ -14,7 +17,12 @@ from capture.domain.platforms import (
     meta_notices,
 )
 from capture.domain.rate_limit import RateLimiter, TokenBucket
-from capture.domain.signatures import hmac_sha256_hex, signature_matches
+from capture.domain.signatures import (
+    is_linkedin_challenge_code,
+    linkedin_challenge_response,
+    linkedin_signature_matches,
+    meta_signature_matches,
+)
 from capture.domain.spam import spam_reason
 from capture.domain.submission import build_submission
 
@@ -117,16 +125,65 @@ def test_spam_reasons() -> None:
     assert spam_reason(email="a@corp.example", honeypot="") is None
 
 
-def test_signatures_are_checked_with_and_without_prefix() -> None:
+def test_meta_signs_the_raw_body_behind_sha256() -> None:
     body = b'{"entry": []}'
-    digest = hmac_sha256_hex("s3cret", body)
-    assert signature_matches(secret="s3cret", body=body, header=f"sha256={digest}", prefix="sha256=")
-    assert signature_matches(secret="s3cret", body=body, header=digest, prefix="hmacsha256=")
-    assert not signature_matches(
-        secret="s3cret", body=body + b" ", header=f"sha256={digest}", prefix="sha256="
-    )
-    assert not signature_matches(secret="", body=body, header=digest)
-    assert not signature_matches(secret="s3cret", body=body, header=None)
+    # printf '%s' '{"entry": []}' | openssl dgst -sha256 -hmac s3cret
+    digest = "8680d1574244f02d5d3b06c8f536b16f51509f99e98cd8b5fd1c3a46e240ae54"
+    assert meta_signature_matches(secret="s3cret", body=body, header=f"sha256={digest}")
+    assert meta_signature_matches(secret="s3cret", body=body, header=f"sha256={digest.upper()}")
+    assert not meta_signature_matches(secret="s3cret", body=body, header=digest)  # Meta always prefixes
+    assert not meta_signature_matches(secret="s3cret", body=body + b" ", header=f"sha256={digest}")
+    assert not meta_signature_matches(secret="", body=body, header=f"sha256={digest}")
+    assert not meta_signature_matches(secret="s3cret", body=body, header=None)
+
+
+# LinkedIn's documented scheme: X-LI-Signature is the hex HMAC-SHA256, keyed with the client
+# secret, of "hmacsha256=" followed by the raw body. Vectors computed outside this code:
+#   printf '%s' 'hmacsha256=<body>' | openssl dgst -sha256 -hmac li-client-secret
+LINKEDIN_BODY = (
+    b'{"type":"LEAD_ACTION","leadGenFormResponse":"urn:li:leadGenFormResponse:abc","leadAction":"CREATED"}'
+)
+LINKEDIN_SIGNATURE = "a0bbb0a4e60cd39ed7f5cf2bd8afc925b21d99948d09954de78c96a79038ab73"
+# the same body signed without the prefix: what the landed code wrongly expected
+LINKEDIN_BODY_ALONE = "a3f03f4007c2b9fe6323aa46f48a5e802531f1d40a0f78aebb0c0bb62508be6c"
+
+
+def test_linkedin_signs_the_body_prefixed_by_hmacsha256() -> None:
+    secret = "li-client-secret"
+    assert linkedin_signature_matches(secret=secret, body=LINKEDIN_BODY, header=LINKEDIN_SIGNATURE)
+    assert not linkedin_signature_matches(secret=secret, body=LINKEDIN_BODY, header=LINKEDIN_BODY_ALONE)
+    assert not linkedin_signature_matches(secret=secret, body=LINKEDIN_BODY + b" ", header=LINKEDIN_SIGNATURE)
+    assert not linkedin_signature_matches(secret="", body=LINKEDIN_BODY, header=LINKEDIN_SIGNATURE)
+
+
+def test_linkedin_challenge_answers_only_uuids() -> None:
+    # printf '%s' f1c1e3a0-6b7c-4f0e-9a55-2d1e0c3b7a91 | openssl dgst -sha256 -hmac li-client-secret
+    code = "f1c1e3a0-6b7c-4f0e-9a55-2d1e0c3b7a91"
+    expected = "ca3454a5d45ef6e4d090e1c3d7ae96f23b90417eb60252646303a57e93f9c370"
+    assert linkedin_challenge_response("li-client-secret", code) == expected
+    for not_a_code in (
+        "",
+        "890e4665-4dfe-4ab1",
+        "hmacsha256=" + LINKEDIN_BODY.decode(),
+        LINKEDIN_BODY.decode(),
+        "{" + code + "}",
+        "urn:uuid:" + code,
+        code.replace("-", ""),
+        code + "\n",
+    ):
+        assert not is_linkedin_challenge_code(not_a_code)
+        with pytest.raises(ValueError, match="UUID"):
+            linkedin_challenge_response("li-client-secret", not_a_code)
+
+
+@given(code=st.uuids())
+def test_no_challenge_answer_is_a_notification_signature(code: UUID) -> None:
+    """The endpoint signs only UUIDs; a notification's signed message starts with "hmacsha256=",
+    so the two can never share an HMAC input under the one secret."""
+    text = str(code)
+    answer = linkedin_challenge_response("li-client-secret", text)
+    assert not linkedin_signature_matches(secret="li-client-secret", body=text.encode(), header=answer)
+    assert not text.encode().startswith(b"hmacsha256=")
 
 
 def test_a_token_bucket_allows_a_burst_then_the_rate() -> None:

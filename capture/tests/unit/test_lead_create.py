@@ -71,3 +71,18 @@ def test_every_text_field_is_trimmed_and_an_empty_one_is_none() -> None:
         "https://news.example/",
         "Send me news",
     )
+
+
+@pytest.mark.parametrize(
+    ("sent", "band"),
+    [(250, "201-500"), ("250", "201-500"), (250.0, "201-500"), (12000, "10001+"), ("201-500", "201-500")],
+)
+def test_company_size_is_read_from_json_numbers_and_numeric_strings(sent: object, band: str) -> None:
+    assert LeadCreate.model_validate({"email": "a@corp.example", "company_size": sent}).company_size == band
+
+
+@pytest.mark.parametrize("sent", [True, -5, 12.5])
+def test_company_size_that_is_no_head_count_is_refused_by_name(sent: object) -> None:
+    with pytest.raises(ValidationError) as caught:
+        LeadCreate.model_validate({"email": "a@corp.example", "company_size": sent})
+    assert [error["loc"] for error in caught.value.errors()] == [("company_size",)]

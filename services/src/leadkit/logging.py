@@ -9,6 +9,8 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
+from leadkit.redact import Redactor
+
 TRACE_KEYS = ("lead_id", "correlation_id", "causation_id")
 
 
@@ -19,8 +21,20 @@ def _ensure_trace_keys(_: WrappedLogger, __: str, event_dict: EventDict) -> Even
     return event_dict
 
 
-def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -> None:
-    """Route structlog and the standard library (uvicorn, aiokafka, SQLAlchemy) to one renderer."""
+def _redacting(redactor: Redactor) -> Any:
+    def redact(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+        return {key: redactor.value(value) for key, value in event_dict.items()}
+
+    return redact
+
+
+def configure_logging(
+    *, service: str, level: str = "INFO", fmt: str = "json", redactor: Redactor | None = None
+) -> None:
+    """Route structlog and the standard library (uvicorn, httpx, aiokafka, SQLAlchemy) to one
+    renderer. Every line passes the redactor last, after exceptions are rendered, so neither a
+    message, a field nor a traceback carries a secret (uvicorn's access log has query strings,
+    httpx logs request URLs)."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -42,6 +56,7 @@ def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
+                _redacting(redactor or Redactor()),
                 renderer,
             ],
         )

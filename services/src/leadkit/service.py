@@ -21,6 +21,7 @@ from leadkit.db import create_engine, session_factory
 from leadkit.health import health_router
 from leadkit.logging import configure_logging
 from leadkit.messaging import MessagingTables
+from leadkit.redact import Redactor, secrets_of
 from leadkit.relay import OutboxRelay
 from leadkit.settings import ServiceSettings
 from leadkit.supervise import supervise
@@ -42,6 +43,7 @@ class Deps:
     relay: OutboxRelay
     consumers: list[ConsumerLoop]
     clock: Clock
+    redact: Redactor
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -112,6 +114,7 @@ class Service:
             relay=relay,
             consumers=consumers,
             clock=self.clock,
+            redact=Redactor(secrets_of(self.settings)),
             extras=dict(self.extras),
         )
         stopping = asyncio.Event()
@@ -166,6 +169,7 @@ def create_service_app(
         service=service.name,
         level=service.settings.leadloop.log_level,
         fmt=service.settings.leadloop.log_format,
+        redactor=Redactor(secrets_of(service.settings)),
     )
 
     @asynccontextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,12 +19,15 @@ class LeadloopSettings(BaseSettings):
         description="Prepended to every Kafka topic and consumer group, to run isolated systems on one "
         "cluster (the test suite uses `test.`). Event `type`s never carry it.",
     )
-    api_keys: str = Field(default="", description="Comma-separated keys accepted in `X-API-Key`.")
+    api_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description="Comma-separated system keys accepted in `X-API-Key`; each has every scope.",
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
 
     def api_key_list(self) -> list[str]:
-        return [key.strip() for key in self.api_keys.split(",") if key.strip()]
+        return [key.strip() for key in self.api_keys.get_secret_value().split(",") if key.strip()]
 
 
 class ServiceSettings(BaseSettings):
