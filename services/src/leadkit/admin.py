@@ -1,7 +1,9 @@
-"""Operator commands: create topics from deploy/topics.toml, replay a dead-letter topic.
+"""Operator commands: create topics, replay a dead-letter topic, see and release parked outbox rows.
 
 python -m leadkit.admin create-topics [--prefix test.]
 python -m leadkit.admin replay-dlq lead.captured [--prefix …]
+python -m leadkit.admin outbox parked capture
+python -m leadkit.admin outbox unpark capture 42 43 | --all
 
 `move_group` is the building block of a projection rebuild (see `reporting.rebuild`).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tomllib
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,13 +22,21 @@ import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import MetaData, select, update
+from sqlalchemy import Table as SqlTable
 
+from leadkit.db import create_engine, session_factory
+from leadkit.messaging import REPLAY_HEADER, messaging_tables
 from leadkit.settings import LeadloopSettings
 from leadkit.topics import TopicNames, dlq_of
 
 DEFAULT_TOPICS_FILE = Path(__file__).resolve().parents[3] / "deploy" / "topics.toml"
 
 cli = typer.Typer(help="leadloop operator commands", no_args_is_help=True)
+outbox_cli = typer.Typer(help="Outbox rows Kafka refused for good (parked)", no_args_is_help=True)
+cli.add_typer(outbox_cli, name="outbox")
 
 
 @dataclass(frozen=True)
@@ -147,8 +158,10 @@ def create_topics_command(
 async def replay_dead_letters(*, bootstrap_servers: str, topics: TopicNames, topic: str, group: str) -> int:
     """Re-publish every dead-lettered message of `topic` to `topic` (key and value unchanged).
 
-    The service that failed reprocesses it (its inbox marks it dead-lettered, not handled);
-    every other consumer of the topic already handled it, so their inbox skips it.
+    Each message carries a fresh replay token (the `leadloop.replay` header): the service that
+    failed runs the event again once for it (its inbox marks it dead-lettered, and a plain
+    redelivery is skipped); every other consumer of the topic already handled it, so their
+    inbox skips it.
     """
     consumer = AIOKafkaConsumer(
         topics.physical(dlq_of(topic)),
@@ -172,7 +185,7 @@ async def replay_dead_letters(*, bootstrap_servers: str, topics: TopicNames, top
                         topics.physical(topic),
                         value=record.value,
                         key=record.key,
-                        headers=[(k, v) for k, v in record.headers if not k.startswith("dlq.")],
+                        headers=_replay_headers(record.headers),
                     )
                     for record in records
                 ]
@@ -182,6 +195,12 @@ async def replay_dead_letters(*, bootstrap_servers: str, topics: TopicNames, top
     finally:
         await producer.stop()
         await consumer.stop()
+
+
+def _replay_headers(headers: Any) -> list[tuple[str, bytes]]:
+    """The original headers, without the DLQ's own and with a fresh replay token."""
+    kept = [(k, v) for k, v in headers if not k.startswith("dlq.") and k != REPLAY_HEADER]
+    return [*kept, (REPLAY_HEADER, str(uuid.uuid4()).encode())]
 
 
 @cli.command("replay-dlq")
@@ -202,6 +221,78 @@ def replay_dlq_command(
         )
     )
     typer.echo(f"replayed {count} message(s) from {names.physical(dlq_of(topic))}")
+
+
+def service_database_url(service: str) -> str:
+    """`<SERVICE>_DATABASE_URL`, else the local default `make up` creates."""
+    module = service.replace("-", "_")
+    return os.environ.get(
+        f"{module.upper()}_DATABASE_URL",
+        f"postgresql+asyncpg://{module}:{module}@127.0.0.1:5432/{module}?ssl=disable",
+    )
+
+
+def _outbox() -> SqlTable:
+    return messaging_tables(MetaData()).outbox
+
+
+async def parked_rows(database_url: str) -> list[Any]:
+    outbox = _outbox()
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            result = await session.execute(
+                select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.parked_at, outbox.c.error)
+                .where(outbox.c.parked_at.is_not(None), outbox.c.published_at.is_(None))
+                .order_by(outbox.c.id)
+            )
+            return list(result.all())
+    finally:
+        await engine.dispose()
+
+
+async def unpark_rows(database_url: str, ids: list[int] | None) -> int:
+    """Hand parked rows back to the relay (after the cause was fixed); None means every one."""
+    outbox = _outbox()
+    conditions = [outbox.c.parked_at.is_not(None)]
+    if ids is not None:
+        conditions.append(outbox.c.id.in_(ids))
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with session_factory(engine).begin() as session:
+            result = await session.execute(
+                update(outbox).where(*conditions).values(parked_at=None, error=None).returning(outbox.c.id)
+            )
+            return len(result.all())
+    finally:
+        await engine.dispose()
+
+
+ServiceArgument = Annotated[str, typer.Argument(help="capture, scoring, routing, sla-monitor or reporting")]
+
+
+@outbox_cli.command("parked")
+def outbox_parked_command(service: ServiceArgument) -> None:
+    """List the rows the relay parked, with Kafka's reason."""
+    rows = asyncio.run(parked_rows(service_database_url(service)))
+    table = Table("id", "topic", "key", "parked at", "error")
+    for row in rows:
+        table.add_row(str(row.id), row.topic, row.key or "", f"{row.parked_at:%Y-%m-%d %H:%M:%S}", row.error)
+    Console(width=200).print(table)
+    typer.echo(f"{len(rows)} parked row(s) in {service}'s outbox")
+
+
+@outbox_cli.command("unpark")
+def outbox_unpark_command(
+    service: ServiceArgument,
+    ids: Annotated[list[int] | None, typer.Argument(help="Outbox row ids (from `parked`)")] = None,
+    all_rows: Annotated[bool, typer.Option("--all", help="Every parked row")] = False,
+) -> None:
+    """Give parked rows back to the relay once their cause is fixed (e.g. the topic exists now)."""
+    if not ids and not all_rows:
+        raise typer.BadParameter("name the row ids, or pass --all")
+    count = asyncio.run(unpark_rows(service_database_url(service), None if all_rows else ids))
+    typer.echo(f"{count} row(s) handed back to {service}'s relay")
 
 
 if __name__ == "__main__":

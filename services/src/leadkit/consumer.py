@@ -1,11 +1,19 @@
 """The consumer loop: batches from Kafka, inbox dedup, one transaction, then the offset.
 
 Each poll's records, from however many partitions, are handled in one transaction (throughput).
-When that transaction fails, the batch is retried one event at a time with backoff, so one
-poison event cannot hold back the rest: after `max_attempts` it is written to `<topic>.dlq`
-(through the outbox) with the error, its inbox row is marked dead-lettered, and the loop moves
-on. Offsets are committed only after the transaction that recorded the work commits
-(invariant 4).
+When the handler fails, the batch is retried one event at a time with backoff, so one poison event
+cannot hold back the rest: after `max_attempts` it is written to `<topic>.dlq` (through the
+outbox) with the error, its inbox row is marked dead-lettered, and the loop moves on. A
+redelivered dead-lettered event is skipped until `replay-dlq` sends it back on purpose.
+
+The infrastructure's errors are not the handler's: while the database is away the batch in hand
+is retried with backoff, without limit and without counting an attempt, so a database restart
+never dead-letters a healthy event.
+
+Offsets are committed only after the transaction that recorded the work commits (invariant 4),
+and only for partitions still assigned. When a rebalance revokes partitions, the batch in hand is
+finished and committed first (or, if it cannot finish in time, abandoned and rolled back), so the
+next owner neither waits for it nor races it.
 """
 
 from __future__ import annotations
@@ -16,26 +24,32 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import CommitFailedError
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lead_schemas import EVENT_TYPES, Envelope, parse_event
-from leadkit.messaging import MessagingTables, Outbox, claim
+from leadkit.infrastructure import is_infrastructure_error
+from leadkit.messaging import REPLAY_HEADER, MessagingTables, Outbox, claim
 from leadkit.metrics import (
+    CONSUMER_WAITING_FOR_DATABASE,
     EVENTS_CONSUMED,
     EVENTS_DEAD_LETTERED,
     EVENTS_DUPLICATE,
     EVENTS_FAILED,
     HANDLER_SECONDS,
+    REBALANCES,
 )
+from leadkit.redact import Redactor
+from leadkit.supervise import sleep_or_stop
 from leadkit.topics import TopicNames, dlq_of
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 Clock = Callable[[], datetime]
 
@@ -61,12 +75,22 @@ class PoisonEvent(Exception):
     """The message is not a valid event for its topic: retrying cannot help."""
 
 
+class BatchAbandoned(Exception):
+    """The batch in hand was given up (shutdown during an outage, or a revocation that could not
+    wait for it): its transaction rolled back and its offsets are not committed."""
+
+
 @dataclass(frozen=True)
 class ConsumerOptions:
     max_attempts: int = 5
     backoff_seconds: float = 0.2
     batch_size: int = 500
     poll_timeout_ms: int = 500
+    # how long a revocation waits for the batch in hand before abandoning it; below the
+    # rebalance timeout, so the member is not thrown out of the group meanwhile
+    revoke_grace_seconds: float = 10.0
+    rebalance_timeout_ms: int = 30_000
+    max_infrastructure_backoff_seconds: float = 5.0
 
 
 class ConsumerLoop:
@@ -83,6 +107,7 @@ class ConsumerLoop:
         options: ConsumerOptions = ConsumerOptions(),
         clock: Clock = utc_now,
         on_commit: Callable[[], None] = lambda: None,
+        redact: Redactor | None = None,
     ) -> None:
         unknown = set(handlers) - set(EVENT_TYPES)
         if unknown:
@@ -97,21 +122,29 @@ class ConsumerLoop:
         self._options = options
         self._clock = clock
         self._on_commit = on_commit
+        self._redact = redact or Redactor()
         self._stopping = asyncio.Event()
+        self._in_hand: asyncio.Task[None] | None = None  # the batch being handled and committed
+        self._abandoning = False
+        self.waiting_for_database = False
 
     def stop(self) -> None:
-        """Finish the batch in hand, commit it, then leave the group."""
+        """Finish the batch in hand, commit it, then leave the group. During a database outage the
+        batch cannot finish: it is abandoned (rolled back, not committed) instead."""
         self._stopping.set()
 
     async def run(self) -> None:
         consumer = AIOKafkaConsumer(
-            *(self._topics.physical(topic) for topic in self._handlers),
             bootstrap_servers=self._bootstrap_servers,
             group_id=self._group_id,
             client_id=f"{self._service}-consumer",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self._options.batch_size,
+            rebalance_timeout_ms=self._options.rebalance_timeout_ms,
+        )
+        consumer.subscribe(
+            [self._topics.physical(topic) for topic in self._handlers], listener=_SettleOnRevoke(self)
         )
         await consumer.start()
         try:
@@ -124,24 +157,65 @@ class ConsumerLoop:
                 # One transaction and one offset commit for the whole poll, not one per
                 # partition: under load a poll spans many partitions, and each transaction and
                 # commit is a round trip. Order within a partition is kept.
-                await self._process([record for records in batches.values() for record in records])
-                self._on_commit()
-                await self._commit(consumer, {tp: records[-1].offset + 1 for tp, records in batches.items()})
+                self._in_hand = asyncio.create_task(self._handle_and_commit(consumer, batches))
+                try:
+                    await self._in_hand
+                except BatchAbandoned:
+                    if self._stopping.is_set():
+                        break
+                finally:
+                    self._in_hand = None
         finally:
             await consumer.stop()
 
-    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+    async def _handle_and_commit(self, consumer: AIOKafkaConsumer, batches: dict[Any, list[Any]]) -> None:
         try:
-            await consumer.commit(offsets)
-        except CommitFailedError:
+            await self._process([record for records in batches.values() for record in records])
+        except asyncio.CancelledError:
+            if self._abandoning:  # cancelled by the revocation, not by a shutdown
+                raise BatchAbandoned from None
+            raise
+        self._on_commit()
+        await self._commit(consumer, {tp: records[-1].offset + 1 for tp, records in batches.items()})
+
+    async def _settle_before_revocation(self, revoked: set[TopicPartition]) -> None:
+        """Called by aiokafka before a rebalance hands partitions elsewhere: let the batch in hand
+        finish and commit, or abandon it when it cannot finish in time (the database is away)."""
+        REBALANCES.labels(self._service).inc()
+        in_hand = self._in_hand
+        if in_hand is None or in_hand.done():
+            return
+        log.info("partitions revoked mid-batch; finishing it first", partitions=sorted(map(str, revoked)))
+        finished, _ = await asyncio.wait([in_hand], timeout=self._options.revoke_grace_seconds)
+        if not finished:
+            log.warning("batch abandoned to a rebalance; it is rolled back and redelivered")
+            self._abandoning = True
+            in_hand.cancel()
+            await asyncio.wait([in_hand])
+            self._abandoning = False
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        assigned = consumer.assignment()
+        kept = {tp: offset for tp, offset in offsets.items() if tp in assigned}
+        if len(kept) < len(offsets):
+            log.warning(
+                "offsets of revoked partitions not committed; their next owner skips what was handled",
+                partitions=sorted(str(tp) for tp in offsets if tp not in assigned),
+            )
+        try:
+            await consumer.commit(kept)
+        except (CommitFailedError, IllegalStateError) as error:
             # A partition moved to another member mid-batch; it will redeliver from the last
             # committed offset and the inbox turns that into a no-op.
-            log.warning("offset commit lost to a rebalance", partitions=sorted(map(str, offsets)))
+            log.warning(
+                "offset commit lost to a rebalance", partitions=sorted(map(str, kept)), error=repr(error)
+            )
 
     async def _process(self, records: list[Any]) -> None:
         try:
-            async with self._sessions.begin() as session:
-                outcomes = [await self._apply(session, record) for record in records]
+            outcomes = await self._despite_outages(self._transaction, records)
+        except (BatchAbandoned, asyncio.CancelledError):
+            raise
         except Exception:
             for record in records:
                 await self._process_alone(record)
@@ -149,24 +223,62 @@ class ConsumerLoop:
         for record, outcome in zip(records, outcomes, strict=True):
             self._count(record, outcome)
 
+    async def _transaction(self, records: list[Any]) -> list[Outcome]:
+        async with self._sessions.begin() as session:
+            return [await self._apply(session, record) for record in records]
+
+    async def _despite_outages(self, work: Callable[[list[Any]], Awaitable[T]], records: list[Any]) -> T:
+        """`work`, retried with backoff and without limit while the infrastructure fails it.
+        Any other error is the handler's, and propagates."""
+        backoff = self._options.backoff_seconds
+        try:
+            while True:
+                try:
+                    return await work(records)
+                except Exception as error:
+                    if not is_infrastructure_error(error):
+                        raise
+                    self._waiting(True)
+                    log.warning(
+                        "database unavailable; the batch waits for it",
+                        events=len(records),
+                        retry_in=backoff,
+                        error=self._redact(repr(error)),
+                    )
+                await sleep_or_stop(self._stopping, backoff)
+                if self._stopping.is_set():
+                    raise BatchAbandoned("stopping while the database is away")
+                backoff = min(backoff * 2, self._options.max_infrastructure_backoff_seconds)
+        finally:
+            self._waiting(False)
+
+    def _waiting(self, waiting: bool) -> None:
+        self.waiting_for_database = waiting
+        CONSUMER_WAITING_FOR_DATABASE.labels(self._service).set(int(waiting))
+
     async def _process_alone(self, record: Any) -> None:
         topic = self._topics.logical(record.topic)
         error: BaseException | None = None
         attempt = 0
         for attempt in range(1, self._options.max_attempts + 1):
             try:
-                async with self._sessions.begin() as session:
-                    outcome = await self._apply(session, record)
+                (outcome,) = await self._despite_outages(self._transaction, [record])
                 self._count(record, outcome)
                 return
             except PoisonEvent as exc:
                 error = exc
                 break
+            except BatchAbandoned:
+                raise
             except Exception as exc:
                 error = exc
                 EVENTS_FAILED.labels(self._service, topic).inc()
                 log.warning(
-                    "handler failed", topic=topic, offset=record.offset, attempt=attempt, error=repr(exc)
+                    "handler failed",
+                    topic=topic,
+                    offset=record.offset,
+                    attempt=attempt,
+                    error=self._redact(repr(exc)),
                 )
                 if attempt < self._options.max_attempts:
                     await asyncio.sleep(self._options.backoff_seconds * 2 ** (attempt - 1))
@@ -176,7 +288,7 @@ class ConsumerLoop:
     async def _apply(self, session: AsyncSession, record: Any) -> Outcome:
         topic = self._topics.logical(record.topic)
         event = self._decode(topic, record.value)
-        if not await claim(session, self._tables, event_id=event.id, topic=topic):
+        if not await claim(session, self._tables, event_id=event.id, topic=topic, replay=_replay_of(record)):
             return "duplicate"
         with structlog.contextvars.bound_contextvars(
             lead_id=str(event.lead_id),
@@ -206,9 +318,10 @@ class ConsumerLoop:
         topic = self._topics.logical(record.topic)
         event_id = _event_id_of(record.value)
         headers = [(name, value.decode("utf-8", "replace")) for name, value in record.headers or ()]
+        headers = [(name, value) for name, value in headers if name != REPLAY_HEADER]
         headers += [
-            ("dlq.error", f"{type(error).__name__}: {error}"[:2000]),
-            ("dlq.traceback", "".join(traceback.format_exception(error))[-4000:]),
+            ("dlq.error", self._redact(f"{type(error).__name__}: {error}")[:2000]),
+            ("dlq.traceback", self._redact("".join(traceback.format_exception(error)))[-4000:]),
             ("dlq.original_topic", topic),
             ("dlq.partition", str(record.partition)),
             ("dlq.offset", str(record.offset)),
@@ -221,7 +334,12 @@ class ConsumerLoop:
                 async with self._sessions.begin() as session:
                     if event_id is not None:
                         await claim(
-                            session, self._tables, event_id=event_id, topic=topic, status="dead_lettered"
+                            session,
+                            self._tables,
+                            event_id=event_id,
+                            topic=topic,
+                            status="dead_lettered",
+                            replay=_replay_of(record),
                         )
                     await Outbox(session, self._tables).add_raw(
                         topic=dlq_of(topic),
@@ -230,9 +348,16 @@ class ConsumerLoop:
                         headers=headers,
                     )
                 break
-            except Exception:
-                log.exception("could not write to the DLQ; retrying", topic=topic, offset=record.offset)
-                await asyncio.sleep(backoff)
+            except Exception as exc:
+                log.warning(
+                    "could not write to the DLQ; retrying",
+                    topic=topic,
+                    offset=record.offset,
+                    error=self._redact(repr(exc)),
+                )
+                await sleep_or_stop(self._stopping, backoff)
+                if self._stopping.is_set():
+                    raise BatchAbandoned("stopping before the DLQ row was written") from exc
                 backoff = min(backoff * 2, 30.0)
         EVENTS_DEAD_LETTERED.labels(self._service, topic).inc()
         log.error(
@@ -241,7 +366,7 @@ class ConsumerLoop:
             partition=record.partition,
             offset=record.offset,
             attempts=attempts,
-            error=repr(error),
+            error=self._redact(repr(error)),
         )
 
     def _count(self, record: Any, outcome: Outcome) -> None:
@@ -250,6 +375,24 @@ class ConsumerLoop:
             EVENTS_DUPLICATE.labels(self._service, topic).inc()
         else:
             EVENTS_CONSUMED.labels(self._service, topic).inc()
+
+
+class _SettleOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, loop: ConsumerLoop) -> None:
+        self._loop = loop
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._loop._settle_before_revocation(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("partitions assigned", partitions=len(assigned))
+
+
+def _replay_of(record: Any) -> str | None:
+    for name, value in record.headers or ():
+        if name == REPLAY_HEADER:
+            return bytes(value).decode("utf-8", "replace")
+    return None
 
 
 def _event_id_of(value: bytes | None) -> UUID | None:

@@ -44,9 +44,11 @@ async def _kafka_ok(deps: Deps) -> bool:
 @health_router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
     deps: Deps | None = getattr(request.app.state, "deps", None)
-    checks: dict[str, Any] = {"database": False, "kafka": False}
+    checks: dict[str, Any] = {"database": False, "kafka": False, "consumers": False}
     if deps is not None:
         checks["database"], checks["kafka"] = await asyncio.gather(_database_ok(deps), _kafka_ok(deps))
+        # a consumer whose batch waits for the database is not ready, even once a probe gets through
+        checks["consumers"] = not any(consumer.waiting_for_database for consumer in deps.consumers)
     ready = all(checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 

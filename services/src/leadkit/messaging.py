@@ -57,6 +57,13 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("headers", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("published_at", DateTime(timezone=True), nullable=True),
+        Column(
+            "parked_at",
+            DateTime(timezone=True),
+            nullable=True,
+            comment="Kafka refused the row for good; the relay skips it (leadkit.admin outbox)",
+        ),
+        Column("error", Text, nullable=True, comment="why the row was parked"),
         Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
     )
     inbox = Table(
@@ -66,6 +73,12 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("topic", Text, nullable=False),
         Column("status", Text, nullable=False, comment="processed | dead_lettered"),
         Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column(
+            "replay",
+            Text,
+            nullable=True,
+            comment="the replay-dlq run that last retried a dead-lettered event",
+        ),
     )
     return MessagingTables(outbox=outbox, inbox=inbox)
 
@@ -109,18 +122,34 @@ class Outbox:
             self._notified = True
 
 
+# The header `leadkit.admin replay-dlq` puts on every message it re-publishes: a fresh token per
+# replayed message, so a dead-lettered event runs again once per deliberate replay and never on
+# a mere redelivery.
+REPLAY_HEADER = "leadloop.replay"
+
+
 @cache
 def _claim_statement(inbox: Table, status: str) -> Executable:
     """Built once per table and status: constructing it per event showed up in profiles."""
-    stmt = insert(inbox).values(event_id=bindparam("event_id"), topic=bindparam("topic"), status=status)
+    stmt = insert(inbox).values(
+        event_id=bindparam("event_id"), topic=bindparam("topic"), status=status, replay=bindparam("replay")
+    )
     if status == "processed":
+        # a dead-lettered event runs again only for a replay token it has not run for yet
         stmt = stmt.on_conflict_do_update(
             index_elements=[inbox.c.event_id],
-            set_={"status": "processed", "received_at": func.now()},
-            where=inbox.c.status == "dead_lettered",
+            set_={"status": "processed", "received_at": func.now(), "replay": stmt.excluded.replay},
+            where=(inbox.c.status == "dead_lettered")
+            & stmt.excluded.replay.is_not(None)
+            & inbox.c.replay.is_distinct_from(stmt.excluded.replay),
         )
     else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=[inbox.c.event_id])
+        # a replay that failed again is remembered under its own token
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[inbox.c.event_id],
+            set_={"received_at": func.now(), "replay": stmt.excluded.replay},
+            where=inbox.c.status == "dead_lettered",
+        )
     return stmt.returning(inbox.c.event_id)
 
 
@@ -131,12 +160,14 @@ async def claim(
     event_id: UUID,
     topic: str,
     status: Literal["processed", "dead_lettered"] = "processed",
+    replay: str | None = None,
 ) -> bool:
     """Record `event_id` as handled; False when it already was (a redelivery: do nothing).
 
-    An event that was dead-lettered may be claimed again, so that replaying a DLQ reprocesses it.
+    A dead-lettered event stays skipped when Kafka redelivers it; it runs again only when
+    `replay` carries a replay token it has not run for (`leadkit.admin replay-dlq`).
     """
     result = await session.execute(
-        _claim_statement(tables.inbox, status), {"event_id": event_id, "topic": topic}
+        _claim_statement(tables.inbox, status), {"event_id": event_id, "topic": topic, "replay": replay}
     )
     return result.first() is not None

@@ -19,3 +19,24 @@ EVENTS_PRODUCED = Counter(
 )
 OUTBOX_BACKLOG = Gauge("leadloop_outbox_backlog", "Outbox rows not yet published", ["service"])
 HANDLER_SECONDS = Histogram("leadloop_handler_seconds", "Time to handle one event", ["service", "topic"])
+OUTBOX_PARKED = Gauge(
+    "leadloop_outbox_parked", "Outbox rows Kafka refused for good, waiting for an operator", ["service"]
+)
+RELAY_ACTIVE = Gauge(
+    "leadloop_outbox_relay_active",
+    "1 while this instance's relay holds the outbox lock; 0 while another instance's does",
+    ["service"],
+)
+CONSUMER_WAITING_FOR_DATABASE = Gauge(
+    "leadloop_consumer_waiting_for_database",
+    "1 while the batch in hand waits for the database to come back",
+    ["service"],
+)
+REBALANCES = Counter(
+    "leadloop_consumer_rebalances_total", "Partition revocations this instance went through", ["service"]
+)
+BACKGROUND_RESTARTS = Counter(
+    "leadloop_background_restarts_total",
+    "Background loops (consumer, relay, workers) restarted after failing",
+    ["service", "loop"],
+)

@@ -71,6 +71,7 @@ class Service:
     async def running(self) -> AsyncIterator[Deps]:
         common = self.settings.leadloop
         topics = TopicNames(common.topic_prefix)
+        redact = Redactor(secrets_of(self.settings))
         engine = create_engine(self.settings.database_url, pool_size=self.settings.db_pool_size)
         sessions = session_factory(engine)
         relay = OutboxRelay(
@@ -82,6 +83,7 @@ class Service:
             bootstrap_servers=common.kafka_bootstrap_servers,
             batch_size=self.settings.relay_batch_size,
             poll_interval=self.settings.relay_poll_interval_seconds,
+            redact=redact,
         )
         consumers = (
             [
@@ -100,6 +102,7 @@ class Service:
                     ),
                     clock=self.clock,
                     on_commit=relay.wake,
+                    redact=redact,
                 )
             ]
             if self.handlers
@@ -114,16 +117,18 @@ class Service:
             relay=relay,
             consumers=consumers,
             clock=self.clock,
-            redact=Redactor(secrets_of(self.settings)),
+            redact=redact,
             extras=dict(self.extras),
         )
         stopping = asyncio.Event()
-        relay_task = asyncio.create_task(supervise("relay", relay.run, stopping=stopping))
-        consumer_tasks = [
-            asyncio.create_task(supervise("consumer", c.run, stopping=stopping)) for c in consumers
-        ]
+
+        def supervised(name: str, loop: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+            return asyncio.create_task(supervise(name, loop, stopping=stopping, service=self.name))
+
+        relay_task = supervised("relay", relay.run)
+        consumer_tasks = [supervised("consumer", c.run) for c in consumers]
         worker_tasks = [
-            asyncio.create_task(supervise(name, lambda w=worker: w(deps), stopping=stopping))  # type: ignore[misc]
+            supervised(name, lambda w=worker: w(deps))  # type: ignore[misc]
             for name, worker in self.workers
         ]
         log.info("service started", port=self.settings.port)

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from leadkit.metrics import BACKGROUND_RESTARTS
+
 log = structlog.get_logger(__name__)
 
 
@@ -22,6 +24,7 @@ async def supervise(
     loop: Callable[[], Awaitable[None]],
     *,
     stopping: asyncio.Event,
+    service: str = "",
     max_backoff: float = 30.0,
 ) -> None:
     backoff = 0.5
@@ -32,6 +35,7 @@ async def supervise(
         except asyncio.CancelledError:
             raise
         except Exception:
+            BACKGROUND_RESTARTS.labels(service, name).inc()
             log.exception("background loop failed; restarting", loop=name, retry_in=backoff)
             await sleep_or_stop(stopping, backoff)
             backoff = min(backoff * 2, max_backoff)

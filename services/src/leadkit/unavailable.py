@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from leadkit.infrastructure import is_infrastructure_error
+
 log = structlog.get_logger(__name__)
 RETRY_AFTER_SECONDS = 1
 
@@ -27,8 +29,9 @@ def database_unavailable() -> JSONResponse:
 
 
 async def _on_dbapi_error(request: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        log.warning("database connection lost", path=request.url.path, error=repr(exc.orig))
+    # a dropped connection, or a server that is shutting down or starting up
+    if is_infrastructure_error(exc):
+        log.warning("database unavailable", path=request.url.path, error=repr(exc))
         return database_unavailable()
     raise exc
 

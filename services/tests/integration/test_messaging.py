@@ -6,125 +6,32 @@ Each test gets topics under its own prefix, so tests share the broker without se
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from aiokafka import AIOKafkaProducer
-from sqlalchemy import Column, Integer, MetaData, Table, Uuid, func, insert, select
+from kit_support import (
+    KAFKA,
+    captured_event,
+    committed_total,
+    consumer,
+    effects,
+    produce,
+    record_and_emit,
+    rows,
+    run_until,
+    tables,
+)
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from lead_schemas import LeadCaptured, LeadCapturedData, LeadScored, LeadScoredData, Person, Touch
-from leadkit.admin import TopicSpec, create_topics
-from leadkit.consumer import ConsumerLoop, ConsumerOptions, HandlerContext
-from leadkit.db import create_engine, new_metadata, session_factory
-from leadkit.messaging import MessagingTables, Outbox, messaging_tables
+from lead_schemas import LeadCaptured
+from leadkit.consumer import ConsumerLoop, HandlerContext
+from leadkit.messaging import Outbox
 from leadkit.relay import OutboxRelay
-from leadkit.testing import TopicTail, committed_offsets, eventually
+from leadkit.testing import TopicTail
 from leadkit.topics import TopicNames
-
-KAFKA = "127.0.0.1:9092"
-DATABASE_URL = "postgresql+asyncpg://leadkit:leadkit@127.0.0.1:5432/leadkit_test?ssl=disable"
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-metadata: MetaData = new_metadata()
-tables: MessagingTables = messaging_tables(metadata)
-effects = Table(
-    "effects",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("lead_id", Uuid, nullable=False),
-    Column("event_id", Uuid, nullable=False),
-)
-
-
-@pytest.fixture(scope="module")
-async def engine() -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(DATABASE_URL, pool_size=5)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.drop_all)
-        await conn.run_sync(metadata.create_all)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return session_factory(engine)
-
-
-@pytest.fixture
-async def topics() -> TopicNames:
-    names = TopicNames(f"it-{uuid4().hex[:10]}.")
-    specs = [TopicSpec(name, 3, 1) for name in ("lead.captured", "lead.captured.dlq", "lead.scored")]
-    await create_topics(bootstrap_servers=KAFKA, topics=names, specs=specs)
-    return names
-
-
-def captured_event(lead_id: UUID | None = None) -> LeadCaptured:
-    return LeadCaptured.new(
-        producer="test",
-        lead_id=lead_id or uuid4(),
-        correlation_id=uuid4(),
-        occurred_at=NOW,
-        data=LeadCapturedData(
-            is_new=True, person=Person(email="a@example.com"), touch=Touch(id="t", occurred_at=NOW)
-        ),
-    )
-
-
-async def record_and_emit(event: LeadCaptured, ctx: HandlerContext) -> None:
-    """A handler with a state change and an outgoing event, like every real one."""
-    await ctx.session.execute(insert(effects).values(lead_id=event.lead_id, event_id=event.id))
-    data = LeadScoredData(score=1, grade="D", fit_score=1, engagement_score=0, model_version="t", reasons=[])
-    await ctx.outbox.add(event.caused(LeadScored, producer="test", data=data, occurred_at=ctx.now))
-
-
-async def produce(topics: TopicNames, messages: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, acks="all")
-    await producer.start()
-    try:
-        for key, value in messages:
-            await producer.send_and_wait(topics.physical("lead.captured"), value=value, key=key)
-    finally:
-        await producer.stop()
-
-
-async def committed_total(group: str) -> int:
-    offsets = await committed_offsets(group, bootstrap_servers=KAFKA)
-    return sum(offset for offset in offsets.values() if offset > 0)
-
-
-async def run_until(loop: ConsumerLoop, done: Callable[[], Awaitable[Any]]) -> Any:
-    task = asyncio.create_task(loop.run())
-    try:
-        return await eventually(done, within=60)
-    finally:
-        loop.stop()
-        await asyncio.wait_for(task, timeout=30)
-
-
-def consumer(
-    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, handler: Any = record_and_emit
-) -> ConsumerLoop:
-    return ConsumerLoop(
-        service="it",
-        group_id="it-consumer",
-        handlers={"lead.captured": handler},
-        sessions=sessions,
-        tables=tables,
-        topics=topics,
-        bootstrap_servers=KAFKA,
-        options=ConsumerOptions(max_attempts=3, backoff_seconds=0.01, poll_timeout_ms=100),
-    )
-
-
-async def rows(sessions: async_sessionmaker[AsyncSession], table: Table, *where: Any) -> list[Any]:
-    async with sessions() as session:
-        return list((await session.execute(select(table).where(*where))).all())
 
 
 async def test_an_event_delivered_twice_changes_state_once_and_emits_once(
@@ -202,7 +109,7 @@ class CrashAfterSend(OutboxRelay):
     """A relay that dies after Kafka acknowledged the batch but before it was marked published."""
 
     async def _mark_published(self, session: AsyncSession, ids: list[int]) -> None:
-        raise ConnectionError("relay killed between send and mark")
+        raise RuntimeError("relay killed between send and mark")
 
 
 async def test_a_relay_killed_between_send_and_mark_loses_nothing_and_doubles_no_effect(
@@ -222,7 +129,7 @@ async def test_a_relay_killed_between_send_and_mark_loses_nothing_and_doubles_no
         "bootstrap_servers": KAFKA,
     }
 
-    with pytest.raises(ConnectionError):
+    with pytest.raises(RuntimeError, match="killed"):
         await CrashAfterSend(**relay_args).run()
     await tail.wait_for(lambda m: True, count=20)  # sent before the crash
 
