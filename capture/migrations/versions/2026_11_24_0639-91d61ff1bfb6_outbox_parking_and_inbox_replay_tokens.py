@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "91d61ff1bfb6"
 down_revision: str | None = "e1daf6b7480c"
 branch_labels: str | Sequence[str] | None = None

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "990c20f6e004"
 down_revision: str | None = "7f162f8a6780"
 branch_labels: str | Sequence[str] | None = None

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "a934daddf642"
 down_revision: str | None = "b2de35f4f6d9"
 branch_labels: str | Sequence[str] | None = None

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "5749f422f8cc"
 down_revision: str | None = "0e7c1d60c784"
 branch_labels: str | Sequence[str] | None = None

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "29c19d224085"
 down_revision: str | None = "2e7eae2270df"
 branch_labels: str | Sequence[str] | None = None

@@ -1,4 +1,8 @@
-"""sla-monitor's use cases: start clocks on assignment, record sales' progress, fire due timers."""
+"""sla-monitor's use cases: start clocks on assignment, record sales' progress, fire due timers.
+
+Lock order, everywhere: a lead's row first, then its timers. A progress report, a new assignment
+and the timer worker can then never wait on each other in a cycle (a deadlock, and a 500).
+"""
 
 from __future__ import annotations
 
@@ -115,19 +119,38 @@ async def report_progress(
 
 
 async def fire_due_timers(*, session: AsyncSession, outbox: Outbox, now: datetime, limit: int = 100) -> int:
-    """Breach every pending timer that is due; several instances share the work (SKIP LOCKED)."""
+    """Breach every pending timer that is due; several instances share the work.
+
+    The leads with due timers are locked first (SKIP LOCKED: a lead that a progress report or
+    another instance holds is left for the next round), then their due timers, re-read under
+    the lock: a report that committed meanwhile has already closed them."""
+    due_leads = (
+        select(SlaTimer.lead_id)
+        .where(SlaTimer.status == "pending", SlaTimer.due_at <= now)
+        .order_by(SlaTimer.due_at)
+        .limit(limit)
+    )
+    leads = {
+        lead.lead_id: lead
+        for lead in await session.scalars(
+            select(SalesLead)
+            .where(SalesLead.lead_id.in_(due_leads.scalar_subquery()))
+            .order_by(SalesLead.lead_id)
+            .with_for_update(skip_locked=True)
+        )
+    }
+    if not leads:
+        return 0
     due = (
         await session.scalars(
             select(SlaTimer)
-            .where(SlaTimer.status == "pending", SlaTimer.due_at <= now)
+            .where(SlaTimer.lead_id.in_(leads), SlaTimer.status == "pending", SlaTimer.due_at <= now)
             .order_by(SlaTimer.due_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update()
         )
     ).all()
     for timer in due:
-        lead = await session.get(SalesLead, timer.lead_id)
-        assert lead is not None
+        lead = leads[timer.lead_id]
         timer.status = "breached"
         timer.closed_at = now
         timer.closed_reason = f"not met by {timer.due_at.isoformat()}; escalation: {timer.escalation}"
