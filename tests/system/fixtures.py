@@ -17,7 +17,7 @@ from leadkit.testing import TopicTail, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = ROOT / ".run" / "logs"
-API_KEY = "system-test-key"
+API_KEY = "system-test-key-7c5d1e38"
 TOPIC_PREFIX = "test."
 SERVICES = {  # directory: (module, port, env prefix)
     "capture": ("capture", 18001, "CAPTURE"),
@@ -29,10 +29,22 @@ SERVICES = {  # directory: (module, port, env prefix)
 ACCEPT_SECONDS = 4
 STANDIN_PORT = 18090
 STANDIN_URL = f"http://127.0.0.1:{STANDIN_PORT}"
-META_APP_SECRET = "meta-app-secret-for-tests"
-META_VERIFY_TOKEN = "meta-verify-token-for-tests"
-GOOGLE_KEY = "google-key-for-tests"
-LINKEDIN_CLIENT_SECRET = "linkedin-client-secret-for-tests"
+# Each secret is distinctive, so a test can search every log line and stored row for it.
+META_APP_SECRET = "meta-app-secret-3f9c2a71"
+META_VERIFY_TOKEN = "meta-verify-token-8b41d0e6"
+META_ACCESS_TOKEN = "meta-page-token-5e27c9b3"
+GOOGLE_KEY = "google-key-c81f4a09"
+LINKEDIN_CLIENT_SECRET = "linkedin-client-secret-2d6e8f14"
+LINKEDIN_ACCESS_TOKEN = "linkedin-token-9a03b7c5"
+SECRETS = {
+    "LEADLOOP_API_KEYS": API_KEY,
+    "CAPTURE_META_APP_SECRET": META_APP_SECRET,
+    "CAPTURE_META_VERIFY_TOKEN": META_VERIFY_TOKEN,
+    "CAPTURE_META_ACCESS_TOKEN": META_ACCESS_TOKEN,
+    "CAPTURE_GOOGLE_KEY": GOOGLE_KEY,
+    "CAPTURE_LINKEDIN_CLIENT_SECRET": LINKEDIN_CLIENT_SECRET,
+    "CAPTURE_LINKEDIN_ACCESS_TOKEN": LINKEDIN_ACCESS_TOKEN,
+}
 
 
 def database_url(module: str) -> str:
@@ -45,19 +57,12 @@ def _env() -> dict[str, str]:
     own = ("LEADLOOP_", *(prefix + "_" for *_, prefix in SERVICES.values()))
     env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     env.update(
-        LEADLOOP_API_KEYS=API_KEY,
         LEADLOOP_TOPIC_PREFIX=TOPIC_PREFIX,
         SLA_MONITOR_ACCEPT_MINUTES=str(ACCEPT_SECONDS / 60),
         SLA_MONITOR_TIMER_POLL_SECONDS="0.2",
         SLA_MONITOR_MAX_REASSIGNMENTS="1",
         CAPTURE_PUBLIC_URL="http://127.0.0.1:18001",
-        CAPTURE_META_APP_SECRET=META_APP_SECRET,
-        CAPTURE_META_VERIFY_TOKEN=META_VERIFY_TOKEN,
-        CAPTURE_META_ACCESS_TOKEN="page-token",
         CAPTURE_META_GRAPH_URL=f"{STANDIN_URL}/graph/v21.0",
-        CAPTURE_GOOGLE_KEY=GOOGLE_KEY,
-        CAPTURE_LINKEDIN_CLIENT_SECRET=LINKEDIN_CLIENT_SECRET,
-        CAPTURE_LINKEDIN_ACCESS_TOKEN="linkedin-token",
         CAPTURE_LINKEDIN_API_URL=f"{STANDIN_URL}/rest",
         CAPTURE_FETCH_BACKOFF_SECONDS="0.2",
         CAPTURE_FETCH_MAX_ATTEMPTS="4",
@@ -68,6 +73,7 @@ def _env() -> dict[str, str]:
         CAPTURE_RATE_LIMIT_PER_KEY="20",
         CAPTURE_API_KEY_CACHE_SECONDS="0",
     )
+    env.update(SECRETS)
     for _directory, (module, port, prefix) in SERVICES.items():
         env[f"{prefix}_DATABASE_URL"] = database_url(module)
         env[f"{prefix}_PORT"] = str(port)
@@ -75,21 +81,29 @@ def _env() -> dict[str, str]:
 
 
 class Processes:
-    """The system's processes, by name, so a test can stop one and start it again."""
+    """The system's processes, by name, so a test can stop one and start it again, or start a
+    second instance of a service beside the first."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self._env = env
         self._running: dict[str, subprocess.Popen[bytes]] = {}
+        self._logged: set[str] = set()
 
-    def start(self, name: str) -> None:
+    def start(self, name: str, *, service: str | None = None, env: dict[str, str] | None = None) -> None:
+        """Start `name`: a service, the stand-in, or (with `service`) another instance of one."""
         if name == "standin":
             command = [sys.executable, "-m", "tests.system.platform_standin", str(STANDIN_PORT)]
         else:
-            command = [sys.executable, "-m", SERVICES[name][0]]
-        log = (LOG_DIR / f"test-{name}.log").open("ab")
+            command = [sys.executable, "-m", SERVICES[service or name][0]]
+        # each session's logs start empty, so what a test finds in them is this run's
+        log = (LOG_DIR / f"test-{name}.log").open("ab" if name in self._logged else "wb")
+        self._logged.add(name)
         self._running[name] = subprocess.Popen(
-            command, cwd=ROOT, env=self._env, stdout=log, stderr=subprocess.STDOUT
+            command, cwd=ROOT, env=self._env | (env or {}), stdout=log, stderr=subprocess.STDOUT
         )
+
+    def running(self, name: str) -> bool:
+        return name in self._running and self._running[name].poll() is None
 
     def stop(self, *names: str) -> None:
         """SIGTERM, the way a process manager stops a service: it shuts down gracefully."""
@@ -139,6 +153,17 @@ class System:
             check=False,
         )
 
+    async def start_instance(
+        self, name: str, *, service: str, port: int, env: dict[str, str] | None = None
+    ) -> str:
+        """Start another instance of `service` on `port`; returns its base URL once it is ready."""
+        prefix = SERVICES[service][2]
+        self.processes.start(name, service=service, env={f"{prefix}_PORT": str(port), **(env or {})})
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(timeout=5) as client:
+            await eventually(lambda: _ready_at(client, base, name), within=90, interval=0.5)
+        return base
+
     async def restart(self, service: str, *, while_down: Callable[[], Awaitable[None]] | None = None) -> None:
         """Stop `service`, run `while_down`, start it again and wait until it is ready."""
         self.processes.stop(service)
@@ -150,11 +175,15 @@ class System:
 
 
 async def _ready(client: httpx.AsyncClient, service: str) -> None:
+    await _ready_at(client, System.url(service, ""), service)
+
+
+async def _ready_at(client: httpx.AsyncClient, base: str, name: str) -> None:
     try:
-        response = await client.get(System.url(service, "/readyz"))
+        response = await client.get(f"{base}/readyz")
     except httpx.TransportError as exc:
-        raise AssertionError(f"{service} not answering: {exc}") from exc
-    assert response.status_code == 200, f"{service}: {response.text}"
+        raise AssertionError(f"{name} not answering: {exc}") from exc
+    assert response.status_code == 200, f"{name}: {response.text}"
 
 
 @pytest.fixture(scope="session")

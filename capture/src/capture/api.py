@@ -16,21 +16,27 @@ from capture.domain.spam import spam_reason
 from capture.domain.submission import build_submission
 from capture.handlers import erase_person, find_lead
 from capture.intake import Answer, IdempotencyClaim, accept
-from capture.keys import Principal, authenticate
+from capture.keys import Principal, require
 from capture.limits import client_ip, enforce
 from leadkit.idempotency import KeyReused, Replay, key_reused_error, replay_response, request_hash
 from leadkit.messaging import Outbox
 from leadkit.service import Deps, get_deps
 
 router = APIRouter(prefix="/v1", tags=["leads"])
-Auth = Annotated[Principal, Depends(authenticate)]
+Ingest = Annotated[Principal, Depends(require("ingest"))]
+Read = Annotated[Principal, Depends(require("read"))]
+Erase = Annotated[Principal, Depends(require("erase"))]
 DepsDep = Annotated[Deps, Depends(get_deps)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or invalid X-API-Key"},
+    403: {"description": "The key lacks the scope this endpoint needs"},
     413: {"description": "Body too large"},
     422: {"description": "A field is wrong; each bad field is named"},
     429: {"description": "Too many requests; see Retry-After"},
 }
+
+
+NO_SUCH_LEAD = "no lead matches what was given"
 
 
 def correlation_id_from(header: str | None) -> UUID:
@@ -42,7 +48,7 @@ def correlation_id_from(header: str | None) -> UUID:
 
 def rate_limit(request: Request, deps: Deps, principal: Principal) -> None:
     enforce(deps.extras["limiters"]["ip"], client_ip(request), what="client address")
-    enforce(deps.extras["limiters"]["key"], principal.scope, what="API key")
+    enforce(deps.extras["limiters"]["key"], principal.identity, what="API key")
 
 
 async def idempotency_claim(
@@ -85,7 +91,7 @@ async def post_lead(
     submission: LeadCreate,
     request: Request,
     deps: DepsDep,
-    principal: Auth,
+    principal: Ingest,
     x_correlation_id: Annotated[str | None, Header()] = None,
     idempotency_key: Annotated[
         str | None, Header(description="Retries with the same key get the first answer")
@@ -96,7 +102,7 @@ async def post_lead(
         deps,
         submission.to_submission(via="api", default_source=principal.source, api_key_id=principal.key_id),
         correlation_id=correlation_id_from(x_correlation_id),
-        idempotency=await idempotency_claim(request, deps, principal.scope, idempotency_key),
+        idempotency=await idempotency_claim(request, deps, principal.identity, idempotency_key),
         spam=spam_reason(email=submission.email),
         ip=client_ip(request),
         raw=submission.model_dump(mode="json"),
@@ -114,7 +120,7 @@ async def post_touch(
     touch: TouchCreate,
     request: Request,
     deps: DepsDep,
-    principal: Auth,
+    principal: Ingest,
     x_correlation_id: Annotated[str | None, Header()] = None,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
@@ -122,8 +128,8 @@ async def post_touch(
     async with deps.sessions() as session:
         lead = await find_lead(session, lead_id=touch.lead_id, email=touch.email)
     if lead is None:
-        named = f"lead {touch.lead_id}" if touch.lead_id else f"a lead with email {touch.email}"
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"capture knows no {named}")
+        # one answer for an unknown id and an unknown email, echoing neither
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NO_SUCH_LEAD)
     # identified by the lead's stored email and phone, so the touch lands on it; a touch carries no
     # person fields, and empty ones erase nothing
     fields = touch.model_dump(exclude={"lead_id", "type"}) | {"email": lead.email, "phone": lead.phone}
@@ -138,7 +144,7 @@ async def post_touch(
         deps,
         submission,
         correlation_id=correlation_id_from(x_correlation_id),
-        idempotency=await idempotency_claim(request, deps, principal.scope, idempotency_key),
+        idempotency=await idempotency_claim(request, deps, principal.identity, idempotency_key),
     )
 
 
@@ -150,16 +156,14 @@ async def post_touch(
     summary="Forget a person: their personal data goes, anonymous counts stay; emits lead.erased",
 )
 async def post_erasure(
-    erasure: ErasureCreate, request: Request, deps: DepsDep, principal: Auth
+    erasure: ErasureCreate, request: Request, deps: DepsDep, principal: Erase
 ) -> ErasureAccepted:
     rate_limit(request, deps, principal)
     now = deps.clock()
     async with deps.sessions.begin() as session:
         lead = await find_lead(session, lead_id=erasure.lead_id, email=erasure.email, phone=erasure.phone)
         if lead is None:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND, detail="capture knows nobody by that id, email or phone"
-            )
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NO_SUCH_LEAD)
         await erase_person(session, Outbox(session, deps.tables), lead=lead, now=now, correlation_id=uuid4())
     deps.relay.wake()
     return ErasureAccepted(lead_id=lead.id, erased_at=now)
@@ -171,11 +175,11 @@ async def post_erasure(
     responses=ERRORS,
     summary="A lead with every touch, oldest first",
 )
-async def get_lead(lead_id: UUID, deps: DepsDep, principal: Auth) -> LeadRead:
+async def get_lead(lead_id: UUID, deps: DepsDep, principal: Read) -> LeadRead:
     async with deps.sessions() as session:
         lead = await session.get(Lead, lead_id)
         if lead is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no lead {lead_id}")
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NO_SUCH_LEAD)
         touches = (
             await session.scalars(select(Touch).where(Touch.lead_id == lead_id).order_by(Touch.occurred_at))
         ).all()

@@ -1,6 +1,6 @@
 """`leadloop`: capture's operator commands — API keys, website forms, history import.
 
-leadloop keys create --name "Website" --source website
+leadloop keys create --name "Website" --source website [--scope ingest --scope read …]
 leadloop keys list | leadloop keys revoke ll_website_
 leadloop forms create demo-request --name "Demo request" --origin https://www.example.com
 leadloop import touches history.csv
@@ -32,7 +32,7 @@ from capture.db.tables import ApiKey, Form, PlatformLead, SpamSubmission, messag
 from capture.domain.spam import HONEYPOT_FIELD
 from capture.handlers import capture_lead
 from capture.intake import IdempotencyClaim, accept_with
-from capture.keys import create_key, revoke_key
+from capture.keys import DEFAULT_SCOPES, create_key, revoke_key, valid_scopes
 from capture.settings import CaptureSettings
 from lead_schemas import TouchType
 from leadkit.db import create_engine, session_factory
@@ -78,15 +78,28 @@ def _now() -> datetime:
 def keys_create(
     name: Annotated[str, typer.Option(help="Who uses the key, e.g. 'Website' or 'Zapier'")],
     source: Annotated[str, typer.Option(help="utm_source for leads posted without one")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="What the key may do, repeatable: ingest (post leads and touches), read (a lead's "
+            "personal data), erase (forget a person), admin (all of them). Default: ingest."
+        ),
+    ] = None,
 ) -> None:
+    try:
+        scopes = valid_scopes(scope or DEFAULT_SCOPES)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--scope") from None
+
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions.begin() as session:
-            _, key = await create_key(session, name=name, source=source, now=_now())
+            _, key = await create_key(session, name=name, source=source, now=_now(), scopes=scopes)
         return key
 
     key = _run(work)
     console.print(
-        f"[bold]{key}[/bold]\nShown once: only its hash is stored. Send it as the X-API-Key header."
+        f"[bold]{key}[/bold]\nScopes: {', '.join(scopes)}. Shown once: only its hash is stored. "
+        "Send it as the X-API-Key header."
     )
 
 
@@ -96,12 +109,13 @@ def keys_list() -> None:
         async with sessions() as session:
             return list((await session.scalars(select(ApiKey).order_by(ApiKey.created_at))).all())
 
-    table = Table("prefix", "name", "source", "created", "revoked")
+    table = Table("prefix", "name", "source", "scopes", "created", "revoked")
     for key in _run(work):
         table.add_row(
             key.prefix,
             key.name,
             key.source,
+            ",".join(key.scopes),
             f"{key.created_at:%Y-%m-%d}",
             f"{key.revoked_at:%Y-%m-%d}" if key.revoked_at else "",
         )

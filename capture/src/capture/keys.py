@@ -1,4 +1,13 @@
-"""API keys for the JSON API: each names its source; stored as SHA-256 only; cached briefly."""
+"""API keys for the JSON API: each names its source and carries scopes; stored as SHA-256 only.
+
+Scopes (least privilege): `ingest` posts leads and touches, `read` reads a lead's personal data,
+`erase` forgets a person, `admin` holds every scope. A per-source key gets `ingest` unless told
+otherwise; the system keys of LEADLOOP_API_KEYS hold every scope.
+
+Known keys are cached (a bounded LRU with a TTL), unknown ones never are: a spray of random keys
+cannot push good keys out. Failed authentications are limited per client address *before* the
+database lookup, so a spray is answered with 429, not with database load.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +15,34 @@ import contextlib
 import hashlib
 import secrets
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 from uuid import UUID, uuid4
 
-from fastapi import Depends, Request, Security
+from cachetools import TTLCache
+from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
+from prometheus_client import Counter
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from capture.db.tables import ApiKey
+from capture.domain.rate_limit import RateLimiter
+from capture.limits import client_ip
 from leadkit.auth import missing_key_error, system_key_index
 from leadkit.service import Deps, get_deps
+
+Scope = Literal["ingest", "read", "erase", "admin"]
+SCOPES: tuple[Scope, ...] = get_args(Scope)
+DEFAULT_SCOPES: tuple[Scope, ...] = ("ingest",)
+KEY_LOOKUPS = Counter(
+    "leadloop_api_key_lookups_total",
+    "API key authentications by how they were answered: cache, database_found, database_unknown, "
+    "refused (429: too many failures from the client address)",
+    ["outcome"],
+)
 
 _header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="A capture key or one of LEADLOOP_API_KEYS"
@@ -32,10 +56,15 @@ class Principal:
     key_id: UUID | None
     name: str
     source: str | None
+    scopes: frozenset[str] = frozenset(SCOPES)
 
     @property
-    def scope(self) -> str:
+    def identity(self) -> str:
+        """One name per key, for its rate limit and its idempotency keys."""
         return f"key:{self.key_id}" if self.key_id else f"env:{self.name}"
+
+    def allows(self, scope: Scope) -> bool:
+        return scope in self.scopes or "admin" in self.scopes
 
 
 def hash_key(key: str) -> str:
@@ -47,10 +76,31 @@ def new_key(source: str) -> str:
     return f"ll_{slug}_{secrets.token_urlsafe(24)}"
 
 
-async def create_key(session: AsyncSession, *, name: str, source: str, now: datetime) -> tuple[ApiKey, str]:
+def valid_scopes(scopes: Iterable[str]) -> list[Scope]:
+    chosen = list(dict.fromkeys(scopes))
+    unknown = [scope for scope in chosen if scope not in SCOPES]
+    if unknown or not chosen:
+        raise ValueError(f"scopes are {', '.join(SCOPES)}; got {', '.join(unknown) or 'none'}")
+    return [scope for scope in SCOPES if scope in chosen]
+
+
+async def create_key(
+    session: AsyncSession,
+    *,
+    name: str,
+    source: str,
+    now: datetime,
+    scopes: Iterable[str] = DEFAULT_SCOPES,
+) -> tuple[ApiKey, str]:
     key = new_key(source)
     row = ApiKey(
-        id=uuid4(), name=name, source=source, key_hash=hash_key(key), prefix=key[:12], created_at=now
+        id=uuid4(),
+        name=name,
+        source=source,
+        key_hash=hash_key(key),
+        prefix=key[:12],
+        scopes=list(valid_scopes(scopes)),
+        created_at=now,
     )
     session.add(row)
     return row, key
@@ -70,26 +120,37 @@ async def revoke_key(session: AsyncSession, *, prefix_or_id: str, now: datetime)
 
 
 class KeyCache:
-    """Stored keys by hash for a few seconds, so a busy endpoint does not read the table per request."""
+    """Known keys by hash, for `ttl` seconds (a revoked key stops working within that), at most
+    `max_keys` of them, least recently used dropped first."""
 
-    def __init__(self, ttl: float) -> None:
-        self._ttl = ttl
-        self._entries: dict[str, tuple[float, Principal | None]] = {}
+    def __init__(self, *, ttl: float, max_keys: int = 10_000) -> None:
+        self._known: TTLCache[str, Principal] | None = (
+            TTLCache(maxsize=max_keys, ttl=ttl, timer=time.monotonic) if ttl > 0 else None
+        )
+
+    def get(self, key: str) -> Principal | None:
+        return self._known.get(hash_key(key)) if self._known is not None else None
 
     async def lookup(self, deps: Deps, key: str) -> Principal | None:
         digest = hash_key(key)
-        cached = self._entries.get(digest)
-        if cached is not None and time.monotonic() - cached[0] < self._ttl:
-            return cached[1]
         async with deps.sessions() as session:
             row = await session.scalar(
                 select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
             )
-        principal = Principal(key_id=row.id, name=row.name, source=row.source) if row else None
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[digest] = (time.monotonic(), principal)
+        if row is None:
+            return None  # never cached: misses must not evict known keys
+        principal = Principal(key_id=row.id, name=row.name, source=row.source, scopes=frozenset(row.scopes))
+        if self._known is not None:
+            self._known[digest] = principal
         return principal
+
+
+@dataclass(frozen=True)
+class KeyAuth:
+    """What authentication needs, built once in `create_app`."""
+
+    cache: KeyCache
+    failures: RateLimiter  # failed authentications per client address
 
 
 async def authenticate(
@@ -97,13 +158,45 @@ async def authenticate(
     deps: Annotated[Deps, Depends(get_deps)],
     api_key: Annotated[str | None, Security(_header)],
 ) -> Principal:
-    if api_key:
-        index = system_key_index(deps.settings.leadloop, api_key)
-        if index is not None:
-            return Principal(key_id=None, name=f"system-{index}", source=None)
-        cache: KeyCache = deps.extras["key_cache"]
-        principal = await cache.lookup(deps, api_key)
-        if principal is not None:
-            request.state.principal = principal
-            return principal
-    raise missing_key_error()
+    if not api_key:
+        raise missing_key_error()
+    index = system_key_index(deps.settings.leadloop, api_key)
+    if index is not None:
+        return Principal(key_id=None, name=f"system-{index}", source=None)
+    auth: KeyAuth = deps.extras["key_auth"]
+    principal = auth.cache.get(api_key)
+    if principal is not None:
+        KEY_LOOKUPS.labels("cache").inc()
+        return principal
+    # a failure is reserved before the lookup and refunded when the key is found, so a burst of
+    # concurrent guesses cannot all pass the check before the first of them fails
+    address = client_ip(request)
+    wait = auth.failures.retry_after(address, time.monotonic())
+    if wait:
+        KEY_LOOKUPS.labels("refused").inc()
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=f"too many failed authentications from this address; retry after {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+    principal = await auth.cache.lookup(deps, api_key)
+    if principal is None:
+        KEY_LOOKUPS.labels("database_unknown").inc()
+        raise missing_key_error()
+    auth.failures.refund(address)
+    KEY_LOOKUPS.labels("database_found").inc()
+    return principal
+
+
+def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the caller's key, which must hold `scope` (403 names the scope it lacks)."""
+
+    async def with_scope(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if not principal.allows(scope):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"this API key lacks the '{scope}' scope (leadloop keys list shows a key's scopes)",
+            )
+        return principal
+
+    return with_scope

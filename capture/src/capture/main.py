@@ -6,10 +6,11 @@ from fastapi import FastAPI
 
 from capture.api import router as api_router
 from capture.db.tables import idempotency, messaging
+from capture.domain.rate_limit import RateLimiter
 from capture.fetchers import run_fetcher
 from capture.forms_api import router as forms_router
 from capture.hubspot_api import router as hubspot_router
-from capture.keys import KeyCache
+from capture.keys import KeyAuth, KeyCache
 from capture.limits import BodySizeLimit, limiters
 from capture.settings import CaptureSettings
 from capture.webhooks import router as webhooks_router
@@ -29,7 +30,12 @@ def create_app(settings: CaptureSettings | None = None) -> FastAPI:
             ("expire-idempotency-keys", expire_keys_worker(idempotency)),
         ],
         extras={
-            "key_cache": KeyCache(settings.api_key_cache_seconds),
+            "key_auth": KeyAuth(
+                cache=KeyCache(ttl=settings.api_key_cache_seconds),
+                failures=RateLimiter(
+                    rate=settings.auth_failures_per_minute / 60, burst=settings.auth_failures_per_minute
+                ),
+            ),
             "limiters": limiters(settings),
             "fetcher_wake": fetcher_wake,
         },

@@ -366,3 +366,14 @@ def test_lenient_parsing_drops_a_bad_field_and_keeps_the_lead() -> None:
     assert (lead.email, lead.phone, lead.country) == ("a@corp.example", None, None)
     assert sorted(dropped) == ["country", "phone"]
     assert LeadCreate.lenient({"email": "nope"}) == (None, ["email"])
+
+
+def test_a_refunded_token_is_available_again_and_the_burst_is_not_exceeded() -> None:
+    limiter = RateLimiter(rate=0.5, burst=2)
+    assert [limiter.retry_after("10.0.0.1", 0) for _ in range(2)] == [0, 0]
+    assert limiter.retry_after("10.0.0.1", 0) == 2
+    limiter.refund("10.0.0.1")  # the attempt that took it succeeded
+    assert limiter.retry_after("10.0.0.1", 0) == 0
+    for _ in range(5):
+        limiter.refund("10.0.0.1")
+    assert [limiter.retry_after("10.0.0.1", 0) for _ in range(3)] == [0, 0, 2]

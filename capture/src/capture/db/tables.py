@@ -104,6 +104,9 @@ class ApiKey(Base):
     source: Mapped[str] = mapped_column(Text, comment="touches posted with this key get this source")
     key_hash: Mapped[str] = mapped_column(Text, unique=True)
     prefix: Mapped[str] = mapped_column(Text, comment="first characters, to recognise a key in lists")
+    scopes: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default="{ingest}", comment="ingest | read | erase | admin"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -35,6 +35,17 @@ class RateLimiter:
 
     def retry_after(self, key: str, now: float) -> int:
         """0 when the request may go ahead; otherwise whole seconds to wait (for Retry-After)."""
+        return _whole_seconds(self._bucket(key, now).take(now))
+
+    def refund(self, key: str) -> None:
+        """Give back the token `retry_after` took: for limits that count only failures, a token is
+        taken before the attempt (so concurrent attempts cannot all slip through) and returned
+        when the attempt succeeds."""
+        bucket = self._buckets.get(key)
+        if bucket is not None:
+            bucket.tokens = min(bucket.burst, bucket.tokens + 1)
+
+    def _bucket(self, key: str, now: float) -> TokenBucket:
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = TokenBucket(self.rate, self.burst, self.burst, now)
@@ -43,5 +54,8 @@ class RateLimiter:
                 self._buckets.popitem(last=False)
         else:
             self._buckets.move_to_end(key)
-        wait = bucket.take(now)
-        return 0 if wait == 0 else max(1, math.ceil(wait))
+        return bucket
+
+
+def _whole_seconds(wait: float) -> int:
+    return 0 if wait == 0 else max(1, math.ceil(wait))

@@ -1,0 +1,256 @@
+"""Least privilege and secrets, against the running system: key scopes per endpoint, 404s that
+reveal nothing, a key spray answered with 429 while known keys are served from the cache, and no
+configured secret in any log line or stored row. (Runs last of the system tests: its log search
+then covers the whole run.)"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from leadkit.db import create_engine
+from leadkit.testing import eventually
+from tests.system.fixtures import (
+    GOOGLE_KEY,
+    LOG_DIR,
+    META_APP_SECRET,
+    META_VERIFY_TOKEN,
+    SECRETS,
+    STANDIN_URL,
+    System,
+    database_url,
+)
+
+CAPTURE = "http://127.0.0.1:18001"
+
+
+@pytest.fixture
+async def client() -> Any:
+    async with httpx.AsyncClient(timeout=15) as client:
+        yield client
+
+
+def email() -> str:
+    return f"sec-{uuid4().hex[:12]}@corp-{uuid4().hex[:6]}.example"
+
+
+def new_key(system: System, *scopes: str) -> str:
+    options = [arg for scope in scopes for arg in ("--scope", scope)]
+    created = system.leadloop_cli("keys", "create", "--name", "Scoped", "--source", "scoped", *options)
+    assert created.returncode == 0, created.stderr
+    return created.stdout.split()[0]
+
+
+async def test_each_endpoint_checks_the_scope_it_needs(system: System, client: httpx.AsyncClient) -> None:
+    ingest, reader, eraser, admin = (
+        new_key(system),  # a per-source key gets `ingest` only
+        new_key(system, "read"),
+        new_key(system, "erase"),
+        new_key(system, "admin"),
+    )
+    posted = await client.post(f"{CAPTURE}/v1/leads", json={"email": email()}, headers={"X-API-Key": ingest})
+    assert posted.status_code == 202, posted.text
+    lead_url = f"{CAPTURE}/v1/leads/{posted.json()['lead_id']}"
+
+    denied_read = await client.get(lead_url, headers={"X-API-Key": ingest})
+    assert denied_read.status_code == 403
+    assert "'read' scope" in denied_read.json()["detail"]
+    assert (await client.get(lead_url, headers={"X-API-Key": reader})).status_code == 200
+    assert (await client.get(lead_url, headers={"X-API-Key": admin})).status_code == 200
+    assert (await client.get(lead_url, headers=system.headers)).status_code == 200  # a system key
+
+    denied_ingest = await client.post(
+        f"{CAPTURE}/v1/leads", json={"email": email()}, headers={"X-API-Key": reader}
+    )
+    assert denied_ingest.status_code == 403
+    assert "'ingest' scope" in denied_ingest.json()["detail"]
+
+    erasure = {"lead_id": posted.json()["lead_id"]}
+    for key in (ingest, reader):
+        denied_erase = await client.post(f"{CAPTURE}/v1/erasures", json=erasure, headers={"X-API-Key": key})
+        assert denied_erase.status_code == 403
+        assert "'erase' scope" in denied_erase.json()["detail"]
+    assert (await client.get(lead_url, headers={"X-API-Key": reader})).json()["erased_at"] is None
+    erased = await client.post(f"{CAPTURE}/v1/erasures", json=erasure, headers={"X-API-Key": eraser})
+    assert erased.status_code == 202, erased.text
+
+    listed = system.leadloop_cli("keys", "list")
+    assert listed.returncode == 0, listed.stderr
+    scopes_of = {
+        key: [line for line in listed.stdout.splitlines() if key[:12] in line] for key in (reader, ingest)
+    }
+    assert "read" in scopes_of[reader][0]
+    assert "ingest" in scopes_of[ingest][0]
+    wrong = system.leadloop_cli("keys", "create", "--name", "X", "--source", "x", "--scope", "everything")
+    assert wrong.returncode != 0
+    assert "everything" in wrong.stdout + wrong.stderr
+
+
+async def test_a_touch_for_an_unknown_email_says_nothing_about_who_exists(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    unknown = email()
+    by_email = await client.post(
+        f"{CAPTURE}/v1/touches", json={"email": unknown, "type": "page_visit"}, headers=system.headers
+    )
+    by_id = await client.post(
+        f"{CAPTURE}/v1/touches", json={"lead_id": str(uuid4()), "type": "page_visit"}, headers=system.headers
+    )
+    assert (by_email.status_code, by_id.status_code) == (404, 404)
+    assert by_email.json() == by_id.json()  # the same words whatever was asked
+    assert unknown not in by_email.text
+
+
+async def test_a_key_spray_gets_429_and_known_keys_are_still_answered_from_the_cache(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    # this instance caches keys (the shared test instance does not, so revocations are instant)
+    base = await system.start_instance(
+        "capture-cached",
+        service="capture",
+        port=18011,
+        env={"CAPTURE_API_KEY_CACHE_SECONDS": "600", "CAPTURE_AUTH_FAILURES_PER_MINUTE": "30"},
+    )
+    try:
+        key = new_key(system)
+
+        async def post(api_key: str) -> int:
+            answer = await client.post(
+                f"{base}/v1/leads", json={"email": email()}, headers={"X-API-Key": api_key}
+            )
+            return answer.status_code
+
+        assert await post(key) == 202  # looked up once, then cached
+        before = await lookups(client, base)
+        started = asyncio.get_running_loop().time()
+        statuses: list[int] = []
+        valid: list[int] = []
+        for _ in range(10):  # 5,000 random keys from one address, a known key among them
+            statuses += await asyncio.gather(
+                *(post(f"ll_spray_{secrets.token_urlsafe(24)}") for _ in range(500))
+            )
+            valid.append(await post(key))
+        after = await lookups(client, base)
+        elapsed = asyncio.get_running_loop().time() - started
+    finally:
+        system.processes.stop("capture-cached")
+
+    assert set(statuses) == {401, 429}
+    # the address's 30 failures, and what refilled at 30 a minute while the spray went on
+    assert statuses.count(401) <= 30 + elapsed / 2 + 1
+    assert statuses.count(429) >= 5_000 - 30 - elapsed / 2 - 1
+    assert valid == [202] * 10
+    assert after["cache"] - before["cache"] == 10  # every known-key request from the cache …
+    assert after["database_found"] == before["database_found"]  # … none from the database
+    assert after["database_unknown"] - before["database_unknown"] == statuses.count(401)
+    assert after["refused"] - before["refused"] == statuses.count(429)
+
+
+async def lookups(client: httpx.AsyncClient, base: str) -> dict[str, float]:
+    metrics = (await client.get(f"{base}/metrics")).text
+    found = dict.fromkeys(("cache", "database_found", "database_unknown", "refused"), 0.0)
+    for outcome, value in re.findall(
+        r'leadloop_api_key_lookups_total\{outcome="(\w+)"\} ([\d.e+]+)', metrics
+    ):
+        found[outcome] = float(value)
+    return found
+
+
+async def test_no_configured_secret_reaches_a_log_line_or_a_stored_row(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    # every path that handles a secret: the Meta handshake (the verify token in the query
+    # string), a Meta lead whose every fetch fails (the page token; httpx's error, which quotes
+    # the URL, is stored and logged), the Google webhook (its key in the body), LinkedIn's challenge
+    handshake = await client.get(
+        f"{CAPTURE}/v1/webhooks/meta",
+        params={"hub.mode": "subscribe", "hub.verify_token": META_VERIFY_TOKEN, "hub.challenge": "42"},
+    )
+    assert handshake.text == "42"
+    leadgen_id = str(uuid4().int % 10**15)
+    await client.put(
+        f"{STANDIN_URL}/_leads/meta/{leadgen_id}",
+        json={
+            "fail_first": 100,
+            "lead": {
+                "id": leadgen_id,
+                "form_id": "9",
+                "field_data": [{"name": "email", "values": [email()]}],
+            },
+        },
+    )
+    body = json.dumps(
+        {
+            "object": "page",
+            "entry": [{"changes": [{"field": "leadgen", "value": {"leadgen_id": leadgen_id}}]}],
+        }
+    ).encode()
+    signature = hmac.new(META_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    notified = await client.post(
+        f"{CAPTURE}/v1/webhooks/meta",
+        content=body,
+        headers={"X-Hub-Signature-256": f"sha256={signature}", "Content-Type": "application/json"},
+    )
+    assert notified.status_code == 200
+    google = await client.post(
+        f"{CAPTURE}/v1/webhooks/google",
+        json={
+            "lead_id": uuid4().hex,
+            "api_version": "1.0",
+            "form_id": 40000000000,
+            "google_key": GOOGLE_KEY,
+            "user_column_data": [
+                {"column_name": "User Email", "string_value": email(), "column_id": "EMAIL"}
+            ],
+        },
+    )
+    assert google.status_code == 200, google.text
+    assert (
+        await client.get(f"{CAPTURE}/v1/webhooks/linkedin", params={"challengeCode": str(uuid4())})
+    ).is_success
+
+    engine = create_engine(database_url("capture"), pool_size=1)
+    try:
+
+        async def given_up_with_its_error() -> str:
+            async with engine.connect() as conn:
+                row = (
+                    await conn.execute(
+                        text("SELECT status, last_error FROM platform_leads WHERE external_id = :id"),
+                        {"id": leadgen_id},
+                    )
+                ).one()
+            assert row.status == "failed"
+            return str(row.last_error)
+
+        error = await eventually(given_up_with_its_error, within=60)
+        assert f"/graph/v21.0/{leadgen_id}" in error  # the URL is there, the token is not
+        async with engine.connect() as conn:
+            stored = [
+                str(value)
+                for table in ("platform_leads", "spam_submissions", "outbox")
+                for value in (
+                    await conn.execute(text(f"SELECT row_to_json(t)::text FROM {table} t"))
+                ).scalars()
+            ]
+    finally:
+        await engine.dispose()
+
+    logs = {path.name: path.read_text(errors="replace") for path in LOG_DIR.glob("test-*.log")}
+    assert "test-capture.log" in logs
+    assert "GET /v1/webhooks/meta?" in logs["test-capture.log"]  # the access log has query strings …
+    assert "hub.verify_token=[redacted]" in logs["test-capture.log"]  # … with credentials masked
+    for setting, secret in SECRETS.items():
+        for name, content in logs.items():
+            assert secret not in content, f"{setting} appears in {name}"
+        assert not [row for row in stored if secret in row], f"{setting} is stored in capture's database"
