@@ -4,6 +4,8 @@
 #   ensure          create the service roles and databases that do not exist yet
 #   reset-test-dbs  drop and recreate the *_test databases the test suite migrates itself
 #   stop            stop the cluster if this script started it
+#   outage SECONDS  stop the running cluster at once (fast shutdown), wait, start it again: what a
+#                   failover or a restart does to the services (the system tests use it)
 #   status          exit 0 when it accepts connections
 # PostgreSQL refuses to run as root, so everything goes through pg_ctlcluster / the postgres user.
 . "$(dirname "$0")/lib.sh"
@@ -78,6 +80,13 @@ CONF
       rm -f "$RUN_DIR/postgres.started"
     fi
     ;;
+  outage)
+    ver=$(pg_version)
+    pg_ctlcluster "$ver" main stop -m fast
+    sleep "${2:?outage SECONDS}"
+    pg_ctlcluster "$ver" main start
+    wait_for "PostgreSQL" 60 ready
+    ;;
   status) ready ;;
-  *) echo "usage: $0 start|ensure|reset-test-dbs|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|ensure|reset-test-dbs|stop|outage SECONDS|status" >&2; exit 2 ;;
 esac

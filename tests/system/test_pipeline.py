@@ -41,11 +41,20 @@ async def post_lead(client: httpx.AsyncClient, system: System, **fields: Any) ->
 
 
 async def qualified_leads(client: httpx.AsyncClient, system: System, source: str, *, count: int) -> list[str]:
-    """Post `count` qualifying leads from `source` and wait until each is qualified."""
+    """Post `count` qualifying leads from `source` and wait until each is qualified and
+    sla-monitor, which takes sales' progress, has consumed its lead.qualified."""
     tail = await system.tail("lead.qualified")
     lead_ids = [await post_lead(client, system, utm_source=source) for _ in range(count)]
     for lead_id in lead_ids:
         await tail.events_for(lead_id)
+
+        async def owned_in_sla_monitor(lead_id: str = lead_id) -> None:
+            sla = await client.get(
+                system.url("sla-monitor", f"/v1/leads/{lead_id}/sla"), headers=system.headers
+            )
+            assert sla.status_code == 200, sla.text
+
+        await eventually(owned_in_sla_monitor)
     await tail.stop()
     return lead_ids
 
