@@ -79,7 +79,11 @@ async def run_until(loop: ConsumerLoop, done: Callable[[], Awaitable[Any]]) -> A
 
 
 def consumer(
-    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, handler: Any = record_and_emit
+    sessions: async_sessionmaker[AsyncSession],
+    topics: TopicNames,
+    handler: Any = record_and_emit,
+    *,
+    revoke_grace_seconds: float = 10.0,
 ) -> ConsumerLoop:
     return ConsumerLoop(
         service="it",
@@ -89,7 +93,12 @@ def consumer(
         tables=tables,
         topics=topics,
         bootstrap_servers=KAFKA,
-        options=ConsumerOptions(max_attempts=3, backoff_seconds=0.01, poll_timeout_ms=100),
+        options=ConsumerOptions(
+            max_attempts=3,
+            backoff_seconds=0.01,
+            poll_timeout_ms=100,
+            revoke_grace_seconds=revoke_grace_seconds,
+        ),
     )
 
 
