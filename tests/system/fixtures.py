@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,6 +208,13 @@ def _processes() -> Iterator[Processes]:
         yield processes
     finally:
         processes.stop()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for talking to the system under test."""
+    async with httpx.AsyncClient(timeout=15) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
-import pytest
 
 from leadkit.testing import TopicTail, eventually
 from tests.system.fixtures import (
@@ -25,12 +24,6 @@ from tests.system.fixtures import (
 )
 
 CAPTURE = "http://127.0.0.1:18001"
-
-
-@pytest.fixture
-async def client() -> Any:
-    async with httpx.AsyncClient(timeout=15) as client:
-        yield client
 
 
 def create_form(form_id: str, *options: str) -> str:

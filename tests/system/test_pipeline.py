@@ -8,7 +8,6 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from leadkit.db import create_engine
@@ -67,12 +66,6 @@ async def funnel_row(client: httpx.AsyncClient, system: System, source: str) -> 
     rows = [row for row in response.json()["rows"] if row["key"] == source]
     assert rows, f"no funnel row for {source}"
     return dict(rows[0])
-
-
-@pytest.fixture
-async def client() -> Any:
-    async with httpx.AsyncClient(timeout=10) as client:
-        yield client
 
 
 async def test_a_posted_lead_comes_out_qualified_with_its_causation_chain(

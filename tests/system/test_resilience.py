@@ -11,19 +11,12 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
-import pytest
 
 from leadkit.testing import TopicTail, eventually
 from tests.system.fixtures import ROOT, SERVICES, TOPIC_PREFIX, System
 from tests.system.test_pipeline import QUALIFYING
 
 TOPICS = ("lead.captured", "lead.scored", "lead.qualified")
-
-
-@pytest.fixture
-async def client() -> Any:
-    async with httpx.AsyncClient(timeout=10) as client:
-        yield client
 
 
 async def stream_leads(

@@ -11,11 +11,9 @@ import hmac
 import json
 import re
 import secrets
-from typing import Any
 from uuid import uuid4
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from leadkit.db import create_engine
@@ -32,12 +30,6 @@ from tests.system.fixtures import (
 )
 
 CAPTURE = "http://127.0.0.1:18001"
-
-
-@pytest.fixture
-async def client() -> Any:
-    async with httpx.AsyncClient(timeout=15) as client:
-        yield client
 
 
 def email() -> str:
