@@ -181,7 +181,8 @@ class ConsumerLoop:
     async def _settle_before_revocation(self, revoked: set[TopicPartition]) -> None:
         """Called by aiokafka before a rebalance hands partitions elsewhere: let the batch in hand
         finish and commit, or abandon it when it cannot finish in time (the database is away)."""
-        REBALANCES.labels(self._service).inc()
+        if revoked:  # the first join revokes nothing
+            REBALANCES.labels(self._service).inc()
         in_hand = self._in_hand
         if in_hand is None or in_hand.done():
             return
