@@ -14,9 +14,10 @@ import asyncio
 import os
 import tomllib
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -26,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import MetaData, select, update
 from sqlalchemy import Table as SqlTable
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from leadkit.db import create_engine, session_factory
 from leadkit.messaging import REPLAY_HEADER, messaging_tables
@@ -34,6 +36,7 @@ from leadkit.topics import TopicNames, dlq_of
 
 DEFAULT_TOPICS_FILE = Path(__file__).resolve().parents[3] / "deploy" / "topics.toml"
 
+T = TypeVar("T")
 cli = typer.Typer(help="leadloop operator commands", no_args_is_help=True)
 outbox_cli = typer.Typer(help="Outbox rows Kafka refused for good (parked)", no_args_is_help=True)
 cli.add_typer(outbox_cli, name="outbox")
@@ -271,10 +274,21 @@ async def unpark_rows(database_url: str, ids: list[int] | None) -> int:
 ServiceArgument = Annotated[str, typer.Argument(help="capture, scoring, routing, sla-monitor or reporting")]
 
 
+def _against_database(service: str, work: Callable[[str], Coroutine[Any, Any, T]]) -> T:
+    """Run `work` on the service's database; an unreachable or unmigrated one is one clear line."""
+    try:
+        return asyncio.run(work(service_database_url(service)))
+    except ProgrammingError:
+        typer.echo(f"{service}'s database has no outbox yet: migrate it first (make up)", err=True)
+    except (DBAPIError, OSError) as error:
+        typer.echo(f"cannot reach {service}'s database ({type(error).__name__}); is it running?", err=True)
+    raise typer.Exit(1)
+
+
 @outbox_cli.command("parked")
 def outbox_parked_command(service: ServiceArgument) -> None:
     """List the rows the relay parked, with Kafka's reason."""
-    rows = asyncio.run(parked_rows(service_database_url(service)))
+    rows = _against_database(service, parked_rows)
     table = Table("id", "topic", "key", "parked at", "error")
     for row in rows:
         table.add_row(str(row.id), row.topic, row.key or "", f"{row.parked_at:%Y-%m-%d %H:%M:%S}", row.error)
@@ -291,7 +305,7 @@ def outbox_unpark_command(
     """Give parked rows back to the relay once their cause is fixed (e.g. the topic exists now)."""
     if not ids and not all_rows:
         raise typer.BadParameter("name the row ids, or pass --all")
-    count = asyncio.run(unpark_rows(service_database_url(service), None if all_rows else ids))
+    count = _against_database(service, lambda url: unpark_rows(url, None if all_rows else ids))
     typer.echo(f"{count} row(s) handed back to {service}'s relay")
 
 
