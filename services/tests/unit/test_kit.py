@@ -2,12 +2,16 @@ import json
 import logging
 import tomllib
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 import structlog
+from sqlalchemy.exc import DBAPIError
 
 from leadkit.admin import DEFAULT_TOPICS_FILE, topic_specs
+from leadkit.infrastructure import is_infrastructure_error
 from leadkit.logging import configure_logging
+from leadkit.redact import Redactor, secrets_of
 from leadkit.settings import LeadloopSettings
 from leadkit.topics import TopicNames
 
@@ -73,3 +77,58 @@ def test_every_log_line_carries_the_trace_keys(capsys: pytest.CaptureFixture[str
     assert lines[0]["lead_id"] == "L1"
     for line in lines:
         assert {"lead_id", "correlation_id", "causation_id", "service", "timestamp"} <= set(line)
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_secrets_never_reach_a_log_line(capsys: pytest.CaptureFixture[str]) -> None:
+    secret = "s3cr3t/token+1"
+    configure_logging(service="unit", level="INFO", redactor=Redactor([secret]))
+    access = logging.getLogger("uvicorn.access")
+    access.info('%s - "%s %s HTTP/1.1" %d', "127.0.0.1:1", "GET", "/hook?hub.verify_token=guess&x=1", 403)
+    logging.getLogger("httpx").info("HTTP Request: GET https://graph.example/1?access_token=%s", secret)
+    try:
+        raise RuntimeError(f"fetch failed for url https://api.example/?key={quote(secret, safe='')}")
+    except RuntimeError:
+        structlog.get_logger("t").exception("failed", detail={"token": secret})
+    out = capsys.readouterr().out
+    assert secret not in out
+    assert quote(secret, safe="") not in out
+    assert "guess" not in out  # a credential-named parameter is masked whatever its value
+    assert "hub.verify_token=[redacted]&x=1" in out
+    assert out.count("[redacted]") >= 4
+
+
+def test_secrets_are_every_secret_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEADLOOP_API_KEYS", "key-one-123,key-two-456")
+    assert sorted(secrets_of(LeadloopSettings())) == ["key-one-123", "key-two-456"]
+    assert Redactor(["abc"])("abc stays: too short to replace everywhere") == (
+        "abc stays: too short to replace everywhere"
+    )
+
+
+def _with_sqlstate(code: str) -> Exception:
+    error = Exception(f"server error {code}")
+    error.sqlstate = code  # type: ignore[attr-defined]  # as asyncpg's errors carry it
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "infrastructure"),
+    [
+        (ConnectionRefusedError(111, "refused"), True),
+        (TimeoutError(), True),
+        (DBAPIError("SELECT 1", {}, Exception("closed"), connection_invalidated=True), True),
+        (_with_sqlstate("57P03"), True),  # the database system is starting up
+        (_with_sqlstate("08006"), True),  # connection failure
+        (_with_sqlstate("53300"), True),  # too many connections
+        (_with_sqlstate("23505"), False),  # a unique violation is the handler's own
+        (_with_sqlstate("40P01"), False),  # a deadlock too
+        (RuntimeError("a bug"), False),
+        (ValueError("bad event"), False),
+    ],
+)
+def test_which_errors_are_the_infrastructure(error: BaseException, infrastructure: bool) -> None:
+    assert is_infrastructure_error(error) is infrastructure
+    wrapped = RuntimeError("while handling")  # as it reaches the consumer through a handler
+    wrapped.__cause__ = error
+    assert is_infrastructure_error(wrapped) is infrastructure
