@@ -38,7 +38,8 @@ def email() -> str:
 
 def new_key(system: System, *scopes: str) -> str:
     options = [arg for scope in scopes for arg in ("--scope", scope)]
-    created = system.leadloop_cli("keys", "create", "--name", "Scoped", "--source", "scoped", *options)
+    source = "-".join(("scoped", *scopes))  # its own key prefix, so `keys list` tells them apart
+    created = system.leadloop_cli("keys", "create", "--name", "Scoped", "--source", source, *options)
     assert created.returncode == 0, created.stderr
     return created.stdout.split()[0]
 
