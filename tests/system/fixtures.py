@@ -3,7 +3,10 @@ PostgreSQL, each on its own `*_test` database (migrated with Alembic here) and `
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -45,6 +48,33 @@ SECRETS = {
     "CAPTURE_LINKEDIN_CLIENT_SECRET": LINKEDIN_CLIENT_SECRET,
     "CAPTURE_LINKEDIN_ACCESS_TOKEN": LINKEDIN_ACCESS_TOKEN,
 }
+
+
+QUALIFYING = {  # a senior buyer asking for a demo: scores well above the MQL bar
+    "first_name": "Grace",
+    "job_title": "VP Engineering",
+    "company_size": "201-500",
+    "industry": "Software",
+    "country": "US",
+    "form_id": "demo-request",
+    "utm_medium": "cpc",
+    "utm_campaign": "brand",
+}
+
+
+def hmac_hex(secret: str, message: bytes) -> str:
+    """Hex HMAC-SHA256, computed here from the platforms' documented schemes, not by capture."""
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+async def metric_total(client: httpx.AsyncClient, base: str, name: str, **labels: str) -> float:
+    """The sum of a Prometheus counter's samples at `base`/metrics whose labels include `labels`."""
+    total = 0.0
+    for line in (await client.get(f"{base}/metrics")).text.splitlines():
+        match = re.fullmatch(rf"{name}\{{(.*)\}} ([\d.e+-]+)", line)
+        if match and all(f'{key}="{value}"' in match.group(1) for key, value in labels.items()):
+            total += float(match.group(2))
+    return total
 
 
 def database_url(module: str) -> str:
@@ -101,9 +131,6 @@ class Processes:
         self._running[name] = subprocess.Popen(
             command, cwd=ROOT, env=self._env | (env or {}), stdout=log, stderr=subprocess.STDOUT
         )
-
-    def running(self, name: str) -> bool:
-        return name in self._running and self._running[name].poll() is None
 
     def stop(self, *names: str) -> None:
         """SIGTERM, the way a process manager stops a service: it shuts down gracefully."""

@@ -4,8 +4,6 @@ platforms' lead APIs answered by the local stand-in (tests/system/platform_stand
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import html
 import json
 from typing import Any
@@ -21,6 +19,7 @@ from tests.system.fixtures import (
     META_VERIFY_TOKEN,
     STANDIN_URL,
     System,
+    hmac_hex,
 )
 
 CAPTURE = "http://127.0.0.1:18001"
@@ -460,10 +459,6 @@ async def test_google_lead_form_webhook(system: System, client: httpx.AsyncClien
     missing = await client.post(f"{CAPTURE}/v1/webhooks/google", json={"google_key": GOOGLE_KEY})
     assert missing.status_code == 400
     await tail.stop()
-
-
-def hmac_hex(secret: str, message: bytes) -> str:
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 def meta_signed(body: bytes) -> dict[str, str]:

@@ -12,20 +12,9 @@ from sqlalchemy import text
 
 from leadkit.db import create_engine
 from leadkit.testing import committed_offset, eventually
-from tests.system.fixtures import System, database_url
+from tests.system.fixtures import QUALIFYING, System, database_url
 
 REPORTING_TEST_DB = database_url("reporting")
-
-QUALIFYING = {  # a senior buyer asking for a demo: scores well above the MQL bar
-    "first_name": "Grace",
-    "job_title": "VP Engineering",
-    "company_size": "201-500",
-    "industry": "Software",
-    "country": "US",
-    "form_id": "demo-request",
-    "utm_medium": "cpc",
-    "utm_campaign": "brand",
-}
 
 
 def unique_source() -> str:

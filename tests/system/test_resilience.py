@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from typing import Any
 from uuid import uuid4
 
 import httpx
 
 from leadkit.testing import TopicTail, eventually
-from tests.system.fixtures import ROOT, SERVICES, TOPIC_PREFIX, System
-from tests.system.test_pipeline import QUALIFYING
+from tests.system.fixtures import QUALIFYING, ROOT, SERVICES, TOPIC_PREFIX, System, metric_total
 
 TOPICS = ("lead.captured", "lead.scored", "lead.qualified")
 
@@ -42,16 +40,6 @@ async def stream_leads(
                 accepted.append(str(response.json()["lead_id"]))
         await asyncio.sleep(max(0.0, 1 / per_second - (loop.time() - tick)))  # the stream's pace
     return accepted, statuses
-
-
-async def metric_total(client: httpx.AsyncClient, base: str, name: str, **labels: str) -> float:
-    """The sum of a counter's samples whose labels include `labels`."""
-    total = 0.0
-    for line in (await client.get(f"{base}/metrics")).text.splitlines():
-        match = re.fullmatch(rf"{name}\{{(.*)\}} ([\d.e+-]+)", line)
-        if match and all(f'{key}="{value}"' in match.group(1) for key, value in labels.items()):
-            total += float(match.group(2))
-    return total
 
 
 async def dead_lettered(client: httpx.AsyncClient, system: System) -> float:

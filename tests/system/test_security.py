@@ -6,10 +6,7 @@ then covers the whole run.)"""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
-import re
 import secrets
 from uuid import uuid4
 
@@ -27,6 +24,8 @@ from tests.system.fixtures import (
     STANDIN_URL,
     System,
     database_url,
+    hmac_hex,
+    metric_total,
 )
 
 CAPTURE = "http://127.0.0.1:18001"
@@ -150,13 +149,12 @@ async def test_a_key_spray_gets_429_and_known_keys_are_still_answered_from_the_c
 
 
 async def lookups(client: httpx.AsyncClient, base: str) -> dict[str, float]:
-    metrics = (await client.get(f"{base}/metrics")).text
-    found = dict.fromkeys(("cache", "database_found", "database_unknown", "refused"), 0.0)
-    for outcome, value in re.findall(
-        r'leadloop_api_key_lookups_total\{outcome="(\w+)"\} ([\d.e+]+)', metrics
-    ):
-        found[outcome] = float(value)
-    return found
+    """capture's key authentications so far, by how each was answered."""
+    name = "leadloop_api_key_lookups_total"
+    return {
+        outcome: await metric_total(client, base, name, outcome=outcome)
+        for outcome in ("cache", "database_found", "database_unknown", "refused")
+    }
 
 
 async def test_no_configured_secret_reaches_a_log_line_or_a_stored_row(
@@ -188,7 +186,7 @@ async def test_no_configured_secret_reaches_a_log_line_or_a_stored_row(
             "entry": [{"changes": [{"field": "leadgen", "value": {"leadgen_id": leadgen_id}}]}],
         }
     ).encode()
-    signature = hmac.new(META_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    signature = hmac_hex(META_APP_SECRET, body)
     notified = await client.post(
         f"{CAPTURE}/v1/webhooks/meta",
         content=body,

@@ -24,7 +24,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 from uuid import UUID
 
 import structlog
@@ -49,7 +49,6 @@ from leadkit.supervise import sleep_or_stop
 from leadkit.topics import TopicNames, dlq_of
 
 log = structlog.get_logger(__name__)
-T = TypeVar("T")
 
 Clock = Callable[[], datetime]
 
@@ -122,7 +121,7 @@ class ConsumerLoop:
         self._options = options
         self._clock = clock
         self._on_commit = on_commit
-        self._redact = redact or Redactor()
+        self._redact = redact or Redactor()  # for the DLQ headers; log lines are redacted by the formatter
         self._stopping = asyncio.Event()
         self._in_hand: asyncio.Task[None] | None = None  # the batch being handled and committed
         self._abandoning = False
@@ -214,8 +213,8 @@ class ConsumerLoop:
 
     async def _process(self, records: list[Any]) -> None:
         try:
-            outcomes = await self._despite_outages(self._transaction, records)
-        except (BatchAbandoned, asyncio.CancelledError):
+            outcomes = await self._transaction_despite_outages(records)
+        except BatchAbandoned:
             raise
         except Exception:
             for record in records:
@@ -228,14 +227,14 @@ class ConsumerLoop:
         async with self._sessions.begin() as session:
             return [await self._apply(session, record) for record in records]
 
-    async def _despite_outages(self, work: Callable[[list[Any]], Awaitable[T]], records: list[Any]) -> T:
-        """`work`, retried with backoff and without limit while the infrastructure fails it.
-        Any other error is the handler's, and propagates."""
+    async def _transaction_despite_outages(self, records: list[Any]) -> list[Outcome]:
+        """`records` in one transaction, retried with backoff and without limit while the
+        infrastructure fails it. Any other error is the handler's, and propagates."""
         backoff = self._options.backoff_seconds
         try:
             while True:
                 try:
-                    return await work(records)
+                    return await self._transaction(records)
                 except Exception as error:
                     if not is_infrastructure_error(error):
                         raise
@@ -244,7 +243,7 @@ class ConsumerLoop:
                         "database unavailable; the batch waits for it",
                         events=len(records),
                         retry_in=backoff,
-                        error=self._redact(repr(error)),
+                        error=repr(error),
                     )
                 await sleep_or_stop(self._stopping, backoff)
                 if self._stopping.is_set():
@@ -263,7 +262,7 @@ class ConsumerLoop:
         attempt = 0
         for attempt in range(1, self._options.max_attempts + 1):
             try:
-                (outcome,) = await self._despite_outages(self._transaction, [record])
+                (outcome,) = await self._transaction_despite_outages([record])
                 self._count(record, outcome)
                 return
             except PoisonEvent as exc:
@@ -279,7 +278,7 @@ class ConsumerLoop:
                     topic=topic,
                     offset=record.offset,
                     attempt=attempt,
-                    error=self._redact(repr(exc)),
+                    error=repr(exc),
                 )
                 if attempt < self._options.max_attempts:
                     await asyncio.sleep(self._options.backoff_seconds * 2 ** (attempt - 1))
@@ -354,7 +353,7 @@ class ConsumerLoop:
                     "could not write to the DLQ; retrying",
                     topic=topic,
                     offset=record.offset,
-                    error=self._redact(repr(exc)),
+                    error=repr(exc),
                 )
                 await sleep_or_stop(self._stopping, backoff)
                 if self._stopping.is_set():
@@ -367,7 +366,7 @@ class ConsumerLoop:
             partition=record.partition,
             offset=record.offset,
             attempts=attempts,
-            error=self._redact(repr(error)),
+            error=repr(error),
         )
 
     def _count(self, record: Any, outcome: Outcome) -> None:

@@ -113,9 +113,7 @@ class OutboxRelay:
                 except Exception as error:
                     if not is_infrastructure_error(error):
                         raise
-                    log.warning(
-                        "database unavailable; the relay waits for it", error=self._redact(repr(error))
-                    )
+                    log.warning("database unavailable; the relay waits for it", error=repr(error))
                     await sleep_or_stop(self._stopping, backoff)
                     backoff = min(backoff * 2, 5.0)
         finally:
