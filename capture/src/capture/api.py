@@ -19,7 +19,6 @@ from capture.intake import Answer, IdempotencyClaim, accept
 from capture.keys import Principal, require
 from capture.limits import client_ip, enforce
 from leadkit.idempotency import KeyReused, Replay, key_reused_error, replay_response, request_hash
-from leadkit.messaging import Outbox
 from leadkit.service import Deps, get_deps
 
 router = APIRouter(prefix="/v1", tags=["leads"])
@@ -160,12 +159,11 @@ async def post_erasure(
 ) -> ErasureAccepted:
     rate_limit(request, deps, principal)
     now = deps.clock()
-    async with deps.sessions.begin() as session:
+    async with deps.transaction() as (session, outbox):
         lead = await find_lead(session, lead_id=erasure.lead_id, email=erasure.email, phone=erasure.phone)
         if lead is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NO_SUCH_LEAD)
-        await erase_person(session, Outbox(session, deps.tables), lead=lead, now=now, correlation_id=uuid4())
-    deps.relay.wake()
+        await erase_person(session, outbox, lead=lead, now=now, correlation_id=uuid4())
     return ErasureAccepted(lead_id=lead.id, erased_at=now)
 
 

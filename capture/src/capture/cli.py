@@ -28,16 +28,15 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from capture.api_models import LeadCreate
-from capture.db.tables import ApiKey, Form, PlatformLead, SpamSubmission, messaging
+from capture.db.tables import ApiKey, Form, PlatformLead, SpamSubmission
 from capture.domain.spam import HONEYPOT_FIELD
-from capture.handlers import capture_lead
-from capture.intake import IdempotencyClaim, accept_with
+from capture.handlers import Capture, capture_leads
+from capture.intake import IdempotencyClaim, Intake, accept_all
 from capture.keys import DEFAULT_SCOPES, create_key, revoke_key, valid_scopes
 from capture.settings import CaptureSettings
 from lead_schemas import TouchType
-from leadkit.db import create_engine, session_factory
+from leadkit.db import create_engine, create_pool, raw_connection, session_factory
 from leadkit.idempotency import request_hash
-from leadkit.messaging import Outbox
 
 app = typer.Typer(help="leadloop capture: API keys, website forms, history import", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for POST /v1/leads and /v1/touches", no_args_is_help=True)
@@ -304,12 +303,11 @@ def spam_release(spam_id: Annotated[int, typer.Argument(help="The id from `leadl
             lead = LeadCreate.model_validate(submitted)
             form = await session.get(Form, held.form_id) if held.form_id else None
             via = held.via if held.via in ("api", "form") else "api"
-            event = await capture_lead(
-                lead.to_submission(via=via, default_source=form.source if form else None),
-                session=session,
-                outbox=Outbox(session, messaging),
+            (event,) = await capture_leads(
+                await raw_connection(session),
+                [Capture(lead.to_submission(via=via, default_source=form.source if form else None), uuid4())],
                 now=_now(),
-                correlation_id=uuid4(),
+                notify=True,  # the running capture's relay publishes it
             )
             held.released_at = _now()
             held.released_lead_id = event.lead_id
@@ -340,26 +338,38 @@ def import_touches(
     with file.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
 
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int, list[str]]:
-        settings = CaptureSettings()
+    async def work() -> tuple[int, int, list[str]]:
         imported = repeated = 0
         problems: list[str] = []
-        with Progress(
-            TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
-        ) as progress:
-            task = progress.add_task("rows", total=len(rows))
-            for line, row in enumerate(rows, start=2):
-                outcome = await _import_row(sessions, settings, row, source)
-                if isinstance(outcome, str):
-                    problems.append(f"line {line}: {outcome}")
-                elif outcome:
-                    repeated += 1
-                else:
-                    imported += 1
-                progress.advance(task)
+        pool = await create_pool(CaptureSettings().database_url, size=1)
+        try:
+            with Progress(
+                TextColumn("importing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+            ) as progress:
+                task = progress.add_task("rows", total=len(rows))
+                # the bulk intake's path: one transaction, and one statement for the new people, per chunk
+                for start in range(0, len(rows), IMPORT_CHUNK):
+                    intakes: list[Intake] = []
+                    for line, row in enumerate(rows[start : start + IMPORT_CHUNK], start=start + 2):
+                        intake = _import_intake(row, source)
+                        if isinstance(intake, str):
+                            problems.append(f"line {line}: {intake}")
+                        else:
+                            intakes.append(intake)
+                    # another process's relay publishes what this writes: it is woken by NOTIFY
+                    answers = await accept_all(pool, intakes, now=_now(), notify=True) if intakes else []
+                    repeated += sum(answer.replayed for answer in answers)
+                    imported += sum(not answer.replayed for answer in answers)
+                    progress.advance(task, min(IMPORT_CHUNK, len(rows) - start))
+        finally:
+            await pool.close()
         return imported, repeated, problems
 
-    imported, repeated, problems = _run(work)
+    imported, repeated, problems = asyncio.run(work())
     console.print(f"{imported} imported, {repeated} already imported, {len(problems)} refused")
     for problem in problems[:50]:
         console.print(f"  {problem}", markup=False)
@@ -367,13 +377,11 @@ def import_touches(
         raise typer.Exit(code=1)
 
 
-async def _import_row(
-    sessions: async_sessionmaker[AsyncSession],
-    settings: CaptureSettings,
-    row: dict[str, Any],
-    source: str | None,
-) -> bool | str:
-    """True when the row was imported before, False when imported now, the reason when refused."""
+IMPORT_CHUNK = 500
+
+
+def _import_intake(row: dict[str, Any], source: str | None) -> Intake | str:
+    """The row as an intake, or why it is refused."""
     cleaned = {k.strip(): v for k, v in row.items() if k and v not in (None, "")}
     touch_type = cleaned.pop("type", "import")
     external_id = cleaned.pop("external_id", None)
@@ -391,17 +399,10 @@ async def _import_row(
             fingerprint=request_hash(external_id.encode()),
             ttl=timedelta(days=3650),
         )
-    answer = await accept_with(
-        sessions,
-        messaging,
-        lead.to_submission(
-            via="import", touch_type=touch_type, default_source=source, external_id=external_id
-        ),
-        now=_now(),
-        correlation_id=uuid4(),
-        idempotency=claim,
+    submission = lead.to_submission(
+        via="import", touch_type=touch_type, default_source=source, external_id=external_id
     )
-    return answer.replayed
+    return Intake(submission, correlation_id=uuid4(), idempotency=claim)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ from sqlalchemy import select, update
 from capture.api_models import LeadCreate
 from capture.db.tables import PlatformLead
 from capture.domain.platforms import PlatformLeadData, linkedin_form_id, linkedin_lead, meta_lead
-from capture.handlers import capture_lead
+from capture.handlers import Capture, capture_leads
 from capture.settings import CaptureSettings
-from leadkit.messaging import Outbox
+from leadkit.db import raw_connection
 from leadkit.service import Deps
 
 log = structlog.get_logger(__name__)
@@ -124,18 +124,17 @@ async def _process(
         current = await session.get(PlatformLead, row.id, with_for_update=True, populate_existing=True)
         if current is None or current.status != "pending":
             return  # captured by another instance, or deleted by the platform meanwhile
-        event = await capture_lead(
-            submission,
-            session=session,
-            outbox=Outbox(session, deps.tables),
+        (event,) = await capture_leads(
+            await raw_connection(session),
+            [Capture(submission, current.correlation_id)],
             now=deps.clock(),
-            correlation_id=current.correlation_id,
+            notify=deps.notify_relay,
         )
         current.status, current.lead_id, current.last_error = "captured", event.lead_id, None
         current.attempts += 1
     if dropped:
         log.warning("platform lead fields dropped as invalid", platform=row.platform, fields=dropped)
-    deps.relay.wake()
+    deps.outbox_written()
 
 
 async def _failed(deps: Deps, settings: CaptureSettings, row: PlatformLead, exc: Exception) -> None:

@@ -1,15 +1,18 @@
-"""capture's use cases. The caller owns the transaction; these write state and outbox rows."""
+"""capture's use cases. The caller owns the transaction; these write state and outbox rows.
+
+Capturing is the hot path, on asyncpg with statements written out once: the common case, a new
+person, is one statement however many submissions come at once."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
-from typing import Any, cast
+from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import Executable, Table, bindparam, case, delete, func, literal_column, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from capture.db.tables import Lead, PlatformLead, SpamSubmission, Touch
@@ -17,7 +20,8 @@ from capture.domain.normalize import identity_key
 from capture.domain.submission import PERSON_FIELDS, Submission
 from lead_schemas import Consent, LeadCaptured, LeadCapturedData, LeadErased, LeadErasedData, Person
 from lead_schemas import Touch as TouchEvent
-from leadkit.messaging import Outbox
+from leadkit.db import Connection
+from leadkit.messaging import OUTBOX_CHANNEL, Outbox, OutboxRow, event_headers, write_outbox
 
 PRODUCER = "capture"
 MERGED_FIELDS = (*PERSON_FIELDS, "company_domain")
@@ -45,121 +49,246 @@ TOUCH_FIELDS = (
 )
 
 
-LEADS = cast(Table, Lead.__table__)
-TOUCHES = cast(Table, Touch.__table__)
+_TOUCH_TYPES = {"is_test": "bool", "consent_marketing": "bool", "api_key_id": "uuid"}
+_TOUCH_COLUMNS = ("id", "lead_id", "occurred_at", "received_at", "correlation_id", *TOUCH_FIELDS)
+_TOUCH_ARRAYS = ", ".join(
+    f"${i}::{kind}[]"
+    for i, kind in enumerate(
+        (
+            "uuid",
+            "uuid",
+            "timestamptz",
+            "timestamptz",
+            "uuid",
+            *(_TOUCH_TYPES.get(f, "text") for f in TOUCH_FIELDS),
+        ),
+        start=1,
+    )
+)
+_TOUCHES = ", ".join(_TOUCH_COLUMNS)
+_PERSON = ", ".join(MERGED_FIELDS)
+_N_TOUCH = len(_TOUCH_COLUMNS)
 
 
-@cache
-def _upsert_lead() -> Executable:
-    """Built once: constructing this statement per request cost more than executing it."""
-    incoming_values: dict[str, Any] = {
-        name: bindparam(name)
-        for name in ("id", "identity_key", "attributes", "created_at", "updated_at", *MERGED_FIELDS)
-    }
-    statement = insert(LEADS).values(incoming_values)
-    incoming = statement.excluded
-    current = LEADS.c
-    # Merge rule: the newer submission's non-empty values win; an empty field erases nothing; an
-    # older (backfilled) submission only fills gaps.
-    newer = incoming.updated_at >= current.updated_at
+def _after_touches(*names: str) -> dict[str, str]:
+    """Placeholders numbered after the touch columns'."""
+    return {name: f"${_N_TOUCH + i}" for i, name in enumerate(names, start=1)}
 
-    def merged(name: str) -> Any:
-        return case(
-            (newer, func.coalesce(incoming[name], current[name])),
-            else_=func.coalesce(current[name], incoming[name]),
+
+# The common case in one statement: a person capture has not seen yet. The person (with this
+# touch as first and last), the touch and the outbox row are written together, for every
+# submission of a batch at once; a person who already exists is left untouched (ON CONFLICT DO
+# NOTHING), and the caller merges them in `_capture_known`. Each submission's event was built
+# beforehand for the id it would get as a new person, and is written only when it did.
+_L = _after_touches(
+    "lead_ids", "identity_keys", *MERGED_FIELDS, "attributes", "created_at", "keys", "payloads", "headers"
+)
+_NEW_PEOPLE = f"""
+WITH people AS (
+    INSERT INTO leads (id, identity_key, {_PERSON}, attributes, first_touch_id, last_touch_id,
+                       first_touch_at, last_touch_at, created_at, updated_at)
+    SELECT p.id, p.identity_key, {", ".join("p." + f for f in MERGED_FIELDS)}, p.attributes::jsonb,
+           t.id, t.id, t.occurred_at, t.occurred_at, p.created_at, t.occurred_at
+    FROM unnest({_L["lead_ids"]}::uuid[], {_L["identity_keys"]}::text[],
+                {", ".join(_L[f] + "::text[]" for f in MERGED_FIELDS)}, {_L["attributes"]}::text[],
+                {_L["created_at"]}::timestamptz[])
+        WITH ORDINALITY AS p(id, identity_key, {_PERSON}, attributes, created_at, n)
+    JOIN unnest({_TOUCH_ARRAYS}) WITH ORDINALITY AS t({_TOUCHES}, n) USING (n)
+    ORDER BY n
+    ON CONFLICT (identity_key) DO NOTHING
+    RETURNING id
+), touches AS (
+    INSERT INTO touches ({_TOUCHES})
+    SELECT {_TOUCHES} FROM unnest({_TOUCH_ARRAYS}) WITH ORDINALITY AS t({_TOUCHES}, n)
+    WHERE lead_id IN (SELECT id FROM people) ORDER BY n
+    RETURNING lead_id
+), events AS (
+    INSERT INTO outbox (topic, key, payload, headers)
+    SELECT 'lead.captured', key, payload, headers::jsonb
+    FROM unnest({_L["keys"]}::text[], {_L["payloads"]}::bytea[], {_L["headers"]}::text[])
+        WITH ORDINALITY AS o(key, payload, headers, n)
+    WHERE key::uuid IN (SELECT lead_id FROM touches) ORDER BY n
+    RETURNING key
+)"""
+_CAPTURE_NEW = _NEW_PEOPLE + "\nSELECT key::uuid AS lead_id FROM events"
+# the same, waking a relay in another process when any row was written
+_CAPTURE_NEW_AND_NOTIFY = (
+    _NEW_PEOPLE
+    + f""", notified AS (SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM (SELECT 1 FROM events LIMIT 1) AS one)
+SELECT key::uuid AS lead_id, (SELECT count(*) FROM notified) AS notified FROM events"""
+)
+
+# A known person: merged by the rule below, this touch marked first or last when it is, the touch
+# recorded, and the lead's first touch read back (a first touch that is this one is not visible
+# to the statement that inserts it, so it comes back empty: this touch is the first).
+# Merge rule: the newer submission's non-empty values win; an empty field erases nothing; an
+# older (backfilled) submission only fills gaps.
+_K = _after_touches("lead_id", "identity_key", *MERGED_FIELDS, "attributes", "created_at")
+_NEWER = "excluded.updated_at >= l.updated_at"
+_FIRST = "l.first_touch_at IS NULL OR excluded.first_touch_at < l.first_touch_at"
+_LAST = "l.last_touch_at IS NULL OR excluded.last_touch_at >= l.last_touch_at"
+_MERGE = ",\n        ".join(
+    f"{f} = CASE WHEN {_NEWER} THEN coalesce(excluded.{f}, l.{f}) ELSE coalesce(l.{f}, excluded.{f}) END"
+    for f in MERGED_FIELDS
+)
+_CAPTURE_KNOWN = f"""
+WITH touch AS (
+    SELECT * FROM unnest({_TOUCH_ARRAYS}) AS t({_TOUCHES})
+), person AS (
+    INSERT INTO leads AS l (id, identity_key, {_PERSON}, attributes, first_touch_id, last_touch_id,
+                            first_touch_at, last_touch_at, created_at, updated_at)
+    SELECT {_K["lead_id"]}::uuid, {_K["identity_key"]}::text,
+           {", ".join(_K[f] + "::text" for f in MERGED_FIELDS)}, {_K["attributes"]}::jsonb,
+           touch.id, touch.id, touch.occurred_at, touch.occurred_at, {_K["created_at"]}::timestamptz,
+           touch.occurred_at
+    FROM touch
+    ON CONFLICT (identity_key) DO UPDATE SET
+        {_MERGE},
+        attributes = CASE WHEN {_NEWER} THEN l.attributes || excluded.attributes
+                          ELSE excluded.attributes || l.attributes END,
+        updated_at = greatest(l.updated_at, excluded.updated_at),
+        first_touch_id = CASE WHEN {_FIRST} THEN excluded.first_touch_id ELSE l.first_touch_id END,
+        first_touch_at = CASE WHEN {_FIRST} THEN excluded.first_touch_at ELSE l.first_touch_at END,
+        last_touch_id = CASE WHEN {_LAST} THEN excluded.last_touch_id ELSE l.last_touch_id END,
+        last_touch_at = CASE WHEN {_LAST} THEN excluded.last_touch_at ELSE l.last_touch_at END
+    RETURNING l.id, {", ".join("l." + f for f in MERGED_FIELDS)}, l.attributes::text AS attributes,
+              l.first_touch_id, (xmax = 0) AS inserted
+), recorded AS (
+    INSERT INTO touches ({_TOUCHES})
+    SELECT touch.id, person.id, {", ".join("touch." + c for c in _TOUCH_COLUMNS[2:])} FROM touch, person
+)
+SELECT person.*, {", ".join(f"first.{c} AS first_{c}" for c in _TOUCH_COLUMNS)}
+FROM person LEFT JOIN touches AS first ON first.id = person.first_touch_id
+"""
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One submission to capture, and what it was given on arrival."""
+
+    submission: Submission
+    correlation_id: UUID
+    lead_id: UUID = field(default_factory=uuid4)  # the id it gets if it is a new person
+    touch_id: UUID = field(default_factory=uuid4)
+
+
+async def capture_leads(
+    connection: Connection, captures: Sequence[Capture], *, now: datetime, notify: bool
+) -> list[LeadCaptured]:
+    """Merge each submission into its person (new or known), record the touch, emit lead.captured;
+    in submission order. New people take one statement for the whole batch; each submission of a
+    known person two more. Outside a transaction, the known people get one of their own."""
+    if not captures:
+        return []
+    touches = [_touch_row(c, now) for c in captures]
+    guesses = [
+        _event(c, touch, now, person=_person(c.submission), first_touch=touch, is_new=True)
+        for c, touch in zip(captures, touches, strict=True)
+    ]
+    statement = _CAPTURE_NEW_AND_NOTIFY if notify else _CAPTURE_NEW
+    new = {
+        row["lead_id"]
+        for row in await connection.fetch(
+            statement,
+            *_touch_columns(touches),
+            [c.lead_id for c in captures],
+            [_identity(c.submission) for c in captures],
+            *[[getattr(c.submission.person, f) for c in captures] for f in MERGED_FIELDS],
+            [json.dumps(c.submission.attributes) for c in captures],
+            [now] * len(captures),
+            [str(c.lead_id) for c in captures],
+            [event.model_dump_json().encode() for event in guesses],
+            [json.dumps(event_headers(event)) for event in guesses],
         )
-
-    return statement.on_conflict_do_update(
-        index_elements=[current.identity_key],
-        set_={
-            **{name: merged(name) for name in MERGED_FIELDS},
-            "attributes": case(
-                (newer, current.attributes.op("||")(incoming.attributes)),
-                else_=incoming.attributes.op("||")(current.attributes),
-            ),
-            "updated_at": func.greatest(current.updated_at, incoming.updated_at),
-        },
-    ).returning(*LEADS.columns, literal_column("(xmax = 0)").label("inserted"))
-
-
-@cache
-def _mark_touch(first: bool, last: bool) -> Executable:
-    values: dict[str, Any] = {}
-    if first:
-        values |= {"first_touch_id": bindparam("touch_id"), "first_touch_at": bindparam("touch_at")}
-    if last:
-        values |= {"last_touch_id": bindparam("touch_id"), "last_touch_at": bindparam("touch_at")}
-    return update(LEADS).where(LEADS.c.id == bindparam("lead")).values(values)
+    }
+    known = [i for i, c in enumerate(captures) if c.lead_id not in new]
+    if known:
+        if connection.is_in_transaction():
+            events = [await _capture_known(connection, captures[i], touches[i], now) for i in known]
+            await write_outbox(connection, _rows(events), notify=notify)
+        else:
+            async with connection.transaction():
+                events = [await _capture_known(connection, captures[i], touches[i], now) for i in known]
+                await write_outbox(connection, _rows(events), notify=notify)
+        for i, event in zip(known, events, strict=True):
+            guesses[i] = event
+    return guesses
 
 
-@cache
-def _select_touch() -> Executable:
-    return select(TOUCHES).where(TOUCHES.c.id == bindparam("touch_id"))
-
-
-async def capture_lead(
-    submission: Submission,
-    *,
-    session: AsyncSession,
-    outbox: Outbox,
-    now: datetime,
-    correlation_id: UUID,
+async def _capture_known(
+    connection: Connection, capture: Capture, touch: dict[str, Any], now: datetime
 ) -> LeadCaptured:
-    """Merge the submission into its person (new or known), record the touch, emit lead.captured."""
-    person = submission.person
-    occurred_at = submission.touch.occurred_at or now
-    # One statement, so two identical submissions racing each other meet on the unique identity
-    # key instead of both inserting.
-    row = (
-        await session.execute(
-            _upsert_lead(),
-            {
-                "id": uuid4(),
-                "identity_key": identity_key(email=person.email, phone=person.phone),
-                "attributes": submission.attributes,
-                "created_at": now,
-                "updated_at": occurred_at,
-                **{name: getattr(person, name) for name in MERGED_FIELDS},
-            },
-        )
-    ).one()
-    lead = row._mapping
-    is_new = bool(lead["inserted"])
-
-    touch = {
-        "id": uuid4(),
-        "lead_id": lead["id"],
-        "occurred_at": occurred_at,
-        "received_at": now,
-        "correlation_id": correlation_id,
-        **{name: getattr(submission.touch, name) for name in TOUCH_FIELDS},
-    }
-    await session.execute(insert(TOUCHES), touch)
-    first = is_new or lead["first_touch_at"] is None or occurred_at < lead["first_touch_at"]
-    last = is_new or lead["last_touch_at"] is None or occurred_at >= lead["last_touch_at"]
-    if first or last:
-        await session.execute(
-            _mark_touch(first, last), {"lead": lead["id"], "touch_id": touch["id"], "touch_at": occurred_at}
-        )
+    submission = capture.submission
+    row = await connection.fetchrow(
+        _CAPTURE_KNOWN,
+        *_touch_columns([touch]),
+        capture.lead_id,
+        _identity(submission),
+        *[getattr(submission.person, f) for f in MERGED_FIELDS],
+        json.dumps(submission.attributes),
+        now,
+    )
+    person = Person(**{f: row[f] for f in MERGED_FIELDS}, attributes=json.loads(row["attributes"]))
     first_touch = touch
-    if not first:
-        found = (await session.execute(_select_touch(), {"touch_id": lead["first_touch_id"]})).first()
-        first_touch = dict(found._mapping) if found is not None else touch
+    if row["first_id"] is not None:
+        first_touch = {c: row[f"first_{c}"] for c in _TOUCH_COLUMNS}
+    touch = {**touch, "lead_id": row["id"]}
+    return _event(
+        capture, touch, now, person=person, first_touch=first_touch, is_new=row["inserted"], lead_id=row["id"]
+    )
 
-    event = LeadCaptured.new(
+
+def _identity(submission: Submission) -> str:
+    return identity_key(email=submission.person.email, phone=submission.person.phone)
+
+
+def _touch_row(capture: Capture, now: datetime) -> dict[str, Any]:
+    touch = capture.submission.touch
+    return {
+        "id": capture.touch_id,
+        "lead_id": capture.lead_id,
+        "occurred_at": touch.occurred_at or now,
+        "received_at": now,
+        "correlation_id": capture.correlation_id,
+        **{name: getattr(touch, name) for name in TOUCH_FIELDS},
+    }
+
+
+def _touch_columns(touches: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+    return [[touch[c] for touch in touches] for c in _TOUCH_COLUMNS]
+
+
+def _person(submission: Submission) -> Person:
+    return Person(
+        **{f: getattr(submission.person, f) for f in MERGED_FIELDS}, attributes=submission.attributes
+    )
+
+
+def _event(
+    capture: Capture,
+    touch: Mapping[str, Any],
+    now: datetime,
+    *,
+    person: Person,
+    first_touch: Mapping[str, Any],
+    is_new: bool,
+    lead_id: UUID | None = None,
+) -> LeadCaptured:
+    return LeadCaptured.new(
         producer=PRODUCER,
-        lead_id=lead["id"],
-        correlation_id=correlation_id,
+        lead_id=lead_id or capture.lead_id,
+        correlation_id=capture.correlation_id,
         occurred_at=now,
         data=LeadCapturedData(
-            is_new=is_new,
-            person=Person(**{name: lead[name] for name in MERGED_FIELDS}, attributes=lead["attributes"]),
-            touch=touch_event(touch),
-            first_touch=touch_event(first_touch),
+            is_new=is_new, person=person, touch=touch_event(touch), first_touch=touch_event(first_touch)
         ),
     )
-    await outbox.add(event)
-    return event
+
+
+def _rows(events: Sequence[LeadCaptured]) -> list[OutboxRow]:
+    outbox = Outbox()
+    outbox.add(*events)
+    return outbox.rows
 
 
 def touch_event(touch: Mapping[str, Any]) -> TouchEvent:
@@ -218,7 +347,7 @@ async def erase_person(
         )
     )
     await session.execute(update(PlatformLead).where(PlatformLead.lead_id == lead.id).values(notification={}))
-    await outbox.add(
+    outbox.add(
         LeadErased.new(
             producer=PRODUCER,
             lead_id=lead.id,

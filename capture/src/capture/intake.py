@@ -1,21 +1,20 @@
-"""The one way a submission becomes a lead, whatever path it came in by: claim the idempotency
-key, record spam or capture the lead, remember the answer — all in one transaction."""
+"""The one way submissions become leads, whatever path they came in by: claim each idempotency
+key, record spam or capture the lead, remember the answer — in one transaction, or in one
+statement when a single submission needs nothing but capturing (the common case)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from capture.db.tables import SpamSubmission
-from capture.db.tables import idempotency as idempotency_keys
 from capture.domain.submission import Submission
-from capture.handlers import capture_lead
+from capture.handlers import Capture, capture_leads
+from leadkit.db import Connection, Pool
 from leadkit.idempotency import Replay, claim_key, remember
-from leadkit.messaging import MessagingTables, Outbox
 from leadkit.service import Deps
 
 
@@ -34,6 +33,26 @@ class Answer:
     replayed: bool = False
 
 
+@dataclass(frozen=True)
+class Intake:
+    """One submission as it arrived: how to recognise a retry of it, and whether it is spam."""
+
+    submission: Submission
+    correlation_id: UUID
+    idempotency: IdempotencyClaim | None = None
+    spam: str | None = None
+    ip: str | None = None
+    raw: dict[str, Any] | None = None
+
+
+_RECORD_SPAM = """
+INSERT INTO spam_submissions (via, reason, ip, form_id, email, payload)
+SELECT via, reason, ip, form_id, email, payload::jsonb
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+    AS u(via, reason, ip, form_id, email, payload)
+"""
+
+
 async def accept(
     deps: Deps,
     submission: Submission,
@@ -44,76 +63,79 @@ async def accept(
     ip: str | None = None,
     raw: dict[str, Any] | None = None,
 ) -> Answer:
-    answer = await accept_with(
-        deps.sessions,
-        deps.tables,
-        submission,
-        now=deps.clock(),
-        correlation_id=correlation_id,
-        idempotency=idempotency,
-        spam=spam,
-        ip=ip,
-        raw=raw,
-    )
-    deps.relay.wake()
+    intake = Intake(submission, correlation_id, idempotency, spam, ip, raw)
+    (answer,) = await accept_all(deps.pool, [intake], now=deps.clock(), notify=deps.notify_relay)
+    deps.outbox_written()
     return answer
 
 
-async def accept_with(
-    sessions: async_sessionmaker[AsyncSession],
-    tables: MessagingTables,
-    submission: Submission,
-    *,
-    now: datetime,
-    correlation_id: UUID,
-    idempotency: IdempotencyClaim | None = None,
-    spam: str | None = None,
-    ip: str | None = None,
-    raw: dict[str, Any] | None = None,
-) -> Answer:
-    """`accept` for callers outside a running service (the import command)."""
-    async with sessions.begin() as session:
-        if idempotency is not None:
+async def accept_all(pool: Pool, intakes: Sequence[Intake], *, now: datetime, notify: bool) -> list[Answer]:
+    """Each intake's answer, in order. Also for callers outside a running service (`leadloop
+    import`); `notify` wakes a relay in another process."""
+    async with pool.acquire() as connection:
+        if len(intakes) == 1 and intakes[0].idempotency is None and intakes[0].spam is None:
+            return await accept_on(connection, intakes, now=now, notify=notify)  # one statement
+        async with connection.transaction():
+            return await accept_on(connection, intakes, now=now, notify=notify)
+
+
+async def accept_on(
+    connection: Connection, intakes: Sequence[Intake], *, now: datetime, notify: bool
+) -> list[Answer]:
+    """`accept_all` on a connection whose transaction the caller holds (or, for one submission
+    with neither key nor spam, none: it is one statement)."""
+    answers: list[Answer | None] = [None] * len(intakes)
+    for index, intake in enumerate(intakes):
+        if intake.idempotency is not None:
             replay: Replay | None = await claim_key(
-                session,
-                idempotency_keys,
-                scope=idempotency.scope,
-                key=idempotency.key,
-                fingerprint=idempotency.fingerprint,
+                connection,
+                scope=intake.idempotency.scope,
+                key=intake.idempotency.key,
+                fingerprint=intake.idempotency.fingerprint,
                 now=now,
-                ttl=idempotency.ttl,
+                ttl=intake.idempotency.ttl,
             )
             if replay is not None:
-                return Answer(replay.status_code, replay.body, replayed=True)
-        if spam is not None:
+                answers[index] = Answer(replay.status_code, replay.body, replayed=True)
+    pending = [i for i, answer in enumerate(answers) if answer is None]
+    spam = [i for i in pending if intakes[i].spam is not None]
+    if spam:
+        await _record_spam(connection, [intakes[i] for i in spam])
+        for i in spam:
             # answered like a success, with an id that leads nowhere, so a bot learns nothing
-            session.add(
-                SpamSubmission(
-                    via=submission.touch.via,
-                    reason=spam,
-                    ip=ip,
-                    form_id=submission.touch.form_id,
-                    email=submission.person.email,
-                    payload=raw or {},
-                )
-            )
-            body = {"lead_id": str(uuid4()), "correlation_id": str(correlation_id)}
-        else:
-            event = await capture_lead(
-                submission,
-                session=session,
-                outbox=Outbox(session, tables),
-                now=now,
-                correlation_id=correlation_id,
-            )
-            body = {"lead_id": str(event.lead_id), "correlation_id": str(correlation_id)}
-        if idempotency is not None:
+            answers[i] = _accepted(uuid4(), intakes[i].correlation_id)
+    wanted = [i for i in pending if intakes[i].spam is None]
+    captured = await capture_leads(
+        connection,
+        [Capture(intakes[i].submission, intakes[i].correlation_id) for i in wanted],
+        now=now,
+        notify=notify,
+    )
+    for i, event in zip(wanted, captured, strict=True):
+        answers[i] = _accepted(event.lead_id, intakes[i].correlation_id)
+    for index in pending:
+        claim = intakes[index].idempotency
+        answer = answers[index]
+        assert answer is not None
+        if claim is not None:
             await remember(
-                session,
-                idempotency_keys,
-                scope=idempotency.scope,
-                key=idempotency.key,
-                status_code=202,
-                body=body,
+                connection, scope=claim.scope, key=claim.key, status_code=answer.status_code, body=answer.body
             )
-    return Answer(202, body)
+    return [answer for answer in answers if answer is not None]
+
+
+def _accepted(lead_id: UUID, correlation_id: UUID) -> Answer:
+    return Answer(202, {"lead_id": str(lead_id), "correlation_id": str(correlation_id)})
+
+
+async def _record_spam(connection: Connection, intakes: Sequence[Intake]) -> None:
+    """Kept for audit; never emitted."""
+    await connection.execute(
+        _RECORD_SPAM,
+        [i.submission.touch.via for i in intakes],
+        [i.spam for i in intakes],
+        [i.ip for i in intakes],
+        [i.submission.touch.form_id for i in intakes],
+        [i.submission.person.email for i in intakes],
+        [json.dumps(i.raw or {}) for i in intakes],
+    )

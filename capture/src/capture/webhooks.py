@@ -34,7 +34,6 @@ from capture.intake import IdempotencyClaim, accept
 from capture.limits import client_ip, enforce
 from capture.settings import CaptureSettings
 from leadkit.idempotency import request_hash
-from leadkit.messaging import Outbox
 from leadkit.service import Deps, get_deps
 
 router = APIRouter(prefix="/v1/webhooks", tags=["ad platforms"])
@@ -247,7 +246,7 @@ async def linkedin_webhook(request: Request, deps: DepsDep) -> Response:
 
 async def _erase_linkedin_lead(deps: Deps, response_id: str) -> None:
     now = deps.clock()
-    async with deps.sessions.begin() as session:
+    async with deps.transaction() as (session, outbox):
         pending = await session.scalar(
             select(PlatformLead)
             .where(PlatformLead.platform == "linkedin", PlatformLead.external_id == response_id)
@@ -263,7 +262,4 @@ async def _erase_linkedin_lead(deps: Deps, response_id: str) -> None:
 
         lead = await session.get(Lead, touch.lead_id, with_for_update=True)
         if lead is not None and lead.erased_at is None:
-            await erase_person(
-                session, Outbox(session, deps.tables), lead=lead, now=now, correlation_id=uuid4()
-            )
-    deps.relay.wake()
+            await erase_person(session, outbox, lead=lead, now=now, correlation_id=uuid4())

@@ -1,16 +1,12 @@
-"""reporting's projections. Events of one lead arrive on different topics in any order, so each
-handler upserts only the columns its event knows."""
+"""reporting's projection handler: a poll's events of every topic, folded lead by lead in
+memory, then one statement to lock and load the rows and one to write them back."""
 
 from __future__ import annotations
 
-from typing import Any
-from uuid import UUID
-
-from sqlalchemy import case, func, or_
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Sequence
 
 from lead_schemas import (
+    Envelope,
     LeadCaptured,
     LeadErased,
     LeadProgressed,
@@ -20,91 +16,68 @@ from lead_schemas import (
     LeadSlaBreached,
 )
 from leadkit.consumer import Handler, HandlerContext
-from reporting.db.tables import LeadFunnel
-from reporting.domain.funnel import stages_reached
+from reporting.domain.projection import COLUMNS, FunnelRow, project
 
-T = LeadFunnel.__table__
+_RETURNED = ", ".join(COLUMNS)
+# Creates the rows not seen yet and locks all of them in one statement; the no-op update makes
+# RETURNING hand back the rows that already existed too. Another instance projecting the same
+# lead from another topic waits here instead of overwriting.
+_LOCK_AND_LOAD = f"""
+INSERT INTO lead_funnel (lead_id) SELECT * FROM unnest($1::uuid[])
+ON CONFLICT (lead_id) DO UPDATE SET lead_id = excluded.lead_id
+RETURNING {_RETURNED}
+"""
+_TYPES = [
+    "uuid",
+    "timestamptz",
+    "text",
+    "text",
+    "text",
+    "text",
+    "int",
+    "int",
+    "text",
+    "text",
+    "bool",
+    "timestamptz",
+    "bool",
+    "bool",
+    "bool",
+    "bool",
+    "numeric",
+    "bool",
+    "text",
+    "int",
+    "bool",
+]  # of COLUMNS, in order
+_WRITE = f"""
+UPDATE lead_funnel AS f SET {", ".join(f"{name} = u.{name}" for name in COLUMNS[1:])}
+FROM unnest({", ".join(f"${i}::{kind}[]" for i, kind in enumerate(_TYPES, start=1))}) AS u({_RETURNED})
+WHERE f.lead_id = u.lead_id
+"""
 
 
-async def _upsert(
-    session: AsyncSession, lead_id: UUID, values: dict[str, Any], update: dict[str, Any]
-) -> None:
-    stmt = insert(LeadFunnel).values(lead_id=lead_id, **values)
-    await session.execute(stmt.on_conflict_do_update(index_elements=[LeadFunnel.lead_id], set_=update))
-
-
-async def project_captured(event: LeadCaptured, ctx: HandlerContext) -> None:
-    touch = event.data.touch
-    first = {
-        "captured_at": touch.occurred_at,
-        "source": touch.source,
-        "medium": touch.medium,
-        "campaign": touch.campaign,
-        "content": touch.content,
+async def project_events(events: Sequence[Envelope], ctx: HandlerContext) -> None:
+    lead_ids = sorted({event.lead_id for event in events})
+    rows = {
+        record["lead_id"]: FunnelRow(**dict(record))
+        for record in await ctx.connection.fetch(_LOCK_AND_LOAD, lead_ids)
     }
-    stmt = insert(LeadFunnel).values(lead_id=event.lead_id, touches=1, **first)
-    earlier = or_(T.c.captured_at.is_(None), stmt.excluded.captured_at < T.c.captured_at)
-    # keep the earliest touch as the first touch, whichever capture is projected first
-    await ctx.session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[LeadFunnel.lead_id],
-            set_={
-                **{name: case((earlier, stmt.excluded[name]), else_=T.c[name]) for name in first},
-                "touches": T.c.touches + 1,
-            },
-        )
-    )
+    for event in events:
+        project(rows[event.lead_id], event)
+    values = [rows[lead_id].values() for lead_id in lead_ids]
+    await ctx.connection.execute(_WRITE, *[list(column) for column in zip(*values, strict=True)])
 
 
-async def project_scored(event: LeadScored, ctx: HandlerContext) -> None:
-    values = {"score": event.data.score, "grade": event.data.grade}
-    await _upsert(ctx.session, event.lead_id, values, values)
-
-
-async def project_qualified(event: LeadQualified, ctx: HandlerContext) -> None:
-    values = {"is_mql": True, "owner": event.data.owner}
-    await _upsert(
-        ctx.session,
-        event.lead_id,
-        {**values, "mql_at": event.occurred_at},
-        {**values, "mql_at": func.coalesce(T.c.mql_at, event.occurred_at)},
-    )
-
-
-async def project_progressed(event: LeadProgressed, ctx: HandlerContext) -> None:
-    flags: dict[str, Any] = dict.fromkeys(stages_reached(event.data.stage), True)
-    values = dict(flags)
-    update = dict(flags)
-    if event.data.stage == "won" and event.data.amount is not None:
-        # A deal is won once: a repeated report (a sales tool's retry, a corrected amount)
-        # replaces the amount instead of adding to it.
-        values["revenue"] = event.data.amount
-        update["revenue"] = event.data.amount
-    if not values:
-        return
-    await _upsert(ctx.session, event.lead_id, values, update)
-
-
-async def project_recycled(event: LeadRecycled, ctx: HandlerContext) -> None:
-    values = {"is_recycled": True, "recycle_reason": event.data.reason}
-    await _upsert(ctx.session, event.lead_id, values, values)
-
-
-async def project_sla_breached(event: LeadSlaBreached, ctx: HandlerContext) -> None:
-    await _upsert(ctx.session, event.lead_id, {"sla_breaches": 1}, {"sla_breaches": T.c.sla_breaches + 1})
-
-
-async def project_erased(event: LeadErased, ctx: HandlerContext) -> None:
-    # reporting holds no personal data; the flag lets reports exclude nothing yet count honestly
-    await _upsert(ctx.session, event.lead_id, {"erased": True}, {"erased": True})
-
-
-HANDLERS: dict[str, Handler] = {
-    LeadCaptured.topic: project_captured,
-    LeadScored.topic: project_scored,
-    LeadQualified.topic: project_qualified,
-    LeadProgressed.topic: project_progressed,
-    LeadRecycled.topic: project_recycled,
-    LeadSlaBreached.topic: project_sla_breached,
-    LeadErased.topic: project_erased,
-}
+HANDLERS: dict[str, Handler] = dict.fromkeys(
+    (
+        LeadCaptured.topic,
+        LeadScored.topic,
+        LeadQualified.topic,
+        LeadProgressed.topic,
+        LeadRecycled.topic,
+        LeadSlaBreached.topic,
+        LeadErased.topic,
+    ),
+    project_events,
+)

@@ -9,7 +9,7 @@ from leadkit.service import Service, create_service_app
 from routing.api import router
 from routing.db.tables import messaging
 from routing.domain.config import load_routing_config
-from routing.handlers import reassign_after_breach, route_scored_lead
+from routing.handlers import route_leads
 from routing.settings import RoutingSettings
 
 
@@ -17,14 +17,15 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
     config = load_routing_config(settings.config_file.read_text())
 
+    route = partial(route_leads, config=config)  # one handler for both topics: one batch per poll
     service = Service(
         name="routing",
         settings=settings,
         tables=messaging,
         extras={"routing_config": config},
         handlers={
-            LeadScored.topic: partial(route_scored_lead, config=config),
-            LeadSlaBreached.topic: partial(reassign_after_breach, config=config),
+            LeadScored.topic: route,
+            LeadSlaBreached.topic: route,
         },
     )
     return create_service_app(

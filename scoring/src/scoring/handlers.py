@@ -1,76 +1,132 @@
-"""scoring's use cases: fold a capture into the lead's facts, rescore, emit when it changed."""
+"""scoring's use cases: fold captures into each lead's facts, rescore, emit when it changed.
+
+Set-based: a poll's captures are folded in memory, in order, lead by lead; the profiles are read
+in one statement and written in one, the score records in one.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
 
 from lead_schemas import LeadCaptured, LeadErased, LeadScored, LeadScoredData, RuleHit
 from leadkit.consumer import HandlerContext
-from scoring.db.tables import LeadProfile, ScoreRecord
-from scoring.domain.facts import fold_captured
+from scoring.domain.facts import Facts, fold_captured
 from scoring.domain.model import RuleModel
 from scoring.domain.rules import score
 
 PRODUCER = "scoring"
 
+_LOAD_PROFILES = """
+SELECT lead_id, facts::text AS facts, score, grade FROM lead_profiles
+WHERE lead_id = ANY($1::uuid[]) ORDER BY lead_id FOR UPDATE
+"""
+_SAVE_PROFILES = """
+INSERT INTO lead_profiles (lead_id, facts, score, grade, model_version, updated_at)
+SELECT lead_id, facts::jsonb, score, grade, model_version, updated_at
+FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[])
+    AS u(lead_id, facts, score, grade, model_version, updated_at)
+ON CONFLICT (lead_id) DO UPDATE SET
+    facts = excluded.facts, score = excluded.score, grade = excluded.grade,
+    model_version = excluded.model_version, updated_at = excluded.updated_at
+"""
+_RECORD_SCORES = """
+INSERT INTO scores (lead_id, event_id, cause_event_id, score, grade, fit_score, engagement_score,
+                    model_version, reasons, scored_at)
+SELECT lead_id, event_id, cause_event_id, score, grade, fit_score, engagement_score,
+       model_version, reasons::jsonb, scored_at
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::int[], $7::int[],
+            $8::text[], $9::text[], $10::timestamptz[])
+    AS u(lead_id, event_id, cause_event_id, score, grade, fit_score, engagement_score,
+         model_version, reasons, scored_at)
+"""
+_FORGET_FACTS = """
+UPDATE lead_profiles SET facts = '{"erased": true}'::jsonb, updated_at = $2 WHERE lead_id = ANY($1::uuid[])
+"""
 
-async def score_captured_lead(event: LeadCaptured, ctx: HandlerContext, *, model: RuleModel) -> None:
-    profile = await ctx.session.scalar(
-        select(LeadProfile).where(LeadProfile.lead_id == event.lead_id).with_for_update()
-    )
-    facts = fold_captured(profile.facts if profile else {}, event.data)
-    result = score(facts, model)
-    previous = (profile.score, profile.grade) if profile else None
-    if profile is None:
-        profile = LeadProfile(lead_id=event.lead_id)
-        ctx.session.add(profile)
-    profile.facts = facts
-    profile.score = result.score
-    profile.grade = result.grade
-    profile.model_version = result.model_version
-    profile.updated_at = ctx.now
-    if previous == (result.score, result.grade):
-        return  # lead.scored means the score or grade changed
 
-    reasons = [
-        RuleHit(rule_id=rule.id, kind=rule.kind, description=rule.description, points=rule.points)
-        for rule in result.fired
-    ]
-    scored = event.caused(
-        LeadScored,
-        producer=PRODUCER,
-        occurred_at=ctx.now,
-        data=LeadScoredData(
-            score=result.score,
-            grade=result.grade,
-            fit_score=result.fit,
-            engagement_score=result.engagement,
-            model_version=result.model_version,
-            reasons=reasons,
-            previous_score=previous[0] if previous else None,
-            previous_grade=previous[1] if previous else None,
-        ),
-    )
-    ctx.session.add(
-        ScoreRecord(
-            lead_id=event.lead_id,
-            event_id=scored.id,
-            cause_event_id=event.id,
-            score=result.score,
-            grade=result.grade,
-            fit_score=result.fit,
-            engagement_score=result.engagement,
-            model_version=result.model_version,
-            reasons=[hit.model_dump() for hit in reasons],
-            scored_at=ctx.now,
+@dataclass
+class _Profile:
+    facts: Facts
+    score: int | None = None
+    grade: str | None = None
+    model_version: str = ""
+
+
+async def score_captured_leads(
+    events: Sequence[LeadCaptured], ctx: HandlerContext, *, model: RuleModel
+) -> None:
+    conn = ctx.connection
+    lead_ids = sorted({event.lead_id for event in events})
+    profiles: dict[UUID, _Profile] = {
+        row["lead_id"]: _Profile(json.loads(row["facts"]), row["score"], row["grade"])
+        for row in await conn.fetch(_LOAD_PROFILES, lead_ids)
+    }
+    scored: list[LeadScored] = []
+    for event in events:  # in order: a lead's second capture folds onto its first
+        profile = profiles.setdefault(event.lead_id, _Profile(facts={}))
+        facts = fold_captured(profile.facts, event.data)
+        result = score(facts, model)
+        previous = (profile.score, profile.grade) if profile.score is not None else None
+        profile.facts, profile.score, profile.grade = facts, result.score, result.grade
+        profile.model_version = result.model_version
+        if previous == (result.score, result.grade):
+            continue  # lead.scored means the score or grade changed
+        reasons = [
+            RuleHit(rule_id=rule.id, kind=rule.kind, description=rule.description, points=rule.points)
+            for rule in result.fired
+        ]
+        scored.append(
+            event.caused(
+                LeadScored,
+                producer=PRODUCER,
+                occurred_at=ctx.now,
+                data=LeadScoredData(
+                    score=result.score,
+                    grade=result.grade,
+                    fit_score=result.fit,
+                    engagement_score=result.engagement,
+                    model_version=result.model_version,
+                    reasons=reasons,
+                    previous_score=previous[0] if previous else None,
+                    previous_grade=previous[1] if previous else None,
+                ),
+            )
         )
+    touched = [lead_id for lead_id in lead_ids if lead_id in profiles]
+    await conn.execute(
+        _SAVE_PROFILES,
+        touched,
+        [json.dumps(profiles[lead_id].facts) for lead_id in touched],
+        [profiles[lead_id].score for lead_id in touched],
+        [profiles[lead_id].grade for lead_id in touched],
+        [profiles[lead_id].model_version for lead_id in touched],
+        [ctx.now] * len(touched),
     )
-    await ctx.outbox.add(scored)
+    if scored:
+        await _record_scores(ctx, scored)
+        ctx.outbox.add(*scored)
 
 
-async def forget_lead_facts(event: LeadErased, ctx: HandlerContext) -> None:
-    """The person asked to be forgotten: drop what scoring knew of them, keep the bare score."""
-    profile = await ctx.session.get(LeadProfile, event.lead_id, with_for_update=True)
-    if profile is not None:
-        profile.facts = {"erased": True}
-        profile.updated_at = ctx.now
+async def _record_scores(ctx: HandlerContext, scored: list[LeadScored]) -> None:
+    """Why each lead has its score: one row per emitted lead.scored."""
+    await ctx.connection.execute(
+        _RECORD_SCORES,
+        [event.lead_id for event in scored],
+        [event.id for event in scored],
+        [event.causation_id for event in scored],
+        [event.data.score for event in scored],
+        [event.data.grade for event in scored],
+        [event.data.fit_score for event in scored],
+        [event.data.engagement_score for event in scored],
+        [event.data.model_version for event in scored],
+        [json.dumps([hit.model_dump() for hit in event.data.reasons]) for event in scored],
+        [ctx.now] * len(scored),
+    )
+
+
+async def forget_lead_facts(events: Sequence[LeadErased], ctx: HandlerContext) -> None:
+    """The people asked to be forgotten: drop what scoring knew of them, keep the bare score."""
+    await ctx.connection.execute(_FORGET_FACTS, sorted({event.lead_id for event in events}), ctx.now)

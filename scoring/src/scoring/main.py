@@ -9,7 +9,7 @@ from leadkit.service import Service, create_service_app
 from scoring.api import router
 from scoring.db.tables import messaging
 from scoring.domain.model import load_rule_model
-from scoring.handlers import forget_lead_facts, score_captured_lead
+from scoring.handlers import forget_lead_facts, score_captured_leads
 from scoring.settings import ScoringSettings
 
 
@@ -24,7 +24,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         tables=messaging,
         extras={"rule_model": model},
         handlers={
-            LeadCaptured.topic: partial(score_captured_lead, model=model),
+            LeadCaptured.topic: partial(score_captured_leads, model=model),
             LeadErased.topic: forget_lead_facts,
         },
     )

@@ -1,19 +1,26 @@
 """The consumer loop: batches from Kafka, inbox dedup, one transaction, then the offset.
 
-Each poll's records, from however many partitions, are handled in one transaction (throughput).
-When the handler fails, the batch is retried one event at a time with backoff, so one poison event
-cannot hold back the rest: after `max_attempts` it is written to `<topic>.dlq` (through the
-outbox) with the error, its inbox row is marked dead-lettered, and the loop moves on. A
-redelivered dead-lettered event is skipped until `replay-dlq` sends it back on purpose.
+Handlers are set-based. Each poll's records, from however many partitions, are handled in one
+transaction: one statement claims every event in the inbox, each handler receives all of the
+poll's events for its topics at once (a handler registered for several topics gets them in one
+call) and reads and writes per table, and one statement adds every outbox row. Within a
+partition the events keep their order, so one lead's events arrive in order.
+
+A message that is not a valid event goes straight to the DLQ. When a handler fails, the poll is
+retried one event at a time with backoff, so one poison event cannot hold back the rest: after
+`max_attempts` it is written to `<topic>.dlq` (through the outbox) with the error, its inbox row
+is marked dead-lettered, and the loop moves on. A redelivered dead-lettered event is skipped until
+`replay-dlq` sends it back on purpose.
 
 The infrastructure's errors are not the handler's: while the database is away the batch in hand
 is retried with backoff, without limit and without counting an attempt, so a database restart
 never dead-letters a healthy event.
 
 Offsets are committed only after the transaction that recorded the work commits (invariant 4),
-and only for partitions still assigned. When a rebalance revokes partitions, the batch in hand is
-finished and committed first (or, if it cannot finish in time, abandoned and rolled back), so the
-next owner neither waits for it nor races it.
+and only for partitions still assigned. The commit is sent without waiting for its answer before
+the next poll; the next commit, a revocation and a shutdown wait for it. When a rebalance revokes
+partitions, the batch in hand is finished and committed first (or, if it cannot finish in time,
+abandoned and rolled back), so the next owner neither waits for it nor races it.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -30,11 +37,18 @@ from uuid import UUID
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lead_schemas import EVENT_TYPES, Envelope, parse_event
+from leadkit.db import Connection, Pool
 from leadkit.infrastructure import is_infrastructure_error
-from leadkit.messaging import REPLAY_HEADER, MessagingTables, Outbox, claim
+from leadkit.messaging import (
+    REPLAY_HEADER,
+    InboxClaim,
+    Outbox,
+    claim,
+    claim_dead_lettered,
+    write_outbox,
+)
 from leadkit.metrics import (
     CONSUMER_WAITING_FOR_DATABASE,
     EVENTS_CONSUMED,
@@ -59,15 +73,27 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class HandlerContext:
-    """What a handler may touch: the open transaction, its outbox, and the time."""
+    """What a handler may touch: the poll's open transaction (asyncpg), its outbox, the time."""
 
-    session: AsyncSession
+    connection: Connection
     outbox: Outbox
     now: datetime
 
 
-Handler = Callable[[Any, HandlerContext], Awaitable[None]]
+# Receives every new event of the poll for its topics, in order within each partition.
+Handler = Callable[[Sequence[Any], HandlerContext], Awaitable[None]]
 Outcome = Literal["processed", "duplicate"]
+
+
+@dataclass(frozen=True)
+class _Received:
+    record: Any
+    topic: str
+    event: Envelope
+
+    @property
+    def claim(self) -> InboxClaim:
+        return InboxClaim(self.event.id, self.topic, _replay_of(self.record))
 
 
 class PoisonEvent(Exception):
@@ -85,6 +111,10 @@ class ConsumerOptions:
     backoff_seconds: float = 0.2
     batch_size: int = 500
     poll_timeout_ms: int = 500
+    # A quiet pipeline gets each event within milliseconds; a busy one fills fetches instead of
+    # sending one fetch request per event.
+    fetch_max_wait_ms: int = 10
+    fetch_min_bytes: int = 64 * 1024
     # how long a revocation waits for the batch in hand before abandoning it; below the
     # rebalance timeout, so the member is not thrown out of the group meanwhile
     revoke_grace_seconds: float = 10.0
@@ -99,13 +129,13 @@ class ConsumerLoop:
         service: str,
         group_id: str,
         handlers: Mapping[str, Handler],
-        sessions: async_sessionmaker[AsyncSession],
-        tables: MessagingTables,
+        pool: Pool,
         topics: TopicNames,
         bootstrap_servers: str,
         options: ConsumerOptions = ConsumerOptions(),
         clock: Clock = utc_now,
-        on_commit: Callable[[], None] = lambda: None,
+        on_outbox_written: Callable[[], None] = lambda: None,
+        notify_relay: Callable[[], bool] = lambda: True,
         redact: Redactor | None = None,
     ) -> None:
         unknown = set(handlers) - set(EVENT_TYPES)
@@ -114,16 +144,19 @@ class ConsumerLoop:
         self._service = service
         self._group_id = topics.group(group_id)
         self._handlers = dict(handlers)
-        self._sessions = sessions
-        self._tables = tables
+        self._pool = pool
         self._topics = topics
         self._bootstrap_servers = bootstrap_servers
         self._options = options
         self._clock = clock
-        self._on_commit = on_commit
+        # after a commit that wrote outbox rows: wake the relay of this process
+        self._on_outbox_written = on_outbox_written
+        # whether the active relay may be another process's, which only a NOTIFY reaches
+        self._notify_relay = notify_relay
         self._redact = redact or Redactor()  # for the DLQ headers; log lines are redacted by the formatter
         self._stopping = asyncio.Event()
         self._in_hand: asyncio.Task[None] | None = None  # the batch being handled and committed
+        self._committing: asyncio.Task[None] | None = None  # the last offset commit sent
         self._abandoning = False
         self.waiting_for_database = False
 
@@ -141,6 +174,8 @@ class ConsumerLoop:
             auto_offset_reset="earliest",
             max_poll_records=self._options.batch_size,
             rebalance_timeout_ms=self._options.rebalance_timeout_ms,
+            fetch_max_wait_ms=self._options.fetch_max_wait_ms,
+            fetch_min_bytes=self._options.fetch_min_bytes,
         )
         consumer.subscribe(
             [self._topics.physical(topic) for topic in self._handlers], listener=_SettleOnRevoke(self)
@@ -164,6 +199,7 @@ class ConsumerLoop:
                         break
                 finally:
                     self._in_hand = None
+            await self._commit_sent()
         finally:
             await consumer.stop()
 
@@ -174,8 +210,15 @@ class ConsumerLoop:
             if self._abandoning:  # cancelled by the revocation, not by a shutdown
                 raise BatchAbandoned from None
             raise
-        self._on_commit()
-        await self._commit(consumer, {tp: records[-1].offset + 1 for tp, records in batches.items()})
+        await self._commit_sent()  # offset commits reach the broker in order
+        offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+        self._committing = asyncio.create_task(self._commit(consumer, offsets))
+
+    async def _commit_sent(self) -> None:
+        """Wait for the offset commit in flight, if any."""
+        committing, self._committing = self._committing, None
+        if committing is not None:
+            await committing
 
     async def _settle_before_revocation(self, revoked: set[TopicPartition]) -> None:
         """Called by aiokafka before a rebalance hands partitions elsewhere: let the batch in hand
@@ -184,6 +227,7 @@ class ConsumerLoop:
             REBALANCES.labels(self._service).inc()
         in_hand = self._in_hand
         if in_hand is None or in_hand.done():
+            await self._commit_sent()
             return
         log.info("partitions revoked mid-batch; finishing it first", partitions=sorted(map(str, revoked)))
         finished, _ = await asyncio.wait([in_hand], timeout=self._options.revoke_grace_seconds)
@@ -193,6 +237,7 @@ class ConsumerLoop:
             in_hand.cancel()
             await asyncio.wait([in_hand])
             self._abandoning = False
+        await self._commit_sent()
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         assigned = consumer.assignment()
@@ -212,36 +257,80 @@ class ConsumerLoop:
             )
 
     async def _process(self, records: list[Any]) -> None:
+        received: list[_Received | tuple[Any, PoisonEvent]] = []
+        for record in records:
+            topic = self._topics.logical(record.topic)
+            try:
+                received.append(_Received(record, topic, self._decode(topic, record.value)))
+            except PoisonEvent as error:
+                received.append((record, error))
+        if any(isinstance(one, tuple) for one in received):
+            # rare: one by one, so the DLQ keeps the partition's order
+            for one in received:
+                if isinstance(one, tuple):
+                    await self._dead_letter(*one, attempts=1)  # no retry can make it an event
+                else:
+                    await self._process_alone(one)
+            return
+        await self._process_decoded([one for one in received if isinstance(one, _Received)])
+
+    async def _process_decoded(self, received: list[_Received]) -> None:
         try:
-            outcomes = await self._transaction_despite_outages(records)
+            outcomes = await self._transaction_despite_outages(received)
         except BatchAbandoned:
             raise
-        except Exception:
-            for record in records:
-                await self._process_alone(record)
+        except Exception as error:
+            log.warning(
+                "batch failed; retrying its events one by one", events=len(received), error=repr(error)
+            )
+            for one in received:
+                await self._process_alone(one)
             return
-        for record, outcome in zip(records, outcomes, strict=True):
-            self._count(record, outcome)
+        for one, outcome in zip(received, outcomes, strict=True):
+            self._count(one.topic, outcome)
 
-    async def _transaction(self, records: list[Any]) -> list[Outcome]:
-        async with self._sessions.begin() as session:
-            return [await self._apply(session, record) for record in records]
+    async def _transaction(self, received: list[_Received]) -> list[Outcome]:
+        outbox = Outbox()
+        async with self._pool.acquire() as connection, connection.transaction():
+            # an event delivered twice within one poll is claimed once: the later copy is a duplicate
+            first_copy = {one.event.id: one for one in reversed(received)}
+            fresh = await claim(connection, [one.claim for one in first_copy.values()])
+            new = [one for one in received if one.event.id in fresh and first_copy[one.event.id] is one]
+            context = HandlerContext(connection=connection, outbox=outbox, now=self._clock())
+            for handler, topics, events in self._grouped(new):
+                with HANDLER_SECONDS.labels(self._service, topics).time():
+                    await handler(events, context)
+            await write_outbox(connection, outbox.rows, notify=bool(outbox) and self._notify_relay())
+        if outbox:
+            self._on_outbox_written()
+        handled = {id(one) for one in new}
+        return ["processed" if id(one) in handled else "duplicate" for one in received]
 
-    async def _transaction_despite_outages(self, records: list[Any]) -> list[Outcome]:
-        """`records` in one transaction, retried with backoff and without limit while the
+    def _grouped(self, received: list[_Received]) -> list[tuple[Handler, str, list[Envelope]]]:
+        """Each handler with its events in poll order, and the topics they came from."""
+        groups: dict[int, tuple[Handler, set[str], list[Envelope]]] = {}
+        for one in received:
+            handler = self._handlers[one.topic]
+            _, topics, events = groups.setdefault(id(handler), (handler, set(), []))
+            topics.add(one.topic)
+            events.append(one.event)
+        return [(handler, ",".join(sorted(topics)), events) for handler, topics, events in groups.values()]
+
+    async def _transaction_despite_outages(self, received: list[_Received]) -> list[Outcome]:
+        """`received` in one transaction, retried with backoff and without limit while the
         infrastructure fails it. Any other error is the handler's, and propagates."""
         backoff = self._options.backoff_seconds
         try:
             while True:
                 try:
-                    return await self._transaction(records)
+                    return await self._transaction(received)
                 except Exception as error:
                     if not is_infrastructure_error(error):
                         raise
                     self._waiting(True)
                     log.warning(
                         "database unavailable; the batch waits for it",
-                        events=len(records),
+                        events=len(received),
                         retry_in=backoff,
                         error=repr(error),
                     )
@@ -256,14 +345,13 @@ class ConsumerLoop:
         self.waiting_for_database = waiting
         CONSUMER_WAITING_FOR_DATABASE.labels(self._service).set(int(waiting))
 
-    async def _process_alone(self, record: Any) -> None:
-        topic = self._topics.logical(record.topic)
+    async def _process_alone(self, one: _Received) -> None:
         error: BaseException | None = None
         attempt = 0
         for attempt in range(1, self._options.max_attempts + 1):
             try:
-                (outcome,) = await self._transaction_despite_outages([record])
-                self._count(record, outcome)
+                (outcome,) = await self._transaction_despite_outages([one])
+                self._count(one.topic, outcome)
                 return
             except PoisonEvent as exc:
                 error = exc
@@ -272,35 +360,20 @@ class ConsumerLoop:
                 raise
             except Exception as exc:
                 error = exc
-                EVENTS_FAILED.labels(self._service, topic).inc()
+                EVENTS_FAILED.labels(self._service, one.topic).inc()
                 log.warning(
                     "handler failed",
-                    topic=topic,
-                    offset=record.offset,
+                    topic=one.topic,
+                    offset=one.record.offset,
+                    lead_id=str(one.event.lead_id),
+                    event_id=str(one.event.id),
                     attempt=attempt,
                     error=repr(exc),
                 )
                 if attempt < self._options.max_attempts:
                     await asyncio.sleep(self._options.backoff_seconds * 2 ** (attempt - 1))
         assert error is not None
-        await self._dead_letter(record, error, attempt)
-
-    async def _apply(self, session: AsyncSession, record: Any) -> Outcome:
-        topic = self._topics.logical(record.topic)
-        event = self._decode(topic, record.value)
-        if not await claim(session, self._tables, event_id=event.id, topic=topic, replay=_replay_of(record)):
-            return "duplicate"
-        with structlog.contextvars.bound_contextvars(
-            lead_id=str(event.lead_id),
-            correlation_id=str(event.correlation_id),
-            causation_id=str(event.causation_id) if event.causation_id else None,
-            event_id=str(event.id),
-        ):
-            context = HandlerContext(session=session, outbox=Outbox(session, self._tables), now=self._clock())
-            with HANDLER_SECONDS.labels(self._service, topic).time():
-                await self._handlers[topic](event, context)
-            log.debug("event handled", topic=topic)
-        return "processed"
+        await self._dead_letter(one.record, error, attempt)
 
     @staticmethod
     def _decode(topic: str, value: bytes | None) -> Envelope:
@@ -328,25 +401,21 @@ class ConsumerLoop:
             ("dlq.consumer_group", self._group_id),
             ("dlq.attempts", str(attempts)),
         ]
+        outbox = Outbox()
+        outbox.add_raw(
+            topic=dlq_of(topic),
+            key=record.key.decode("utf-8", "replace") if record.key else None,
+            payload=record.value or b"",
+            headers=headers,
+        )
         backoff = self._options.backoff_seconds
         while True:  # never move past an event that is neither handled nor dead-lettered
             try:
-                async with self._sessions.begin() as session:
+                async with self._pool.acquire() as connection, connection.transaction():
                     if event_id is not None:
-                        await claim(
-                            session,
-                            self._tables,
-                            event_id=event_id,
-                            topic=topic,
-                            status="dead_lettered",
-                            replay=_replay_of(record),
-                        )
-                    await Outbox(session, self._tables).add_raw(
-                        topic=dlq_of(topic),
-                        key=record.key.decode("utf-8", "replace") if record.key else None,
-                        payload=record.value or b"",
-                        headers=headers,
-                    )
+                        await claim_dead_lettered(connection, InboxClaim(event_id, topic, _replay_of(record)))
+                    await write_outbox(connection, outbox.rows, notify=self._notify_relay())
+                self._on_outbox_written()
                 break
             except Exception as exc:
                 log.warning(
@@ -369,8 +438,7 @@ class ConsumerLoop:
             error=repr(error),
         )
 
-    def _count(self, record: Any, outcome: Outcome) -> None:
-        topic = self._topics.logical(record.topic)
+    def _count(self, topic: str, outcome: Outcome) -> None:
         if outcome == "duplicate":
             EVENTS_DUPLICATE.labels(self._service, topic).inc()
         else:

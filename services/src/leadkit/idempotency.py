@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,11 +27,10 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
-    select,
-    update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects.postgresql import JSONB
+
+from leadkit.db import Connection
 
 if TYPE_CHECKING:
     from leadkit.service import Deps
@@ -83,9 +83,27 @@ def request_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+# an expired key is free again
+_CLAIM = """
+INSERT INTO idempotency_keys AS k (scope, key, request_hash, created_at, expires_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (scope, key) DO UPDATE SET
+    request_hash = excluded.request_hash, status_code = NULL, response = NULL,
+    created_at = excluded.created_at, expires_at = excluded.expires_at
+WHERE k.expires_at < excluded.created_at
+RETURNING key
+"""
+_EARLIER = """
+SELECT request_hash, status_code, response::text AS response FROM idempotency_keys
+WHERE scope = $1 AND key = $2
+"""
+_REMEMBER = """
+UPDATE idempotency_keys SET status_code = $3, response = $4::jsonb WHERE scope = $1 AND key = $2
+"""
+
+
 async def claim_key(
-    session: AsyncSession,
-    table: Table,
+    connection: Connection,
     *,
     scope: str,
     key: str,
@@ -93,39 +111,22 @@ async def claim_key(
     now: datetime,
     ttl: timedelta,
 ) -> Replay | None:
-    """None when this request owns the key (go on, then `remember`); the earlier answer otherwise."""
-    claim = insert(table).values(
-        scope=scope, key=key, request_hash=fingerprint, created_at=now, expires_at=now + ttl
-    )
-    stmt = claim.on_conflict_do_update(
-        index_elements=[table.c.scope, table.c.key],
-        set_={
-            "request_hash": fingerprint,
-            "status_code": None,
-            "response": None,
-            "created_at": now,
-            "expires_at": now + ttl,
-        },
-        where=table.c.expires_at < now,  # an expired key is free again
-    ).returning(table.c.key)
-    if (await session.execute(stmt)).first() is not None:
+    """None when this request owns the key (go on, then `remember`); the earlier answer otherwise.
+    `connection` is in the transaction that does the work (a session's: `leadkit.db.raw_connection`)."""
+    if await connection.fetchval(_CLAIM, scope, key, fingerprint, now, now + ttl) is not None:
         return None
-    row = (await session.execute(select(table).where(table.c.scope == scope, table.c.key == key))).one()
-    if row.request_hash != fingerprint:
+    row = await connection.fetchrow(_EARLIER, scope, key)
+    if row["request_hash"] != fingerprint:
         raise KeyReused(key)
-    assert row.status_code is not None  # written in the claiming transaction
-    assert row.response is not None
-    return Replay(status_code=row.status_code, body=row.response)
+    assert row["status_code"] is not None  # written in the claiming transaction
+    assert row["response"] is not None
+    return Replay(status_code=row["status_code"], body=json.loads(row["response"]))
 
 
 async def remember(
-    session: AsyncSession, table: Table, *, scope: str, key: str, status_code: int, body: dict[str, Any]
+    connection: Connection, *, scope: str, key: str, status_code: int, body: dict[str, Any]
 ) -> None:
-    await session.execute(
-        update(table)
-        .where(table.c.scope == scope, table.c.key == key)
-        .values(status_code=status_code, response=body)
-    )
+    await connection.execute(_REMEMBER, scope, key, status_code, json.dumps(body))
 
 
 def expire_keys_worker(table: Table, *, every_seconds: float = 600) -> Callable[[Deps], Awaitable[None]]:

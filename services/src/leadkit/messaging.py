@@ -6,16 +6,15 @@ transaction as its state, and claims every consumed event id in the inbox in tha
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import Literal
 from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
-    Executable,
     Identity,
     Index,
     LargeBinary,
@@ -23,21 +22,18 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
-    bindparam,
     func,
-    select,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects.postgresql import JSONB
 
 from lead_schemas import Envelope
+from leadkit.db import Connection
 
 Headers = list[tuple[str, str]]
-# Committed outbox rows wake the relay (whichever instance holds it) through this channel; it
-# polls as well, but only as a safety net, so an idle service does not query its outbox 20 times a second.
+# Committed outbox rows wake the relay of another instance through this channel (the relay in
+# the writer's own process is woken in memory instead); it polls as well, but only as a safety net.
 OUTBOX_CHANNEL = "leadloop_outbox"
-_NOTIFY = select(func.pg_notify(OUTBOX_CHANNEL, ""))
 
 
 @dataclass(frozen=True)
@@ -94,32 +90,60 @@ def event_headers(event: Envelope) -> Headers:
     return headers
 
 
+@dataclass(frozen=True)
+class OutboxRow:
+    topic: str
+    key: str | None
+    payload: bytes
+    headers: Headers
+
+
 class Outbox:
-    """Writes events as outbox rows inside the caller's transaction; the relay publishes them."""
+    """The events of one transaction, collected as they are decided and written in one statement
+    (`write_outbox`) by whoever owns the transaction, just before it commits."""
 
-    def __init__(self, session: AsyncSession, tables: MessagingTables) -> None:
-        self._session = session
-        self._insert = tables.outbox.insert()
-        self._notified = False
+    def __init__(self) -> None:
+        self.rows: list[OutboxRow] = []
 
-    async def add(self, *events: Envelope) -> None:
+    def add(self, *events: Envelope) -> None:
         for event in events:
-            await self.add_raw(
-                topic=event.type,
-                key=str(event.lead_id),
-                payload=event.model_dump_json().encode(),
-                headers=event_headers(event),
+            self.rows.append(
+                OutboxRow(
+                    event.type, str(event.lead_id), event.model_dump_json().encode(), event_headers(event)
+                )
             )
 
-    async def add_raw(self, *, topic: str, key: str | None, payload: bytes, headers: Headers) -> None:
-        # parameters, not .values(): building a statement per event costs more than running it
-        await self._session.execute(
-            self._insert,
-            {"topic": topic, "key": key, "payload": payload, "headers": [list(h) for h in headers]},
-        )
-        if not self._notified:  # delivered at commit, and not at all on rollback
-            await self._session.execute(_NOTIFY)
-            self._notified = True
+    def add_raw(self, *, topic: str, key: str | None, payload: bytes, headers: Headers) -> None:
+        self.rows.append(OutboxRow(topic, key, payload, headers))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+_INSERT_OUTBOX = """
+INSERT INTO outbox (topic, key, payload, headers)
+SELECT topic, key, payload, headers::jsonb
+FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[]) AS u(topic, key, payload, headers)
+"""
+# NOTIFY is delivered at commit and not at all on rollback; one per transaction
+_INSERT_OUTBOX_AND_NOTIFY = f"""
+WITH written AS ({_INSERT_OUTBOX} RETURNING 1)
+SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM (SELECT 1 FROM written LIMIT 1) AS any_row
+"""
+
+
+async def write_outbox(connection: Connection, rows: Sequence[OutboxRow], *, notify: bool) -> None:
+    """Every row in one statement. `notify` wakes a relay in another process; leave it off when
+    the writer's own process holds the active relay (wake that in memory)."""
+    if not rows:
+        return
+    await connection.execute(
+        _INSERT_OUTBOX_AND_NOTIFY if notify else _INSERT_OUTBOX,
+        [row.topic for row in rows],
+        [row.key for row in rows],
+        [row.payload for row in rows],
+        [json.dumps(row.headers) for row in rows],
+    )
 
 
 # The header `leadkit.admin replay-dlq` puts on every message it re-publishes: a fresh token per
@@ -128,46 +152,49 @@ class Outbox:
 REPLAY_HEADER = "leadloop.replay"
 
 
-@cache
-def _claim_statement(inbox: Table, status: str) -> Executable:
-    """Built once per table and status: constructing it per event showed up in profiles."""
-    stmt = insert(inbox).values(
-        event_id=bindparam("event_id"), topic=bindparam("topic"), status=status, replay=bindparam("replay")
+@dataclass(frozen=True)
+class InboxClaim:
+    event_id: UUID
+    topic: str
+    replay: str | None = None
+
+
+# A dead-lettered event runs again only for a replay token it has not run for yet.
+_CLAIM_PROCESSED = """
+INSERT INTO inbox (event_id, topic, status, replay)
+SELECT event_id, topic, 'processed', replay
+FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(event_id, topic, replay)
+ON CONFLICT (event_id) DO UPDATE
+SET status = 'processed', received_at = now(), replay = excluded.replay
+WHERE inbox.status = 'dead_lettered'
+  AND excluded.replay IS NOT NULL
+  AND inbox.replay IS DISTINCT FROM excluded.replay
+RETURNING event_id
+"""
+# a replay that failed again is remembered under its own token
+_CLAIM_DEAD_LETTERED = """
+INSERT INTO inbox (event_id, topic, status, replay) VALUES ($1, $2, 'dead_lettered', $3)
+ON CONFLICT (event_id) DO UPDATE SET received_at = now(), replay = excluded.replay
+WHERE inbox.status = 'dead_lettered'
+"""
+
+
+async def claim(connection: Connection, claims: Sequence[InboxClaim]) -> set[UUID]:
+    """Record every event as handled in one statement; the ids that were not already (the rest
+    are redeliveries: do nothing for them). Ids must be distinct within one call.
+
+    A dead-lettered event stays skipped when Kafka redelivers it; it runs again only when its
+    claim carries a replay token it has not run for (`leadkit.admin replay-dlq`)."""
+    if not claims:
+        return set()
+    rows = await connection.fetch(
+        _CLAIM_PROCESSED,
+        [c.event_id for c in claims],
+        [c.topic for c in claims],
+        [c.replay for c in claims],
     )
-    if status == "processed":
-        # a dead-lettered event runs again only for a replay token it has not run for yet
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[inbox.c.event_id],
-            set_={"status": "processed", "received_at": func.now(), "replay": stmt.excluded.replay},
-            where=(inbox.c.status == "dead_lettered")
-            & stmt.excluded.replay.is_not(None)
-            & inbox.c.replay.is_distinct_from(stmt.excluded.replay),
-        )
-    else:
-        # a replay that failed again is remembered under its own token
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[inbox.c.event_id],
-            set_={"received_at": func.now(), "replay": stmt.excluded.replay},
-            where=inbox.c.status == "dead_lettered",
-        )
-    return stmt.returning(inbox.c.event_id)
+    return {row["event_id"] for row in rows}
 
 
-async def claim(
-    session: AsyncSession,
-    tables: MessagingTables,
-    *,
-    event_id: UUID,
-    topic: str,
-    status: Literal["processed", "dead_lettered"] = "processed",
-    replay: str | None = None,
-) -> bool:
-    """Record `event_id` as handled; False when it already was (a redelivery: do nothing).
-
-    A dead-lettered event stays skipped when Kafka redelivers it; it runs again only when
-    `replay` carries a replay token it has not run for (`leadkit.admin replay-dlq`).
-    """
-    result = await session.execute(
-        _claim_statement(tables.inbox, status), {"event_id": event_id, "topic": topic, "replay": replay}
-    )
-    return result.first() is not None
+async def claim_dead_lettered(connection: Connection, event: InboxClaim) -> None:
+    await connection.execute(_CLAIM_DEAD_LETTERED, event.event_id, event.topic, event.replay)

@@ -1,21 +1,28 @@
 """The outbox relay: publishes outbox rows to Kafka in row order, then marks them published.
 
-One relay per service publishes at a time. Every publish batch takes a transaction-level advisory
-lock first, in the very transaction that selects, sends and marks its rows: the lock cannot
-outlive that transaction or be lost unnoticed on an idle connection, so two instances never
-publish one key's events side by side, out of order. The other instances find the lock taken
-and stand by.
+One relay per service publishes at a time: the one whose connection holds the service's
+session-level advisory lock. It does all its work on that very connection, so if the connection
+dies the lock goes with it and the relay notices at its next statement, reconnects and competes
+for the lock again; the other instances find the lock taken and stand by, trying again each poll.
 
-A crash between send and mark re-sends the rows on restart: delivery is at least once, and the
-consumers' inbox makes the effect exactly once. A row Kafka refuses for good (too large, an
+A batch is read without any row lock (only the lock holder publishes), sent, and marked
+published once Kafka acknowledged it: no lock or transaction is held while waiting for Kafka.
+The rows are not marked before the send, because a crash between such a mark and the send would
+lose them. A crash between send and mark re-sends them instead: delivery is at least once, and
+the consumers' inbox makes the effect exactly once. A row Kafka refuses for good (too large, an
 invalid topic) is parked with its error instead of blocking every row behind it; operators see it
 in `leadloop_outbox_parked` and `python -m leadkit.admin outbox parked SERVICE`.
+
+The relay sleeps until woken: in memory by its own process after a commit that wrote outbox
+rows, by NOTIFY from other instances' commits (they notify only while their own relay stands by),
+and by a slow safety-net poll.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import zlib
 from collections.abc import Sequence
 from datetime import timedelta
@@ -24,11 +31,10 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, KafkaTimeoutError
-from sqlalchemy import Row, bindparam, delete, func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from leadkit.db import Connection, Pool
 from leadkit.infrastructure import is_infrastructure_error
-from leadkit.messaging import OUTBOX_CHANNEL, MessagingTables
+from leadkit.messaging import OUTBOX_CHANNEL
 from leadkit.metrics import EVENTS_PRODUCED, OUTBOX_BACKLOG, OUTBOX_PARKED, RELAY_ACTIVE
 from leadkit.redact import Redactor
 from leadkit.supervise import sleep_or_stop
@@ -36,7 +42,20 @@ from leadkit.topics import TopicNames
 
 log = structlog.get_logger(__name__)
 STANDING_BY = -1  # what publish_batch returns when another instance's relay holds the lock
-_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)").bindparams(bindparam("key"))
+
+_TRY_LOCK = "SELECT pg_try_advisory_lock($1)"
+_NEXT_ROWS = """
+SELECT id, topic, key, payload, headers::text AS headers FROM outbox
+WHERE published_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1
+"""
+_MARK_PUBLISHED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+_PARK = "UPDATE outbox SET parked_at = now(), error = $2 WHERE id = $1"
+_DELETE_PUBLISHED = "DELETE FROM outbox WHERE published_at < now() - $1::interval"
+_COUNT_WAITING = """
+SELECT count(*) FILTER (WHERE parked_at IS NULL) AS backlog,
+       count(*) FILTER (WHERE parked_at IS NOT NULL) AS parked
+FROM outbox WHERE published_at IS NULL
+"""
 
 
 def relay_lock_key(service: str) -> int:
@@ -58,31 +77,30 @@ class OutboxRelay:
         self,
         *,
         service: str,
-        engine: AsyncEngine,
-        sessions: async_sessionmaker[AsyncSession],
-        tables: MessagingTables,
+        pool: Pool,
         topics: TopicNames,
         bootstrap_servers: str,
         batch_size: int = 500,
         poll_interval: float = 1.0,
         retention: timedelta = timedelta(days=1),
+        linger_ms: int = 5,
         redact: Redactor | None = None,
     ) -> None:
         self._service = service
-        self._engine = engine
-        self._sessions = sessions
-        self._outbox = tables.outbox
+        self._pool = pool
         self._topics = topics
         self._bootstrap_servers = bootstrap_servers
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._retention = retention
+        self._linger_ms = linger_ms
         self._redact = redact or Redactor()
         self._lock_key = relay_lock_key(service)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.producer: AIOKafkaProducer | None = None
-        self.standing_by = False  # the last batch found another instance's relay publishing
+        self.active = False  # this instance holds the lock and publishes
+        self.standing_by = False  # another instance's relay holds the lock
 
     def wake(self) -> None:
         """Tell the relay that rows were committed, so it need not wait for its next poll."""
@@ -98,7 +116,9 @@ class OutboxRelay:
             client_id=f"{self._service}-relay",
             enable_idempotence=True,
             acks="all",
-            linger_ms=2,
+            # a few milliseconds of waiting lets one produce request carry many rows' messages
+            linger_ms=self._linger_ms,
+            max_batch_size=256 * 1024,
         )
         await producer.start()
         self.producer = producer
@@ -106,10 +126,16 @@ class OutboxRelay:
         try:
             while not self._stopping.is_set():
                 try:
-                    # this connection only listens for wake-ups; the poll interval covers its gaps
-                    async with self._engine.connect() as listen_conn:
-                        await self._listen(listen_conn)
-                        await self._publish_until_stopped(producer)
+                    async with self._pool.acquire() as connection:
+                        await connection.add_listener(OUTBOX_CHANNEL, self._on_notify)
+                        try:
+                            await self._publish_until_stopped(connection, producer)
+                        finally:
+                            self._set_active(False, standing_by=False)
+                            if not connection.is_closed():
+                                await connection.remove_listener(OUTBOX_CHANNEL, self._on_notify)
+                                # give the lock back before the connection returns to the pool
+                                await connection.execute("SELECT pg_advisory_unlock_all()")
                 except Exception as error:
                     if not is_infrastructure_error(error):
                         raise
@@ -120,64 +146,51 @@ class OutboxRelay:
             self.producer = None
             await producer.stop()
 
-    async def _listen(self, conn: AsyncConnection) -> None:
-        """Wake on NOTIFY from any instance's committed outbox rows (asyncpg's listener API)."""
-        raw = await conn.get_raw_connection()
-        await raw.driver_connection.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())  # type: ignore[union-attr]
-        await conn.commit()
+    def _on_notify(self, *_: Any) -> None:
+        self._wake.set()
 
-    async def _publish_until_stopped(self, producer: AIOKafkaProducer) -> None:
+    async def _publish_until_stopped(self, connection: Connection, producer: AIOKafkaProducer) -> None:
         loop = asyncio.get_running_loop()
         next_housekeeping = 0.0
         while not self._stopping.is_set():
             self._wake.clear()
-            published = await self.publish_batch(producer)
+            published = await self.publish_batch(connection, producer)
             if published != STANDING_BY and loop.time() >= next_housekeeping:
-                await self._housekeeping()
+                await self._housekeeping(connection)
                 next_housekeeping = loop.time() + 5.0
             if published < self._batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
 
-    async def publish_batch(self, producer: AIOKafkaProducer) -> int:
+    async def publish_batch(self, connection: Connection, producer: AIOKafkaProducer) -> int:
         """Publish the next rows in order; the number sent, or STANDING_BY."""
-        table = self._outbox
-        async with self._sessions.begin() as session:
-            if not await session.scalar(_TRY_LOCK, {"key": self._lock_key}):
-                self._standing_by(True)
+        if not self.active:
+            if not await connection.fetchval(_TRY_LOCK, self._lock_key):
+                self._set_active(False, standing_by=True)
                 return STANDING_BY
-            self._standing_by(False)
-            rows = (
-                await session.execute(
-                    select(table.c.id, table.c.topic, table.c.key, table.c.payload, table.c.headers)
-                    .where(table.c.published_at.is_(None), table.c.parked_at.is_(None))
-                    .order_by(table.c.id)
-                    .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if not rows:
-                return 0
-            outcomes = await self._send(producer, rows)
-            sent = [row for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
-            refused = [(row, error) for row, error in zip(rows, outcomes, strict=True) if error is not None]
-            retriable = [error for _, error in refused if not is_unsendable(error)]
-            if retriable:  # roll back: every row of the batch is tried again, in order
-                raise retriable[0]
-            await self._mark_published(session, [row.id for row in sent])
-            for row, error in refused:
-                await self._park(session, row, error)
+            self._set_active(True, standing_by=False)
+        rows = await connection.fetch(_NEXT_ROWS, self._batch_size)
+        if not rows:
+            return 0
+        outcomes = await self._send(producer, rows)
+        sent = [row for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
+        refused = [(row, error) for row, error in zip(rows, outcomes, strict=True) if error is not None]
+        retriable = [error for _, error in refused if not is_unsendable(error)]
+        if retriable:  # nothing is marked: every row of the batch is tried again, in order
+            raise retriable[0]
+        await self._mark_published(connection, [row["id"] for row in sent])
+        for row, error in refused:
+            await self._park(connection, row, error)
         for row in sent:
-            EVENTS_PRODUCED.labels(self._service, row.topic).inc()
+            EVENTS_PRODUCED.labels(self._service, row["topic"]).inc()
         return len(rows)
 
-    def _standing_by(self, standing_by: bool) -> None:
+    def _set_active(self, active: bool, *, standing_by: bool) -> None:
+        self.active = active
         self.standing_by = standing_by
-        RELAY_ACTIVE.labels(self._service).set(0 if standing_by else 1)
+        RELAY_ACTIVE.labels(self._service).set(int(active))
 
-    async def _send(
-        self, producer: AIOKafkaProducer, rows: Sequence[Row[Any, Any, Any, Any, Any]]
-    ) -> list[BaseException | None]:
+    async def _send(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> list[BaseException | None]:
         """Each row's outcome: None when Kafka acknowledged it, else the error.
 
         Every row is enqueued first, in order, so the idempotent producer batches them; then the
@@ -187,10 +200,10 @@ class OutboxRelay:
             try:
                 pending.append(
                     await producer.send(
-                        self._topics.physical(row.topic),
-                        value=row.payload,
-                        key=row.key.encode() if row.key is not None else None,
-                        headers=[(name, value.encode()) for name, value in row.headers],
+                        self._topics.physical(row["topic"]),
+                        value=row["payload"],
+                        key=row["key"].encode() if row["key"] is not None else None,
+                        headers=[(name, value.encode()) for name, value in json.loads(row["headers"])],
                     )
                 )
             except Exception as error:  # refused before it left: too large, an invalid topic
@@ -201,34 +214,21 @@ class OutboxRelay:
             item if isinstance(item, BaseException) else _error_or_none(next(results)) for item in pending
         ]
 
-    async def _mark_published(self, session: AsyncSession, ids: list[int]) -> None:
-        table = self._outbox
-        await session.execute(update(table).where(table.c.id.in_(ids)).values(published_at=func.now()))
+    async def _mark_published(self, connection: Connection, ids: list[int]) -> None:
+        await connection.execute(_MARK_PUBLISHED, ids)
 
-    async def _park(
-        self, session: AsyncSession, row: Row[Any, Any, Any, Any, Any], error: BaseException
-    ) -> None:
-        table = self._outbox
+    async def _park(self, connection: Connection, row: Any, error: BaseException) -> None:
         reason = self._redact(f"{type(error).__name__}: {error}")[:2000]
-        await session.execute(
-            update(table).where(table.c.id == row.id).values(parked_at=func.now(), error=reason)
+        await connection.execute(_PARK, row["id"], reason)
+        log.error(
+            "outbox row parked: Kafka refuses it", outbox_id=row["id"], topic=row["topic"], error=reason
         )
-        log.error("outbox row parked: Kafka refuses it", outbox_id=row.id, topic=row.topic, error=reason)
 
-    async def _housekeeping(self) -> None:
-        table = self._outbox
-        async with self._sessions.begin() as session:
-            await session.execute(delete(table).where(table.c.published_at < func.now() - self._retention))
-            backlog, parked = (
-                await session.execute(
-                    select(
-                        func.count().filter(table.c.parked_at.is_(None)),
-                        func.count().filter(table.c.parked_at.is_not(None)),
-                    ).where(table.c.published_at.is_(None))
-                )
-            ).one()
-        OUTBOX_BACKLOG.labels(self._service).set(backlog or 0)
-        OUTBOX_PARKED.labels(self._service).set(parked or 0)
+    async def _housekeeping(self, connection: Connection) -> None:
+        await connection.execute(_DELETE_PUBLISHED, self._retention)
+        counts = await connection.fetchrow(_COUNT_WAITING)
+        OUTBOX_BACKLOG.labels(self._service).set(counts["backlog"] or 0)
+        OUTBOX_PARKED.labels(self._service).set(counts["parked"] or 0)
 
 
 def _error_or_none(result: Any) -> BaseException | None:

@@ -17,10 +17,10 @@ from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from leadkit.consumer import Clock, ConsumerLoop, ConsumerOptions, Handler, utc_now
-from leadkit.db import create_engine, session_factory
+from leadkit.db import Pool, create_engine, create_pool, raw_connection, session_factory
 from leadkit.health import health_router
 from leadkit.logging import configure_logging
-from leadkit.messaging import MessagingTables
+from leadkit.messaging import MessagingTables, Outbox, write_outbox
 from leadkit.redact import Redactor, secrets_of
 from leadkit.relay import OutboxRelay
 from leadkit.settings import ServiceSettings
@@ -39,12 +39,33 @@ class Deps:
     settings: ServiceSettings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    pool: Pool  # asyncpg, for the hot paths
     tables: MessagingTables
     relay: OutboxRelay
     consumers: list[ConsumerLoop]
     clock: Clock
     redact: Redactor
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def notify_relay(self) -> bool:
+        """Whether committed outbox rows need a NOTIFY: the active relay is another process's."""
+        return not self.relay.active
+
+    def outbox_written(self) -> None:
+        """After a commit that wrote outbox rows: wake this process's relay (when it is active)."""
+        self.relay.wake()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[tuple[AsyncSession, Outbox]]:
+        """A session transaction whose outbox rows are written in one statement before commit."""
+        outbox = Outbox()
+        async with self.sessions.begin() as session:
+            yield session, outbox
+            if outbox:
+                await write_outbox(await raw_connection(session), outbox.rows, notify=self.notify_relay)
+        if outbox:
+            self.outbox_written()
 
 
 Worker = Callable[[Deps], Awaitable[None]]
@@ -74,15 +95,15 @@ class Service:
         redact = Redactor(secrets_of(self.settings))
         engine = create_engine(self.settings.database_url, pool_size=self.settings.db_pool_size)
         sessions = session_factory(engine)
+        pool = await create_pool(self.settings.database_url, size=self.settings.db_pool_size)
         relay = OutboxRelay(
             service=self.name,
-            engine=engine,
-            sessions=sessions,
-            tables=self.tables,
+            pool=pool,
             topics=topics,
             bootstrap_servers=common.kafka_bootstrap_servers,
             batch_size=self.settings.relay_batch_size,
             poll_interval=self.settings.relay_poll_interval_seconds,
+            linger_ms=common.producer_linger_ms,
             redact=redact,
         )
         consumers = (
@@ -91,17 +112,19 @@ class Service:
                     service=self.name,
                     group_id=self.name,
                     handlers=self.handlers,
-                    sessions=sessions,
-                    tables=self.tables,
+                    pool=pool,
                     topics=topics,
                     bootstrap_servers=common.kafka_bootstrap_servers,
                     options=ConsumerOptions(
                         max_attempts=self.settings.consumer_max_attempts,
                         backoff_seconds=self.settings.consumer_backoff_seconds,
                         batch_size=self.settings.consumer_batch_size,
+                        fetch_max_wait_ms=common.fetch_max_wait_ms,
+                        fetch_min_bytes=common.fetch_min_bytes,
                     ),
                     clock=self.clock,
-                    on_commit=relay.wake,
+                    on_outbox_written=relay.wake,
+                    notify_relay=lambda: not relay.active,
                     redact=redact,
                 )
             ]
@@ -113,6 +136,7 @@ class Service:
             settings=self.settings,
             engine=engine,
             sessions=sessions,
+            pool=pool,
             tables=self.tables,
             relay=relay,
             consumers=consumers,
@@ -144,6 +168,7 @@ class Service:
             await _cancel(worker_tasks)
             relay.stop()
             await _finish([relay_task], grace=10)
+            await pool.close()
             await engine.dispose()
             log.info("service stopped")
 

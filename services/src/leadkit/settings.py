@@ -23,6 +23,18 @@ class LeadloopSettings(BaseSettings):
         default=SecretStr(""),
         description="Comma-separated system keys accepted in `X-API-Key`; each has every scope.",
     )
+    fetch_max_wait_ms: int = Field(
+        default=10,
+        ge=0,
+        description="Longest a consumer's fetch waits for `fetch_min_bytes` to gather: the latency a "
+        "quiet pipeline pays per hop.",
+    )
+    fetch_min_bytes: int = Field(
+        default=64 * 1024, ge=1, description="A fetch returns early once this much has gathered."
+    )
+    producer_linger_ms: int = Field(
+        default=5, ge=0, description="How long the relay's producer gathers messages into one request."
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
 

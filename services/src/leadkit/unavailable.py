@@ -8,6 +8,7 @@ connections, and the client is told to retry rather than handed a server error.
 
 from __future__ import annotations
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -44,6 +45,8 @@ async def _on_unreachable(request: Request, exc: Exception) -> JSONResponse:
 
 
 def answer_503_while_the_database_is_away(app: FastAPI) -> None:
-    app.add_exception_handler(DBAPIError, _on_dbapi_error)
+    # through SQLAlchemy, and straight from asyncpg on the hot paths
+    for driver_error in (DBAPIError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        app.add_exception_handler(driver_error, _on_dbapi_error)
     for unreachable in (ConnectionError, TimeoutError, PoolTimeout):
         app.add_exception_handler(unreachable, _on_unreachable)

@@ -10,7 +10,7 @@ from kit_support import DATABASE_URL, KAFKA, metadata
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from leadkit.admin import TopicSpec, create_topics
-from leadkit.db import create_engine, session_factory
+from leadkit.db import Pool, create_engine, create_pool, session_factory
 from leadkit.topics import TopicNames
 
 
@@ -22,6 +22,13 @@ async def engine() -> AsyncIterator[AsyncEngine]:
         await conn.run_sync(metadata.create_all)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def pool(engine: AsyncEngine) -> AsyncIterator[Pool]:
+    pool = await create_pool(DATABASE_URL, size=5)
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture

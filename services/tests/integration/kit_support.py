@@ -4,19 +4,19 @@ effects, a handler with a state change and an outgoing event, and small helpers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Column, Integer, MetaData, Table, Uuid, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, Uuid, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lead_schemas import LeadCaptured, LeadCapturedData, LeadScored, LeadScoredData, Person, Touch
-from leadkit.consumer import ConsumerLoop, ConsumerOptions, HandlerContext
-from leadkit.db import new_metadata
-from leadkit.messaging import MessagingTables, messaging_tables
+from leadkit.consumer import ConsumerLoop, ConsumerOptions, Handler, HandlerContext
+from leadkit.db import Pool, new_metadata
+from leadkit.messaging import MessagingTables, Outbox, messaging_tables, write_outbox
 from leadkit.testing import committed_offsets, eventually
 from leadkit.topics import TopicNames
 
@@ -48,10 +48,36 @@ def captured_event(lead_id: UUID | None = None) -> LeadCaptured:
 
 
 async def record_and_emit(event: LeadCaptured, ctx: HandlerContext) -> None:
-    """A handler with a state change and an outgoing event, like every real one."""
-    await ctx.session.execute(insert(effects).values(lead_id=event.lead_id, event_id=event.id))
+    """A handler with a state change and an outgoing event, like every real one (one event: see `each`)."""
+    await ctx.connection.execute(
+        "INSERT INTO effects (lead_id, event_id) VALUES ($1, $2)", event.lead_id, event.id
+    )
     data = LeadScoredData(score=1, grade="D", fit_score=1, engagement_score=0, model_version="t", reasons=[])
-    await ctx.outbox.add(event.caused(LeadScored, producer="test", data=data, occurred_at=ctx.now))
+    ctx.outbox.add(event.caused(LeadScored, producer="test", data=data, occurred_at=ctx.now))
+
+
+OneEvent = Callable[[LeadCaptured, HandlerContext], Awaitable[None]]
+
+
+def each(handle: OneEvent) -> Handler:
+    """A batch handler that hands its events to `handle` one at a time, in order."""
+
+    async def handle_all(events: Sequence[LeadCaptured], ctx: HandlerContext) -> None:
+        for event in events:
+            await handle(event, ctx)
+
+    return handle_all
+
+
+async def add_to_outbox(pool: Pool, outbox: Outbox) -> None:
+    async with pool.acquire() as connection:
+        await write_outbox(connection, outbox.rows, notify=True)
+
+
+def outbox_of(*events: LeadCaptured) -> Outbox:
+    outbox = Outbox()
+    outbox.add(*events)
+    return outbox
 
 
 async def produce(topics: TopicNames, messages: list[tuple[bytes, bytes]]) -> None:
@@ -79,18 +105,17 @@ async def run_until(loop: ConsumerLoop, done: Callable[[], Awaitable[Any]]) -> A
 
 
 def consumer(
-    sessions: async_sessionmaker[AsyncSession],
+    pool: Pool,
     topics: TopicNames,
-    handler: Any = record_and_emit,
+    handler: Handler | None = None,
     *,
     revoke_grace_seconds: float = 10.0,
 ) -> ConsumerLoop:
     return ConsumerLoop(
         service="it",
         group_id="it-consumer",
-        handlers={"lead.captured": handler},
-        sessions=sessions,
-        tables=tables,
+        handlers={"lead.captured": handler or each(record_and_emit)},
+        pool=pool,
         topics=topics,
         bootstrap_servers=KAFKA,
         options=ConsumerOptions(

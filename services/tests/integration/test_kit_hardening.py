@@ -13,10 +13,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from kit_support import (
     DATABASE_URL,
     KAFKA,
+    add_to_outbox,
     captured_event,
     committed_total,
     consumer,
+    each,
     effects,
+    outbox_of,
     produce,
     record_and_emit,
     rows,
@@ -30,8 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from lead_schemas import LeadCaptured
 from leadkit.admin import parked_rows, replay_dead_letters, unpark_rows
 from leadkit.consumer import HandlerContext
-from leadkit.db import create_engine
-from leadkit.messaging import Outbox
+from leadkit.db import Pool, create_engine
 from leadkit.relay import OutboxRelay, relay_lock_key
 from leadkit.testing import TopicTail, eventually
 from leadkit.topics import TopicNames
@@ -42,7 +44,7 @@ def metric(name: str, **labels: str) -> float:
 
 
 async def test_a_database_that_drops_the_consumer_is_waited_out_and_nothing_is_dead_lettered(
-    sessions: async_sessionmaker[AsyncSession], topics: TopicNames
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, pool: Pool
 ) -> None:
     """More dropped connections than `max_attempts` (3): none counts, the event is handled."""
     event = captured_event()
@@ -53,12 +55,12 @@ async def test_a_database_that_drops_the_consumer_is_waited_out_and_nothing_is_d
         if drops < 6:
             drops += 1
             # what a database restart does to a connection in the middle of a transaction
-            await ctx.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+            await ctx.connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")
         await record_and_emit(event, ctx)
 
     failed_before = metric("leadloop_events_failed_total", service="it", topic="lead.captured")
     await produce(topics, [(str(event.lead_id).encode(), event.model_dump_json().encode())])
-    loop = consumer(sessions, topics, handler=the_database_drops_us_six_times)
+    loop = consumer(pool, topics, handler=each(the_database_drops_us_six_times))
 
     async def handled_and_committed() -> None:
         assert await rows(sessions, effects, effects.c.event_id == event.id)
@@ -74,7 +76,7 @@ async def test_a_database_that_drops_the_consumer_is_waited_out_and_nothing_is_d
 
 
 async def test_a_dead_lettered_event_runs_again_only_when_replayed(
-    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, pool: Pool, engine: AsyncEngine
 ) -> None:
     lead_id = uuid4()
     failing, marker = captured_event(lead_id), captured_event(lead_id)
@@ -96,7 +98,7 @@ async def test_a_dead_lettered_event_runs_again_only_when_replayed(
         assert await rows(sessions, effects, effects.c.event_id == marker.id)
         assert await committed_total(topics.group("it-consumer")) == 3
 
-    await run_until(consumer(sessions, topics, handler=fails_while_broken), marker_handled)
+    await run_until(consumer(pool, topics, handler=each(fails_while_broken)), marker_handled)
     dead = await rows(sessions, tables.outbox, tables.outbox.c.topic == "lead.captured.dlq")
     assert len(dead) == 1  # dead-lettered once; the redelivery did not run or dead-letter again
     attempts = len(calls)
@@ -106,9 +108,7 @@ async def test_a_dead_lettered_event_runs_again_only_when_replayed(
     # an operator fixes the bug, the relay has published the DLQ, and replays it
     broken = False
     dlq_tail = await TopicTail(topics.physical("lead.captured.dlq")).start()
-    relay = OutboxRelay(
-        service="it", engine=engine, sessions=sessions, tables=tables, topics=topics, bootstrap_servers=KAFKA
-    )
+    relay = OutboxRelay(service="it", pool=pool, topics=topics, bootstrap_servers=KAFKA)
     relay_task = asyncio.create_task(relay.run())
     try:
         await dlq_tail.wait_for(lambda m: m.key == key)
@@ -126,7 +126,7 @@ async def test_a_dead_lettered_event_runs_again_only_when_replayed(
         assert await rows(sessions, effects, effects.c.event_id == failing.id)
         assert await committed_total(topics.group("it-consumer")) == 4
 
-    await run_until(consumer(sessions, topics, handler=fails_while_broken), replay_handled)
+    await run_until(consumer(pool, topics, handler=each(fails_while_broken)), replay_handled)
     assert len(calls) == attempts + 1
     (inbox_row,) = await rows(sessions, tables.inbox, tables.inbox.c.event_id == failing.id)
     assert inbox_row.status == "processed"
@@ -140,7 +140,7 @@ async def test_a_dead_lettered_event_runs_again_only_when_replayed(
 
 
 async def test_a_rebalance_mid_batch_never_tears_the_consumer_down_and_handles_each_event_once(
-    sessions: async_sessionmaker[AsyncSession], topics: TopicNames
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, pool: Pool
 ) -> None:
     events = [captured_event() for _ in range(9)]
     producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, acks="all")
@@ -164,10 +164,10 @@ async def test_a_rebalance_mid_batch_never_tears_the_consumer_down_and_handles_e
 
     # the batch in hand cannot finish while the gate is shut: the revocation waits for it for
     # two seconds, then abandons it (rolled back, redelivered to whoever owns its partitions next)
-    first = consumer(sessions, topics, handler=waits_at_the_gate, revoke_grace_seconds=2)
+    first = consumer(pool, topics, handler=each(waits_at_the_gate), revoke_grace_seconds=2)
     first_task = asyncio.create_task(first.run())
     await asyncio.wait_for(entered.wait(), timeout=60)
-    second = consumer(sessions, topics)
+    second = consumer(pool, topics)
     second_task = asyncio.create_task(second.run())
     group = topics.group("it-consumer")
 
@@ -202,14 +202,10 @@ async def test_a_rebalance_mid_batch_never_tears_the_consumer_down_and_handles_e
         await asyncio.wait_for(asyncio.gather(first_task, second_task), timeout=60)
 
 
-def relay_for(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], topics: TopicNames
-) -> OutboxRelay:
+def relay_for(pool: Pool, topics: TopicNames) -> OutboxRelay:
     return OutboxRelay(
         service="it",
-        engine=engine,
-        sessions=sessions,
-        tables=tables,
+        pool=pool,
         topics=topics,
         bootstrap_servers=KAFKA,
         poll_interval=0.1,
@@ -217,14 +213,13 @@ def relay_for(
 
 
 async def test_a_relay_whose_connections_were_dropped_never_publishes_beside_the_lock_holder(
-    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, pool: Pool, engine: AsyncEngine
 ) -> None:
-    relay = relay_for(engine, sessions, topics)
+    relay = relay_for(pool, topics)
     relay_task = asyncio.create_task(relay.run())
     other = create_engine(DATABASE_URL, pool_size=1)
     try:
-        async with sessions.begin() as session:  # the relay is up and publishing
-            await Outbox(session, tables).add(captured_event())
+        await add_to_outbox(pool, outbox_of(captured_event()))  # the relay is up and publishing
         await eventually(lambda: _published_all(sessions))
         async with other.connect() as holder:
             # the database drops every connection of the relay's, as a failover or restart does …
@@ -238,9 +233,9 @@ async def test_a_relay_whose_connections_were_dropped_never_publishes_beside_the
             await holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": relay_lock_key("it")})
             await holder.commit()
             await engine.dispose()  # the idle pooled connections are dead: start afresh
+            await pool.expire_connections()
             lead_id = uuid4()
-            async with sessions.begin() as session:
-                await Outbox(session, tables).add(captured_event(lead_id), captured_event(lead_id))
+            await add_to_outbox(pool, outbox_of(captured_event(lead_id), captured_event(lead_id)))
 
             async def standing_by() -> None:
                 assert relay.standing_by
@@ -270,18 +265,21 @@ async def _published_all(sessions: async_sessionmaker[AsyncSession]) -> None:
 
 
 async def test_a_row_kafka_refuses_for_good_is_parked_and_the_rows_behind_it_go_out(
-    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, engine: AsyncEngine, monkeypatch: Any
+    sessions: async_sessionmaker[AsyncSession],
+    topics: TopicNames,
+    pool: Pool,
+    engine: AsyncEngine,
+    monkeypatch: Any,
 ) -> None:
     lead_id = uuid4()
     before, after = captured_event(lead_id), captured_event(lead_id)
-    async with sessions.begin() as session:
-        outbox = Outbox(session, tables)
-        await outbox.add(before)
-        # larger than the producer's 1 MB request limit: Kafka can never take it
-        await outbox.add_raw(topic="lead.captured", key="too-large", payload=b"x" * 2_000_000, headers=[])
-        await outbox.add(after)
+    outbox = outbox_of(before)
+    # larger than the producer's 1 MB request limit: Kafka can never take it
+    outbox.add_raw(topic="lead.captured", key="too-large", payload=b"x" * 2_000_000, headers=[])
+    outbox.add(after)
+    await add_to_outbox(pool, outbox)
     tail = await TopicTail(topics.physical("lead.captured")).start()
-    relay = relay_for(engine, sessions, topics)
+    relay = relay_for(pool, topics)
     relay_task = asyncio.create_task(relay.run())
     try:
         published = await tail.wait_for(lambda m: m.key == str(lead_id).encode(), count=2)

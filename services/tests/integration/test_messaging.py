@@ -13,10 +13,13 @@ from uuid import UUID, uuid4
 import pytest
 from kit_support import (
     KAFKA,
+    add_to_outbox,
     captured_event,
     committed_total,
     consumer,
+    each,
     effects,
+    outbox_of,
     produce,
     record_and_emit,
     rows,
@@ -28,14 +31,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lead_schemas import LeadCaptured
 from leadkit.consumer import ConsumerLoop, HandlerContext
-from leadkit.messaging import Outbox
+from leadkit.db import Pool
 from leadkit.relay import OutboxRelay
 from leadkit.testing import TopicTail
 from leadkit.topics import TopicNames
 
 
 async def test_an_event_delivered_twice_changes_state_once_and_emits_once(
-    sessions: async_sessionmaker[AsyncSession], topics: TopicNames
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, pool: Pool
 ) -> None:
     event = captured_event()
     raw = event.model_dump_json().encode()
@@ -44,7 +47,7 @@ async def test_an_event_delivered_twice_changes_state_once_and_emits_once(
     async def both_deliveries_committed() -> None:
         assert await committed_total(topics.group("it-consumer")) == 2
 
-    await run_until(consumer(sessions, topics), both_deliveries_committed)
+    await run_until(consumer(pool, topics), both_deliveries_committed)
 
     assert len(await rows(sessions, effects, effects.c.event_id == event.id)) == 1
     emitted = await rows(sessions, tables.outbox, tables.outbox.c.key == str(event.lead_id))
@@ -52,7 +55,7 @@ async def test_an_event_delivered_twice_changes_state_once_and_emits_once(
 
 
 async def test_a_poison_event_goes_to_the_dlq_and_the_next_event_is_still_processed(
-    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, pool: Pool, engine: AsyncEngine
 ) -> None:
     lead_id = uuid4()
     key = str(lead_id).encode()
@@ -72,7 +75,7 @@ async def test_a_poison_event_goes_to_the_dlq_and_the_next_event_is_still_proces
             (key, good.model_dump_json().encode()),
         ],
     )
-    loop = consumer(sessions, topics, handler=fails_on_one_event)
+    loop = consumer(pool, topics, handler=each(fails_on_one_event))
 
     async def good_one_handled() -> None:
         assert await rows(sessions, effects, effects.c.event_id == good.id)
@@ -82,18 +85,16 @@ async def test_a_poison_event_goes_to_the_dlq_and_the_next_event_is_still_proces
 
     dead = await rows(sessions, tables.outbox, tables.outbox.c.topic == "lead.captured.dlq")
     assert len(dead) == 2
-    errors = [dict(map(tuple, row.headers))["dlq.error"] for row in dead]
-    assert errors[0] == "RuntimeError: cannot handle this one"
-    assert errors[1].startswith("PoisonEvent: not a valid event")
-    assert [dict(map(tuple, row.headers))["dlq.attempts"] for row in dead] == ["3", "1"]
+    headers = [dict(map(tuple, row.headers)) for row in dead]  # in the partition's order
+    assert headers[0]["dlq.error"] == "RuntimeError: cannot handle this one"
+    assert headers[1]["dlq.error"].startswith("PoisonEvent: not a valid event")
+    assert [h["dlq.attempts"] for h in headers] == ["3", "1"]
     (inbox_row,) = await rows(sessions, tables.inbox, tables.inbox.c.event_id == failing.id)
     assert inbox_row.status == "dead_lettered"
 
     # and the relay puts them on the dead-letter topic with the error attached
     tail = await TopicTail(topics.physical("lead.captured.dlq")).start()
-    relay = OutboxRelay(
-        service="it", engine=engine, sessions=sessions, tables=tables, topics=topics, bootstrap_servers=KAFKA
-    )
+    relay = OutboxRelay(service="it", pool=pool, topics=topics, bootstrap_servers=KAFKA)
     relay_task = asyncio.create_task(relay.run())
     try:
         published = await tail.wait_for(lambda m: m.key == key, count=2)
@@ -108,23 +109,20 @@ async def test_a_poison_event_goes_to_the_dlq_and_the_next_event_is_still_proces
 class CrashAfterSend(OutboxRelay):
     """A relay that dies after Kafka acknowledged the batch but before it was marked published."""
 
-    async def _mark_published(self, session: AsyncSession, ids: list[int]) -> None:
+    async def _mark_published(self, connection: Any, ids: list[int]) -> None:
         raise RuntimeError("relay killed between send and mark")
 
 
 async def test_a_relay_killed_between_send_and_mark_loses_nothing_and_doubles_no_effect(
-    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, pool: Pool, engine: AsyncEngine
 ) -> None:
     lead_ids = [uuid4() for _ in range(4)]
     events = [captured_event(lead_ids[i % 4]) for i in range(20)]
-    async with sessions.begin() as session:
-        await Outbox(session, tables).add(*events)
+    await add_to_outbox(pool, outbox_of(*events))
     tail = await TopicTail(topics.physical("lead.captured")).start()
     relay_args: dict[str, Any] = {
         "service": "it",
-        "engine": engine,
-        "sessions": sessions,
-        "tables": tables,
+        "pool": pool,
         "topics": topics,
         "bootstrap_servers": KAFKA,
     }
@@ -160,7 +158,7 @@ async def test_a_relay_killed_between_send_and_mark_loses_nothing_and_doubles_no
     async def every_delivery_committed() -> None:
         assert await committed_total(topics.group("it-consumer")) == 40
 
-    await run_until(consumer(sessions, topics), every_delivery_committed)
+    await run_until(consumer(pool, topics), every_delivery_committed)
     async with sessions() as session:
         handled = await session.scalar(
             select(func.count(func.distinct(effects.c.event_id))).where(effects.c.lead_id.in_(lead_ids))
@@ -180,7 +178,7 @@ class MidBatch:
     gate: asyncio.Event
 
 
-async def caught_mid_batch(sessions: async_sessionmaker[AsyncSession], topics: TopicNames) -> MidBatch:
+async def caught_mid_batch(pool: Pool, topics: TopicNames) -> MidBatch:
     lead_id = uuid4()
     events = [captured_event(lead_id) for _ in range(3)]
     await produce(topics, [(str(lead_id).encode(), e.model_dump_json().encode()) for e in events])
@@ -191,16 +189,16 @@ async def caught_mid_batch(sessions: async_sessionmaker[AsyncSession], topics: T
         entered.set()
         await gate.wait()
 
-    loop = consumer(sessions, topics, handler=waits_at_the_gate)
+    loop = consumer(pool, topics, handler=each(waits_at_the_gate))
     task = asyncio.create_task(loop.run())
     await asyncio.wait_for(entered.wait(), timeout=60)
     return MidBatch(lead_id, events, loop, task, gate)
 
 
 async def test_stopping_mid_batch_finishes_and_commits_the_batch_in_hand(
-    sessions: async_sessionmaker[AsyncSession], topics: TopicNames
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, pool: Pool
 ) -> None:
-    caught = await caught_mid_batch(sessions, topics)
+    caught = await caught_mid_batch(pool, topics)
     lead_id = caught.lead_id
 
     caught.loop.stop()  # what the service's shutdown does on SIGTERM
@@ -216,9 +214,9 @@ async def test_stopping_mid_batch_finishes_and_commits_the_batch_in_hand(
 
 
 async def test_a_batch_cut_off_mid_flight_rolls_back_whole_and_is_handled_once_later(
-    sessions: async_sessionmaker[AsyncSession], topics: TopicNames
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, pool: Pool
 ) -> None:
-    caught = await caught_mid_batch(sessions, topics)
+    caught = await caught_mid_batch(pool, topics)
     lead_id = caught.lead_id
 
     caught.task.cancel()  # what happens when the shutdown grace runs out
@@ -234,6 +232,6 @@ async def test_a_batch_cut_off_mid_flight_rolls_back_whole_and_is_handled_once_l
     async def all_handled() -> None:
         assert await committed_total(topics.group("it-consumer")) == 3
 
-    await run_until(consumer(sessions, topics), all_handled)
+    await run_until(consumer(pool, topics), all_handled)
     handled = await rows(sessions, effects, effects.c.lead_id == lead_id)
     assert sorted(row.event_id for row in handled) == sorted(event_ids)

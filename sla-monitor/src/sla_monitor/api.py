@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from leadkit.auth import require_api_key
+from leadkit.db import raw_connection
 from leadkit.idempotency import (
     KeyReused,
     claim_key,
@@ -19,10 +20,9 @@ from leadkit.idempotency import (
     replay_response,
     request_hash,
 )
-from leadkit.messaging import Outbox
 from leadkit.service import Deps, get_deps
 from sla_monitor.api_models import LeadSlaRead, ProgressAccepted, ProgressCreate, TimerRead
-from sla_monitor.db.tables import SalesLead, SlaTimer, idempotency
+from sla_monitor.db.tables import SalesLead, SlaTimer
 from sla_monitor.handlers import UnknownLead, report_progress
 
 router = APIRouter(prefix="/v1", tags=["sales progress"], dependencies=[Depends(require_api_key)])
@@ -48,11 +48,10 @@ async def post_progress(
     now = deps.clock()
     scope = f"progress:{lead_id}"
     try:
-        async with deps.sessions.begin() as session:
+        async with deps.transaction() as (session, outbox):
             if idempotency_key is not None:
                 replay = await claim_key(
-                    session,
-                    idempotency,
+                    await raw_connection(session),
                     scope=scope,
                     key=idempotency_key,
                     fingerprint=request_hash(await request.body()),
@@ -62,14 +61,18 @@ async def post_progress(
                 if replay is not None:
                     return replay_response(replay)
             progressed, recycled = await report_progress(
-                lead_id, report, session=session, outbox=Outbox(session, deps.tables), now=now
+                lead_id, report, session=session, outbox=outbox, now=now
             )
             body = ProgressAccepted(
                 lead_id=lead_id, event_id=progressed.id, stage=report.stage, recycled=recycled is not None
             ).model_dump(mode="json")
             if idempotency_key is not None:
                 await remember(
-                    session, idempotency, scope=scope, key=idempotency_key, status_code=202, body=body
+                    await raw_connection(session),
+                    scope=scope,
+                    key=idempotency_key,
+                    status_code=202,
+                    body=body,
                 )
     except UnknownLead:
         raise HTTPException(
@@ -78,7 +81,6 @@ async def post_progress(
         ) from None
     except KeyReused:
         raise key_reused_error() from None
-    deps.relay.wake()
     return JSONResponse(body, status_code=202)
 
 

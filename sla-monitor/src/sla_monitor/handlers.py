@@ -6,6 +6,7 @@ and the timer worker can then never wait on each other in a cycle (a deadlock, a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -35,33 +36,64 @@ class UnknownLead(LookupError):
     pass
 
 
-async def start_accept_clock(
-    event: LeadQualified, ctx: HandlerContext, *, policy: SlaPolicy, max_reassignments: int
+_SAVE_LEADS = """
+INSERT INTO leads (lead_id, owner, correlation_id, qualified_event_id, updated_at)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::timestamptz[])
+ON CONFLICT (lead_id) DO UPDATE SET
+    owner = excluded.owner, qualified_event_id = excluded.qualified_event_id, updated_at = excluded.updated_at
+"""
+_CANCEL_PENDING = """
+UPDATE timers SET status = 'cancelled', closed_at = $3, closed_reason = 'reassigned to ' || u.owner
+FROM unnest($1::uuid[], $2::text[]) AS u(lead_id, owner)
+WHERE timers.lead_id = u.lead_id AND timers.status = 'pending'
+"""
+_START_TIMERS = """
+INSERT INTO timers (lead_id, policy, escalation, escalation_step, owner, started_at, due_at, status,
+                    cause_event_id, closed_at, closed_reason)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[],
+                     $7::timestamptz[], $8::text[], $9::uuid[], $10::timestamptz[], $11::text[])
+"""
+
+
+async def start_accept_clocks(
+    events: Sequence[LeadQualified], ctx: HandlerContext, *, policy: SlaPolicy, max_reassignments: int
 ) -> None:
-    """A (re)assigned lead: the new owner's accept clock starts; the old owner's stops."""
-    lead = await ctx.session.get(SalesLead, event.lead_id, with_for_update=True)
-    if lead is None:
-        lead = SalesLead(lead_id=event.lead_id, correlation_id=event.correlation_id)
-        ctx.session.add(lead)
-    lead.owner = event.data.owner
-    lead.qualified_event_id = event.id
-    lead.updated_at = ctx.now
-    await _close_timers(
-        ctx.session, event.lead_id, status="cancelled", now=ctx.now, why=f"reassigned to {event.data.owner}"
+    """(Re)assigned leads: each new owner's accept clock starts; the old owner's stops.
+
+    Set-based, in the lock order: the leads' rows (in lead order), then their timers. A lead
+    assigned twice within one poll keeps only its last owner's clock running."""
+    conn = ctx.connection
+    latest = {event.lead_id: event for event in events}
+    leads = sorted(latest)
+    await conn.execute(
+        _SAVE_LEADS,
+        leads,
+        [latest[lead].data.owner for lead in leads],
+        [latest[lead].correlation_id for lead in leads],
+        [latest[lead].id for lead in leads],
+        [ctx.now] * len(leads),
     )
-    ctx.session.add(
-        SlaTimer(
-            lead_id=event.lead_id,
-            policy=policy.name,
-            escalation=escalation_for(assignment=event.data.assignment, max_reassignments=max_reassignments),
-            escalation_step=event.data.assignment,
-            owner=event.data.owner,
-            started_at=event.occurred_at,
-            due_at=due_at(policy, event.occurred_at),
-            status="pending",
-            cause_event_id=event.id,
+    await conn.execute(_CANCEL_PENDING, leads, [latest[lead].data.owner for lead in leads], ctx.now)
+    timers = []
+    for index, event in enumerate(events):
+        running = latest[event.lead_id] is event
+        successor = None if running else next(e for e in events[index + 1 :] if e.lead_id == event.lead_id)
+        timers.append(
+            (
+                event.lead_id,
+                policy.name,
+                escalation_for(assignment=event.data.assignment, max_reassignments=max_reassignments),
+                event.data.assignment,
+                event.data.owner,
+                event.occurred_at,
+                due_at(policy, event.occurred_at),
+                "pending" if running else "cancelled",
+                event.id,
+                None if running else ctx.now,
+                None if successor is None else f"reassigned to {successor.data.owner}",
+            )
         )
-    )
+    await conn.execute(_START_TIMERS, *[list(column) for column in zip(*timers, strict=True)])
 
 
 async def report_progress(
@@ -105,7 +137,7 @@ async def report_progress(
             reported_at=now,
         )
     )
-    await outbox.add(progressed)
+    outbox.add(progressed)
     recycled = None
     if effect.recycle_reason is not None:
         recycled = progressed.caused(
@@ -114,7 +146,7 @@ async def report_progress(
             occurred_at=now,
             data=LeadRecycledData(reason=effect.recycle_reason, detail=report.reason, owner=lead.owner),
         )
-        await outbox.add(recycled)
+        outbox.add(recycled)
     return progressed, recycled
 
 
@@ -169,10 +201,10 @@ async def fire_due_timers(*, session: AsyncSession, outbox: Outbox, now: datetim
                 escalation=timer.escalation,
             ),
         )
-        await outbox.add(breached)
+        outbox.add(breached)
         if timer.escalation == "recycle":
             lead.stage = "recycled"
-            await outbox.add(
+            outbox.add(
                 breached.caused(
                     LeadRecycled,
                     producer=PRODUCER,

@@ -11,7 +11,7 @@ from leadkit.service import Service, create_service_app
 from sla_monitor.api import router
 from sla_monitor.db.tables import idempotency, messaging
 from sla_monitor.domain.sla_clock import accept_policy
-from sla_monitor.handlers import start_accept_clock
+from sla_monitor.handlers import start_accept_clocks
 from sla_monitor.settings import SlaMonitorSettings
 from sla_monitor.workers import run_timer_worker
 
@@ -25,7 +25,7 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
         tables=messaging,
         handlers={
             LeadQualified.topic: partial(
-                start_accept_clock, policy=policy, max_reassignments=settings.max_reassignments
+                start_accept_clocks, policy=policy, max_reassignments=settings.max_reassignments
             )
         },
         workers=[

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from leadkit.messaging import Outbox
 from leadkit.service import Deps
 from sla_monitor.handlers import fire_due_timers
 
 
 async def run_timer_worker(deps: Deps, *, poll_seconds: float) -> None:
     while True:
-        async with deps.sessions.begin() as session:
-            fired = await fire_due_timers(
-                session=session, outbox=Outbox(session, deps.tables), now=deps.clock()
-            )
-        if fired:
-            deps.relay.wake()
-        else:
+        async with deps.transaction() as (session, outbox):
+            fired = await fire_due_timers(session=session, outbox=outbox, now=deps.clock())
+        if not fired:
             await asyncio.sleep(poll_seconds)

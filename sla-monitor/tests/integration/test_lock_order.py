@@ -19,7 +19,7 @@ from leadkit.db import create_engine, session_factory
 from leadkit.messaging import Outbox
 from leadkit.testing import eventually
 from sla_monitor.api_models import ProgressCreate
-from sla_monitor.db.tables import SalesLead, SlaTimer, messaging
+from sla_monitor.db.tables import SalesLead, SlaTimer
 from sla_monitor.handlers import fire_due_timers, report_progress
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -72,7 +72,7 @@ async def test_a_report_and_a_due_timer_on_one_lead_at_once_both_succeed(engine:
 
         async def fire() -> int:
             async with sessions.begin() as session:
-                return await fire_due_timers(session=session, outbox=Outbox(session, messaging), now=NOW)
+                return await fire_due_timers(session=session, outbox=Outbox(), now=NOW)
 
         # … when the timer worker runs
         firing = asyncio.create_task(fire())
@@ -95,7 +95,7 @@ async def test_a_report_and_a_due_timer_on_one_lead_at_once_both_succeed(engine:
             lead_id,
             ProgressCreate(stage="accepted"),
             session=reporting,
-            outbox=Outbox(reporting, messaging),
+            outbox=Outbox(),
             now=NOW,
         )
     fired = await asyncio.wait_for(firing, timeout=30)  # no DeadlockDetectedError
@@ -108,4 +108,4 @@ async def test_a_report_and_a_due_timer_on_one_lead_at_once_both_succeed(engine:
     assert lead is not None
     assert lead.stage == "accepted"
     async with sessions.begin() as session:  # and the next round finds nothing due
-        assert await fire_due_timers(session=session, outbox=Outbox(session, messaging), now=NOW) == 0
+        assert await fire_due_timers(session=session, outbox=Outbox(), now=NOW) == 0
