@@ -7,10 +7,16 @@ databases), so it measures nothing else's traffic and changes no other system:
    `bench/baseline.py` (one validated insert, nothing else), on capture alone (its outbox relay
    publishing to Kafka, no consumers running), and on capture with the whole pipeline consuming
    behind it on the same cores;
-2. end-to-end latency, p50/p99, from capture's 202 to the lead's `lead.qualified`, at a fixed
-   offered rate of qualifying leads.
+2. bulk intake: leads per second through POST /v1/leads/batch (500 a request) until every one is
+   on `lead.captured`;
+3. for each offered rate of qualifying leads, open loop: end-to-end latency p50/p99 from capture's
+   202 to the lead's `lead.qualified`, each consumer group's lag when the step ends and how long
+   until every lag is back to zero, the CPU milliseconds per lead of every process (the five
+   services, Kafka, PostgreSQL; read from /proc, from the step's start until the lag is zero,
+   idle cost subtracted) and each service's peak RSS.
 
-Writes bench/results/latest.json. Settings: BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_RATES (e.g. 5,20).
+Writes bench/results/latest.json. Settings: BENCH_SECONDS (wrk runs), BENCH_CONNECTIONS, BENCH_STEPS
+(rate:seconds,…; default 50:20,100:20,200:30,300:60), BENCH_BULK_LEADS.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+from cost import find_infrastructure, rss_mb, snapshot  # type: ignore[import-not-found]
 
 from leadkit.testing import TopicTail, committed_offsets, eventually
 
@@ -40,8 +47,16 @@ API_KEY = f"bench-{uuid4().hex[:8]}"
 PREFIX = "bench."
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
-# light load, what the whole pipeline sustains on a 2-core machine, and past its knee
-RATES = [float(r) for r in os.environ.get("BENCH_RATES", "5,20,40").split(",")]
+# offered leads/s and for how long; the last step is the sustained-load target
+STEPS = [
+    (float(rate), int(seconds))
+    for rate, seconds in (
+        step.split(":") for step in os.environ.get("BENCH_STEPS", "50:20,100:20,200:30,300:60").split(",")
+    )
+]
+BULK_LEADS = int(os.environ.get("BENCH_BULK_LEADS", "20000"))
+IDLE_SECONDS = 5.0
+GROUPS = ("scoring", "routing", "sla-monitor", "reporting")
 SERVICES = {"capture": 19001, "scoring": 19002, "routing": 19003, "sla-monitor": 19004, "reporting": 19005}
 BASELINE_PORT = 19101
 
@@ -86,6 +101,14 @@ def start(processes: list[subprocess.Popen[bytes]], services: list[str]) -> None
         )
 
 
+SERVICE_ORDER = ["capture", "scoring", "routing", "sla-monitor", "reporting"]
+
+
+def service_processes(processes: list[subprocess.Popen[bytes]]) -> list[subprocess.Popen[bytes]]:
+    """The services' processes in SERVICE_ORDER: capture first, the baseline second, then the rest."""
+    return [processes[0], *processes[2:]]
+
+
 def start_baseline(processes: list[subprocess.Popen[bytes]]) -> None:
     processes.append(
         subprocess.Popen(
@@ -120,28 +143,35 @@ async def wait_ready(services: list[str], *, baseline: bool = False) -> None:
         await eventually(ready, within=120, interval=0.5)
 
 
+async def outbox_drained() -> None:
+    """Wait until capture's relay has published every outbox row."""
+    from sqlalchemy import text
+
+    from leadkit.db import create_engine
+
+    engine = create_engine(env()["CAPTURE_DATABASE_URL"], pool_size=1)
+    try:
+
+        async def drained_outbox() -> None:
+            async with engine.connect() as conn:
+                pending = await conn.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+            assert pending == 0, f"{pending} outbox rows not yet published"
+
+        await eventually(drained_outbox, within=300, interval=0.1)
+    finally:
+        await engine.dispose()
+
+
 async def skip_captured_backlog() -> None:
     """After capture ran alone, move the groups that read `lead.captured` past what it wrote.
 
     Those leads only measured capture; working through them would take the pipeline minutes and
     measure nothing. capture's outbox is drained first, so every one of them is on the topic.
     """
-    from sqlalchemy import text
 
     from leadkit.admin import move_group
-    from leadkit.db import create_engine
 
-    engine = create_engine(env()["CAPTURE_DATABASE_URL"], pool_size=1)
-    try:
-
-        async def outbox_drained() -> None:
-            async with engine.connect() as conn:
-                pending = await conn.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
-            assert pending == 0, f"{pending} outbox rows not yet published"
-
-        await eventually(outbox_drained, within=300, interval=0.5)
-    finally:
-        await engine.dispose()
+    await outbox_drained()
     for group in ("scoring", "reporting"):
         await move_group(
             bootstrap_servers="127.0.0.1:9092",
@@ -190,29 +220,48 @@ def wrk(port: int, label: str) -> dict[str, Any]:
     }
 
 
-async def drained() -> None:
-    """Wait until every bench consumer group has caught up, so no backlog from the throughput
-    runs inflates the latency measured next."""
+async def lag() -> dict[str, int]:
+    """How many events each bench consumer group has yet to commit."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(bootstrap_servers="127.0.0.1:9092")
     await consumer.start()
     try:
-
-        async def caught_up() -> None:
-            for group in ("scoring", "routing", "sla-monitor", "reporting"):
-                committed = await committed_offsets(PREFIX + group)
-                ends = await consumer.end_offsets(list(committed))
-                behind = sum(ends[tp] - offset for tp, offset in committed.items() if offset >= 0)
-                assert behind == 0, f"{group} is {behind} events behind"
-
-        await eventually(caught_up, within=300, interval=1.0)
+        behind = {}
+        for group in GROUPS:
+            committed = await committed_offsets(PREFIX + group)
+            ends = await consumer.end_offsets(list(committed))
+            behind[group] = sum(ends[tp] - max(offset, 0) for tp, offset in committed.items())
+        return behind
     finally:
         await consumer.stop()
 
 
-async def end_to_end(rate: float) -> dict[str, Any]:
-    print(f"  end to end: {rate:g} leads/s for {SECONDS} s …", flush=True)  # noqa: T201
+async def drained() -> None:
+    """Wait until every bench consumer group has caught up."""
+
+    async def caught_up() -> None:
+        behind = await lag()
+        assert not any(behind.values()), f"behind: {behind}"
+
+    await eventually(caught_up, within=600, interval=0.2)
+
+
+async def end_to_end(
+    rate: float, seconds: int, pids: dict[str, int], idle: dict[str, float]
+) -> dict[str, Any]:
+    print(f"  end to end: {rate:g} leads/s for {seconds} s …", flush=True)  # noqa: T201
+    infrastructure = find_infrastructure()
+    peak_rss = {name: 0.0 for name in pids}
+
+    async def sample_rss() -> None:
+        while True:
+            for name, pid in pids.items():
+                peak_rss[name] = max(peak_rss[name], rss_mb(pid))
+            await asyncio.sleep(1.0)
+
+    sampler = asyncio.create_task(sample_rss())
+    before, began = snapshot(pids, infrastructure), time.perf_counter()
     tail = await TopicTail(PREFIX + "lead.qualified").start()
     accepted_at: dict[bytes, float] = {}
     seen: dict[bytes, float] = {}
@@ -233,7 +282,8 @@ async def end_to_end(rate: float) -> dict[str, Any]:
                 seen.setdefault(record.key, now)
 
     collector = asyncio.create_task(collect())
-    async with httpx.AsyncClient(timeout=10, headers={"X-API-Key": API_KEY}) as client:
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(timeout=30, headers={"X-API-Key": API_KEY}, limits=limits) as client:
 
         async def post_one() -> None:
             response = await client.post(
@@ -245,24 +295,89 @@ async def end_to_end(rate: float) -> dict[str, Any]:
 
         started = time.perf_counter()
         posts = []
-        for i in range(int(rate * SECONDS)):  # open loop: a fixed offered rate, whatever the answers
+        for i in range(int(rate * seconds)):  # open loop: a fixed offered rate, whatever the answers
             await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
             posts.append(asyncio.create_task(post_one()))
+        sent = time.perf_counter()
         await asyncio.gather(*posts)
+    lag_at_end = await lag()  # as the last lead is answered: a backlog here is saturation
+    await drained()
+    lag_zero_after = time.perf_counter() - sent
 
     async def all_arrived() -> None:
         assert set(accepted_at) <= set(seen), f"{len(set(accepted_at) - set(seen))} not qualified yet"
 
     await eventually(all_arrived, within=120)
+    after, elapsed = snapshot(pids, infrastructure), time.perf_counter() - began
+    sampler.cancel()
     collector.cancel()
     await tail.stop()
+    leads = len(accepted_at)
+    cpu_ms = {
+        name: round(max(0.0, after[name] - before[name] - idle.get(name, 0.0) * elapsed) * 1000 / leads, 2)
+        for name in after
+    }
     latencies = sorted((seen[k] - t) * 1000 for k, t in accepted_at.items())
     return {
         "offered_rate_per_second": rate,
-        "leads": len(latencies),
+        "seconds": seconds,
+        "achieved_rate_per_second": round(leads / (sent - started), 1),
+        "leads": leads,
         "latency_p50_ms": round(statistics.median(latencies), 1),
         "latency_p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)], 1),
         "latency_max_ms": round(latencies[-1], 1),
+        "lag_at_end": lag_at_end,
+        "lag_zero_after_end_s": round(lag_zero_after, 2),
+        "cpu_ms_per_lead": cpu_ms | {"total": round(sum(cpu_ms.values()), 2)},
+        "peak_rss_mb": {name: round(mb) for name, mb in peak_rss.items()},
+    }
+
+
+async def idle_cost(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds per second each process spends with nothing to do (polls, heartbeats)."""
+    infrastructure = find_infrastructure()
+    before = snapshot(pids, infrastructure)
+    await asyncio.sleep(IDLE_SECONDS)
+    after = snapshot(pids, infrastructure)
+    return {name: (after[name] - before[name]) / IDLE_SECONDS for name in after}
+
+
+async def bulk_intake() -> dict[str, Any]:
+    """Leads through /v1/leads/batch, 500 a request on 4 connections, until all are on lead.captured."""
+    print(f"  bulk intake: {BULK_LEADS} leads, 500 a request …", flush=True)  # noqa: T201
+    run = uuid4().hex[:8]
+    batches = [
+        [
+            {"email": f"bulk-{run}-{b}-{i}@analytical.example", "first_name": "Ada", "utm_source": "bulk"}
+            for i in range(500)
+        ]
+        for b in range(BULK_LEADS // 500)
+    ]
+    queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+    for batch in batches:
+        queue.put_nowait(batch)
+    accepted = 0
+
+    async def sender(client: httpx.AsyncClient) -> None:
+        nonlocal accepted
+        while not queue.empty():
+            batch = queue.get_nowait()
+            response = await client.post(
+                f"http://127.0.0.1:{SERVICES['capture']}/v1/leads/batch", json={"leads": batch}
+            )
+            response.raise_for_status()
+            accepted += response.json()["accepted"]
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(timeout=60, headers={"X-API-Key": API_KEY}) as client:
+        await asyncio.gather(*(sender(client) for _ in range(4)))
+    answered = time.perf_counter() - started
+    await outbox_drained()
+    published = time.perf_counter() - started
+    return {
+        "leads": accepted,
+        "leads_per_second_answered": round(accepted / answered),
+        "leads_per_second_on_lead_captured": round(accepted / published),
     }
 
 
@@ -281,22 +396,32 @@ async def main() -> None:
             },
             "settings": {
                 "seconds": SECONDS,
+                "steps": [{"rate": rate, "seconds": seconds} for rate, seconds in STEPS],
                 "connections": CONNECTIONS,
                 "load_generator": "wrk -t1 (same machine)",
             },
             "bare_fastapi_insert": wrk(BASELINE_PORT, "baseline"),
             "capture_post_leads_alone": wrk(SERVICES["capture"], "capture alone"),
         }
+        await outbox_drained()
+        results["bulk_intake"] = await bulk_intake()
         await skip_captured_backlog()
         start(processes, [s for s in SERVICES if s != "capture"])
         await wait_ready(list(SERVICES))
         results["capture_post_leads_with_pipeline"] = wrk(SERVICES["capture"], "capture, pipeline running")
-        latencies = []
-        for rate in RATES:
+        await drained()
+        pids = {
+            name: process.pid
+            for name, process in zip(SERVICE_ORDER, service_processes(processes), strict=True)
+        }
+        idle = await idle_cost(pids)
+        steps = []
+        for rate, seconds in STEPS:
             await drained()
-            latencies.append(await end_to_end(rate))
+            steps.append(await end_to_end(rate, seconds, pids, idle))
         results |= {
-            "end_to_end_202_to_qualified": latencies,
+            "idle_cpu_ms_per_second": {name: round(value * 1000, 1) for name, value in idle.items()},
+            "end_to_end_202_to_qualified": steps,
         }
     finally:
         for process in processes:

@@ -8,14 +8,28 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy import select
 
-from capture.api_models import ErasureAccepted, ErasureCreate, LeadAccepted, LeadCreate, LeadRead, TouchCreate
+from capture.api_models import (
+    BATCH_LIMIT,
+    BatchAccepted,
+    ErasureAccepted,
+    ErasureCreate,
+    ItemResult,
+    LeadAccepted,
+    LeadBatch,
+    LeadCreate,
+    LeadRead,
+    TouchBatch,
+    TouchCreate,
+)
 from capture.db.tables import Lead, Touch
+from capture.domain.normalize import identity_key
 from capture.domain.spam import spam_reason
-from capture.domain.submission import build_submission
+from capture.domain.submission import Submission, build_submission
 from capture.handlers import erase_person, find_lead
-from capture.intake import Answer, IdempotencyClaim, accept
+from capture.intake import Answer, IdempotencyClaim, Intake, accept, accept_batch
 from capture.keys import Principal, require
 from capture.limits import client_ip, enforce
 from leadkit.idempotency import KeyReused, Replay, key_reused_error, replay_response, request_hash
@@ -129,22 +143,157 @@ async def post_touch(
     if lead is None:
         # one answer for an unknown id and an unknown email, echoing neither
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NO_SUCH_LEAD)
-    # identified by the lead's stored email and phone, so the touch lands on it; a touch carries no
-    # person fields, and empty ones erase nothing
-    fields = touch.model_dump(exclude={"lead_id", "type"}) | {"email": lead.email, "phone": lead.phone}
-    submission = build_submission(
-        fields,
-        via="touch",
-        touch_type=touch.type,
-        default_source=principal.source,
-        api_key_id=principal.key_id,
-    )
+    submission = touch_submission(touch, email=lead.email, phone=lead.phone, principal=principal)
     return await accept_or_conflict(
         deps,
         submission,
         correlation_id=correlation_id_from(x_correlation_id),
         idempotency=await idempotency_claim(request, deps, principal.identity, idempotency_key),
     )
+
+
+def touch_submission(
+    touch: TouchCreate, *, email: str | None, phone: str | None, principal: Principal
+) -> Submission:
+    """A touch is identified by the lead's stored email and phone, so it lands on that lead; it
+    carries no person fields, and empty ones erase nothing."""
+    fields = touch.model_dump(exclude={"lead_id", "type"}) | {"email": email, "phone": phone}
+    return build_submission(
+        fields,
+        via="touch",
+        touch_type=touch.type,
+        default_source=principal.source,
+        api_key_id=principal.key_id,
+    )
+
+
+def _invalid(index: int, where: str, error: ValidationError) -> ItemResult:
+    errors = [{"loc": [where, index, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+    return ItemResult(index=index, status=422, errors=errors)
+
+
+async def _answer_batch(
+    request: Request,
+    deps: Deps,
+    principal: Principal,
+    idempotency_key: str | None,
+    results: list[ItemResult | None],
+    intakes: list[Intake],
+) -> JSONResponse:
+    pending = [index for index, result in enumerate(results) if result is None]
+
+    def answer_of(answers: list[Answer]) -> dict[str, Any]:
+        for index, answer in zip(pending, answers, strict=True):
+            results[index] = ItemResult(index=index, status=answer.status_code, **answer.body)
+        done = [result for result in results if result is not None]
+        accepted = sum(result.status == 202 for result in done)
+        return BatchAccepted(accepted=accepted, rejected=len(done) - accepted, results=done).model_dump(
+            mode="json", exclude_none=True
+        )
+
+    try:
+        answer = await accept_batch(
+            deps,
+            intakes,
+            idempotency=await idempotency_claim(request, deps, principal.identity, idempotency_key),
+            answer_of=answer_of,
+        )
+    except KeyReused:
+        raise key_reused_error() from None
+    return respond(answer)
+
+
+@router.post(
+    "/leads/batch",
+    response_model=BatchAccepted,
+    responses=ERRORS,
+    summary=f"Capture up to {BATCH_LIMIT} leads in one request, each answered on its own",
+)
+async def post_leads_batch(
+    batch: LeadBatch,
+    request: Request,
+    deps: DepsDep,
+    principal: Ingest,
+    idempotency_key: Annotated[
+        str | None, Header(description="Retries of the whole batch with the same key get the first answer")
+    ] = None,
+) -> JSONResponse:
+    """The same validation, normalization, dedupe and spam rules as `POST /v1/leads`, per item.
+    The answer is 200 with one result per item: 202 and its `lead_id`, or 422 and its errors."""
+    rate_limit(request, deps, principal)
+    results: list[ItemResult | None] = [None] * len(batch.leads)
+    intakes: list[Intake] = []
+    ip = client_ip(request)
+    for index, item in enumerate(batch.leads):
+        try:
+            lead = LeadCreate.model_validate(item)
+        except ValidationError as error:
+            results[index] = _invalid(index, "leads", error)
+            continue
+        intakes.append(
+            Intake(
+                lead.to_submission(via="api", default_source=principal.source, api_key_id=principal.key_id),
+                correlation_id=uuid4(),
+                spam=spam_reason(email=lead.email),
+                ip=ip,
+                raw=lead.model_dump(mode="json"),
+            )
+        )
+    return await _answer_batch(request, deps, principal, idempotency_key, results, intakes)
+
+
+_FIND_LEADS = """
+SELECT id, email, phone, identity_key FROM leads
+WHERE erased_at IS NULL AND (id = ANY($1::uuid[]) OR identity_key = ANY($2::text[]))
+"""
+
+
+@router.post(
+    "/touches/batch",
+    response_model=BatchAccepted,
+    responses=ERRORS,
+    summary=f"Record up to {BATCH_LIMIT} touches of known leads in one request, each answered on its own",
+)
+async def post_touches_batch(
+    batch: TouchBatch,
+    request: Request,
+    deps: DepsDep,
+    principal: Ingest,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """Per item as `POST /v1/touches`: 202, 422 with its errors, or 404 when no lead matches."""
+    rate_limit(request, deps, principal)
+    results: list[ItemResult | None] = [None] * len(batch.touches)
+    touches: dict[int, TouchCreate] = {}
+    for index, item in enumerate(batch.touches):
+        try:
+            touches[index] = TouchCreate.model_validate(item)
+        except ValidationError as error:
+            results[index] = _invalid(index, "touches", error)
+    async with deps.pool.acquire() as connection:
+        found = await connection.fetch(
+            _FIND_LEADS,
+            [t.lead_id for t in touches.values() if t.lead_id is not None],
+            [
+                identity_key(email=t.email, phone=None)
+                for t in touches.values()
+                if t.lead_id is None and t.email
+            ],
+        )
+    by_id = {row["id"]: row for row in found}
+    by_key = {row["identity_key"]: row for row in found}
+    intakes: list[Intake] = []
+    for index, touch in touches.items():
+        if touch.lead_id is not None:
+            lead = by_id.get(touch.lead_id)
+        else:
+            lead = by_key.get(identity_key(email=touch.email, phone=None)) if touch.email else None
+        if lead is None:
+            results[index] = ItemResult(index=index, status=404, errors=[{"msg": NO_SUCH_LEAD}])
+            continue
+        submission = touch_submission(touch, email=lead["email"], phone=lead["phone"], principal=principal)
+        intakes.append(Intake(submission, correlation_id=uuid4()))
+    return await _answer_batch(request, deps, principal, idempotency_key, results, intakes)
 
 
 @router.post(

@@ -288,3 +288,35 @@ class ErasureCreate(BaseModel):
 class ErasureAccepted(BaseModel):
     lead_id: UUID
     erased_at: datetime
+
+
+BATCH_LIMIT = 500
+
+
+class LeadBatch(BaseModel):
+    """Many leads in one request, for importers and integrations. Each is validated on its own:
+    a bad one is answered with its errors and the rest are still captured."""
+
+    leads: list[dict[str, Any]] = Field(
+        min_length=1, max_length=BATCH_LIMIT, description="Each as `POST /v1/leads` takes it"
+    )
+
+
+class TouchBatch(BaseModel):
+    touches: list[dict[str, Any]] = Field(
+        min_length=1, max_length=BATCH_LIMIT, description="Each as `POST /v1/touches` takes it"
+    )
+
+
+class ItemResult(BaseModel):
+    index: int = Field(description="The item's position in the request, from 0")
+    status: int = Field(description="202 captured; 422 invalid (see errors); 404 no such lead (touches)")
+    lead_id: UUID | None = None
+    correlation_id: UUID | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class BatchAccepted(BaseModel):
+    accepted: int
+    rejected: int
+    results: list[ItemResult]

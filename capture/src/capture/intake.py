@@ -5,7 +5,7 @@ statement when a single submission needs nothing but capturing (the common case)
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -67,6 +67,36 @@ async def accept(
     (answer,) = await accept_all(deps.pool, [intake], now=deps.clock(), notify=deps.notify_relay)
     deps.outbox_written()
     return answer
+
+
+async def accept_batch(
+    deps: Deps,
+    intakes: Sequence[Intake],
+    *,
+    idempotency: IdempotencyClaim | None,
+    answer_of: Callable[[list[Answer]], dict[str, Any]],
+) -> Answer:
+    """Many submissions in one transaction; a key covers the whole batch and replays its answer,
+    which `answer_of` composes from each intake's."""
+    async with deps.pool.acquire() as connection, connection.transaction():
+        if idempotency is not None:
+            replay = await claim_key(
+                connection,
+                scope=idempotency.scope,
+                key=idempotency.key,
+                fingerprint=idempotency.fingerprint,
+                now=deps.clock(),
+                ttl=idempotency.ttl,
+            )
+            if replay is not None:
+                return Answer(replay.status_code, replay.body, replayed=True)
+        body = answer_of(await accept_on(connection, intakes, now=deps.clock(), notify=deps.notify_relay))
+        if idempotency is not None:
+            await remember(
+                connection, scope=idempotency.scope, key=idempotency.key, status_code=200, body=body
+            )
+    deps.outbox_written()
+    return Answer(200, body)
 
 
 async def accept_all(pool: Pool, intakes: Sequence[Intake], *, now: datetime, notify: bool) -> list[Answer]:
