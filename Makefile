@@ -49,9 +49,8 @@ lint: install ## ruff and mypy
 schemas: ## regenerate the JSON Schema and AsyncAPI files from the event models
 	@$(VENV)/python -m lead_schemas.generate
 
-bench: infra ## measure capture's throughput and end-to-end latency → bench/results/latest.json
+bench: infra ## measure throughput, latency, CPU per lead and memory → bench/results/latest.json
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-	@$(VENV)/python -m leadkit.admin create-topics --prefix bench. >/dev/null
 	@$(VENV)/python bench/run.py
 
 rebuild-reporting: ## rebuild reporting's projection from the topics alone (stops and restarts reporting)

@@ -381,8 +381,44 @@ async def bulk_intake() -> dict[str, Any]:
     }
 
 
+async def fresh_topics() -> None:
+    """Drop the bench's topics and create them anew: each run starts empty, with the partition
+    count the topic file (or LEADLOOP_TOPIC_PARTITIONS) says today."""
+    import tomllib
+
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from leadkit.admin import DEFAULT_TOPICS_FILE, create_topics, topic_specs
+    from leadkit.topics import TopicNames
+
+    admin = AIOKafkaAdminClient(bootstrap_servers="127.0.0.1:9092")
+    await admin.start()
+    try:
+        existing = [t for t in await admin.list_topics() if t.startswith(PREFIX)]
+        if existing:
+            await admin.delete_topics(existing)
+
+            async def gone() -> None:
+                left = [t for t in await admin.list_topics() if t.startswith(PREFIX)]
+                assert not left, f"still deleting {left}"
+
+            await eventually(gone, within=60, interval=0.5)
+    finally:
+        await admin.close()
+    partitions = os.environ.get("LEADLOOP_TOPIC_PARTITIONS")
+    specs = topic_specs(
+        tomllib.loads(DEFAULT_TOPICS_FILE.read_text()), partitions=int(partitions) if partitions else None
+    )
+
+    async def created() -> None:
+        await create_topics(bootstrap_servers="127.0.0.1:9092", topics=TopicNames(PREFIX), specs=specs)
+
+    await eventually(created, within=60, interval=1.0)
+
+
 async def main() -> None:
     processes: list[subprocess.Popen[bytes]] = []
+    await fresh_topics()
     try:
         start(processes, ["capture"])
         start_baseline(processes)

@@ -50,7 +50,9 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
-def topic_specs(definition: dict[str, Any], *, replication_factor: int | None = None) -> list[TopicSpec]:
+def topic_specs(
+    definition: dict[str, Any], *, replication_factor: int | None = None, partitions: int | None = None
+) -> list[TopicSpec]:
     """Every topic of the definition file, dead-letter twins included (pure: dict in, specs out)."""
     defaults = definition.get("defaults", {})
     specs: list[TopicSpec] = []
@@ -62,7 +64,7 @@ def topic_specs(definition: dict[str, Any], *, replication_factor: int | None = 
         }
         spec = TopicSpec(
             name=name,
-            partitions=int(merged["partitions"]),
+            partitions=partitions or int(merged["partitions"]),
             replication_factor=replication_factor or int(merged["replication_factor"]),
             config={key: str(value) for key, value in merged["config"].items()},
         )
@@ -148,8 +150,11 @@ def create_topics_command(
 ) -> None:
     settings = LeadloopSettings()
     replication = os.environ.get("LEADLOOP_REPLICATION_FACTOR")
+    partitions = os.environ.get("LEADLOOP_TOPIC_PARTITIONS")
     specs = topic_specs(
-        tomllib.loads(file.read_text()), replication_factor=int(replication) if replication else None
+        tomllib.loads(file.read_text()),
+        replication_factor=int(replication) if replication else None,
+        partitions=int(partitions) if partitions else None,
     )
     names = TopicNames(settings.topic_prefix if prefix is None else prefix)
     created = asyncio.run(
