@@ -222,15 +222,21 @@ async def test_a_relay_whose_connections_were_dropped_never_publishes_beside_the
         await add_to_outbox(pool, outbox_of(captured_event()))  # the relay is up and publishing
         await eventually(lambda: _published_all(sessions))
         async with other.connect() as holder:
-            # the database drops every connection of the relay's, as a failover or restart does …
-            await holder.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            # the database drops every connection of the relay's, as a failover or restart does,
+            # and meanwhile another instance's relay takes the lock (before ours reconnects)
+            async def dropped_and_taken_over() -> None:
+                await holder.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
                 )
-            )
-            # … and meanwhile another instance's relay took the lock and is publishing
-            await holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": relay_lock_key("it")})
+                taken = await holder.scalar(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": relay_lock_key("it")}
+                )
+                assert taken, "our relay still holds the lock"
+
+            await eventually(dropped_and_taken_over, interval=0.02)
             await holder.commit()
             await engine.dispose()  # the idle pooled connections are dead: start afresh
             await pool.expire_connections()
