@@ -30,8 +30,11 @@ def _is_infrastructure(error: BaseException) -> bool:
     sqlstate = getattr(error, "sqlstate", None)
     if isinstance(sqlstate, str) and sqlstate.startswith(_SQLSTATE_PREFIXES):
         return True
-    # asyncpg's InterfaceError("connection is closed") carries no SQLSTATE
-    return type(error).__name__ == "InterfaceError" and "closed" in str(error)
+    # asyncpg's InterfaceError carries no SQLSTATE: "connection is closed", or, for a pooled
+    # connection the server dropped, "connection has been released back to the pool"
+    return type(error).__name__ == "InterfaceError" and any(
+        words in str(error) for words in ("closed", "released back to the pool")
+    )
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:

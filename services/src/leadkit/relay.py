@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, KafkaTimeoutError
@@ -130,14 +131,22 @@ class OutboxRelay:
                         await connection.add_listener(OUTBOX_CHANNEL, self._on_notify)
                         try:
                             await self._publish_until_stopped(connection, producer)
+                        except BaseException:
+                            # a connection that failed mid-statement cannot be trusted with more:
+                            # drop it (the lock goes with it) and let the pool open a new one;
+                            # one the server dropped is already detached from the pool's proxy
+                            with contextlib.suppress(asyncpg.InterfaceError):
+                                connection.terminate()
+                            raise
                         finally:
                             self._set_active(False, standing_by=False)
-                            if not connection.is_closed():
-                                await connection.remove_listener(OUTBOX_CHANNEL, self._on_notify)
-                                # give the lock back before the connection returns to the pool
-                                await connection.execute("SELECT pg_advisory_unlock_all()")
+                        # returned to the pool, the connection is reset: that also releases the lock
+                        await connection.remove_listener(OUTBOX_CHANNEL, self._on_notify)
                 except Exception as error:
-                    if not is_infrastructure_error(error):
+                    # A connection the server dropped while idle can surface as asyncpg's protocol
+                    # state error at the next statement; the relay has just discarded it, and a
+                    # fresh one cures it, as it does a dropped connection.
+                    if not (is_infrastructure_error(error) or isinstance(error, asyncpg.InternalClientError)):
                         raise
                     log.warning("database unavailable; the relay waits for it", error=repr(error))
                     await sleep_or_stop(self._stopping, backoff)
