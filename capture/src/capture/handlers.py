@@ -20,8 +20,8 @@ from capture.domain.normalize import identity_key
 from capture.domain.submission import PERSON_FIELDS, Submission
 from lead_schemas import Consent, LeadCaptured, LeadCapturedData, LeadErased, LeadErasedData, Person
 from lead_schemas import Touch as TouchEvent
-from leadkit.db import Connection
-from leadkit.messaging import OUTBOX_CHANNEL, Outbox, OutboxRow, event_headers, write_outbox
+from leadkit.db import Connection, columns
+from leadkit.messaging import OUTBOX_CHANNEL, Outbox, event_headers, write_outbox
 
 PRODUCER = "capture"
 MERGED_FIELDS = (*PERSON_FIELDS, "company_domain")
@@ -204,15 +204,34 @@ async def capture_leads(
     known = [i for i, c in enumerate(captures) if c.lead_id not in new]
     if known:
         if connection.is_in_transaction():
-            events = [await _capture_known(connection, captures[i], touches[i], now) for i in known]
-            await write_outbox(connection, _rows(events), notify=notify)
+            events = await _capture_all_known(
+                connection, [captures[i] for i in known], [touches[i] for i in known], now, notify
+            )
         else:
             async with connection.transaction():
-                events = [await _capture_known(connection, captures[i], touches[i], now) for i in known]
-                await write_outbox(connection, _rows(events), notify=notify)
+                events = await _capture_all_known(
+                    connection, [captures[i] for i in known], [touches[i] for i in known], now, notify
+                )
         for i, event in zip(known, events, strict=True):
             guesses[i] = event
     return guesses
+
+
+async def _capture_all_known(
+    connection: Connection,
+    captures: list[Capture],
+    touches: list[dict[str, Any]],
+    now: datetime,
+    notify: bool,
+) -> list[LeadCaptured]:
+    """Known people, one by one in order (two of one person in a batch merge in turn)."""
+    outbox = Outbox()
+    events = [
+        await _capture_known(connection, c, touch, now) for c, touch in zip(captures, touches, strict=True)
+    ]
+    outbox.add(*events)
+    await write_outbox(connection, outbox.rows, notify=notify)
+    return events
 
 
 async def _capture_known(
@@ -255,7 +274,7 @@ def _touch_row(capture: Capture, now: datetime) -> dict[str, Any]:
 
 
 def _touch_columns(touches: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
-    return [[touch[c] for touch in touches] for c in _TOUCH_COLUMNS]
+    return columns([[touch[c] for c in _TOUCH_COLUMNS] for touch in touches])
 
 
 def _person(submission: Submission) -> Person:
@@ -283,12 +302,6 @@ def _event(
             is_new=is_new, person=person, touch=touch_event(touch), first_touch=touch_event(first_touch)
         ),
     )
-
-
-def _rows(events: Sequence[LeadCaptured]) -> list[OutboxRow]:
-    outbox = Outbox()
-    outbox.add(*events)
-    return outbox.rows
 
 
 def touch_event(touch: Mapping[str, Any]) -> TouchEvent:

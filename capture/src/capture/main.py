@@ -5,7 +5,7 @@ import asyncio
 from fastapi import FastAPI
 
 from capture.api import router as api_router
-from capture.db.tables import idempotency, messaging
+from capture.db.tables import idempotency
 from capture.domain.rate_limit import RateLimiter
 from capture.fetchers import run_fetcher
 from capture.forms_api import router as forms_router
@@ -24,7 +24,6 @@ def create_app(settings: CaptureSettings | None = None) -> FastAPI:
     service = Service(
         name="capture",
         settings=settings,
-        tables=messaging,
         workers=[
             ("platform-fetcher", run_fetcher),
             ("expire-idempotency-keys", expire_keys_worker(idempotency)),

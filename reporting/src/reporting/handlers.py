@@ -16,6 +16,7 @@ from lead_schemas import (
     LeadSlaBreached,
 )
 from leadkit.consumer import Handler, HandlerContext
+from leadkit.db import columns
 from reporting.domain.projection import COLUMNS, FunnelRow, project
 
 _RETURNED = ", ".join(COLUMNS)
@@ -65,8 +66,7 @@ async def project_events(events: Sequence[Envelope], ctx: HandlerContext) -> Non
     }
     for event in events:
         project(rows[event.lead_id], event)
-    values = [rows[lead_id].values() for lead_id in lead_ids]
-    await ctx.connection.execute(_WRITE, *[list(column) for column in zip(*values, strict=True)])
+    await ctx.connection.execute(_WRITE, *columns([rows[lead_id].values() for lead_id in lead_ids]))
 
 
 HANDLERS: dict[str, Handler] = dict.fromkeys(

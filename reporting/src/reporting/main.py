@@ -4,14 +4,13 @@ from fastapi import FastAPI
 
 from leadkit.service import Service, create_service_app
 from reporting.api import router
-from reporting.db.tables import messaging
 from reporting.handlers import HANDLERS
 from reporting.settings import ReportingSettings
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     settings = settings or ReportingSettings()
-    service = Service(name="reporting", settings=settings, tables=messaging, handlers=HANDLERS)
+    service = Service(name="reporting", settings=settings, handlers=HANDLERS)
     return create_service_app(
         service,
         title="leadloop reporting",

@@ -19,7 +19,7 @@ import structlog
 
 from lead_schemas import Envelope, LeadQualified, LeadQualifiedData, LeadScored, LeadSlaBreached, PassedOver
 from leadkit.consumer import HandlerContext
-from leadkit.db import Connection
+from leadkit.db import Connection, columns
 from routing.domain.assign import Assignment, NoEligibleRep, round_robin
 from routing.domain.config import RoutingConfig
 from routing.domain.qualify import qualify
@@ -164,7 +164,7 @@ class _Batch:
         if leads:
             await conn.execute(
                 _SAVE_LEADS,
-                *_columns(
+                *columns(
                     [
                         (
                             lead.lead_id,
@@ -181,14 +181,9 @@ class _Batch:
                 ),
             )
         if self.assignments:
-            await conn.execute(_RECORD_ASSIGNMENTS, *_columns([(*row, now) for row in self.assignments]))
+            await conn.execute(_RECORD_ASSIGNMENTS, *columns([(*row, now) for row in self.assignments]))
         if self.cursor_moved:
             await conn.execute(_MOVE_CURSOR, POOL, self.cursor)
-
-
-def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
-    """Rows to the column arrays `unnest` takes."""
-    return [list(column) for column in zip(*rows, strict=True)]
 
 
 async def route_leads(

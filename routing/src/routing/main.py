@@ -7,7 +7,6 @@ from fastapi import FastAPI
 from lead_schemas import LeadScored, LeadSlaBreached
 from leadkit.service import Service, create_service_app
 from routing.api import router
-from routing.db.tables import messaging
 from routing.domain.config import load_routing_config
 from routing.handlers import route_leads
 from routing.settings import RoutingSettings
@@ -21,7 +20,6 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     service = Service(
         name="routing",
         settings=settings,
-        tables=messaging,
         extras={"routing_config": config},
         handlers={
             LeadScored.topic: route,

@@ -95,15 +95,15 @@ async def score_captured_leads(
                 ),
             )
         )
-    touched = [lead_id for lead_id in lead_ids if lead_id in profiles]
+    saved = [profiles[lead_id] for lead_id in lead_ids]  # every lead of the poll has one by now
     await conn.execute(
         _SAVE_PROFILES,
-        touched,
-        [json.dumps(profiles[lead_id].facts) for lead_id in touched],
-        [profiles[lead_id].score for lead_id in touched],
-        [profiles[lead_id].grade for lead_id in touched],
-        [profiles[lead_id].model_version for lead_id in touched],
-        [ctx.now] * len(touched),
+        lead_ids,
+        [json.dumps(profile.facts) for profile in saved],
+        [profile.score for profile in saved],
+        [profile.grade for profile in saved],
+        [profile.model_version for profile in saved],
+        [ctx.now] * len(saved),
     )
     if scored:
         await _record_scores(ctx, scored)

@@ -7,7 +7,6 @@ from fastapi import FastAPI
 from lead_schemas import LeadCaptured, LeadErased
 from leadkit.service import Service, create_service_app
 from scoring.api import router
-from scoring.db.tables import messaging
 from scoring.domain.model import load_rule_model
 from scoring.handlers import forget_lead_facts, score_captured_leads
 from scoring.settings import ScoringSettings
@@ -21,7 +20,6 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     service = Service(
         name="scoring",
         settings=settings,
-        tables=messaging,
         extras={"rule_model": model},
         handlers={
             LeadCaptured.topic: partial(score_captured_leads, model=model),

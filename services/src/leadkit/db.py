@@ -3,6 +3,7 @@ pool beside it for the hot paths."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -76,3 +77,8 @@ async def raw_connection(session: AsyncSession) -> Connection:
     raw = await connection.get_raw_connection()
     connection_: Connection = raw.driver_connection
     return connection_
+
+
+def columns(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Rows as the column arrays that `unnest($1::…[], $2::…[], …)` takes, one per parameter."""
+    return [list(column) for column in zip(*rows, strict=True)]

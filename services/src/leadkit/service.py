@@ -20,7 +20,7 @@ from leadkit.consumer import Clock, ConsumerLoop, ConsumerOptions, Handler, utc_
 from leadkit.db import Pool, create_engine, create_pool, raw_connection, session_factory
 from leadkit.health import health_router
 from leadkit.logging import configure_logging
-from leadkit.messaging import MessagingTables, Outbox, write_outbox
+from leadkit.messaging import Outbox, write_outbox
 from leadkit.redact import Redactor, secrets_of
 from leadkit.relay import OutboxRelay
 from leadkit.settings import ServiceSettings
@@ -40,7 +40,6 @@ class Deps:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     pool: Pool  # asyncpg, for the hot paths
-    tables: MessagingTables
     relay: OutboxRelay
     consumers: list[ConsumerLoop]
     clock: Clock
@@ -82,7 +81,6 @@ async def get_deps(request: Request) -> Deps:
 class Service:
     name: str
     settings: ServiceSettings
-    tables: MessagingTables
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     workers: Sequence[tuple[str, Worker]] = ()
     clock: Clock = utc_now
@@ -137,7 +135,6 @@ class Service:
             engine=engine,
             sessions=sessions,
             pool=pool,
-            tables=self.tables,
             relay=relay,
             consumers=consumers,
             clock=self.clock,

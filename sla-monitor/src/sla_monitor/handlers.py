@@ -23,6 +23,7 @@ from lead_schemas import (
     LeadSlaBreachedData,
 )
 from leadkit.consumer import HandlerContext
+from leadkit.db import columns
 from leadkit.messaging import Outbox
 from sla_monitor.api_models import ProgressCreate
 from sla_monitor.db.tables import ProgressReport, SalesLead, SlaTimer
@@ -93,7 +94,7 @@ async def start_accept_clocks(
                 None if successor is None else f"reassigned to {successor.data.owner}",
             )
         )
-    await conn.execute(_START_TIMERS, *[list(column) for column in zip(*timers, strict=True)])
+    await conn.execute(_START_TIMERS, *columns(timers))
 
 
 async def report_progress(

@@ -9,7 +9,7 @@ from lead_schemas import LeadQualified
 from leadkit.idempotency import expire_keys_worker
 from leadkit.service import Service, create_service_app
 from sla_monitor.api import router
-from sla_monitor.db.tables import idempotency, messaging
+from sla_monitor.db.tables import idempotency
 from sla_monitor.domain.sla_clock import accept_policy
 from sla_monitor.handlers import start_accept_clocks
 from sla_monitor.settings import SlaMonitorSettings
@@ -22,7 +22,6 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
     service = Service(
         name="sla-monitor",
         settings=settings,
-        tables=messaging,
         handlers={
             LeadQualified.topic: partial(
                 start_accept_clocks, policy=policy, max_reassignments=settings.max_reassignments

@@ -71,7 +71,8 @@ def project(row: FunnelRow, event: Envelope) -> None:
             row.score, row.grade = event.data.score, event.data.grade
         case LeadQualified():
             row.is_mql, row.owner = True, event.data.owner
-            row.mql_at = row.mql_at or event.occurred_at
+            # the first qualification, whichever order the events are projected in
+            row.mql_at = min(row.mql_at, event.occurred_at) if row.mql_at else event.occurred_at
         case LeadProgressed():
             for flag in stages_reached(event.data.stage):
                 setattr(row, flag, True)
