@@ -25,10 +25,9 @@ from capture.api_models import (
     TouchCreate,
 )
 from capture.db.tables import Lead, Touch
-from capture.domain.normalize import identity_key
 from capture.domain.spam import spam_reason
 from capture.domain.submission import Submission, build_submission
-from capture.handlers import erase_person, find_lead
+from capture.handlers import erase_person, find_lead, find_leads
 from capture.intake import Answer, IdempotencyClaim, Intake, accept, accept_batch
 from capture.keys import Principal, require
 from capture.limits import client_ip, enforce
@@ -242,12 +241,6 @@ async def post_leads_batch(
     return await _answer_batch(request, deps, principal, idempotency_key, results, intakes)
 
 
-_FIND_LEADS = """
-SELECT id, email, phone, identity_key FROM leads
-WHERE erased_at IS NULL AND (id = ANY($1::uuid[]) OR identity_key = ANY($2::text[]))
-"""
-
-
 @router.post(
     "/touches/batch",
     response_model=BatchAccepted,
@@ -271,23 +264,17 @@ async def post_touches_batch(
         except ValidationError as error:
             results[index] = _invalid(index, "touches", error)
     async with deps.pool.acquire() as connection:
-        found = await connection.fetch(
-            _FIND_LEADS,
-            [t.lead_id for t in touches.values() if t.lead_id is not None],
-            [
-                identity_key(email=t.email, phone=None)
-                for t in touches.values()
-                if t.lead_id is None and t.email
-            ],
+        by_id, by_key = await find_leads(
+            connection,
+            lead_ids=[t.lead_id for t in touches.values() if t.lead_id is not None],
+            emails=[t.email for t in touches.values() if t.lead_id is None and t.email],
         )
-    by_id = {row["id"]: row for row in found}
-    by_key = {row["identity_key"]: row for row in found}
     intakes: list[Intake] = []
     for index, touch in touches.items():
         if touch.lead_id is not None:
             lead = by_id.get(touch.lead_id)
         else:
-            lead = by_key.get(identity_key(email=touch.email, phone=None)) if touch.email else None
+            lead = by_key.get(touch.email) if touch.email else None
         if lead is None:
             results[index] = ItemResult(index=index, status=404, errors=[{"msg": NO_SUCH_LEAD}])
             continue

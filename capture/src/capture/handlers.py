@@ -332,6 +332,23 @@ async def find_lead(
     return None
 
 
+_FIND_LEADS = """
+SELECT id, email, phone, identity_key FROM leads
+WHERE erased_at IS NULL AND (id = ANY($1::uuid[]) OR identity_key = ANY($2::text[]))
+"""
+
+
+async def find_leads(
+    connection: Connection, *, lead_ids: Sequence[UUID], emails: Sequence[str]
+) -> tuple[dict[UUID, Any], dict[str, Any]]:
+    """`find_lead` for many at once, in one statement: the people (not erased) by id, and by email."""
+    keys = {identity_key(email=email, phone=None): email for email in emails}
+    found = await connection.fetch(_FIND_LEADS, list(lead_ids), list(keys))
+    by_id = {row["id"]: row for row in found}
+    by_email = {keys[row["identity_key"]]: row for row in found if row["identity_key"] in keys}
+    return by_id, by_email
+
+
 async def erase_person(
     session: AsyncSession, outbox: Outbox, *, lead: Lead, now: datetime, correlation_id: UUID
 ) -> None:
