@@ -22,6 +22,8 @@ Writes bench/results/latest.json. Settings: BENCH_SECONDS (wrk runs), BENCH_CONN
 from __future__ import annotations
 
 import asyncio
+import collections
+import itertools
 import json
 import os
 import platform
@@ -36,12 +38,16 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+import uvloop
 from cost import find_infrastructure, rss_mb, snapshot  # type: ignore[import-not-found]
+from hotspots import PG_BY_DATABASE, PG_TOP, start_py_spy, summarise  # type: ignore[import-not-found]
+from load import offer_leads  # type: ignore[import-not-found]
 
 from leadkit.testing import TopicTail, committed_offsets, eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "latest.json"
+PROFILE = ROOT / "bench" / "results" / "profile.json"
 LOGS = ROOT / ".run" / "logs"
 API_KEY = f"bench-{uuid4().hex[:8]}"
 PREFIX = "bench."
@@ -55,6 +61,10 @@ STEPS = [
     )
 ]
 BULK_LEADS = int(os.environ.get("BENCH_BULK_LEADS", "20000"))
+# the profiled step after the measured ones (BENCH_PROFILE=0 skips it)
+PROFILE_ON = os.environ.get("BENCH_PROFILE", "1") != "0"
+PROFILE_RATE = float(os.environ.get("BENCH_PROFILE_RATE", "100"))
+PROFILE_SECONDS = int(os.environ.get("BENCH_PROFILE_SECONDS", "20"))
 IDLE_SECONDS = 5.0
 GROUPS = ("scoring", "routing", "sla-monitor", "reporting")
 SERVICES = {"capture": 19001, "scoring": 19002, "routing": 19003, "sla-monitor": 19004, "reporting": 19005}
@@ -282,33 +292,21 @@ async def end_to_end(
                 seen.setdefault(record.key, now)
 
     collector = asyncio.create_task(collect())
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(timeout=30, headers={"X-API-Key": API_KEY}, limits=limits) as client:
-        errors: list[str] = []
-
-        async def post_one() -> None:
-            body_of_lead = {"email": f"e2e-{uuid4().hex}@analytical.example", **body}
-            for _ in range(2):  # a keep-alive connection the server just closed is tried once more
-                try:
-                    response = await client.post(
-                        f"http://127.0.0.1:{SERVICES['capture']}/v1/leads", json=body_of_lead
-                    )
-                except httpx.TransportError as error:
-                    errors.append(type(error).__name__)
-                    continue
-                if response.status_code != 202:
-                    errors.append(str(response.status_code))
-                    return
-                accepted_at[response.json()["lead_id"].encode()] = time.perf_counter()
-                return
-
-        started = time.perf_counter()
-        posts = []
-        for i in range(int(rate * seconds)):  # open loop: a fixed offered rate, whatever the answers
-            await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
-            posts.append(asyncio.create_task(post_one()))
-        sent = time.perf_counter()
-        await asyncio.gather(*posts)
+    cpu_before = time.process_time()
+    offered = await offer_leads(
+        host="127.0.0.1",
+        port=SERVICES["capture"],
+        api_key=API_KEY,
+        bodies=(
+            json.dumps({"email": f"e2e-{uuid4().hex}@analytical.example", **body}).encode()
+            for _ in itertools.count()
+        ),
+        rate=rate,
+        seconds=seconds,
+        on_accepted=accepted_at.__setitem__,
+    )
+    generator_cpu = time.process_time() - cpu_before
+    started, sent, errors = offered.started, offered.last_sent, offered.errors
     lag_at_end = await lag()  # as the last lead is answered: a backlog here is saturation
     await drained()
     lag_zero_after = time.perf_counter() - sent
@@ -333,6 +331,9 @@ async def end_to_end(
         "achieved_rate_per_second": round(leads / (sent - started), 1),
         "leads": leads,
         "errors": len(errors),
+        "error_kinds": dict(collections.Counter(errors)),
+        "connections_opened": offered.connections,
+        "load_generator_cpu_ms_per_lead": round(generator_cpu * 1000 / max(leads, 1), 2),
         "latency_p50_ms": round(statistics.median(latencies), 1),
         "latency_p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)], 1),
         "latency_max_ms": round(latencies[-1], 1),
@@ -341,6 +342,44 @@ async def end_to_end(
         "cpu_ms_per_lead": cpu_ms | {"total": round(sum(cpu_ms.values()), 2)},
         "peak_rss_mb": {name: round(mb) for name, mb in peak_rss.items()},
     }
+
+
+def postgres_json(sql: str) -> Any:
+    """Run SQL as PostgreSQL's superuser (pg_stat_statements needs it); None if that is refused."""
+    command = ["psql", "-X", "-q", "-At", "-d", "postgres", "-c", sql]
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        print(f"  (PostgreSQL's statement statistics unavailable: {done.stderr.strip()})", flush=True)  # noqa: T201
+        return None
+    return json.loads(done.stdout) if done.stdout.strip() else None
+
+
+async def profiled_step(pids: dict[str, int], idle: dict[str, float]) -> dict[str, Any]:
+    """One more step at PROFILE_RATE with py-spy sampling every service and PostgreSQL counting
+    its statements; its figures are not the measured ones (py-spy takes CPU from the same cores)."""
+    rate, seconds = PROFILE_RATE, PROFILE_SECONDS
+    print(f"  profile: {rate:g} leads/s for {seconds} s with py-spy …", flush=True)  # noqa: T201
+    postgres_json("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    postgres_json("SELECT '1' FROM pg_stat_statements_reset()")
+    outputs = {name: RESULTS.parent / f"py-spy-{name}.txt" for name in SERVICE_ORDER}
+    py_spy = ROOT / ".venv" / "bin" / "py-spy"
+    spies = [start_py_spy(pids[name], seconds, outputs[name], py_spy) for name in SERVICE_ORDER]
+    step = await end_to_end(rate, seconds, pids, idle)
+    for spy in spies:
+        spy.wait(timeout=120)
+    profile: dict[str, Any] = {"step": step, "services": {}}
+    for name, output in outputs.items():
+        if output.exists():
+            profile["services"][name] = summarise(output.read_text())
+            output.unlink()
+        else:
+            profile["services"][name] = "py-spy wrote nothing (is ptrace allowed?)"
+    profile["postgresql_by_database"] = postgres_json(f"SELECT json_agg(t) FROM ({PG_BY_DATABASE}) t")
+    profile["postgresql_top_statements"] = postgres_json(f"SELECT json_agg(t) FROM ({PG_TOP}) t")
+    PROFILE.write_text(json.dumps(profile, indent=2) + "\n")
+    return profile
 
 
 async def idle_cost(pids: dict[str, int]) -> dict[str, float]:
@@ -468,6 +507,9 @@ async def main() -> None:
             steps.append(await end_to_end(rate, seconds, pids, idle))
             results["end_to_end_202_to_qualified"] = steps
             RESULTS.write_text(json.dumps(results, indent=2) + "\n")  # kept if a later step fails
+        if PROFILE_ON:
+            await drained()
+            await profiled_step(pids, idle)
     finally:
         for process in processes:
             process.terminate()
@@ -478,4 +520,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())

@@ -49,13 +49,20 @@ case "${1:-}" in
       pg_createcluster "$ver" main --port 5432 >/dev/null
     fi
     conf="/etc/postgresql/$ver/main/conf.d/leadloop.conf"
-    if [[ ! -f "$conf" ]]; then
-      cat > "$conf" <<'CONF'
-# leadloop: loopback only; room for five services' pools plus the test suite.
+    # pg_stat_statements: `make bench` reads it to show which statements PostgreSQL's CPU goes to
+    wanted="# leadloop: loopback only; room for five services' pools plus the test suite.
 listen_addresses = '127.0.0.1'
 port = 5432
 max_connections = 300
-CONF
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = top"
+    if [[ ! -f "$conf" || "$(cat "$conf")" != "$wanted" ]]; then
+      printf '%s\n' "$wanted" > "$conf"
+      if ready; then
+        say "PostgreSQL's settings changed: restarting it"
+        pg_ctlcluster "$ver" main restart
+        wait_for "PostgreSQL" 60 ready
+      fi
     fi
     if ! ready; then
       say "starting PostgreSQL $ver on 127.0.0.1:5432"

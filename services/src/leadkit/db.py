@@ -67,8 +67,17 @@ def asyncpg_connect_args(url: str) -> dict[str, Any]:
 async def create_pool(url: str, *, size: int) -> Pool:
     # no json codec: every json value goes in as text and is cast in SQL, so statements behave
     # the same on these connections and on a SQLAlchemy session's (`raw_connection`)
-    pool: Pool = await asyncpg.create_pool(**asyncpg_connect_args(url), min_size=1, max_size=size)
+    pool: Pool = await asyncpg.create_pool(
+        **asyncpg_connect_args(url), min_size=1, max_size=size, reset=_keep_session
+    )
     return pool
+
+
+async def _keep_session(connection: Connection) -> None:
+    """Release without asyncpg's default reset, a round trip on every release (advisory unlock,
+    CLOSE ALL, UNLISTEN, RESET ALL) that made capture's one-statement request two. leadloop leaves
+    none of those behind on a pooled connection: the relay unlistens and unlocks before it gives
+    its connection back. asyncpg still rolls back a transaction left open and drops listeners."""
 
 
 async def raw_connection(session: AsyncSession) -> Connection:

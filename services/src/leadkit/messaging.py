@@ -61,6 +61,8 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         ),
         Column("error", Text, nullable=True, comment="why the row was parked"),
         Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+        # the relay's retention sweep deletes by age: without it each sweep reads the whole table
+        Index("ix_outbox_published_at", "published_at", postgresql_where=text("published_at IS NOT NULL")),
     )
     inbox = Table(
         "inbox",

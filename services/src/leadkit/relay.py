@@ -45,9 +45,17 @@ log = structlog.get_logger(__name__)
 STANDING_BY = -1  # what publish_batch returns when another instance's relay holds the lock
 
 _TRY_LOCK = "SELECT pg_try_advisory_lock($1)"
+_UNLOCK = "SELECT pg_advisory_unlock($1)"
 _NEXT_ROWS = """
 SELECT id, topic, key, payload, headers::text AS headers FROM outbox
 WHERE published_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1
+"""
+# The rows of the last pass are marked by the statement that reads the next ones: one round trip
+# and one commit a pass instead of two. The read's snapshot predates the mark, hence `<> ALL`.
+_MARK_AND_NEXT_ROWS = """
+WITH marked AS (UPDATE outbox SET published_at = now() WHERE id = ANY($2::bigint[]))
+SELECT id, topic, key, payload, headers::text AS headers FROM outbox
+WHERE published_at IS NULL AND parked_at IS NULL AND id <> ALL($2::bigint[]) ORDER BY id LIMIT $1
 """
 _MARK_PUBLISHED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
 _PARK = "UPDATE outbox SET parked_at = now(), error = $2 WHERE id = $1"
@@ -100,6 +108,9 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.producer: AIOKafkaProducer | None = None
+        # sent and acknowledged, marked by the next pass: at worst (a crash first) sent twice,
+        # which consumers' inboxes absorb
+        self._unmarked: list[int] = []
         self.active = False  # this instance holds the lock and publishes
         self.standing_by = False  # another instance's relay holds the lock
 
@@ -140,8 +151,9 @@ class OutboxRelay:
                             raise
                         finally:
                             self._set_active(False, standing_by=False)
-                        # returned to the pool, the connection is reset: that also releases the lock
+                        # the pool does not reset connections (leadkit.db): leave this one clean
                         await connection.remove_listener(OUTBOX_CHANNEL, self._on_notify)
+                        await connection.execute(_UNLOCK, self._lock_key)
                 except Exception as error:
                     # A connection the server dropped while idle can surface as asyncpg's protocol
                     # state error at the next statement; the relay has just discarded it, and a
@@ -170,6 +182,9 @@ class OutboxRelay:
             if published < self._batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+        if self._unmarked and self.active:
+            await self._mark_published(connection, self._unmarked)
+            self._unmarked = []
 
     async def publish_batch(self, connection: Connection, producer: AIOKafkaProducer) -> int:
         """Publish the next rows in order; the number sent, or STANDING_BY."""
@@ -178,7 +193,7 @@ class OutboxRelay:
                 self._set_active(False, standing_by=True)
                 return STANDING_BY
             self._set_active(True, standing_by=False)
-        rows = await connection.fetch(_NEXT_ROWS, self._batch_size)
+        rows = await self._mark_and_read_next(connection)
         if not rows:
             return 0
         outcomes = await self._send(producer, rows)
@@ -187,7 +202,7 @@ class OutboxRelay:
         retriable = [error for _, error in refused if not is_unsendable(error)]
         if retriable:  # nothing is marked: every row of the batch is tried again, in order
             raise retriable[0]
-        await self._mark_published(connection, [row["id"] for row in sent])
+        self._unmarked = [row["id"] for row in sent]
         for row, error in refused:
             await self._park(connection, row, error)
         for row in sent:
@@ -222,6 +237,14 @@ class OutboxRelay:
         return [
             item if isinstance(item, BaseException) else _error_or_none(next(results)) for item in pending
         ]
+
+    async def _mark_and_read_next(self, connection: Connection) -> list[Any]:
+        """Mark the last pass's rows published and read the next ones, in one statement."""
+        if not self._unmarked:
+            return list(await connection.fetch(_NEXT_ROWS, self._batch_size))
+        rows = await connection.fetch(_MARK_AND_NEXT_ROWS, self._batch_size, self._unmarked)
+        self._unmarked = []
+        return list(rows)
 
     async def _mark_published(self, connection: Connection, ids: list[int]) -> None:
         await connection.execute(_MARK_PUBLISHED, ids)
