@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "5ec67c093efa"
 down_revision: str | None = "1873fa419db1"
 branch_labels: str | Sequence[str] | None = None

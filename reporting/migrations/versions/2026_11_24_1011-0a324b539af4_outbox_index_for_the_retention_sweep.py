@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0a324b539af4"
 down_revision: str | None = "990c20f6e004"
 branch_labels: str | Sequence[str] | None = None

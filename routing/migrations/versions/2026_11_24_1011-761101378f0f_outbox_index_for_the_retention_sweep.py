@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "761101378f0f"
 down_revision: str | None = "a934daddf642"
 branch_labels: str | Sequence[str] | None = None

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "685cbaac0198"
 down_revision: str | None = "29c19d224085"
 branch_labels: str | Sequence[str] | None = None
