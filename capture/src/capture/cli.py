@@ -37,6 +37,7 @@ from capture.settings import CaptureSettings
 from lead_schemas import TouchType
 from leadkit.db import create_engine, create_pool, raw_connection, session_factory
 from leadkit.idempotency import request_hash
+from leadkit.policy_cli import add_plugins
 
 app = typer.Typer(help="leadloop capture: API keys, website forms, history import", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for POST /v1/leads and /v1/touches", no_args_is_help=True)
@@ -53,6 +54,7 @@ app.add_typer(platform_app, name="platform-leads")
 app.add_typer(forms_app, name="forms")
 app.add_typer(import_app, name="import")
 app.add_typer(spam_app, name="spam")
+add_plugins(app)  # the other services' commands: `leadloop scoring models …`
 console = Console()
 T = TypeVar("T")
 TOUCH_TYPES: tuple[str, ...] = get_args(TouchType)

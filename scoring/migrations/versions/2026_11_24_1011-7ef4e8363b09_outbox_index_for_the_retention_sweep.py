@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "7ef4e8363b09"
 down_revision: str | None = "5749f422f8cc"
 branch_labels: str | Sequence[str] | None = None

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from leadkit.auth import require_api_key
+from leadkit.policies import PolicyStore
 from leadkit.service import Deps, get_deps
 from scoring.db.tables import LeadProfile, ScoreRecord
 from scoring.domain.model import RuleModel
@@ -63,11 +64,14 @@ async def get_score(lead_id: UUID, deps: Annotated[Deps, Depends(get_deps)]) -> 
     )
 
 
-@router.get("/model", summary="The rule model in force")
+@router.get("/model", summary="The rule model in force (its document: GET /v1/scoring/models/active)")
 async def get_model(deps: Annotated[Deps, Depends(get_deps)]) -> dict[str, Any]:
-    model: RuleModel = deps.extras["rule_model"]
+    models: PolicyStore[RuleModel] = deps.extras["rule_models"]
+    async with deps.pool.acquire() as conn:
+        version, model = await models.active(conn)
     return {
-        "version": model.version,
+        "version": str(version),
+        "label": model.version,
         "max_score": model.max_score,
         "grades": dict(model.grade_floors),
         "rules": [

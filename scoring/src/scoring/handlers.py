@@ -13,6 +13,7 @@ from uuid import UUID
 
 from lead_schemas import LeadCaptured, LeadErased, LeadScored, LeadScoredData, RuleHit
 from leadkit.consumer import HandlerContext
+from leadkit.policies import PolicyStore
 from scoring.domain.facts import Facts, fold_captured
 from scoring.domain.model import RuleModel
 from scoring.domain.rules import score
@@ -56,9 +57,12 @@ class _Profile:
 
 
 async def score_captured_leads(
-    events: Sequence[LeadCaptured], ctx: HandlerContext, *, model: RuleModel
+    events: Sequence[LeadCaptured], ctx: HandlerContext, *, models: PolicyStore[RuleModel]
 ) -> None:
     conn = ctx.connection
+    # the version active now, read once a poll: every instance follows an activation at its next poll
+    version, model = await models.active(conn)
+    model_version = str(version)
     lead_ids = sorted({event.lead_id for event in events})
     profiles: dict[UUID, _Profile] = {
         row["lead_id"]: _Profile(json.loads(row["facts"]), row["score"], row["grade"])
@@ -68,7 +72,7 @@ async def score_captured_leads(
     for event in events:  # in order: a lead's second capture folds onto its first
         profile = profiles.setdefault(event.lead_id, _Profile(facts={}))
         facts = fold_captured(profile.facts, event.data)
-        result = score(facts, model)
+        result = score(facts, model, version=model_version)
         previous = (profile.score, profile.grade) if profile.score is not None else None
         profile.facts, profile.score, profile.grade = facts, result.score, result.grade
         profile.model_version = result.model_version

@@ -5,8 +5,7 @@ from pathlib import Path
 from pydantic_settings import SettingsConfigDict
 
 from leadkit.settings import ServiceSettings
-
-DEFAULT_RULES = Path(__file__).parent / "rules" / "default.toml"
+from scoring.domain.model import DEFAULT_MODEL as DEFAULT_RULES
 
 
 class ScoringSettings(ServiceSettings):
@@ -14,4 +13,6 @@ class ScoringSettings(ServiceSettings):
 
     database_url: str = "postgresql+asyncpg://scoring:scoring@127.0.0.1:5432/scoring?ssl=disable"
     port: int = 8002
+    # the model an empty database starts with (version 1); later versions are managed through
+    # /v1/scoring/models and `leadloop scoring models`
     rules_file: Path = DEFAULT_RULES

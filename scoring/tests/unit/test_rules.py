@@ -114,21 +114,47 @@ def test_a_score_stays_within_0_and_the_maximum(points: list[int]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "paths"),
     [
-        ('version = "1"\n[[rules]]\nid = "a"', "missing"),
         (
-            'version = "1"\n[[rules]]\nid="a"\nkind="fit"\ndescription=""\npoints=1\nfield="x"\nop="near"',
-            "op must",
+            '[[rules]]\nid = "a"',
+            {"rules[0].kind", "rules[0].description", "rules[0].points", "rules[0].field", "rules[0].op"},
         ),
         (
-            'version = "1"\n[[rules]]\nid="a"\nkind="vibe"\ndescription=""\npoints=1\nfield="x"\nop="exists"',
-            "kind",
+            '[[rules]]\nid="a"\nkind="fit"\ndescription=""\npoints=1\nfield="employees"\nop="near"',
+            {"rules[0].op"},
         ),
-        ("rules = []", "missing version"),
-        ("not = [toml", "not TOML"),
+        (
+            '[[rules]]\nid="a"\nkind="vibe"\ndescription=""\npoints=1\nfield="employees"\nop="exists"',
+            {"rules[0].kind"},
+        ),
+        (
+            '[[rules]]\nid="a"\nkind="fit"\ndescription=""\npoints=1\nfield="shoe_size"\nop="exists"',
+            {"rules[0].field"},
+        ),
+        ("max_score = 0\n[grades]\nA = 10\nB = 20", {"max_score"}),
+        ("[grades]\nA = 10\nB = 20", {"grades"}),
+        ("colour = 'red'", {"colour"}),
+        ("not = [toml", {"$"}),
     ],
 )
-def test_a_broken_rule_model_is_refused_with_the_reason(text: str, message: str) -> None:
-    with pytest.raises(InvalidRuleModel, match=message):
+def test_a_broken_rule_model_is_refused_naming_the_path_of_each_wrong_part(
+    text: str, paths: set[str]
+) -> None:
+    with pytest.raises(InvalidRuleModel) as refused:
         load_rule_model(text)
+    assert {problem.path for problem in refused.value.problems} == paths
+
+
+def test_every_part_of_a_model_with_many_faults_is_named_at_once() -> None:
+    rule = 'id="{id}"\nkind="fit"\ndescription=""\npoints=1\nfield="employees"\nop="{op}"'
+    text = "\n".join(
+        ["[[rules]]\n" + rule.format(id="a", op="exists")] * 2
+        + ["[[rules]]\n" + rule.format(id="b", op="near")]
+    )
+    with pytest.raises(InvalidRuleModel) as refused:
+        load_rule_model(text)
+    assert {problem.path for problem in refused.value.problems} == {"rules[1].id", "rules[2].op"}
+    with pytest.raises(InvalidRuleModel) as duplicate:
+        load_rule_model("\n".join(["[[rules]]\n" + rule.format(id="a", op="exists")] * 2))
+    assert [problem.path for problem in duplicate.value.problems] == ["rules[1].id"]

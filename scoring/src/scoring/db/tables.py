@@ -12,9 +12,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from leadkit.db import new_metadata
 from leadkit.messaging import messaging_tables
+from leadkit.policies import policy_tables
 
 metadata = new_metadata()
 messaging = messaging_tables(metadata)
+policies = policy_tables(metadata)
 
 
 class Base(DeclarativeBase):

@@ -57,7 +57,8 @@ def grade_for(score: int, model: RuleModel) -> Grade:
     return "D"
 
 
-def score(facts: Facts, model: RuleModel) -> ScoreResult:
+def score(facts: Facts, model: RuleModel, *, version: str | None = None) -> ScoreResult:
+    """The score of these facts; `version` is the store's number for the model (its label if None)."""
     fired = tuple(rule for rule in model.rules if matches(rule.when, facts))
     fit = sum(rule.points for rule in fired if rule.kind == "fit")
     engagement = sum(rule.points for rule in fired if rule.kind == "engagement")
@@ -67,6 +68,6 @@ def score(facts: Facts, model: RuleModel) -> ScoreResult:
         grade=grade_for(total, model),
         fit=fit,
         engagement=engagement,
-        model_version=model.version,
+        model_version=version if version is not None else model.version,
         fired=fired,
     )

@@ -1,0 +1,270 @@
+"""Policies as versioned documents: scoring models, routing policies and SLA policies share this.
+
+A document (TOML or JSON) is posted as a draft; it is validated on save, and a document with
+wrong parts is refused with every part's path (`rules[3].op`), so nothing invalid is ever stored.
+Versions are numbered per kind, 1, 2, 3…, and never change once saved. Activating a version
+appends to an activation log; the active version is the last one activated, so every instance
+of a service agrees on it by reading one row, and rolling back activates the version that was
+active before. A service supplies only its kind: a name, a parser from the document to its own
+typed value, and the default document shipped in the repository (version 1 of an empty store).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import ValidationError
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, Integer, MetaData, Table, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+
+from leadkit.db import Connection
+
+T = TypeVar("T")
+Format = Literal["toml", "json"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One wrong part of a document: where (`rules[3].op`, `$` for the whole) and what."""
+
+    path: str
+    message: str
+
+
+class InvalidPolicy(ValueError):
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{p.path}: {p.message}" for p in self.problems))
+
+
+class UnknownVersion(LookupError):
+    pass
+
+
+class NothingToRollBack(LookupError):
+    pass
+
+
+def path_of(location: Sequence[str | int]) -> str:
+    """pydantic's error location as a document path: ('rules', 3, 'op') → `rules[3].op`."""
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "$"
+
+
+def problems_of(error: ValidationError) -> list[Problem]:
+    return [Problem(path_of(item["loc"]), item["msg"]) for item in error.errors()]
+
+
+def read_document(text: str, format: Format) -> dict[str, Any]:
+    """The document's data; InvalidPolicy at `$` when it does not parse or is not a table."""
+    try:
+        data = json.loads(text) if format == "json" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
+        raise InvalidPolicy([Problem("$", f"not valid {format.upper()}: {error}")]) from error
+    if not isinstance(data, dict):
+        raise InvalidPolicy([Problem("$", f"a {format.upper()} document must be a table of settings")])
+    return data
+
+
+@dataclass(frozen=True)
+class PolicyKind(Generic[T]):
+    """What a service supplies: its kind's name, a parser (raises InvalidPolicy) and its default."""
+
+    name: str
+    parse: Callable[[dict[str, Any]], T]
+    default_document: Path
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    kind: str
+    version: int
+    document: dict[str, Any]
+    source: str
+    format: str
+    note: str | None
+    created_at: datetime
+    active: bool
+
+
+@dataclass(frozen=True)
+class Activation:
+    kind: str
+    version: int
+    action: str  # default | activate | rollback
+    note: str | None
+    activated_at: datetime
+
+
+def policy_tables(metadata: MetaData) -> tuple[Table, Table]:
+    versions = Table(
+        "policy_versions",
+        metadata,
+        Column("kind", Text, primary_key=True),
+        Column("version", Integer, primary_key=True),
+        Column("document", JSONB, nullable=False, comment="the parsed document, as validated"),
+        Column("source", Text, nullable=False, comment="the text as posted"),
+        Column("format", Text, nullable=False),
+        Column("note", Text, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        comment="immutable: a version is never updated or deleted",
+    )
+    activations = Table(
+        "policy_activations",
+        metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("kind", Text, nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("action", Text, nullable=False, comment="default | activate | rollback"),
+        Column("note", Text, nullable=True),
+        Column("activated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index("ix_policy_activations_kind_id", "kind", "id"),
+        comment="append-only: the active version of a kind is its last row",
+    )
+    return versions, activations
+
+
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext('leadloop-policy:' || $1))"
+_ACTIVE_VERSION = "SELECT version FROM policy_activations WHERE kind = $1 ORDER BY id DESC LIMIT 1"
+_NEXT_VERSION = "SELECT coalesce(max(version), 0) + 1 FROM policy_versions WHERE kind = $1"
+_INSERT_VERSION = """
+INSERT INTO policy_versions (kind, version, document, source, format, note)
+VALUES ($1, $2, $3::jsonb, $4, $5, $6) RETURNING created_at
+"""
+_VERSIONS = """
+SELECT version, document::text AS document, source, format, note, created_at FROM policy_versions
+WHERE kind = $1 AND ($2::int IS NULL OR version = $2) ORDER BY version
+"""
+_ACTIVATE = """
+INSERT INTO policy_activations (kind, version, action, note) VALUES ($1, $2, $3, $4) RETURNING activated_at
+"""
+_ACTIVATIONS = """
+SELECT version, action, note, activated_at FROM policy_activations WHERE kind = $1 ORDER BY id DESC LIMIT $2
+"""
+
+
+class PolicyStore(Generic[T]):
+    """One kind's versions in the service's own database. Parsed versions are cached by number:
+    a version never changes, so the cache never goes stale; which one is active is read from the
+    database each time it is asked, so every instance follows an activation at once."""
+
+    def __init__(self, kind: PolicyKind[T]) -> None:
+        self.kind = kind
+        self._parsed: dict[int, T] = {}
+        self._seeded = False
+
+    async def _seed(self, conn: Connection) -> None:
+        """Every public call first makes sure an empty store has its default (once a process)."""
+        if not self._seeded:
+            await self.ensure_default(conn)
+            self._seeded = True
+
+    def validate(self, text: str, format: Format) -> tuple[dict[str, Any], T]:
+        document = read_document(text, format)
+        return document, self.kind.parse(document)
+
+    async def ensure_default(self, conn: Connection) -> None:
+        """An empty store gets the shipped default as version 1, active. Safe to race."""
+        async with conn.transaction():
+            await conn.execute(_LOCK, self.kind.name)
+            if await conn.fetchval(_ACTIVE_VERSION, self.kind.name) is not None:
+                return
+            text = self.kind.default_document.read_text()
+            saved = await self._save(conn, text, "toml", "the default shipped with leadloop")
+            await conn.execute(_ACTIVATE, self.kind.name, saved.version, "default", None)
+
+    async def draft(
+        self, conn: Connection, text: str, format: Format, note: str | None = None
+    ) -> PolicyVersion:
+        """Validate and save a new version (not active). InvalidPolicy names every wrong part."""
+        self.validate(text, format)
+        await self._seed(conn)
+        async with conn.transaction():
+            await conn.execute(_LOCK, self.kind.name)
+            return await self._save(conn, text, format, note)
+
+    async def _save(self, conn: Connection, text: str, format: Format, note: str | None) -> PolicyVersion:
+        document, parsed = self.validate(text, format)
+        version = await conn.fetchval(_NEXT_VERSION, self.kind.name)
+        created_at = await conn.fetchval(
+            _INSERT_VERSION, self.kind.name, version, json.dumps(document), text, format, note
+        )
+        self._parsed[version] = parsed
+        return PolicyVersion(self.kind.name, version, document, text, format, note, created_at, False)
+
+    async def versions(self, conn: Connection, version: int | None = None) -> list[PolicyVersion]:
+        await self._seed(conn)
+        active = await conn.fetchval(_ACTIVE_VERSION, self.kind.name)
+        return [
+            PolicyVersion(
+                self.kind.name,
+                row["version"],
+                json.loads(row["document"]),
+                row["source"],
+                row["format"],
+                row["note"],
+                row["created_at"],
+                row["version"] == active,
+            )
+            for row in await conn.fetch(_VERSIONS, self.kind.name, version)
+        ]
+
+    async def version(self, conn: Connection, version: int) -> PolicyVersion:
+        found = await self.versions(conn, version)
+        if not found:
+            raise UnknownVersion(f"{self.kind.name} version {version} does not exist")
+        return found[0]
+
+    async def activate(self, conn: Connection, version: int, note: str | None = None) -> Activation:
+        await self._seed(conn)
+        async with conn.transaction():
+            await conn.execute(_LOCK, self.kind.name)
+            await self.version(conn, version)
+            return await self._activate(conn, version, "activate", note)
+
+    async def rollback(self, conn: Connection, note: str | None = None) -> Activation:
+        """Activate again the version that was active before the current one."""
+        await self._seed(conn)
+        async with conn.transaction():
+            await conn.execute(_LOCK, self.kind.name)
+            log = await conn.fetch(_ACTIVATIONS, self.kind.name, 1000)
+            current = log[0]["version"] if log else None
+            earlier = next((row["version"] for row in log if row["version"] != current), None)
+            if earlier is None:
+                raise NothingToRollBack(f"no earlier {self.kind.name} version has been active")
+            return await self._activate(conn, earlier, "rollback", note)
+
+    async def _activate(self, conn: Connection, version: int, action: str, note: str | None) -> Activation:
+        activated_at = await conn.fetchval(_ACTIVATE, self.kind.name, version, action, note)
+        return Activation(self.kind.name, version, action, note, activated_at)
+
+    async def activations(self, conn: Connection, limit: int = 100) -> list[Activation]:
+        await self._seed(conn)
+        return [
+            Activation(self.kind.name, row["version"], row["action"], row["note"], row["activated_at"])
+            for row in await conn.fetch(_ACTIVATIONS, self.kind.name, limit)
+        ]
+
+    async def active(self, conn: Connection) -> tuple[int, T]:
+        """The active version and its parsed value: one small statement; parsed once per version."""
+        await self._seed(conn)
+        version: int | None = await conn.fetchval(_ACTIVE_VERSION, self.kind.name)
+        if version is None:
+            raise UnknownVersion(f"no {self.kind.name} version is active")
+        return version, await self.parsed(conn, version)
+
+    async def parsed(self, conn: Connection, version: int) -> T:
+        if version not in self._parsed:
+            self._parsed[version] = self.kind.parse((await self.version(conn, version)).document)
+        return self._parsed[version]

@@ -1,0 +1,225 @@
+"""The HTTP side of versioned policies: one router per kind, mounted by its service.
+
+POST   {prefix}                      save a draft (TOML, or JSON with Content-Type application/json)
+POST   {prefix}/validate             check a document without saving it
+GET    {prefix}                      every version, newest last, which one is active
+GET    {prefix}/active               the active version and its document
+GET    {prefix}/activations          the activation log, newest first
+GET    {prefix}/{version}            one version: document and the text as posted
+POST   {prefix}/{version}/activate   make it the active one
+POST   {prefix}/rollback             activate again the version active before the current one
+
+A wrong document is a 422 whose `problems` name the path of every wrong part. Every route needs
+a system key (LEADLOOP_API_KEYS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from leadkit.auth import require_api_key
+from leadkit.policies import (
+    Activation,
+    Format,
+    InvalidPolicy,
+    NothingToRollBack,
+    PolicyStore,
+    PolicyVersion,
+    UnknownVersion,
+)
+from leadkit.service import Deps, get_deps
+
+MAX_DOCUMENT_BYTES = 256 * 1024
+DepsParam = Annotated[Deps, Depends(get_deps)]
+Note = Annotated[str | None, Query(max_length=500, description="why: kept with the version")]
+OnActivated = Callable[[Deps, int], Awaitable[None]]
+
+
+class VersionSummary(BaseModel):
+    version: int
+    active: bool
+    note: str | None
+    created_at: datetime
+
+
+class VersionRead(VersionSummary):
+    format: str
+    document: dict[str, Any]
+    source: str
+
+
+class ActivationRead(BaseModel):
+    version: int
+    action: str
+    note: str | None
+    activated_at: datetime
+
+
+class ProblemRead(BaseModel):
+    path: str
+    message: str
+
+
+class ValidationRead(BaseModel):
+    valid: bool
+    problems: list[ProblemRead]
+
+
+def _summary(version: PolicyVersion) -> VersionSummary:
+    return VersionSummary(
+        version=version.version, active=version.active, note=version.note, created_at=version.created_at
+    )
+
+
+def _read(version: PolicyVersion) -> VersionRead:
+    return VersionRead(
+        **_summary(version).model_dump(),
+        format=version.format,
+        document=version.document,
+        source=version.source,
+    )
+
+
+def _activation(activation: Activation) -> ActivationRead:
+    return ActivationRead(
+        version=activation.version,
+        action=activation.action,
+        note=activation.note,
+        activated_at=activation.activated_at,
+    )
+
+
+def invalid_response(error: InvalidPolicy) -> JSONResponse:
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        content={
+            "detail": f"the document has {len(error.problems)} wrong part(s)",
+            "problems": [{"path": p.path, "message": p.message} for p in error.problems],
+        },
+    )
+
+
+async def _document(request: Request) -> tuple[str, Format]:
+    media_type = request.headers.get("content-type", "application/toml").split(";")[0].strip().lower()
+    format: Format = "json" if media_type.endswith("json") else "toml"
+    body = await request.body()
+    if len(body) > MAX_DOCUMENT_BYTES:
+        raise HTTPException(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"documents are at most {MAX_DOCUMENT_BYTES} bytes"
+        )
+    try:
+        return body.decode("utf-8"), format
+    except UnicodeDecodeError as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the document must be UTF-8 text") from error
+
+
+_DOCUMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/toml": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+def policy_router(
+    store: PolicyStore[Any],
+    *,
+    prefix: str,
+    noun: str,
+    tag: str,
+    on_activated: OnActivated | None = None,
+) -> APIRouter:
+    """The routes that manage one kind of policy; `on_activated` runs after an activation or a
+    rollback has committed (e.g. to re-score under the new version)."""
+    router = APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(require_api_key)])
+
+    @router.post(
+        "",
+        status_code=status.HTTP_201_CREATED,
+        response_model=VersionRead,
+        summary=f"Save a draft {noun}",
+        openapi_extra=_DOCUMENT_BODY,
+        responses={422: {"description": "the document's wrong parts, each with its path"}},
+    )
+    async def save_draft(request: Request, deps: DepsParam, note: Note = None) -> Any:
+        text, format = await _document(request)
+        try:
+            async with deps.pool.acquire() as conn:
+                return _read(await store.draft(conn, text, format, note))
+        except InvalidPolicy as error:
+            return invalid_response(error)
+
+    @router.post(
+        "/validate",
+        response_model=ValidationRead,
+        summary=f"Check a {noun} without saving it",
+        openapi_extra=_DOCUMENT_BODY,
+    )
+    async def validate(request: Request) -> Any:
+        text, format = await _document(request)
+        try:
+            store.validate(text, format)
+        except InvalidPolicy as error:
+            return invalid_response(error)
+        return ValidationRead(valid=True, problems=[])
+
+    @router.get("", response_model=list[VersionSummary], summary=f"Every {noun} version")
+    async def list_versions(deps: DepsParam) -> list[VersionSummary]:
+        async with deps.pool.acquire() as conn:
+            return [_summary(v) for v in await store.versions(conn)]
+
+    @router.get("/active", response_model=VersionRead, summary=f"The active {noun}")
+    async def active(deps: DepsParam) -> VersionRead:
+        async with deps.pool.acquire() as conn:
+            version, _ = await store.active(conn)
+            return _read(await store.version(conn, version))
+
+    @router.get(
+        "/activations", response_model=list[ActivationRead], summary="The activation log, newest first"
+    )
+    async def activations(deps: DepsParam) -> list[ActivationRead]:
+        async with deps.pool.acquire() as conn:
+            return [_activation(a) for a in await store.activations(conn)]
+
+    @router.get("/{version}", response_model=VersionRead, summary=f"One {noun} version")
+    async def show(version: int, deps: DepsParam) -> VersionRead:
+        try:
+            async with deps.pool.acquire() as conn:
+                return _read(await store.version(conn, version))
+        except UnknownVersion as error:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+
+    @router.post(
+        "/{version}/activate", response_model=ActivationRead, summary=f"Make a {noun} version active"
+    )
+    async def activate(version: int, deps: DepsParam, note: Note = None) -> ActivationRead:
+        try:
+            async with deps.pool.acquire() as conn:
+                activation = await store.activate(conn, version, note)
+        except UnknownVersion as error:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+        if on_activated is not None:
+            await on_activated(deps, activation.version)
+        return _activation(activation)
+
+    @router.post("/rollback", response_model=ActivationRead, summary=f"Re-activate the {noun} active before")
+    async def rollback(deps: DepsParam, note: Note = None) -> ActivationRead:
+        try:
+            async with deps.pool.acquire() as conn:
+                activation = await store.rollback(conn, note)
+        except NothingToRollBack as error:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+        if on_activated is not None:
+            await on_activated(deps, activation.version)
+        return _activation(activation)
+
+    return router
