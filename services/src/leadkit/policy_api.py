@@ -21,16 +21,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from leadkit.auth import require_api_key
 from leadkit.policies import (
-    Activation,
     Format,
     InvalidPolicy,
     NothingToRollBack,
     PolicyStore,
-    PolicyVersion,
     UnknownVersion,
 )
 from leadkit.service import Deps, get_deps
@@ -42,6 +40,8 @@ OnActivated = Callable[[Deps, int], Awaitable[None]]
 
 
 class VersionSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read straight from the store's values
+
     version: int
     active: bool
     note: str | None
@@ -55,6 +55,8 @@ class VersionRead(VersionSummary):
 
 
 class ActivationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     version: int
     action: str
     note: str | None
@@ -69,30 +71,6 @@ class ProblemRead(BaseModel):
 class ValidationRead(BaseModel):
     valid: bool
     problems: list[ProblemRead]
-
-
-def _summary(version: PolicyVersion) -> VersionSummary:
-    return VersionSummary(
-        version=version.version, active=version.active, note=version.note, created_at=version.created_at
-    )
-
-
-def _read(version: PolicyVersion) -> VersionRead:
-    return VersionRead(
-        **_summary(version).model_dump(),
-        format=version.format,
-        document=version.document,
-        source=version.source,
-    )
-
-
-def _activation(activation: Activation) -> ActivationRead:
-    return ActivationRead(
-        version=activation.version,
-        action=activation.action,
-        note=activation.note,
-        activated_at=activation.activated_at,
-    )
 
 
 def invalid_response(error: InvalidPolicy) -> JSONResponse:
@@ -154,7 +132,7 @@ def policy_router(
         text, format = await _document(request)
         try:
             async with deps.pool.acquire() as conn:
-                return _read(await store.draft(conn, text, format, note))
+                return VersionRead.model_validate(await store.draft(conn, text, format, note))
         except InvalidPolicy as error:
             return invalid_response(error)
 
@@ -175,26 +153,26 @@ def policy_router(
     @router.get("", response_model=list[VersionSummary], summary=f"Every {noun} version")
     async def list_versions(deps: DepsParam) -> list[VersionSummary]:
         async with deps.pool.acquire() as conn:
-            return [_summary(v) for v in await store.versions(conn)]
+            return [VersionSummary.model_validate(v) for v in await store.versions(conn)]
 
     @router.get("/active", response_model=VersionRead, summary=f"The active {noun}")
     async def active(deps: DepsParam) -> VersionRead:
         async with deps.pool.acquire() as conn:
             version, _ = await store.active(conn)
-            return _read(await store.version(conn, version))
+            return VersionRead.model_validate(await store.version(conn, version))
 
     @router.get(
         "/activations", response_model=list[ActivationRead], summary="The activation log, newest first"
     )
     async def activations(deps: DepsParam) -> list[ActivationRead]:
         async with deps.pool.acquire() as conn:
-            return [_activation(a) for a in await store.activations(conn)]
+            return [ActivationRead.model_validate(a) for a in await store.activations(conn)]
 
     @router.get("/{version}", response_model=VersionRead, summary=f"One {noun} version")
     async def show(version: int, deps: DepsParam) -> VersionRead:
         try:
             async with deps.pool.acquire() as conn:
-                return _read(await store.version(conn, version))
+                return VersionRead.model_validate(await store.version(conn, version))
         except UnknownVersion as error:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
 
@@ -209,7 +187,7 @@ def policy_router(
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
         if on_activated is not None:
             await on_activated(deps, activation.version)
-        return _activation(activation)
+        return ActivationRead.model_validate(activation)
 
     @router.post("/rollback", response_model=ActivationRead, summary=f"Re-activate the {noun} active before")
     async def rollback(deps: DepsParam, note: Note = None) -> ActivationRead:
@@ -220,6 +198,6 @@ def policy_router(
             raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
         if on_activated is not None:
             await on_activated(deps, activation.version)
-        return _activation(activation)
+        return ActivationRead.model_validate(activation)
 
     return router
