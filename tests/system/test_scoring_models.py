@@ -147,3 +147,22 @@ def test_the_cli_pushes_lists_and_refuses_a_wrong_model(
     assert "from the shell" in listed.output
     shown = runner.invoke(app, ["scoring", "models", "show", version])
     assert '"from-the-shell"' in shown.output
+
+
+async def test_a_saved_version_cannot_be_changed_even_in_the_database(
+    client: httpx.AsyncClient, system: System
+) -> None:
+    import asyncpg
+
+    listed = await client.get(system.url("scoring", MODELS), headers=system.headers)  # seeds version 1
+    assert listed.json()[0]["version"] == 1
+
+    url = database_url("scoring").replace("postgresql+asyncpg", "postgresql").removesuffix("?ssl=disable")
+    conn = await asyncpg.connect(url)
+    try:
+        with pytest.raises(asyncpg.RaiseError, match="immutable"):
+            await conn.execute("UPDATE policy_versions SET note = 'edited' WHERE version = 1")
+        with pytest.raises(asyncpg.RaiseError, match="immutable"):
+            await conn.execute("DELETE FROM policy_versions WHERE version = 1")
+    finally:
+        await conn.close()

@@ -5,8 +5,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lead_schemas import LeadCapturedData, Person, Touch
+from leadkit.policies import InvalidPolicy
 from scoring.domain.facts import employees_lower_bound, fold_captured
-from scoring.domain.model import Condition, InvalidRuleModel, Rule, RuleModel, load_rule_model
+from scoring.domain.model import Condition, Rule, RuleModel, load_rule_model
 from scoring.domain.rules import grade_for, matches, score
 from scoring.settings import DEFAULT_RULES
 
@@ -141,7 +142,7 @@ def test_a_score_stays_within_0_and_the_maximum(points: list[int]) -> None:
 def test_a_broken_rule_model_is_refused_naming_the_path_of_each_wrong_part(
     text: str, paths: set[str]
 ) -> None:
-    with pytest.raises(InvalidRuleModel) as refused:
+    with pytest.raises(InvalidPolicy) as refused:
         load_rule_model(text)
     assert {problem.path for problem in refused.value.problems} == paths
 
@@ -152,9 +153,9 @@ def test_every_part_of_a_model_with_many_faults_is_named_at_once() -> None:
         ["[[rules]]\n" + rule.format(id="a", op="exists")] * 2
         + ["[[rules]]\n" + rule.format(id="b", op="near")]
     )
-    with pytest.raises(InvalidRuleModel) as refused:
+    with pytest.raises(InvalidPolicy) as refused:
         load_rule_model(text)
     assert {problem.path for problem in refused.value.problems} == {"rules[1].id", "rules[2].op"}
-    with pytest.raises(InvalidRuleModel) as duplicate:
+    with pytest.raises(InvalidPolicy) as duplicate:
         load_rule_model("\n".join(["[[rules]]\n" + rule.format(id="a", op="exists")] * 2))
     assert [problem.path for problem in duplicate.value.problems] == ["rules[1].id"]

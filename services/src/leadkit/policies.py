@@ -181,21 +181,24 @@ class PolicyStore(Generic[T]):
             if await conn.fetchval(_ACTIVE_VERSION, self.kind.name) is not None:
                 return
             text = self.kind.default_document.read_text()
-            saved = await self._save(conn, text, "toml", "the default shipped with leadloop")
+            checked = self.validate(text, "toml")
+            saved = await self._save(conn, text, "toml", "the default shipped with leadloop", checked)
             await conn.execute(_ACTIVATE, self.kind.name, saved.version, "default", None)
 
     async def draft(
         self, conn: Connection, text: str, format: Format, note: str | None = None
     ) -> PolicyVersion:
         """Validate and save a new version (not active). InvalidPolicy names every wrong part."""
-        self.validate(text, format)
+        checked = self.validate(text, format)
         await self._seed(conn)
         async with conn.transaction():
             await conn.execute(_LOCK, self.kind.name)
-            return await self._save(conn, text, format, note)
+            return await self._save(conn, text, format, note, checked)
 
-    async def _save(self, conn: Connection, text: str, format: Format, note: str | None) -> PolicyVersion:
-        document, parsed = self.validate(text, format)
+    async def _save(
+        self, conn: Connection, text: str, format: Format, note: str | None, checked: tuple[dict[str, Any], T]
+    ) -> PolicyVersion:
+        document, parsed = checked
         version = await conn.fetchval(_NEXT_VERSION, self.kind.name)
         created_at = await conn.fetchval(
             _INSERT_VERSION, self.kind.name, version, json.dumps(document), text, format, note

@@ -51,8 +51,6 @@ FACTS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
-InvalidRuleModel = InvalidPolicy
-
 
 class _RuleDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
