@@ -46,12 +46,9 @@ STANDING_BY = -1  # what publish_batch returns when another instance's relay hol
 
 _TRY_LOCK = "SELECT pg_try_advisory_lock($1)"
 _UNLOCK = "SELECT pg_advisory_unlock($1)"
-_NEXT_ROWS = """
-SELECT id, topic, key, payload, headers::text AS headers FROM outbox
-WHERE published_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1
-"""
-# The rows of the last pass are marked by the statement that reads the next ones: one round trip
-# and one commit a pass instead of two. The read's snapshot predates the mark, hence `<> ALL`.
+# The rows of the last pass (none on the first) are marked by the statement that reads the next
+# ones: one round trip and one commit a pass instead of two. The read's snapshot predates the
+# mark, hence `<> ALL`.
 _MARK_AND_NEXT_ROWS = """
 WITH marked AS (UPDATE outbox SET published_at = now() WHERE id = ANY($2::bigint[]))
 SELECT id, topic, key, payload, headers::text AS headers FROM outbox
@@ -240,8 +237,6 @@ class OutboxRelay:
 
     async def _mark_and_read_next(self, connection: Connection) -> list[Any]:
         """Mark the last pass's rows published and read the next ones, in one statement."""
-        if not self._unmarked:
-            return list(await connection.fetch(_NEXT_ROWS, self._batch_size))
         rows = await connection.fetch(_MARK_AND_NEXT_ROWS, self._batch_size, self._unmarked)
         self._unmarked = []
         return list(rows)
