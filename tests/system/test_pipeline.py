@@ -92,7 +92,7 @@ async def test_a_posted_lead_comes_out_qualified_with_its_causation_chain(
     assert scored["data"]["grade"] == "A"
     assert {r["rule_id"] for r in scored["data"]["reasons"]} >= {"senior-title", "hand-raiser"}
     assert qualified["data"]["owner"].startswith("rep-")
-    assert "MQL bar" in qualified["data"]["reason"]
+    assert "is marketing-qualified under scoring model" in qualified["data"]["reason"]
 
     # the reasons are answerable over the API, too
     why = await client.get(system.url("routing", f"/v1/leads/{lead_id}/assignments"), headers=system.headers)

@@ -19,7 +19,7 @@ MODELS = "/v1/scoring/models"
 def _relabelled(label: str) -> str:
     """The default model under another label: it scores every lead as the default does, so the
     other tests' leads qualify whichever of the two is active."""
-    return DEFAULT_MODEL.read_text().replace('version = "2026-11-default-1"', f'version = "{label}"', 1)
+    return DEFAULT_MODEL.read_text().replace('label = "2026-11-default-2"', f'label = "{label}"', 1)
 
 
 async def _model_version_of_a_new_lead(client: httpx.AsyncClient, system: System) -> str:
@@ -38,11 +38,11 @@ async def test_a_model_with_wrong_parts_is_refused_naming_each_path_and_nothing_
     client: httpx.AsyncClient, system: System
 ) -> None:
     before = await client.get(system.url("scoring", MODELS), headers=system.headers)
-    rule = (
-        '[[rules]]\nid = "a"\nkind = "{kind}"\ndescription = ""\npoints = 1\nfield = "{field}"\nop = "{op}"\n'
-    )
-    broken = rule.format(kind="fit", field="shoe_size", op="near") + rule.format(
-        kind="vibe", field="employees", op="exists"
+    rule = '[[rules]]\nid = "a"\nkind = "{kind}"\npoints = 1\nfield = "{field}"\nop = "{op}"\n'
+    broken = (
+        "[levels]\nhot = 10\n"
+        + rule.format(kind="fit", field="shoe_size", op="near")
+        + rule.format(kind="vibe", field="employees", op="exists")
     )
     refused = await client.post(
         system.url("scoring", MODELS),
@@ -131,7 +131,7 @@ def test_the_cli_pushes_lists_and_refuses_a_wrong_model(
     runner = CliRunner()
     wrong = tmp_path / "wrong.toml"
     wrong.write_text(
-        '[[rules]]\nid = "a"\nkind = "fit"\ndescription = ""\npoints = 1\nfield = "employees"\nop = "near"\n'
+        '[levels]\nhot = 1\n[[rules]]\nid = "a"\nkind = "fit"\npoints = 1\nfield = "employees"\nop = "near"\n'
     )
     refused = runner.invoke(app, ["scoring", "models", "push", str(wrong)])
     assert refused.exit_code == 1

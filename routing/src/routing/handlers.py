@@ -207,7 +207,14 @@ async def route_leads(
 
 async def _route_scored(batch: _Batch, event: LeadScored) -> None:
     data = event.data
-    decision = qualify(score=data.score, grade=data.grade, threshold=batch.config.mql_threshold)
+    decision = qualify(
+        score=data.score,
+        grade=data.grade,
+        level=data.engagement_level,
+        qualified=data.qualified,
+        model_version=data.model_version,
+        threshold=batch.config.mql_threshold,
+    )
     lead = batch.leads.setdefault(event.lead_id, _Lead(lead_id=event.lead_id))
     lead.score, lead.grade = data.score, data.grade
     lead.qualified = lead.qualified or decision.qualified  # once an MQL, a lower score does not undo it

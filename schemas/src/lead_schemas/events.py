@@ -86,21 +86,48 @@ class LeadCapturedData(Payload):
 
 
 class RuleHit(Payload):
-    rule_id: str
-    kind: Literal["fit", "engagement"]
+    rule_id: str = Field(description="The model's rule id; `cap:<group>` for a group cap's line.")
+    kind: Literal["fit", "engagement"] = Field(description="The part of the score the line counts in.")
+    rule_kind: Literal["fit", "engagement", "negative", "cap"] | None = Field(
+        default=None,
+        description="The model's kind of rule: a negative rule subtracts, a cap takes back excess.",
+    )
     description: str
-    points: int
+    points: int = Field(
+        description="Whole points at the instant scored, after decay; the lines sum to `score`."
+    )
+    times: int = Field(default=0, description="The touches the rule counted (0 for a rule on person facts).")
 
 
 class LeadScoredData(Payload):
-    score: int
-    grade: Literal["A", "B", "C", "D"]
+    score: int = Field(description="fit_score + engagement_score at the instant scored.")
+    grade: Literal["A", "B", "C", "D"] = Field(description="From fit_score and the model's grade bands.")
     fit_score: int
-    engagement_score: int
+    engagement_score: int = Field(description="After decay, at the instant scored.")
     model_version: str
     reasons: list[RuleHit] = Field(description="Every rule that fired, with its points.")
     previous_score: int | None = None
     previous_grade: str | None = None
+    engagement_level: str | None = Field(
+        default=None, description="The model's level for engagement_score, e.g. `hot`, `warm`, `cold`."
+    )
+    qualified: bool | None = Field(
+        default=None,
+        description="Marketing-qualified: the model's matrix holds (grade, engagement_level). "
+        "Absent only on events from before scoring carried it.",
+    )
+    previous_level: str | None = None
+    previous_qualified: bool | None = None
+    cause: Literal["captured", "decay", "activation", "recycled"] = Field(
+        default="captured",
+        description="What made scoring emit: a touch, decay alone, a model activation, or a recycle.",
+    )
+    predicted_conversion: float | None = Field(
+        default=None,
+        description="Chance of reaching SQL from the classifier fitted on outcomes; absent until "
+        "enough outcomes exist.",
+    )
+    predicted_win: float | None = Field(default=None, description="Chance of being won, likewise.")
 
 
 class PassedOver(Payload):

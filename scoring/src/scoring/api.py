@@ -1,87 +1,179 @@
-"""scoring's read API: why a lead has its score, and the rule model in force."""
+"""scoring's read API: a lead's score at any instant and why, and the model in force."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from leadkit.auth import require_api_key
-from leadkit.policies import PolicyStore
+from leadkit.db import Connection
 from leadkit.service import Deps, get_deps
-from scoring.db.tables import LeadProfile, ScoreRecord
-from scoring.domain.model import RuleModel
+from scoring.domain.model import Grade
+from scoring.domain.score import Hit, score_at
+from scoring.handlers import Scoring
+from scoring.store import load_states, utc
 
 router = APIRouter(prefix="/v1", tags=["scores"], dependencies=[Depends(require_api_key)])
+DepsParam = Annotated[Deps, Depends(get_deps)]
+
+_HISTORY = """
+SELECT event_id, cause_event_id, cause, score, grade, fit_score, engagement_score, engagement_level,
+       qualified, predicted_conversion, model_version, reasons::text AS reasons, scored_at
+FROM scores WHERE lead_id = $1 AND scored_at <= $2 ORDER BY scored_at DESC, id DESC
+"""
+_RESET_AT = """
+SELECT max(occurred_at) FROM outcomes WHERE lead_id = $1 AND stage = 'recycled' AND occurred_at <= $2
+"""
 
 
-class ScoreRead(BaseModel):
+def scoring_of(deps: Deps) -> Scoring:
+    scoring: Scoring = deps.extras["scoring"]
+    return scoring
+
+
+class Line(BaseModel):
+    rule_id: str
+    kind: Literal["fit", "engagement"]
+    rule_kind: str
+    description: str
+    points: int
+    exact: float
+    times: int
+
+
+class HistoryEntry(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    scored_at: datetime
+    cause: str
+    cause_event_id: UUID | None
+    event_id: UUID
     score: int
     grade: str
     fit_score: int
     engagement_score: int
+    engagement_level: str
+    qualified: bool
+    predicted_conversion: float | None
     model_version: str
     reasons: list[dict[str, Any]]
-    scored_at: datetime
-    event_id: UUID
 
 
 class LeadScoreRead(BaseModel):
     lead_id: UUID
-    score: int
-    grade: str
+    at: datetime
     model_version: str
+    score: int
+    fit_score: int
+    engagement_score: int
+    grade: Grade
+    engagement_level: str
+    qualified: bool
+    next_change_at: datetime | None
+    predicted_conversion: float | None
+    predicted_win: float | None
+    reasons: list[Line]
     facts: dict[str, Any]
-    history: list[ScoreRead]
+    history: list[HistoryEntry]
 
 
-@router.get("/leads/{lead_id}/score", response_model=LeadScoreRead, summary="A lead's score and why")
-async def get_score(lead_id: UUID, deps: Annotated[Deps, Depends(get_deps)]) -> LeadScoreRead:
-    async with deps.sessions() as session:
-        profile = await session.get(LeadProfile, lead_id)
-        if profile is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"lead {lead_id} has not been scored")
-        records = (
-            await session.scalars(
-                select(ScoreRecord)
-                .where(ScoreRecord.lead_id == lead_id)
-                .order_by(ScoreRecord.scored_at.desc())
-            )
-        ).all()
-    return LeadScoreRead(
-        lead_id=lead_id,
-        score=profile.score,
-        grade=profile.grade,
-        model_version=profile.model_version,
-        facts=profile.facts,
-        history=[ScoreRead.model_validate(record) for record in records],
+def _line(hit: Hit) -> Line:
+    return Line(
+        rule_id=hit.rule_id,
+        kind=hit.part,
+        rule_kind=hit.kind,
+        description=hit.description,
+        points=hit.points,
+        exact=round(hit.exact, 4),
+        times=hit.times,
     )
 
 
-@router.get("/model", summary="The rule model in force (its document: GET /v1/scoring/models/active)")
-async def get_model(deps: Annotated[Deps, Depends(get_deps)]) -> dict[str, Any]:
-    models: PolicyStore[RuleModel] = deps.extras["rule_models"]
+@router.get(
+    "/leads/{lead_id}/score",
+    response_model=LeadScoreRead,
+    summary="A lead's score, recomputed for now or for `at`, every rule's points, and its history",
+)
+async def get_score(
+    lead_id: UUID,
+    deps: DepsParam,
+    at: Annotated[
+        AwareDatetime | None, Query(description="an instant in the past (RFC 3339); default now")
+    ] = None,
+) -> LeadScoreRead:
+    scoring = scoring_of(deps)
+    now = deps.clock()
+    instant = min(at, now) if at is not None else now
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+        states = await load_states(conn, [lead_id], lock=False)
+        state = states.get(lead_id)
+        if state is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"lead {lead_id} has not been scored")
+        history = await conn.fetch(_HISTORY, lead_id, instant)
+        if at is not None and not history:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, detail=f"lead {lead_id} had not been scored by {at.isoformat()}"
+            )
+        version, model = await scoring.models.active_at(conn, instant)
+        since = await _engagement_since(conn, lead_id, instant) if model.reset_engagement_on_recycle else None
+    # facts are kept newest-wins, so for a past instant the fit lines recorded then stand in for them
+    fit = None if at is None else _fit_lines(history[0]["reasons"])
+    result = score_at(state.facts, state.touches, model, instant.timestamp(), engagement_since=since, fit=fit)
+    return LeadScoreRead(
+        lead_id=lead_id,
+        at=instant,
+        model_version=str(version),
+        score=result.total,
+        fit_score=result.fit,
+        engagement_score=result.engagement,
+        grade=result.grade,
+        engagement_level=result.level,
+        qualified=result.qualified,
+        next_change_at=utc(result.next_change_at) if result.next_change_at is not None else None,
+        predicted_conversion=state.predicted_conversion if at is None else None,
+        predicted_win=state.predicted_win if at is None else None,
+        reasons=[_line(hit) for hit in result.hits],
+        facts=state.facts,
+        history=[
+            HistoryEntry.model_validate({**dict(row), "reasons": json.loads(row["reasons"])})
+            for row in history
+        ],
+    )
+
+
+def _fit_lines(reasons: str) -> list[Hit]:
+    return [
+        Hit(
+            line["rule_id"],
+            line.get("rule_kind") or "fit",
+            line["description"],
+            line["points"],
+            float(line["points"]),
+        )
+        for line in json.loads(reasons)
+        if line.get("kind") == "fit"
+    ]
+
+
+async def _engagement_since(conn: Connection, lead_id: UUID, at: datetime) -> float | None:
+    reset: datetime | None = await conn.fetchval(_RESET_AT, lead_id, at)
+    return reset.timestamp() if reset else None
+
+
+@router.get("/model", summary="The model in force, in brief (its document: GET /v1/scoring/models/active)")
+async def get_model(deps: DepsParam) -> dict[str, Any]:
     async with deps.pool.acquire() as conn:
-        version, model = await models.active(conn)
+        version, model = await scoring_of(deps).models.active(conn)
     return {
         "version": str(version),
-        "label": model.version,
-        "max_score": model.max_score,
-        "grades": dict(model.grade_floors),
-        "rules": [
-            {
-                "id": r.id,
-                "kind": r.kind,
-                "description": r.description,
-                "points": r.points,
-                "when": {"field": r.when.field, "op": r.when.op, "value": r.when.value},
-            }
-            for r in model.rules
-        ],
+        "label": model.label,
+        "grades": [{"grade": band.grade, "min": band.min, "max": band.max} for band in model.grades],
+        "levels": dict(model.levels),
+        "qualified": sorted(f"{grade}/{level}" for grade, level in model.qualified),
+        "rules": [{"id": rule.id, "kind": rule.kind, "points": rule.points} for rule in model.rules],
     }

@@ -1,136 +1,250 @@
-"""scoring's use cases: fold captures into each lead's facts, rescore, emit when it changed.
+"""scoring's use cases: fold captures into each lead's facts and touches, take sales' outcomes,
+recycle, forget — then score every lead touched and emit `lead.scored` where it changed.
 
-Set-based: a poll's captures are folded in memory, in order, lead by lead; the profiles are read
-in one statement and written in one, the score records in one.
+Set-based: a poll's leads are loaded in one statement per table, scored in memory, and saved,
+recorded and outboxed in one statement per table.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
-from lead_schemas import LeadCaptured, LeadErased, LeadScored, LeadScoredData, RuleHit
+from lead_schemas import (
+    Envelope,
+    LeadCaptured,
+    LeadErased,
+    LeadProgressed,
+    LeadRecycled,
+    LeadScored,
+    LeadScoredData,
+    RuleHit,
+)
 from leadkit.consumer import HandlerContext
+from leadkit.db import Connection
+from leadkit.messaging import Outbox
 from leadkit.policies import PolicyStore
-from scoring.domain.facts import Facts, fold_captured
+from scoring.domain.facts import fold_captured
 from scoring.domain.model import RuleModel
-from scoring.domain.rules import score
+from scoring.domain.predict import Predictor
+from scoring.domain.score import Score, score_at
+from scoring.domain.touches import touch_of
+from scoring.predictors import Predictors
+from scoring.store import LeadState, ScoreRow, load_states, record_scores, save_states, utc
 
 PRODUCER = "scoring"
+Cause = Literal["captured", "decay", "activation", "recycled"]
 
-_LOAD_PROFILES = """
-SELECT lead_id, facts::text AS facts, score, grade FROM lead_profiles
-WHERE lead_id = ANY($1::uuid[]) ORDER BY lead_id FOR UPDATE
-"""
-_SAVE_PROFILES = """
-INSERT INTO lead_profiles (lead_id, facts, score, grade, model_version, updated_at)
-SELECT lead_id, facts::jsonb, score, grade, model_version, updated_at
-FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[])
-    AS u(lead_id, facts, score, grade, model_version, updated_at)
-ON CONFLICT (lead_id) DO UPDATE SET
-    facts = excluded.facts, score = excluded.score, grade = excluded.grade,
-    model_version = excluded.model_version, updated_at = excluded.updated_at
-"""
-_RECORD_SCORES = """
-INSERT INTO scores (lead_id, event_id, cause_event_id, score, grade, fit_score, engagement_score,
-                    model_version, reasons, scored_at)
-SELECT lead_id, event_id, cause_event_id, score, grade, fit_score, engagement_score,
-       model_version, reasons::jsonb, scored_at
-FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::int[], $7::int[],
-            $8::text[], $9::text[], $10::timestamptz[])
-    AS u(lead_id, event_id, cause_event_id, score, grade, fit_score, engagement_score,
-         model_version, reasons, scored_at)
-"""
 _FORGET_FACTS = """
 UPDATE lead_profiles SET facts = '{"erased": true}'::jsonb, updated_at = $2 WHERE lead_id = ANY($1::uuid[])
 """
+_RECORD_OUTCOMES = """
+INSERT INTO outcomes (event_id, lead_id, stage, reason, amount, occurred_at)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::numeric[], $6::timestamptz[])
+ON CONFLICT DO NOTHING
+"""
 
 
-@dataclass
-class _Profile:
-    facts: Facts
-    score: int | None = None
-    grade: str | None = None
-    model_version: str = ""
+@dataclass(frozen=True)
+class Scoring:
+    """What scoring's use cases share: the versioned models and the fitted predictors."""
+
+    models: PolicyStore[RuleModel]
+    predictors: Predictors
 
 
 async def score_captured_leads(
-    events: Sequence[LeadCaptured], ctx: HandlerContext, *, models: PolicyStore[RuleModel]
+    events: Sequence[LeadCaptured], ctx: HandlerContext, *, scoring: Scoring
 ) -> None:
     conn = ctx.connection
-    # the version active now, read once a poll: every instance follows an activation at its next poll
-    version, model = await models.active(conn)
-    model_version = str(version)
-    lead_ids = sorted({event.lead_id for event in events})
-    profiles: dict[UUID, _Profile] = {
-        row["lead_id"]: _Profile(json.loads(row["facts"]), row["score"], row["grade"])
-        for row in await conn.fetch(_LOAD_PROFILES, lead_ids)
-    }
-    scored: list[LeadScored] = []
+    version, model = await scoring.models.active(conn)  # read each poll: activations need no restart
+    states = await load_states(conn, sorted({event.lead_id for event in events}))
+    causes: dict[UUID, Envelope] = {}
     for event in events:  # in order: a lead's second capture folds onto its first
-        profile = profiles.setdefault(event.lead_id, _Profile(facts={}))
-        facts = fold_captured(profile.facts, event.data)
-        result = score(facts, model, version=model_version)
-        previous = (profile.score, profile.grade) if profile.score is not None else None
-        profile.facts, profile.score, profile.grade = facts, result.score, result.grade
-        profile.model_version = result.model_version
-        if previous == (result.score, result.grade):
-            continue  # lead.scored means the score or grade changed
-        reasons = [
-            RuleHit(rule_id=rule.id, kind=rule.kind, description=rule.description, points=rule.points)
-            for rule in result.fired
-        ]
-        scored.append(
-            event.caused(
-                LeadScored,
-                producer=PRODUCER,
-                occurred_at=ctx.now,
-                data=LeadScoredData(
-                    score=result.score,
-                    grade=result.grade,
-                    fit_score=result.fit,
-                    engagement_score=result.engagement,
-                    model_version=result.model_version,
-                    reasons=reasons,
-                    previous_score=previous[0] if previous else None,
-                    previous_grade=previous[1] if previous else None,
-                ),
-            )
-        )
-    saved = [profiles[lead_id] for lead_id in lead_ids]  # every lead of the poll has one by now
-    await conn.execute(
-        _SAVE_PROFILES,
-        lead_ids,
-        [json.dumps(profile.facts) for profile in saved],
-        [profile.score for profile in saved],
-        [profile.grade for profile in saved],
-        [profile.model_version for profile in saved],
-        [ctx.now] * len(saved),
+        state = states.setdefault(event.lead_id, LeadState(lead_id=event.lead_id))
+        state.facts = fold_captured(state.facts, event.data)
+        state.add_touch(touch_of(event.data.touch))
+        state.correlation_id = state.correlation_id or event.correlation_id
+        causes[event.lead_id] = event
+    await settle(
+        conn,
+        ctx.outbox,
+        states.values(),
+        model=model,
+        version=version,
+        predictor=await scoring.predictors.latest(conn),
+        now=ctx.now,
+        cause="captured",
+        causes=causes,
     )
-    if scored:
-        await _record_scores(ctx, scored)
-        ctx.outbox.add(*scored)
 
 
-async def _record_scores(ctx: HandlerContext, scored: list[LeadScored]) -> None:
-    """Why each lead has its score: one row per emitted lead.scored."""
+async def record_outcomes(
+    events: Sequence[LeadProgressed | LeadRecycled], ctx: HandlerContext, *, scoring: Scoring
+) -> None:
+    """Sales' verdicts, kept for learning; a recycle also resets engagement as the model says."""
     await ctx.connection.execute(
-        _RECORD_SCORES,
-        [event.lead_id for event in scored],
-        [event.id for event in scored],
-        [event.causation_id for event in scored],
-        [event.data.score for event in scored],
-        [event.data.grade for event in scored],
-        [event.data.fit_score for event in scored],
-        [event.data.engagement_score for event in scored],
-        [event.data.model_version for event in scored],
-        [json.dumps([hit.model_dump() for hit in event.data.reasons]) for event in scored],
-        [ctx.now] * len(scored),
+        _RECORD_OUTCOMES,
+        [event.id for event in events],
+        [event.lead_id for event in events],
+        [event.data.stage if isinstance(event, LeadProgressed) else "recycled" for event in events],
+        [event.data.reason for event in events],
+        [event.data.amount if isinstance(event, LeadProgressed) else None for event in events],
+        [event.occurred_at for event in events],
+    )
+    recycled = {event.lead_id: event for event in events if isinstance(event, LeadRecycled)}
+    if not recycled:
+        return
+    conn = ctx.connection
+    version, model = await scoring.models.active(conn)
+    states = await load_states(conn, sorted(recycled))  # a lead scoring never saw has nothing to reset
+    for lead_id, state in states.items():
+        if model.reset_engagement_on_recycle:
+            state.engagement_since = recycled[lead_id].occurred_at
+    await settle(
+        conn,
+        ctx.outbox,
+        states.values(),
+        model=model,
+        version=version,
+        predictor=await scoring.predictors.latest(conn),
+        now=ctx.now,
+        cause="recycled",
+        causes=dict(recycled),
     )
 
 
 async def forget_lead_facts(events: Sequence[LeadErased], ctx: HandlerContext) -> None:
     """The people asked to be forgotten: drop what scoring knew of them, keep the bare score."""
     await ctx.connection.execute(_FORGET_FACTS, sorted({event.lead_id for event in events}), ctx.now)
+
+
+async def settle(
+    conn: Connection,
+    outbox: Outbox,
+    states: Iterable[LeadState],
+    *,
+    model: RuleModel,
+    version: int,
+    predictor: Predictor | None,
+    now: datetime,
+    cause: Cause,
+    causes: Mapping[UUID, Envelope] | None = None,
+) -> int:
+    """Score each lead now, save it with its next decay instant, emit where it changed.
+
+    A capture or recycle emits when anything the event carries changed; decay and activation
+    only when grade, level or qualification did. Returns how many leads were emitted.
+    """
+    states = list(states)
+    emitted: list[LeadScored] = []
+    rows: list[ScoreRow] = []
+    for state in states:
+        # a touch stamped a little ahead of this clock still counts, at full weight
+        at = max([now.timestamp(), *(touch.at for touch in state.new_touches)])
+        since = state.engagement_since.timestamp() if state.engagement_since else None
+        result = score_at(state.facts, state.touches, model, at, engagement_since=since)
+        prediction = predictor.predict(state.facts, result) if predictor else None
+        before = (state.score, state.grade, state.level, state.qualified)
+        changed = (
+            before != (result.total, result.grade, result.level, result.qualified)
+            if cause in ("captured", "recycled")
+            else before[1:] != result.state
+        )
+        state.model_version = str(version)
+        state.decay_due_at = utc(result.next_change_at) if result.next_change_at is not None else None
+        if changed:
+            event = _lead_scored(
+                state, result, prediction, causes.get(state.lead_id) if causes else None, cause, now
+            )
+            emitted.append(event)
+            rows.append(_score_row(event, cause))
+        state.score, state.grade, state.fit, state.engagement = (
+            result.total,
+            result.grade,
+            result.fit,
+            result.engagement,
+        )
+        state.level, state.qualified = result.level, result.qualified
+        state.predicted_conversion, state.predicted_win = prediction if prediction else (None, None)
+    await save_states(conn, states, now)
+    await record_scores(conn, rows)
+    outbox.add(*emitted)
+    return len(emitted)
+
+
+def rule_hits(result: Score) -> list[RuleHit]:
+    return [
+        RuleHit(
+            rule_id=hit.rule_id,
+            kind=hit.part,
+            rule_kind=hit.kind,
+            description=hit.description,
+            points=hit.points,
+            times=hit.times,
+        )
+        for hit in result.hits
+    ]
+
+
+def _lead_scored(
+    state: LeadState,
+    result: Score,
+    prediction: tuple[float, float] | None,
+    cause_event: Envelope | None,
+    cause: Cause,
+    now: datetime,
+) -> LeadScored:
+    data = LeadScoredData(
+        score=result.total,
+        grade=result.grade,
+        fit_score=result.fit,
+        engagement_score=result.engagement,
+        model_version=state.model_version,
+        reasons=rule_hits(result),
+        previous_score=state.score,
+        previous_grade=state.grade,
+        engagement_level=result.level,
+        qualified=result.qualified,
+        previous_level=state.level,
+        previous_qualified=state.qualified,
+        cause=cause,
+        predicted_conversion=prediction[0] if prediction else None,
+        predicted_win=prediction[1] if prediction else None,
+    )
+    if cause_event is not None:
+        return cause_event.caused(LeadScored, producer=PRODUCER, occurred_at=now, data=data)
+    return LeadScored.new(
+        producer=PRODUCER,
+        lead_id=state.lead_id,
+        # decay and activations have no causing event; the lead's capture request still correlates
+        correlation_id=state.correlation_id or state.lead_id,
+        occurred_at=now,
+        data=data,
+    )
+
+
+def _score_row(event: LeadScored, cause: Cause) -> ScoreRow:
+    data = event.data
+    assert data.engagement_level is not None
+    assert data.qualified is not None
+    return ScoreRow(
+        lead_id=event.lead_id,
+        event_id=event.id,
+        cause_event_id=event.causation_id,
+        score=data.score,
+        grade=data.grade,
+        fit=data.fit_score,
+        engagement=data.engagement_score,
+        level=data.engagement_level,
+        qualified=data.qualified,
+        predicted_conversion=data.predicted_conversion,
+        cause=cause,
+        model_version=data.model_version,
+        reasons=json.loads(json.dumps([hit.model_dump() for hit in data.reasons])),
+        scored_at=event.occurred_at,
+    )

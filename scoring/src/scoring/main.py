@@ -1,16 +1,20 @@
-"""scoring: lead.captured → fit and engagement score, grade, reasons → lead.scored."""
+"""scoring: lead.captured → fit, decaying engagement, grade, level, qualification, reasons →
+lead.scored; outcomes (lead.progressed, lead.recycled) → recycling and learning."""
 
 from functools import partial
 
 from fastapi import FastAPI
 
-from lead_schemas import LeadCaptured, LeadErased
+from lead_schemas import LeadCaptured, LeadErased, LeadProgressed, LeadRecycled
 from leadkit.policies import PolicyStore
 from leadkit.policy_api import policy_router
 from leadkit.service import Service, create_service_app
 from scoring.api import router
+from scoring.decay import run_decay_worker
 from scoring.domain.model import load_rule_model, rule_models
-from scoring.handlers import forget_lead_facts, score_captured_leads
+from scoring.handlers import Scoring, forget_lead_facts, record_outcomes, score_captured_leads
+from scoring.predictors import Predictors
+from scoring.rescore import run_rescore_worker, start_rescore
 from scoring.settings import ScoringSettings
 
 
@@ -18,23 +22,41 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     settings = settings or ScoringSettings()
     # Read at start-up so a broken default model stops the service instead of mis-scoring leads.
     load_rule_model(settings.rules_file.read_text())
-    models = PolicyStore(rule_models(settings.rules_file))
-
+    scoring = Scoring(
+        models=PolicyStore(rule_models(settings.rules_file), on_activated=start_rescore),
+        predictors=Predictors(),
+    )
+    outcomes = partial(record_outcomes, scoring=scoring)  # one handler for both: one batch per poll
     service = Service(
         name="scoring",
         settings=settings,
-        extras={"rule_models": models},
+        extras={"scoring": scoring},
         handlers={
-            LeadCaptured.topic: partial(score_captured_leads, models=models),
+            LeadCaptured.topic: partial(score_captured_leads, scoring=scoring),
+            LeadProgressed.topic: outcomes,
+            LeadRecycled.topic: outcomes,
             LeadErased.topic: forget_lead_facts,
         },
+        workers=[
+            ("decay", partial(run_decay_worker, scoring=scoring, poll_seconds=settings.decay_poll_seconds)),
+            (
+                "rescore",
+                partial(
+                    run_rescore_worker,
+                    scoring=scoring,
+                    poll_seconds=settings.decay_poll_seconds,
+                    batch=settings.rescore_batch_size,
+                ),
+            ),
+        ],
     )
     return create_service_app(
         service,
         title="leadloop scoring",
-        description="Scores leads against the agreed rule model and explains every score.",
+        description="Scores leads against the agreed, versioned model; decays engagement; explains "
+        "every score; learns from sales' outcomes.",
         routers=[
             router,
-            policy_router(models, prefix="/v1/scoring/models", noun="model", tag="scoring models"),
+            policy_router(scoring.models, prefix="/v1/scoring/models", noun="model", tag="scoring models"),
         ],
     )

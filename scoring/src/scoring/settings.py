@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from leadkit.settings import ServiceSettings
@@ -16,3 +17,14 @@ class ScoringSettings(ServiceSettings):
     # the model an empty database starts with (version 1); later versions are managed through
     # /v1/scoring/models and `leadloop scoring models`
     rules_file: Path = DEFAULT_RULES
+    decay_poll_seconds: float = Field(default=1.0, gt=0, description="how often due decay is looked for")
+    rescore_batch_size: int = Field(default=2000, gt=0, description="leads per re-score transaction")
+    # the classifier is fitted only on at least this many leads with an outcome, of which at least
+    # `learning_min_conversions` reached SQL (Salesforce Einstein asks 1,000 and 120)
+    learning_min_leads: int = Field(default=200, gt=1)
+    learning_min_conversions: int = Field(default=20, gt=0)
+    learning_interval_seconds: float = Field(
+        default=3600, gt=0, description="how often to refit when outcomes grew"
+    )
+    # a rule is named as contradicted only when at least this many of its leads have outcomes
+    insights_min_rule_outcomes: int = Field(default=10, gt=0)

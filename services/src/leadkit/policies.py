@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +55,8 @@ def path_of(location: Sequence[str | int]) -> str:
     """pydantic's error location as a document path: ('rules', 3, 'op') → `rules[3].op`."""
     path = ""
     for part in location:
+        if part == "[key]":  # pydantic's marker for a mapping's key that is wrong: the key's path
+            continue
         if isinstance(part, int):
             path += f"[{part}]"
         else:
@@ -137,6 +139,9 @@ def policy_tables(metadata: MetaData) -> tuple[Table, Table]:
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('leadloop-policy:' || $1))"
 _ACTIVE_VERSION = "SELECT version FROM policy_activations WHERE kind = $1 ORDER BY id DESC LIMIT 1"
+_ACTIVE_AT = """
+SELECT version FROM policy_activations WHERE kind = $1 AND activated_at <= $2 ORDER BY id DESC LIMIT 1
+"""
 _NEXT_VERSION = "SELECT coalesce(max(version), 0) + 1 FROM policy_versions WHERE kind = $1"
 _INSERT_VERSION = """
 INSERT INTO policy_versions (kind, version, document, source, format, note)
@@ -159,8 +164,13 @@ class PolicyStore(Generic[T]):
     a version never changes, so the cache never goes stale; which one is active is read from the
     database each time it is asked, so every instance follows an activation at once."""
 
-    def __init__(self, kind: PolicyKind[T]) -> None:
+    def __init__(
+        self, kind: PolicyKind[T], *, on_activated: Callable[[Connection, int], Awaitable[None]] | None = None
+    ) -> None:
+        """`on_activated` runs inside an activation's (or a rollback's) transaction, so whatever it
+        writes (a re-score job, say) commits with the activation or not at all."""
         self.kind = kind
+        self._on_activated = on_activated
         self._parsed: dict[int, T] = {}
         self._seeded = False
 
@@ -250,6 +260,8 @@ class PolicyStore(Generic[T]):
 
     async def _activate(self, conn: Connection, version: int, action: str, note: str | None) -> Activation:
         activated_at = await conn.fetchval(_ACTIVATE, self.kind.name, version, action, note)
+        if self._on_activated is not None:
+            await self._on_activated(conn, version)
         return Activation(self.kind.name, version, action, note, activated_at)
 
     async def activations(self, conn: Connection, limit: int = 100) -> list[Activation]:
@@ -265,6 +277,15 @@ class PolicyStore(Generic[T]):
         version: int | None = await conn.fetchval(_ACTIVE_VERSION, self.kind.name)
         if version is None:
             raise UnknownVersion(f"no {self.kind.name} version is active")
+        return version, await self.parsed(conn, version)
+
+    async def active_at(self, conn: Connection, at: datetime) -> tuple[int, T]:
+        """The version that was active at `at` (the first one, for an instant before any activation)."""
+        await self._seed(conn)
+        version: int | None = await conn.fetchval(_ACTIVE_AT, self.kind.name, at)
+        if version is None:
+            log = await conn.fetch(_ACTIVATIONS, self.kind.name, 1_000_000)
+            version = log[-1]["version"]
         return version, await self.parsed(conn, version)
 
     async def parsed(self, conn: Connection, version: int) -> T:

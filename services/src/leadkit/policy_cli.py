@@ -35,7 +35,15 @@ def _fail_on_problems(error: InvalidPolicy) -> NoReturn:
     raise typer.Exit(1)
 
 
-def policy_cli(store: PolicyStore[Any], *, database_url: Callable[[], str], noun: str) -> typer.Typer:
+def policy_cli(
+    store: PolicyStore[Any],
+    *,
+    database_url: Callable[[], str],
+    noun: str,
+    follow_activation: Callable[[Connection, int], Awaitable[None]] | None = None,
+) -> typer.Typer:
+    """`follow_activation` runs after an activation or rollback committed (e.g. to show the
+    re-score it started, with a progress bar)."""
     app = typer.Typer(help=f"Versioned {noun}s: draft, validate, activate, roll back", no_args_is_help=True)
 
     def run(work: Callable[[Connection], Awaitable[R]]) -> R:
@@ -65,6 +73,11 @@ def policy_cli(store: PolicyStore[Any], *, database_url: Callable[[], str], noun
         if activate:
             run(lambda conn: store.activate(conn, saved.version, note))
             console.print(f"{noun} version {saved.version} is active")
+            follow(saved.version)
+
+    def follow(version: int) -> None:
+        if follow_activation is not None:
+            run(lambda conn: follow_activation(conn, version))
 
     @app.command()
     def validate(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
@@ -107,6 +120,7 @@ def policy_cli(store: PolicyStore[Any], *, database_url: Callable[[], str], noun
             console.print(f"[red]{error}[/red]")
             raise typer.Exit(1) from error
         console.print(f"{noun} version {version} is active")
+        follow(version)
 
     @app.command()
     def rollback(note: Annotated[str | None, typer.Option()] = None) -> None:
@@ -117,6 +131,7 @@ def policy_cli(store: PolicyStore[Any], *, database_url: Callable[[], str], noun
             console.print(f"[red]{error}[/red]")
             raise typer.Exit(1) from error
         console.print(f"rolled back: {noun} version {activation.version} is active")
+        follow(activation.version)
 
     return app
 

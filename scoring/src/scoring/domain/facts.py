@@ -33,6 +33,10 @@ def fold_captured(facts: Facts, captured: LeadCapturedData) -> Facts:
             folded[name] = value
     if person.email:
         folded["email_domain"] = person.email.rsplit("@", 1)[-1]
+        # capture fills company_domain from work emails only, so its absence marks free mail
+        folded["free_email"] = person.company_domain is None
+    for name, value in person.attributes.items():
+        folded[f"attributes.{name}"] = value
     folded["has_phone"] = bool(person.phone) or bool(facts.get("has_phone"))
     folded["employees"] = employees_lower_bound(folded.get("company_size"))
     folded["touch_count"] = int(facts.get("touch_count", 0)) + 1

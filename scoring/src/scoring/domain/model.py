@@ -1,28 +1,81 @@
-"""The rule model marketing and sales agree on: a versioned document (leadkit.policies), read into
-frozen values."""
+"""The scoring model marketing and sales agree on: a versioned document (leadkit.policies), read
+into frozen values. The format is documented in README.md ("The scoring model") and in the
+default document, rules/default.toml."""
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from leadkit.policies import InvalidPolicy, PolicyKind, Problem, problems_of, read_document
 
-Kind = Literal["fit", "engagement"]
+Kind = Literal["fit", "engagement", "negative"]
 Operator = Literal["equals", "in", "contains_any", "gte", "lte", "exists", "is_true"]
-OPERATORS: frozenset[str] = frozenset(Operator.__args__)  # type: ignore[attr-defined]
 Grade = Literal["A", "B", "C", "D"]
+GRADES: tuple[Grade, ...] = ("A", "B", "C", "D")
 DEFAULT_MODEL = Path(__file__).parents[1] / "rules" / "default.toml"
+
+# The person facts `fold_captured` keeps: a rule on anything else could never fire, so it is
+# refused. `attributes.<name>` reads a field the form sent that leadloop has no column for.
+FACTS: frozenset[str] = frozenset(
+    {
+        "job_title", "company", "company_size", "industry", "country", "email_domain", "employees",
+        "has_phone", "free_email", "paid_click", "touch_count", "forms", "mediums",
+    }
+)  # fmt: skip
+# The touch fields an engagement rule may match, each against a list of case-insensitive
+# patterns (`*` any run of characters, `?` one character).
+TOUCH_FIELDS: tuple[str, ...] = (
+    "type", "form_id", "content", "page_url", "source", "medium", "campaign", "channel",
+)  # fmt: skip
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def half_life_seconds(text: str) -> float:
+    """'30d' → 2592000.0; units s, m, h, d, w. ValueError when not a positive duration."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration such as '30d', '12h', '90s'")
+    seconds = float(match.group(1)) * _SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError("a half-life must be greater than zero")
+    return seconds
 
 
 @dataclass(frozen=True)
 class Condition:
+    """A test on one person fact."""
+
     field: str
     op: Operator
     value: Any = None
+
+
+@dataclass(frozen=True)
+class TouchPattern:
+    """A test on a touch: every named field must match one of its patterns (compiled, lowercase)."""
+
+    fields: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def __post_init__(self) -> None:
+        compiled = tuple(
+            (name, re.compile("|".join(fnmatch.translate(p.lower()) for p in patterns)))
+            for name, patterns in self.fields
+        )
+        object.__setattr__(self, "_compiled", compiled)
+
+    def matches(self, touch: Any) -> bool:
+        for name, pattern in self._compiled:  # type: ignore[attr-defined]
+            value = getattr(touch, name)
+            if value is None or pattern.match(value.lower()) is None:
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -31,25 +84,56 @@ class Rule:
     kind: Kind
     description: str
     points: int
-    when: Condition
+    when: Condition | None = None  # on person facts (fit, negative)
+    touch: TouchPattern | None = None  # on touches (engagement, negative)
+    max_times: int | None = None  # count at most this many matching touches (the latest ones)
+    group: str | None = None
+    half_life: float | None = None  # seconds; None: does not decay
+
+    @property
+    def on_touches(self) -> bool:
+        return self.touch is not None
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    cap: int | None = None  # the group's engagement points never exceed this
+    half_life: float | None = None  # for its rules that set none
+
+
+@dataclass(frozen=True)
+class GradeBand:
+    grade: Grade
+    min: int | None  # fit ≥ min (None: unbounded)
+    max: int | None  # fit < max (None: unbounded)
+
+    def holds(self, fit: int) -> bool:
+        return (self.min is None or fit >= self.min) and (self.max is None or fit < self.max)
 
 
 @dataclass(frozen=True)
 class RuleModel:
-    version: str
+    label: str
     rules: tuple[Rule, ...]
-    # minimum total score for each grade, best first; below the last is D
-    grade_floors: tuple[tuple[Grade, int], ...]
-    max_score: int = 100
+    groups: tuple[Group, ...]
+    grades: tuple[GradeBand, ...]  # A first; a fit in no band is D
+    # engagement levels, highest first, with the least engagement points each needs; an
+    # engagement below every floor takes the last level
+    levels: tuple[tuple[str, int], ...]
+    qualified: frozenset[tuple[Grade, str]]  # the (grade, level) cells that are MQLs
+    reset_engagement_on_recycle: bool = True
 
+    @property
+    def fact_rules(self) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if not rule.on_touches)
 
-# The facts `fold_captured` keeps: a rule on anything else could never fire, so it is refused.
-FACTS: frozenset[str] = frozenset(
-    {
-        "job_title", "company", "company_size", "industry", "country", "email_domain", "employees",
-        "has_phone", "paid_click", "touch_count", "forms", "mediums",
-    }
-)  # fmt: skip
+    @property
+    def touch_rules(self) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if rule.on_touches)
+
+    def group(self, name: str | None) -> Group | None:
+        return next((g for g in self.groups if g.name == name), None)
 
 
 class _RuleDocument(BaseModel):
@@ -57,26 +141,118 @@ class _RuleDocument(BaseModel):
 
     id: str = Field(min_length=1)
     kind: Kind
-    description: str
+    description: str = ""
     points: int
-    field: str
-    op: Operator
+    field: str | None = None
+    op: Operator | None = None
     value: Any = None
+    touch: dict[str, str | list[str]] | None = None
+    max_times: int | None = Field(default=None, gt=0)
+    group: str | None = None
+    half_life: str | None = None
 
     @field_validator("field")
     @classmethod
-    def _known_fact(cls, value: str) -> str:
-        if value not in FACTS:
-            raise ValueError(f"unknown fact {value!r}; known: {', '.join(sorted(FACTS))}")
+    def _known_fact(cls, value: str | None) -> str | None:
+        if value is not None and value not in FACTS and not value.startswith("attributes."):
+            raise ValueError(f"unknown fact {value!r}; known: {', '.join(sorted(FACTS))}, attributes.<name>")
         return value
+
+    @field_validator("touch")
+    @classmethod
+    def _known_touch_fields(
+        cls, value: dict[str, str | list[str]] | None
+    ) -> dict[str, str | list[str]] | None:
+        for name, patterns in (value or {}).items():
+            if name not in TOUCH_FIELDS:
+                raise ValueError(f"unknown touch field {name!r}; known: {', '.join(TOUCH_FIELDS)}")
+            if not patterns:
+                raise ValueError(f"touch field {name!r} needs at least one pattern")
+        if value is not None and not value:
+            raise ValueError("a touch condition names at least one field")
+        return value
+
+    @field_validator("half_life")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            half_life_seconds(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> _RuleDocument:
+        on_facts = self.field is not None or self.op is not None
+        if on_facts and self.touch is not None:
+            raise ValueError("a rule tests either a fact (field, op) or a touch (touch), not both")
+        if self.touch is None:
+            if self.kind == "engagement":
+                raise ValueError("an engagement rule tests touches: give it `touch`")
+            if self.field is None or self.op is None:
+                raise ValueError("a fit or negative rule needs `field` and `op` (or `touch`)")
+            if self.op not in ("exists", "is_true") and self.value is None:
+                raise ValueError(f"operator {self.op!r} needs a `value`")
+            if self.op in ("gte", "lte") and not isinstance(self.value, int | float):
+                raise ValueError(f"operator {self.op!r} compares with a number")
+            for name in ("max_times", "group", "half_life"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"`{name}` applies to rules on touches only")
+        if self.kind == "negative" and self.points >= 0:
+            raise ValueError("a negative rule subtracts: its points must be below zero")
+        if self.kind == "engagement" and self.points <= 0:
+            raise ValueError("an engagement rule adds: its points must be above zero (use kind = 'negative')")
+        return self
+
+
+class _GroupDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cap: int | None = Field(default=None, gt=0)
+    half_life: str | None = None
+
+    @field_validator("half_life")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            half_life_seconds(value)
+        return value
+
+
+class _BandDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min: int | None = None
+    max: int | None = None
+
+
+class _DecayDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    half_life: str | None = Field(default=None, description="for touch rules whose group sets none")
+
+    @field_validator("half_life")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            half_life_seconds(value)
+        return value
+
+
+class _RecycleDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    engagement: Literal["reset", "keep"] = "reset"
 
 
 class _ModelDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: str = Field(default="", description="a label of your own; the store numbers versions")
-    max_score: int = Field(default=100, gt=0)
-    grades: dict[Literal["A", "B", "C"], int] = Field(default_factory=dict)
+    label: str = Field(default="", description="a name of your own; the store numbers versions")
+    grades: dict[Literal["A", "B", "C", "D"], int | _BandDocument] = Field(default_factory=dict)
+    levels: dict[str, int] = Field(min_length=1)
+    qualification: dict[Literal["A", "B", "C", "D"], list[str]] = Field(default_factory=dict)
+    decay: _DecayDocument = Field(default_factory=_DecayDocument)
+    groups: dict[str, _GroupDocument] = Field(default_factory=dict)
+    recycle: _RecycleDocument = Field(default_factory=_RecycleDocument)
     rules: list[_RuleDocument] = Field(default_factory=list)
 
 
@@ -87,26 +263,113 @@ def parse_rule_model(document: dict[str, Any]) -> RuleModel:
         parsed = _ModelDocument.model_validate(document)
     except ValidationError as error:
         raise InvalidPolicy(problems_of(error) + problems) from error
-    floors = sorted(parsed.grades.items(), key=lambda item: -item[1])
-    if [grade for grade, _ in floors] != sorted(parsed.grades):
-        problems.append(Problem("grades", "floors must fall from A to C (A highest)"))
+    bands = _bands(parsed.grades, problems)
+    levels = sorted(parsed.levels.items(), key=lambda item: -item[1])
+    if len({floor for _, floor in levels}) != len(levels):
+        problems.append(Problem("levels", "two levels have the same floor"))
+    qualified: set[tuple[Grade, str]] = set()
+    for grade, cells in parsed.qualification.items():
+        for index, level in enumerate(cells):
+            if level not in parsed.levels:
+                problems.append(
+                    Problem(
+                        f"qualification.{grade}[{index}]",
+                        f"unknown level {level!r}; levels: {', '.join(parsed.levels)}",
+                    )
+                )
+            qualified.add((grade, level))
+    default_half_life = _seconds(parsed.decay.half_life)
+    for index, rule in enumerate(parsed.rules):
+        if rule.group is not None and rule.group not in parsed.groups:
+            problems.append(
+                Problem(
+                    f"rules[{index}].group", f"unknown group {rule.group!r}; define [groups.{rule.group}]"
+                )
+            )
     if problems:
         raise InvalidPolicy(problems)
-    return RuleModel(
-        version=parsed.version,
-        rules=tuple(
-            Rule(
-                id=rule.id,
-                kind=rule.kind,
-                description=rule.description,
-                points=rule.points,
-                when=Condition(field=rule.field, op=rule.op, value=rule.value),
-            )
-            for rule in parsed.rules
-        ),
-        grade_floors=tuple(floors),
-        max_score=parsed.max_score,
+    groups = tuple(
+        Group(name=name, cap=group.cap, half_life=_seconds(group.half_life) or default_half_life)
+        for name, group in parsed.groups.items()
     )
+    by_name = {group.name: group for group in groups}
+    return RuleModel(
+        label=parsed.label,
+        rules=tuple(_rule(rule, by_name, default_half_life) for rule in parsed.rules),
+        groups=groups,
+        grades=bands,
+        levels=tuple(levels),
+        qualified=frozenset(qualified),
+        reset_engagement_on_recycle=parsed.recycle.engagement == "reset",
+    )
+
+
+def _seconds(text: str | None) -> float | None:
+    return half_life_seconds(text) if text is not None else None
+
+
+def _rule(rule: _RuleDocument, groups: dict[str, Group], default_half_life: float | None) -> Rule:
+    if rule.touch is None:
+        assert rule.field is not None
+        assert rule.op is not None
+        return Rule(
+            id=rule.id,
+            kind=rule.kind,
+            description=rule.description,
+            points=rule.points,
+            when=Condition(field=rule.field, op=rule.op, value=rule.value),
+        )
+    group = groups.get(rule.group) if rule.group else None
+    half_life = _seconds(rule.half_life) or (group.half_life if group else None) or default_half_life
+    return Rule(
+        id=rule.id,
+        kind=rule.kind,
+        description=rule.description,
+        points=rule.points,
+        touch=TouchPattern(
+            tuple(
+                (name, tuple([patterns] if isinstance(patterns, str) else patterns))
+                for name, patterns in rule.touch.items()
+            )
+        ),
+        max_times=rule.max_times,
+        group=rule.group,
+        half_life=half_life,
+    )
+
+
+def _bands(grades: dict[Grade, int | _BandDocument], problems: list[Problem]) -> tuple[GradeBand, ...]:
+    """Grade bands on fit. A plain number is a floor: the band runs up to the next better grade's."""
+    bands: list[GradeBand] = []
+    ceiling: int | None = None
+    for grade in GRADES:
+        if grade not in grades:
+            continue
+        spec = grades[grade]
+        band = (
+            GradeBand(grade, spec, ceiling) if isinstance(spec, int) else GradeBand(grade, spec.min, spec.max)
+        )
+        if band.min is not None and band.max is not None and band.min >= band.max:
+            problems.append(Problem(f"grades.{grade}", f"min {band.min} is not below max {band.max}"))
+            continue
+        for better in bands:
+            if _overlap(better, band):
+                problems.append(Problem(f"grades.{grade}", f"overlaps grade {better.grade}'s band"))
+            elif _above(band, better):
+                problems.append(Problem(f"grades.{grade}", f"lies above grade {better.grade}'s band"))
+        bands.append(band)
+        ceiling = band.min
+    return tuple(bands)
+
+
+def _overlap(a: GradeBand, b: GradeBand) -> bool:
+    low = max(a.min if a.min is not None else -(10**9), b.min if b.min is not None else -(10**9))
+    high = min(a.max if a.max is not None else 10**9, b.max if b.max is not None else 10**9)
+    return low < high
+
+
+def _above(worse: GradeBand, better: GradeBand) -> bool:
+    return worse.min is not None and better.max is not None and worse.min >= better.max
 
 
 def _duplicate_ids(rules: Any) -> list[Problem]:
@@ -121,7 +384,7 @@ def _duplicate_ids(rules: Any) -> list[Problem]:
 
 
 def load_rule_model(text: str) -> RuleModel:
-    """Parse and check a TOML rule model; raises InvalidPolicy naming what is wrong."""
+    """Parse and check a TOML model; raises InvalidPolicy naming what is wrong."""
     return parse_rule_model(read_document(text, "toml"))
 
 

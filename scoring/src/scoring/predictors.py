@@ -1,0 +1,34 @@
+"""The latest fitted predictor, read from scoring's database at most every few seconds."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from leadkit.db import Connection
+from scoring.domain.predict import Predictor
+
+_LATEST = "SELECT id, parameters::text AS parameters FROM predictors ORDER BY id DESC LIMIT 1"
+
+
+class Predictors:
+    """A read cache of the `predictors` table: two instances agree within `ttl` seconds of a fit."""
+
+    def __init__(self, ttl: float = 10.0) -> None:
+        self._ttl = ttl
+        self._read_at = -float("inf")
+        self._latest: Predictor | None = None
+
+    async def latest(self, conn: Connection) -> Predictor | None:
+        if time.monotonic() - self._read_at >= self._ttl:
+            row = await conn.fetchrow(_LATEST)
+            if row is None:
+                self._latest = None
+            elif self._latest is None or self._latest.id != row["id"]:
+                self._latest = Predictor.from_parameters(row["id"], json.loads(row["parameters"]))
+            self._read_at = time.monotonic()
+        return self._latest
+
+    def forget(self) -> None:
+        """Read again at the next call: a fit just landed."""
+        self._read_at = -float("inf")

@@ -1,0 +1,236 @@
+"""scoring's store for the hot paths (asyncpg, set-based): a poll's leads are loaded, saved and
+recorded in one statement per table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from uuid import UUID
+
+from leadkit.db import Connection
+from scoring.domain.facts import Facts
+from scoring.domain.touches import Touch
+
+_PROFILE_COLUMNS = """
+lead_id, facts::text AS facts, score, grade, fit_score, engagement_score, engagement_level,
+qualified, engagement_since, correlation_id, model_version
+"""
+_LOAD_PROFILES = f"""
+SELECT {_PROFILE_COLUMNS} FROM lead_profiles
+WHERE lead_id = ANY($1::uuid[]) ORDER BY lead_id FOR UPDATE
+"""
+_READ_PROFILES = f"SELECT {_PROFILE_COLUMNS} FROM lead_profiles WHERE lead_id = ANY($1::uuid[])"
+_LOAD_TOUCHES = """
+SELECT lead_id, touch_id, extract(epoch FROM occurred_at)::float8 AS at, type, form_id, content,
+       page_url, source, medium, campaign, channel
+FROM touches WHERE lead_id = ANY($1::uuid[]) ORDER BY lead_id, occurred_at, touch_id
+"""
+_SAVE_TOUCHES = """
+INSERT INTO touches (lead_id, touch_id, occurred_at, type, form_id, content, page_url, source,
+                     medium, campaign, channel)
+SELECT lead_id, touch_id, to_timestamp(at), type, form_id, content, page_url, source, medium,
+       campaign, channel
+FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[],
+            $8::text[], $9::text[], $10::text[], $11::text[])
+    AS u(lead_id, touch_id, at, type, form_id, content, page_url, source, medium, campaign, channel)
+ON CONFLICT DO NOTHING
+"""
+_SAVE_PROFILES = """
+INSERT INTO lead_profiles (lead_id, facts, score, grade, fit_score, engagement_score,
+                           engagement_level, qualified, model_version, engagement_since,
+                           correlation_id, decay_due_at, predicted_conversion, predicted_win,
+                           updated_at)
+SELECT lead_id, facts::jsonb, score, grade, fit_score, engagement_score, engagement_level,
+       qualified, model_version, engagement_since, correlation_id, decay_due_at,
+       predicted_conversion, predicted_win, $15
+FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::int[], $7::text[],
+            $8::bool[], $9::text[], $10::timestamptz[], $11::uuid[], $12::timestamptz[],
+            $13::float8[], $14::float8[])
+    AS u(lead_id, facts, score, grade, fit_score, engagement_score, engagement_level, qualified,
+         model_version, engagement_since, correlation_id, decay_due_at, predicted_conversion,
+         predicted_win)
+ON CONFLICT (lead_id) DO UPDATE SET
+    facts = excluded.facts, score = excluded.score, grade = excluded.grade,
+    fit_score = excluded.fit_score, engagement_score = excluded.engagement_score,
+    engagement_level = excluded.engagement_level, qualified = excluded.qualified,
+    model_version = excluded.model_version, engagement_since = excluded.engagement_since,
+    correlation_id = excluded.correlation_id, decay_due_at = excluded.decay_due_at,
+    predicted_conversion = excluded.predicted_conversion, predicted_win = excluded.predicted_win,
+    updated_at = excluded.updated_at
+"""
+_RECORD_SCORES = """
+INSERT INTO scores (lead_id, event_id, cause_event_id, score, grade, fit_score, engagement_score,
+                    engagement_level, qualified, predicted_conversion, cause, model_version,
+                    reasons, scored_at)
+SELECT lead_id, event_id, cause_event_id, score, grade, fit_score, engagement_score,
+       engagement_level, qualified, predicted_conversion, cause, model_version, reasons::jsonb,
+       scored_at
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::int[], $7::int[],
+            $8::text[], $9::bool[], $10::float8[], $11::text[], $12::text[], $13::text[],
+            $14::timestamptz[])
+    AS u(lead_id, event_id, cause_event_id, score, grade, fit_score, engagement_score,
+         engagement_level, qualified, predicted_conversion, cause, model_version, reasons,
+         scored_at)
+"""
+
+
+@dataclass
+class LeadState:
+    """One lead as scoring holds it: facts, touches, and the score it last published."""
+
+    lead_id: UUID
+    facts: Facts = field(default_factory=dict)
+    touches: list[Touch] = field(default_factory=list)
+    new_touches: list[Touch] = field(default_factory=list)
+    score: int | None = None  # None: never scored
+    grade: str | None = None
+    fit: int = 0
+    engagement: int = 0
+    level: str | None = None
+    qualified: bool | None = None
+    engagement_since: datetime | None = None
+    correlation_id: UUID | None = None
+    model_version: str = ""
+    decay_due_at: datetime | None = None
+    predicted_conversion: float | None = None
+    predicted_win: float | None = None
+
+    def add_touch(self, touch: Touch) -> None:
+        if all(known.id != touch.id for known in self.touches):
+            self.touches.append(touch)
+            self.touches.sort(key=lambda t: t.at)
+            self.new_touches.append(touch)
+
+
+async def load_states(
+    conn: Connection, lead_ids: Sequence[UUID], *, lock: bool = True
+) -> dict[UUID, LeadState]:
+    """The leads' states and touches; locked for this transaction unless `lock` is False."""
+    rows = await conn.fetch(_LOAD_PROFILES if lock else _READ_PROFILES, list(lead_ids))
+    states = {
+        row["lead_id"]: LeadState(
+            lead_id=row["lead_id"],
+            facts=json.loads(row["facts"]),
+            score=row["score"],
+            grade=row["grade"],
+            fit=row["fit_score"],
+            engagement=row["engagement_score"],
+            level=row["engagement_level"] or None,
+            qualified=row["qualified"] if row["engagement_level"] else None,
+            engagement_since=row["engagement_since"],
+            correlation_id=row["correlation_id"],
+            model_version=row["model_version"],
+        )
+        for row in rows
+    }
+    for row in await conn.fetch(_LOAD_TOUCHES, list(states)):
+        states[row["lead_id"]].touches.append(
+            Touch(
+                id=row["touch_id"],
+                at=row["at"],
+                type=row["type"],
+                form_id=row["form_id"],
+                content=row["content"],
+                page_url=row["page_url"],
+                source=row["source"],
+                medium=row["medium"],
+                campaign=row["campaign"],
+                channel=row["channel"],
+            )
+        )
+    return states
+
+
+async def save_states(conn: Connection, states: Iterable[LeadState], now: datetime) -> None:
+    saved = sorted(states, key=lambda state: state.lead_id)
+    if not saved:
+        return
+    touches = [(state.lead_id, touch) for state in saved for touch in state.new_touches]
+    if touches:
+        await conn.execute(
+            _SAVE_TOUCHES,
+            [lead_id for lead_id, _ in touches],
+            *(
+                [getattr(touch, name) for _, touch in touches]
+                for name in (
+                    "id",
+                    "at",
+                    "type",
+                    "form_id",
+                    "content",
+                    "page_url",
+                    "source",
+                    "medium",
+                    "campaign",
+                    "channel",
+                )
+            ),
+        )
+    await conn.execute(
+        _SAVE_PROFILES,
+        [s.lead_id for s in saved],
+        [json.dumps(s.facts) for s in saved],
+        [s.score for s in saved],
+        [s.grade for s in saved],
+        [s.fit for s in saved],
+        [s.engagement for s in saved],
+        [s.level for s in saved],
+        [s.qualified for s in saved],
+        [s.model_version for s in saved],
+        [s.engagement_since for s in saved],
+        [s.correlation_id for s in saved],
+        [s.decay_due_at for s in saved],
+        [s.predicted_conversion for s in saved],
+        [s.predicted_win for s in saved],
+        now,
+    )
+    for state in saved:
+        state.new_touches.clear()
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One emitted lead.scored, as scoring remembers it (GET /v1/leads/{id}/score's history)."""
+
+    lead_id: UUID
+    event_id: UUID
+    cause_event_id: UUID | None
+    score: int
+    grade: str
+    fit: int
+    engagement: int
+    level: str
+    qualified: bool
+    predicted_conversion: float | None
+    cause: str
+    model_version: str
+    reasons: list[dict[str, object]]
+    scored_at: datetime
+
+
+async def record_scores(conn: Connection, rows: Sequence[ScoreRow]) -> None:
+    if not rows:
+        return
+    await conn.execute(
+        _RECORD_SCORES,
+        [r.lead_id for r in rows],
+        [r.event_id for r in rows],
+        [r.cause_event_id for r in rows],
+        [r.score for r in rows],
+        [r.grade for r in rows],
+        [r.fit for r in rows],
+        [r.engagement for r in rows],
+        [r.level for r in rows],
+        [r.qualified for r in rows],
+        [r.predicted_conversion for r in rows],
+        [r.cause for r in rows],
+        [r.model_version for r in rows],
+        [json.dumps(r.reasons) for r in rows],
+        [r.scored_at for r in rows],
+    )
+
+
+def utc(at: float) -> datetime:
+    return datetime.fromtimestamp(at, UTC)
