@@ -4,21 +4,28 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from leadkit.consumer import utc_now
-from leadkit.db import Connection
+from leadkit.db import Connection, create_pool
 from leadkit.policies import PolicyStore
 from leadkit.policy_cli import policy_cli
 from scoring.domain.model import rule_models
 from scoring.handlers import Scoring
+from scoring.learning_store import fit_now
+from scoring.learning_store import insights as report
 from scoring.predictors import Predictors
 from scoring.rescore import job_progress, latest_job, rescore_batch, start_rescore
 from scoring.settings import ScoringSettings
 
 app = typer.Typer(help="scoring: the lead scoring model", no_args_is_help=True)
+console = Console()
 
 
 def _scoring() -> Scoring:
@@ -62,3 +69,68 @@ app.add_typer(
     ),
     name="models",
 )
+
+
+@app.command()
+def insights(
+    fit: Annotated[bool, typer.Option("--fit", help="fit the classifier on the outcomes first")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="the report as JSON, as the API gives it")] = False,
+) -> None:
+    """What sales' outcomes say: rules they contradict, calibration by band and grade, the classifier."""
+    settings = ScoringSettings()
+    scoring = _scoring()
+
+    async def main() -> dict[str, Any]:
+        pool = await create_pool(settings.database_url, size=1)
+        try:
+            if fit:
+                result = await fit_now(
+                    pool,
+                    scoring,
+                    now=utc_now(),
+                    min_leads=settings.learning_min_leads,
+                    min_conversions=settings.learning_min_conversions,
+                )
+                console.print(result.message)
+            async with pool.acquire() as conn:
+                return await report(
+                    conn,
+                    scoring,
+                    min_leads=settings.learning_min_leads,
+                    min_conversions=settings.learning_min_conversions,
+                    min_rule_outcomes=settings.insights_min_rule_outcomes,
+                )
+        finally:
+            await pool.close()
+
+    found = asyncio.run(main())
+    if as_json:
+        print(json.dumps(found, indent=2))  # noqa: T201 - the report is the output
+        return
+    outcomes = found["outcomes"]
+    console.print(
+        f"{outcomes['leads']} leads with an outcome: {outcomes['reached_sql']} reached SQL, "
+        f"{outcomes['won']} won"
+    )
+    console.print(f"classifier: {found['predictor']['message']}")
+    if found["contradicted_rules"]:
+        console.print("[bold]rules the outcomes contradict[/bold]")
+        for contradiction in found["contradicted_rules"]:
+            console.print(f"  • {contradiction['line']}")
+    else:
+        console.print("no rule is contradicted by the outcomes")
+    for title, cells in (
+        ("by score band", found["calibration"]["by_score_band"]),
+        ("by grade", found["calibration"]["by_grade"]),
+    ):
+        table = Table(title, "leads", "SQL rate", "win rate", "predicted SQL", title=f"calibration {title}")
+        for cell in cells:
+            predicted = cell["predicted_sql"]
+            table.add_row(
+                cell["key"],
+                str(cell["leads"]),
+                f"{cell['sql_rate']:.0%}",
+                f"{cell['win_rate']:.0%}",
+                "" if predicted is None else f"{predicted:.0%}",
+            )
+        console.print(table)

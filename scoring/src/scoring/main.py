@@ -13,6 +13,8 @@ from scoring.api import router
 from scoring.decay import run_decay_worker
 from scoring.domain.model import load_rule_model, rule_models
 from scoring.handlers import Scoring, forget_lead_facts, record_outcomes, score_captured_leads
+from scoring.insights_api import router as insights_router
+from scoring.learning_store import run_fit_worker
 from scoring.predictors import Predictors
 from scoring.rescore import run_rescore_worker, start_rescore
 from scoring.settings import ScoringSettings
@@ -48,6 +50,16 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
                     batch=settings.rescore_batch_size,
                 ),
             ),
+            (
+                "fit",
+                partial(
+                    run_fit_worker,
+                    scoring=scoring,
+                    interval=settings.learning_interval_seconds,
+                    min_leads=settings.learning_min_leads,
+                    min_conversions=settings.learning_min_conversions,
+                ),
+            ),
         ],
     )
     return create_service_app(
@@ -57,6 +69,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         "every score; learns from sales' outcomes.",
         routers=[
             router,
+            insights_router,
             policy_router(scoring.models, prefix="/v1/scoring/models", noun="model", tag="scoring models"),
         ],
     )

@@ -1,0 +1,116 @@
+"""What outcomes taught (GET /v1/scoring/insights, POST …/fit) and what a draft would do
+(POST /v1/scoring/models/{version}/simulate). Both read scoring's own store only; simulating
+changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import AwareDatetime
+
+from leadkit.auth import require_api_key
+from leadkit.policies import UnknownVersion
+from leadkit.service import Deps, get_deps
+from scoring.api import scoring_of
+from scoring.domain.simulate import SimulatedLead, ordered, simulate
+from scoring.learning_store import fit_now, insights
+from scoring.settings import ScoringSettings
+from scoring.store import load_states
+
+router = APIRouter(prefix="/v1/scoring", tags=["scoring insights"], dependencies=[Depends(require_api_key)])
+DepsParam = Annotated[Deps, Depends(get_deps)]
+
+_WINDOW = "SELECT lead_id FROM lead_profiles WHERE created_at >= $1 AND created_at < $2 ORDER BY lead_id"
+_STAGES = """
+SELECT lead_id, array_agg(stage) AS stages FROM outcomes WHERE lead_id = ANY($1::uuid[]) GROUP BY lead_id
+"""
+_CHUNK = 2000
+
+
+def _settings(deps: Deps) -> ScoringSettings:
+    assert isinstance(deps.settings, ScoringSettings)
+    return deps.settings
+
+
+@router.get("/insights", summary="Calibration, rules the outcomes contradict, and the classifier's state")
+async def get_insights(deps: DepsParam) -> dict[str, Any]:
+    settings = _settings(deps)
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+        return await insights(
+            conn,
+            scoring_of(deps),
+            min_leads=settings.learning_min_leads,
+            min_conversions=settings.learning_min_conversions,
+            min_rule_outcomes=settings.insights_min_rule_outcomes,
+        )
+
+
+@router.post("/insights/fit", summary="Fit the classifier on the outcomes now (it refits hourly anyway)")
+async def fit(deps: DepsParam) -> dict[str, Any]:
+    settings = _settings(deps)
+    result = await fit_now(
+        deps.pool,
+        scoring_of(deps),
+        now=deps.clock(),
+        min_leads=settings.learning_min_leads,
+        min_conversions=settings.learning_min_conversions,
+    )
+    return asdict(result)
+
+
+@router.post(
+    "/models/{version}/simulate",
+    summary="Re-score the leads captured in a window under a version, against the active model",
+    responses={404: {"description": "no such version"}, 422: {"description": "`from` is not before `to`"}},
+)
+async def simulate_version(
+    version: int,
+    deps: DepsParam,
+    from_: Annotated[
+        AwareDatetime | None, Query(alias="from", description="default: 90 days before `to`")
+    ] = None,
+    to: Annotated[AwareDatetime | None, Query(description="default: now")] = None,
+) -> dict[str, Any]:
+    until = to or deps.clock()
+    since = from_ or until - timedelta(days=90)
+    if since >= until:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="`from` must be before `to`")
+    scoring = scoring_of(deps)
+    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+        try:
+            draft = await scoring.models.parsed(conn, version)
+        except UnknownVersion as error:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(error)) from error
+        active_version, active = await scoring.models.active(conn)
+        lead_ids = [row["lead_id"] for row in await conn.fetch(_WINDOW, since, until)]
+        leads: list[SimulatedLead] = []
+        for start in range(0, len(lead_ids), _CHUNK):
+            chunk = lead_ids[start : start + _CHUNK]
+            states = await load_states(conn, chunk, lock=False)
+            stages = {row["lead_id"]: frozenset(row["stages"]) for row in await conn.fetch(_STAGES, chunk)}
+            leads.extend(
+                SimulatedLead(lead_id, state.facts, state.touches, stages.get(lead_id, frozenset()))
+                for lead_id, state in states.items()
+            )
+    result = simulate(leads, draft=draft, active=active, until=until.timestamp())
+    return {
+        "version": version,
+        "active_version": active_version,
+        "from": since.isoformat(),
+        "to": until.isoformat(),
+        "leads": result.leads,
+        "mqls": {"active": result.active_mqls, "draft": result.draft_mqls},
+        "by_source": [asdict(group) for group in ordered(result.by_source)],
+        "by_campaign": [asdict(group) for group in ordered(result.by_campaign)],
+        "flips": {
+            "became_mql": asdict(result.became_mql),
+            "stopped_being_mql": asdict(result.stopped_being_mql),
+        },
+        "outcomes": {
+            "active_mqls": asdict(result.active_outcomes),
+            "draft_mqls": asdict(result.draft_outcomes),
+        },
+    }
