@@ -17,6 +17,7 @@ from leadkit.service import Deps, get_deps
 from scoring.api import scoring_of
 from scoring.domain.simulate import SimulatedLead, ordered, simulate
 from scoring.learning_store import fit_now, insights
+from scoring.rescore import job_progress
 from scoring.settings import ScoringSettings
 from scoring.store import load_states
 
@@ -27,6 +28,7 @@ _WINDOW = "SELECT lead_id FROM lead_profiles WHERE created_at >= $1 AND created_
 _STAGES = """
 SELECT lead_id, array_agg(stage) AS stages FROM outcomes WHERE lead_id = ANY($1::uuid[]) GROUP BY lead_id
 """
+_LATEST_JOB = "SELECT max(id) FROM rescore_jobs"
 _CHUNK = 2000
 
 
@@ -59,6 +61,20 @@ async def fit(deps: DepsParam) -> dict[str, Any]:
         min_conversions=settings.learning_min_conversions,
     )
     return asdict(result)
+
+
+@router.get(
+    "/rescores/latest",
+    summary="The latest re-score (started by an activation or a rollback) and how far it got",
+    responses={404: {"description": "no model has been activated since scoring started"}},
+)
+async def latest_rescore(deps: DepsParam) -> dict[str, Any]:
+    async with deps.pool.acquire() as conn:
+        job_id = await conn.fetchval(_LATEST_JOB)
+        if job_id is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no re-score has run yet")
+        progress = await job_progress(conn, job_id)
+    return {**asdict(progress), "finished": progress.finished_at is not None}
 
 
 @router.post(

@@ -22,7 +22,9 @@ _OUTCOME_LEADS = """
 SELECT lead_id, array_agg(stage) AS stages, min(occurred_at) AS first_at,
        (array_agg(reason ORDER BY occurred_at DESC) FILTER (WHERE stage = 'rejected'))[1] AS rejected_reason,
        (array_agg(reason ORDER BY occurred_at DESC) FILTER (WHERE stage = 'lost'))[1] AS lost_reason
-FROM outcomes GROUP BY lead_id ORDER BY lead_id
+FROM outcomes GROUP BY lead_id
+HAVING bool_or(stage <> 'recycled')  -- a verdict from sales; an SLA recycle alone says nothing of fit
+ORDER BY lead_id
 """
 _SAVE_PREDICTOR = (
     "INSERT INTO predictors (fitted_at, leads, parameters) VALUES ($1, $2, $3::jsonb) RETURNING id"
@@ -32,7 +34,7 @@ SELECT id, fitted_at, leads, (parameters->>'conversions')::int AS conversions,
        (parameters->>'outcome_leads')::int AS outcome_leads
 FROM predictors ORDER BY id DESC LIMIT 1
 """
-_OUTCOME_COUNT = "SELECT count(DISTINCT lead_id) FROM outcomes"
+_OUTCOME_COUNT = "SELECT count(DISTINCT lead_id) FROM outcomes WHERE stage <> 'recycled'"
 _FIT_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('scoring-fit'))"
 _CHUNK = 2000
 
