@@ -147,6 +147,14 @@ def test_the_cli_pushes_lists_and_refuses_a_wrong_model(
     assert "from the shell" in listed.output
     shown = runner.invoke(app, ["scoring", "models", "show", version])
     assert '"from-the-shell"' in shown.output
+    # activating again the version active now: the CLI works the re-score with its progress bar
+    active = runner.invoke(app, ["scoring", "models", "list"])
+    current = next(line.split()[1] for line in active.output.splitlines() if "●" in line)
+    activated = runner.invoke(app, ["scoring", "models", "activate", current])
+    assert activated.exit_code == 0, activated.output
+    assert f"version {current} is active" in activated.output
+    assert "re-scored" in activated.output
+    assert "changed grade, level or qualification" in activated.output
 
 
 async def test_a_saved_version_cannot_be_changed_even_in_the_database(

@@ -14,14 +14,14 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from lead_schemas import LeadCaptured, LeadRecycled, LeadScored, parse_event
+from lead_schemas import LeadCaptured, LeadErased, LeadRecycled, LeadScored, parse_event
 from leadkit.consumer import HandlerContext
 from leadkit.db import Pool, create_pool
 from leadkit.messaging import Outbox
 from leadkit.policies import PolicyKind, PolicyStore
 from scoring.decay import emit_decayed
 from scoring.domain.model import DEFAULT_MODEL, parse_rule_model
-from scoring.handlers import Scoring, record_outcomes, score_captured_leads
+from scoring.handlers import Scoring, forget_lead_facts, record_outcomes, score_captured_leads
 from scoring.predictors import Predictors
 from scoring.rescore import job_progress, latest_job, rescore_batch, start_rescore
 
@@ -245,3 +245,31 @@ async def test_activation_rescores_every_lead_and_emits_only_those_that_changed(
     assert [(row["lead_id"], row["qualified"]) for row in rescored] == [(hot, False)]
     assert {row["model_version"] for row in versions} == {str(stricter.version)}
     assert outbox_after - outbox_before >= 1
+
+
+async def test_an_erased_person_s_facts_stay_erased_through_re_scoring(
+    pool: Pool, scoring: Scoring, leads: list[UUID]
+) -> None:
+    lead_id = uuid4()
+    leads.append(lead_id)
+    await _handle(pool, score_captured_leads, [_webinar(lead_id, NOW)], scoring, NOW)
+    erased = LeadErased.new(
+        producer="capture",
+        lead_id=lead_id,
+        correlation_id=uuid4(),
+        occurred_at=NOW,
+        data={"requested_at": NOW.isoformat()},
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        await forget_lead_facts([erased], HandlerContext(connection=conn, outbox=Outbox(), now=NOW))
+    async with pool.acquire() as conn:
+        again = await scoring.models.draft(conn, WEBINAR_MODEL, "toml")
+        await scoring.models.activate(conn, again.version)
+        job_id = await latest_job(conn, again.version)
+        assert job_id is not None
+        while (await job_progress(conn, job_id)).finished_at is None:
+            await rescore_batch(conn, scoring, now=NOW, batch=500, notify=False)
+        facts = await conn.fetchval("SELECT facts::text FROM lead_profiles WHERE lead_id = $1", lead_id)
+        fit = await conn.fetchval("SELECT fit_score FROM lead_profiles WHERE lead_id = $1", lead_id)
+    assert facts == '{"erased": true}'
+    assert fit == 0  # the VP title is gone with the rest

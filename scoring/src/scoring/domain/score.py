@@ -11,7 +11,7 @@ total, and the same touches give the same score at the same instant whenever it 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -222,38 +222,62 @@ _SAMPLES = 64
 _PRECISION = 0.25  # seconds
 
 
+def _engagement_after(terms: Sequence[_Term], model: RuleModel, later: float) -> int:
+    """The engagement total `later` seconds on: _engagement_hits' sum without building the lines
+    (the search below evaluates it a few dozen times a lead)."""
+    total = 0
+    by_group: dict[str, int] = {}
+    for term in terms:
+        rule = term.rule
+        exact = term.value if rule.half_life is None else term.value * math.exp2(-later / rule.half_life)
+        points = round_half_away(exact)
+        total += points
+        if rule.group is not None:
+            by_group[rule.group] = by_group.get(rule.group, 0) + points
+    for name, points in by_group.items():
+        group = model.group(name)
+        if group is not None and group.cap is not None and points > group.cap:
+            total += group.cap - points
+    return total
+
+
 def _next_level_change(terms: Sequence[_Term], model: RuleModel, at: float, level: str) -> float | None:
     """The first instant after `at` at which decay alone moves the engagement level.
 
-    Exact when every decaying rule adds points (engagement then only falls, so the level can
-    only move one way and a bisection finds the crossing); decaying negative rules make it a
-    search over 64 samples plus each rule's vanishing point, refined by bisection.
+    When every decaying rule adds points, engagement only falls, so the level moves one way and
+    one bisection over [at, the last decaying line's vanishing point] finds the crossing exactly.
+    Decaying negative rules can make engagement rise again; then the bisection runs from the
+    first of 64 samples (and each rule's vanishing point) whose level differs.
     """
-    vanish = sorted(
-        term.rule.half_life * math.log2(abs(term.value) / 0.5)
-        for term in terms
-        if term.rule.half_life is not None and abs(term.value) >= 0.5
-    )
-    if not vanish:
+    decaying = [t for t in terms if t.rule.half_life is not None and abs(t.value) >= 0.5]
+    if not decaying:
         return None
+    vanish = sorted(t.rule.half_life * math.log2(abs(t.value) / 0.5) for t in decaying if t.rule.half_life)
     horizon = vanish[-1] + _PRECISION
 
-    def level_after(later: float) -> str:
-        return level_for(sum(hit.points for hit in _engagement_hits(terms, model, later)), model)
+    def moved(later: float) -> bool:
+        return level_for(_engagement_after(terms, model, later), model) != level
 
-    samples = sorted(
-        {horizon * k / _SAMPLES for k in range(1, _SAMPLES + 1)} | {v + _PRECISION for v in vanish}
-    )
+    if all(t.value > 0 for t in decaying):
+        if not moved(horizon):
+            return None
+        return at + _bisect(moved, 0.0, horizon)
     low = 0.0
-    for sample in samples:
-        if level_after(sample) != level:
-            high = sample
-            while high - low > _PRECISION:
-                middle = (low + high) / 2
-                if level_after(middle) != level:
-                    high = middle
-                else:
-                    low = middle
-            return at + high
+    for sample in sorted(
+        {horizon * k / _SAMPLES for k in range(1, _SAMPLES + 1)} | {v + _PRECISION for v in vanish}
+    ):
+        if moved(sample):
+            return at + _bisect(moved, low, sample)
         low = sample
     return None
+
+
+def _bisect(moved: Callable[[float], bool], low: float, high: float) -> float:
+    """The least offset in (low, high] at which `moved` holds, to _PRECISION; `moved(high)` holds."""
+    while high - low > _PRECISION:
+        middle = (low + high) / 2
+        if moved(middle):
+            high = middle
+        else:
+            low = middle
+    return high
