@@ -31,6 +31,7 @@ from capture.handlers import erase_person, find_lead, find_leads
 from capture.intake import Answer, IdempotencyClaim, Intake, accept, accept_batch
 from capture.keys import Principal, require
 from capture.limits import client_ip, enforce
+from capture.parts import capture_parts
 from leadkit.idempotency import KeyReused, Replay, key_reused_error, replay_response, request_hash
 from leadkit.service import Deps, get_deps
 
@@ -59,8 +60,8 @@ def correlation_id_from(header: str | None) -> UUID:
 
 
 def rate_limit(request: Request, deps: Deps, principal: Principal) -> None:
-    enforce(deps.extras["limiters"]["ip"], client_ip(request), what="client address")
-    enforce(deps.extras["limiters"]["key"], principal.identity, what="API key")
+    enforce(capture_parts(deps).limiters.ip, client_ip(request), what="client address")
+    enforce(capture_parts(deps).limiters.key, principal.identity, what="API key")
 
 
 async def idempotency_claim(

@@ -17,6 +17,7 @@ from capture.api_models import LeadCreate
 from capture.db.tables import PlatformLead
 from capture.domain.platforms import PlatformLeadData, linkedin_form_id, linkedin_lead, meta_lead
 from capture.handlers import Capture, capture_leads
+from capture.parts import capture_parts
 from capture.settings import CaptureSettings
 from leadkit.db import raw_connection
 from leadkit.service import Deps
@@ -165,7 +166,7 @@ async def _failed(deps: Deps, settings: CaptureSettings, row: PlatformLead, exc:
 async def run_fetcher(deps: Deps) -> None:
     settings = deps.settings
     assert isinstance(settings, CaptureSettings)
-    wake: asyncio.Event = deps.extras["fetcher_wake"]
+    wake = capture_parts(deps).fetcher_wake
     async with httpx.AsyncClient(timeout=10) as client:
         while True:
             wake.clear()

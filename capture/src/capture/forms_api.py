@@ -24,6 +24,7 @@ from capture.db.tables import Form
 from capture.domain.spam import HONEYPOT_FIELD, spam_reason
 from capture.intake import accept
 from capture.limits import client_ip, enforce
+from capture.parts import capture_parts
 from leadkit.service import Deps, get_deps
 
 router = APIRouter(prefix="/v1/forms", tags=["forms"])
@@ -105,7 +106,7 @@ async def post_form(
     deps: DepsDep,
     key: Annotated[str, Query(description="The form's public key", max_length=200)],
 ) -> Response:
-    enforce(deps.extras["limiters"]["form_ip"], client_ip(request), what="client address")
+    enforce(capture_parts(deps).limiters.form_ip, client_ip(request), what="client address")
     form = await _form(deps, form_id, key)
     allowed, origin = origin_allowed(form, request)
     if not allowed:

@@ -24,6 +24,7 @@ from capture.domain.spam import spam_reason
 from capture.forms_api import cors_headers, form_by_key, origin_allowed
 from capture.intake import accept
 from capture.limits import client_ip, enforce
+from capture.parts import capture_parts
 from leadkit.service import Deps, get_deps
 
 router = APIRouter(prefix="/v1/hubspot", tags=["forms"])
@@ -156,7 +157,7 @@ async def preflight(portal_id: PortalId, form_guid: FormGuid, request: Request, 
     },
 )
 async def submit(portal_id: PortalId, form_guid: FormGuid, request: Request, deps: DepsDep) -> Response:
-    enforce(deps.extras["limiters"]["form_ip"], client_ip(request), what="client address")
+    enforce(capture_parts(deps).limiters.form_ip, client_ip(request), what="client address")
     form = await form_by_key(deps, form_guid)
     if form is None:
         return _error(status.HTTP_404_NOT_FOUND, "Form not found", [], {})

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from capture.db.tables import ApiKey
 from capture.domain.rate_limit import RateLimiter
 from capture.limits import client_ip
+from capture.parts import capture_parts
 from leadkit.auth import missing_key_error, system_key_index
 from leadkit.service import Deps, get_deps
 
@@ -163,7 +164,7 @@ async def authenticate(
     index = system_key_index(deps.settings.leadloop, api_key)
     if index is not None:
         return Principal(key_id=None, name=f"system-{index}", source=None)
-    auth: KeyAuth = deps.extras["key_auth"]
+    auth = capture_parts(deps).key_auth
     principal = auth.cache.get(api_key)
     if principal is not None:
         KEY_LOOKUPS.labels("cache").inc()

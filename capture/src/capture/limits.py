@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 
 from fastapi import HTTPException, Request, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -96,11 +97,18 @@ def enforce(limiter: RateLimiter, key: str, *, what: str) -> None:
         )
 
 
-def limiters(settings: CaptureSettings) -> dict[str, RateLimiter]:
-    return {
-        "key": RateLimiter(rate=settings.rate_limit_per_key, burst=settings.rate_limit_per_key * 2),
-        "ip": RateLimiter(rate=settings.rate_limit_per_ip, burst=settings.rate_limit_per_ip * 2),
-        "form_ip": RateLimiter(
+@dataclass(frozen=True)
+class Limiters:
+    key: RateLimiter  # per API key
+    ip: RateLimiter  # per client address, on the API and webhooks
+    form_ip: RateLimiter  # per client address, on browser forms
+
+
+def limiters(settings: CaptureSettings) -> Limiters:
+    return Limiters(
+        key=RateLimiter(rate=settings.rate_limit_per_key, burst=settings.rate_limit_per_key * 2),
+        ip=RateLimiter(rate=settings.rate_limit_per_ip, burst=settings.rate_limit_per_ip * 2),
+        form_ip=RateLimiter(
             rate=settings.form_rate_limit_per_ip / 60, burst=max(3.0, settings.form_rate_limit_per_ip / 2)
         ),
-    }
+    )

@@ -12,6 +12,7 @@ from capture.forms_api import router as forms_router
 from capture.hubspot_api import router as hubspot_router
 from capture.keys import KeyAuth, KeyCache
 from capture.limits import BodySizeLimit, limiters
+from capture.parts import CaptureParts
 from capture.settings import CaptureSettings
 from capture.webhooks import router as webhooks_router
 from leadkit.idempotency import expire_keys_worker
@@ -28,16 +29,16 @@ def create_app(settings: CaptureSettings | None = None) -> FastAPI:
             ("platform-fetcher", run_fetcher),
             ("expire-idempotency-keys", expire_keys_worker(idempotency)),
         ],
-        extras={
-            "key_auth": KeyAuth(
+        extras=CaptureParts(
+            key_auth=KeyAuth(
                 cache=KeyCache(ttl=settings.api_key_cache_seconds),
                 failures=RateLimiter(
                     rate=settings.auth_failures_per_minute / 60, burst=settings.auth_failures_per_minute
                 ),
             ),
-            "limiters": limiters(settings),
-            "fetcher_wake": fetcher_wake,
-        },
+            limiters=limiters(settings),
+            fetcher_wake=fetcher_wake,
+        ),
     )
     app = create_service_app(
         service,

@@ -32,6 +32,7 @@ from capture.domain.signatures import (
 from capture.handlers import erase_person
 from capture.intake import IdempotencyClaim, accept
 from capture.limits import client_ip, enforce
+from capture.parts import capture_parts
 from capture.settings import CaptureSettings
 from leadkit.idempotency import request_hash
 from leadkit.service import Deps, get_deps
@@ -102,7 +103,7 @@ async def _record(deps: Deps, platform: str, external_id: str, notification: dic
     },
 )
 async def google_webhook(request: Request, deps: DepsDep) -> Response:
-    enforce(deps.extras["limiters"]["ip"], client_ip(request), what="client address")
+    enforce(capture_parts(deps).limiters.ip, client_ip(request), what="client address")
     body = await request.body()
     payload = _json(body)
     expected = _settings(deps).google_key.get_secret_value()
@@ -179,7 +180,7 @@ async def meta_webhook(request: Request, deps: DepsDep) -> Response:
                 "ad_id": notice.ad_id,
             },
         )
-    deps.extras["fetcher_wake"].set()
+    capture_parts(deps).fetcher_wake.set()
     return PlainTextResponse("EVENT_RECEIVED")
 
 
@@ -240,7 +241,7 @@ async def linkedin_webhook(request: Request, deps: DepsDep) -> Response:
             notice.response_id,
             {"response_id": notice.response_id, "form": notice.form, "lead_type": notice.lead_type},
         )
-        deps.extras["fetcher_wake"].set()
+        capture_parts(deps).fetcher_wake.set()
     return Response(status_code=200)
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from leadkit.auth import require_api_key
-from leadkit.service import Deps, get_deps
+from leadkit.service import Deps, get_deps, parts_of
 from routing.db.tables import AssignmentRecord, RoutedLead
 from routing.domain.config import RoutingConfig
 
@@ -69,7 +69,7 @@ async def get_assignments(lead_id: UUID, deps: Annotated[Deps, Depends(get_deps)
 
 @router.get("/reps", summary="The reps who take leads, and the MQL bar")
 async def get_reps(deps: Annotated[Deps, Depends(get_deps)]) -> dict[str, Any]:
-    config: RoutingConfig = deps.extras["routing_config"]
+    config = parts_of(deps, RoutingConfig)
     return {
         "mql_threshold": config.mql_threshold,
         "reps": [{"id": r.id, "name": r.name, "email": r.email, "active": r.active} for r in config.reps],

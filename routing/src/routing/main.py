@@ -20,7 +20,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     service = Service(
         name="routing",
         settings=settings,
-        extras={"routing_config": config},
+        extras=config,
         handlers={
             LeadScored.topic: route,
             LeadSlaBreached.topic: route,

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from leadkit.auth import require_api_key
 from leadkit.db import Connection
-from leadkit.service import Deps, get_deps
+from leadkit.service import Deps, get_deps, parts_of
 from scoring.domain.model import Grade
 from scoring.domain.score import Hit, score_at
 from scoring.handlers import Scoring
@@ -32,8 +32,7 @@ SELECT max(occurred_at) FROM outcomes WHERE lead_id = $1 AND stage = 'recycled' 
 
 
 def scoring_of(deps: Deps) -> Scoring:
-    scoring: Scoring = deps.extras["scoring"]
-    return scoring
+    return parts_of(deps, Scoring)
 
 
 class Line(BaseModel):

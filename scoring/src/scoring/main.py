@@ -32,7 +32,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     service = Service(
         name="scoring",
         settings=settings,
-        extras={"scoring": scoring},
+        extras=scoring,
         handlers={
             LeadCaptured.topic: partial(score_captured_leads, scoring=scoring),
             LeadProgressed.topic: outcomes,

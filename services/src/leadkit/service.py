@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
@@ -44,7 +44,8 @@ class Deps:
     consumers: list[ConsumerLoop]
     clock: Clock
     redact: Redactor
-    extras: dict[str, Any] = field(default_factory=dict)
+    # the service's own typed parts (its settings-built collaborators), read through `parts_of`
+    extras: object = None
 
     @property
     def notify_relay(self) -> bool:
@@ -68,6 +69,14 @@ class Deps:
 
 
 Worker = Callable[[Deps], Awaitable[None]]
+P = TypeVar("P")
+
+
+def parts_of(deps: Deps, kind: type[P]) -> P:
+    """The service's own parts, as the type it built them: `parts_of(deps, CaptureParts)`."""
+    if not isinstance(deps.extras, kind):
+        raise TypeError(f"this service's parts are {type(deps.extras).__name__}, not {kind.__name__}")
+    return deps.extras
 
 
 async def get_deps(request: Request) -> Deps:
@@ -84,7 +93,7 @@ class Service:
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     workers: Sequence[tuple[str, Worker]] = ()
     clock: Clock = utc_now
-    extras: dict[str, Any] = field(default_factory=dict)  # service-specific things routes and workers share
+    extras: object = None  # the service's own parts that routes and workers share (one typed value)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Deps]:
@@ -139,7 +148,7 @@ class Service:
             consumers=consumers,
             clock=self.clock,
             redact=redact,
-            extras=dict(self.extras),
+            extras=self.extras,
         )
         stopping = asyncio.Event()
 
