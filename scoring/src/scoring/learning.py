@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression
+from typing import TYPE_CHECKING
 
 from scoring.domain.predict import Calibrated, Predictor
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,11 @@ class TooLittleData:
 
 def _calibrated(x: np.ndarray, y: np.ndarray) -> Calibrated | None:
     """None when one class has too few members to hold out three folds of it."""
+    # imported here, not at the top: numpy, scipy and scikit-learn add ~90 MB to a process, and
+    # only the process that fits needs them
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
     if min(int(y.sum()), int(len(y) - y.sum())) < 3:
         return None
     fitted = CalibratedClassifierCV(
@@ -59,6 +64,8 @@ def fit_predictor(
     conversions = sum(example.reached_sql for example in examples)
     if len(examples) < min_leads or conversions < min_conversions:
         return TooLittleData(len(examples), conversions, min_leads, min_conversions)
+    import numpy as np
+
     names = tuple(sorted({name for example in examples for name in example.features}))
     x = np.array([[example.features.get(name, 0.0) for name in names] for example in examples])
     sql = _calibrated(x, np.array([example.reached_sql for example in examples], dtype=int))

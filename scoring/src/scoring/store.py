@@ -1,5 +1,5 @@
-"""scoring's store for the hot paths (asyncpg, set-based): a poll's leads are loaded, saved and
-recorded in one statement per table."""
+"""scoring's store for the hot paths (asyncpg, set-based): a poll's leads are loaded with their
+touches in one statement, saved with their new touches in one, and their scores recorded in one."""
 
 from __future__ import annotations
 
@@ -14,30 +14,32 @@ from scoring.domain.facts import Facts
 from scoring.domain.touches import Touch
 
 _PROFILE_COLUMNS = """
-lead_id, facts::text AS facts, score, grade, fit_score, engagement_score, engagement_level,
-qualified, engagement_since, correlation_id, model_version
+p.lead_id, p.facts::text AS facts, p.score, p.grade, p.fit_score, p.engagement_score,
+p.engagement_level, p.qualified, p.engagement_since, p.correlation_id, p.model_version,
+(SELECT json_agg(json_build_array(t.touch_id, extract(epoch FROM t.occurred_at)::float8, t.type,
+                                  t.form_id, t.content, t.page_url, t.source, t.medium,
+                                  t.campaign, t.channel) ORDER BY t.occurred_at, t.touch_id)::text
+ FROM touches t WHERE t.lead_id = p.lead_id) AS touches
 """
+# a lead and its touches in one round trip: the poll's hot path pays per statement
 _LOAD_PROFILES = f"""
-SELECT {_PROFILE_COLUMNS} FROM lead_profiles
-WHERE lead_id = ANY($1::uuid[]) ORDER BY lead_id FOR UPDATE
+SELECT {_PROFILE_COLUMNS} FROM lead_profiles p
+WHERE p.lead_id = ANY($1::uuid[]) ORDER BY p.lead_id FOR UPDATE OF p
 """
-_READ_PROFILES = f"SELECT {_PROFILE_COLUMNS} FROM lead_profiles WHERE lead_id = ANY($1::uuid[])"
-_LOAD_TOUCHES = """
-SELECT lead_id, touch_id, extract(epoch FROM occurred_at)::float8 AS at, type, form_id, content,
-       page_url, source, medium, campaign, channel
-FROM touches WHERE lead_id = ANY($1::uuid[]) ORDER BY lead_id, occurred_at, touch_id
-"""
-_SAVE_TOUCHES = """
-INSERT INTO touches (lead_id, touch_id, occurred_at, type, form_id, content, page_url, source,
-                     medium, campaign, channel)
-SELECT lead_id, touch_id, to_timestamp(at), type, form_id, content, page_url, source, medium,
-       campaign, channel
-FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[],
-            $8::text[], $9::text[], $10::text[], $11::text[])
-    AS u(lead_id, touch_id, at, type, form_id, content, page_url, source, medium, campaign, channel)
-ON CONFLICT DO NOTHING
-"""
+_READ_PROFILES = f"SELECT {_PROFILE_COLUMNS} FROM lead_profiles p WHERE p.lead_id = ANY($1::uuid[])"
+# the new touches ride along with the profiles' upsert: one statement, one round trip
 _SAVE_PROFILES = """
+WITH new_touches AS (
+    INSERT INTO touches (lead_id, touch_id, occurred_at, type, form_id, content, page_url, source,
+                         medium, campaign, channel)
+    SELECT lead_id, touch_id, to_timestamp(at), type, form_id, content, page_url, source, medium,
+           campaign, channel
+    FROM unnest($16::uuid[], $17::text[], $18::float8[], $19::text[], $20::text[], $21::text[],
+                $22::text[], $23::text[], $24::text[], $25::text[], $26::text[])
+        AS u(lead_id, touch_id, at, type, form_id, content, page_url, source, medium, campaign,
+             channel)
+    ON CONFLICT DO NOTHING
+)
 INSERT INTO lead_profiles (lead_id, facts, score, grade, fit_score, engagement_score,
                            engagement_level, qualified, model_version, engagement_since,
                            correlation_id, decay_due_at, predicted_conversion, predicted_win,
@@ -74,6 +76,20 @@ FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::int[]
          engagement_level, qualified, predicted_conversion, cause, model_version, reasons,
          scored_at)
 """
+
+
+_TOUCH_FIELDS = (
+    "id",
+    "at",
+    "type",
+    "form_id",
+    "content",
+    "page_url",
+    "source",
+    "medium",
+    "campaign",
+    "channel",
+)
 
 
 @dataclass
@@ -125,21 +141,9 @@ async def load_states(
         )
         for row in rows
     }
-    for row in await conn.fetch(_LOAD_TOUCHES, list(states)):
-        states[row["lead_id"]].touches.append(
-            Touch(
-                id=row["touch_id"],
-                at=row["at"],
-                type=row["type"],
-                form_id=row["form_id"],
-                content=row["content"],
-                page_url=row["page_url"],
-                source=row["source"],
-                medium=row["medium"],
-                campaign=row["campaign"],
-                channel=row["channel"],
-            )
-        )
+    for row in rows:
+        if row["touches"]:
+            states[row["lead_id"]].touches.extend(Touch(*fields) for fields in json.loads(row["touches"]))
     return states
 
 
@@ -148,26 +152,6 @@ async def save_states(conn: Connection, states: Iterable[LeadState], now: dateti
     if not saved:
         return
     touches = [(state.lead_id, touch) for state in saved for touch in state.new_touches]
-    if touches:
-        await conn.execute(
-            _SAVE_TOUCHES,
-            [lead_id for lead_id, _ in touches],
-            *(
-                [getattr(touch, name) for _, touch in touches]
-                for name in (
-                    "id",
-                    "at",
-                    "type",
-                    "form_id",
-                    "content",
-                    "page_url",
-                    "source",
-                    "medium",
-                    "campaign",
-                    "channel",
-                )
-            ),
-        )
     await conn.execute(
         _SAVE_PROFILES,
         [s.lead_id for s in saved],
@@ -185,6 +169,8 @@ async def save_states(conn: Connection, states: Iterable[LeadState], now: dateti
         [s.predicted_conversion for s in saved],
         [s.predicted_win for s in saved],
         now,
+        [lead_id for lead_id, _ in touches],
+        *([getattr(touch, name) for _, touch in touches] for name in _TOUCH_FIELDS),
     )
     for state in saved:
         state.new_touches.clear()
