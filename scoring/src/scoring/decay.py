@@ -28,18 +28,8 @@ async def emit_decayed(
     due = [row["lead_id"] for row in await conn.fetch(_CLAIM_DUE, now, limit)]
     if not due:
         return 0
-    version, model = await scoring.models.active(conn)
     states = await load_states(conn, due)
-    await settle(
-        conn,
-        outbox,
-        states.values(),
-        model=model,
-        version=version,
-        predictor=await scoring.predictors.latest(conn),
-        now=now,
-        cause="decay",
-    )
+    await settle(conn, outbox, scoring, states.values(), now=now, cause="decay")
     return len(due)
 
 

@@ -30,7 +30,6 @@ from leadkit.messaging import Outbox
 from leadkit.policies import PolicyStore
 from scoring.domain.facts import fold_captured
 from scoring.domain.model import RuleModel
-from scoring.domain.predict import Predictor
 from scoring.domain.score import Score, score_at
 from scoring.domain.touches import touch_of
 from scoring.predictors import Predictors
@@ -61,7 +60,6 @@ async def score_captured_leads(
     events: Sequence[LeadCaptured], ctx: HandlerContext, *, scoring: Scoring
 ) -> None:
     conn = ctx.connection
-    version, model = await scoring.models.active(conn)  # read each poll: activations need no restart
     states = await load_states(conn, sorted({event.lead_id for event in events}))
     causes: dict[UUID, Envelope] = {}
     for event in events:  # in order: a lead's second capture folds onto its first
@@ -70,17 +68,7 @@ async def score_captured_leads(
         state.add_touch(touch_of(event.data.touch))
         state.correlation_id = state.correlation_id or event.correlation_id
         causes[event.lead_id] = event
-    await settle(
-        conn,
-        ctx.outbox,
-        states.values(),
-        model=model,
-        version=version,
-        predictor=await scoring.predictors.latest(conn),
-        now=ctx.now,
-        cause="captured",
-        causes=causes,
-    )
+    await settle(conn, ctx.outbox, scoring, states.values(), now=ctx.now, cause="captured", causes=causes)
 
 
 async def record_outcomes(
@@ -100,21 +88,13 @@ async def record_outcomes(
     if not recycled:
         return
     conn = ctx.connection
-    version, model = await scoring.models.active(conn)
+    _, model = await scoring.models.active(conn)
     states = await load_states(conn, sorted(recycled))  # a lead scoring never saw has nothing to reset
     for lead_id, state in states.items():
         if model.reset_engagement_on_recycle:
             state.engagement_since = recycled[lead_id].occurred_at
     await settle(
-        conn,
-        ctx.outbox,
-        states.values(),
-        model=model,
-        version=version,
-        predictor=await scoring.predictors.latest(conn),
-        now=ctx.now,
-        cause="recycled",
-        causes=dict(recycled),
+        conn, ctx.outbox, scoring, states.values(), now=ctx.now, cause="recycled", causes=dict(recycled)
     )
 
 
@@ -126,20 +106,23 @@ async def forget_lead_facts(events: Sequence[LeadErased], ctx: HandlerContext) -
 async def settle(
     conn: Connection,
     outbox: Outbox,
+    scoring: Scoring,
     states: Iterable[LeadState],
     *,
-    model: RuleModel,
-    version: int,
-    predictor: Predictor | None,
     now: datetime,
     cause: Cause,
     causes: Mapping[UUID, Envelope] | None = None,
 ) -> int:
-    """Score each lead now, save it with its next decay instant, emit where it changed.
+    """Score each lead now under the active model, save it with its next decay instant, emit
+    where it changed.
 
-    A capture or recycle emits when anything the event carries changed; decay and activation
-    only when grade, level or qualification did. Returns how many leads were emitted.
+    The active version is read here, each time: every instance follows an activation at its next
+    poll, without a restart. A capture or recycle emits when anything the event carries changed;
+    decay and activation only when grade, level or qualification did. Returns how many leads
+    were emitted.
     """
+    version, model = await scoring.models.active(conn)
+    predictor = await scoring.predictors.latest(conn)
     states = list(states)
     emitted: list[LeadScored] = []
     rows: list[ScoreRow] = []

@@ -76,18 +76,8 @@ async def rescore_batch(
         lead_ids: list[UUID] = [row["lead_id"] for row in await conn.fetch(_NEXT_LEADS, job["cursor"], batch)]
         changed = 0
         if lead_ids:
-            version, model = await scoring.models.active(conn)
             states = await load_states(conn, lead_ids)
-            changed = await settle(
-                conn,
-                outbox,
-                states.values(),
-                model=model,
-                version=version,
-                predictor=await scoring.predictors.latest(conn),
-                now=now,
-                cause="activation",
-            )
+            changed = await settle(conn, outbox, scoring, states.values(), now=now, cause="activation")
         finished = len(lead_ids) < batch
         await conn.execute(
             _ADVANCE, job["id"], lead_ids[-1] if lead_ids else job["cursor"], len(lead_ids), changed, finished

@@ -79,8 +79,7 @@ def test_the_fitted_classifier_is_calibrated_and_survives_its_parameters() -> No
     assert again.won is not None
 
 
-SIMPLE = load_rule_model(
-    """
+SIMPLE_DOCUMENT = """
 [grades]
 A = { min = 10 }
 [levels]
@@ -101,30 +100,8 @@ kind = "engagement"
 touch = { type = ["webinar_attended"] }
 points = 20
 """
-)
-STRICT = load_rule_model(
-    """
-[grades]
-A = { min = 10 }
-[levels]
-hot = 30
-cold = 0
-[qualification]
-A = ["hot"]
-[[rules]]
-id = "senior"
-kind = "fit"
-field = "job_title"
-op = "contains_any"
-value = ["vp"]
-points = 10
-[[rules]]
-id = "webinar"
-kind = "engagement"
-touch = { type = ["webinar_attended"] }
-points = 20
-"""
-)
+SIMPLE = load_rule_model(SIMPLE_DOCUMENT)
+STRICT = load_rule_model(SIMPLE_DOCUMENT.replace("hot = 20", "hot = 30"))
 
 
 def _sim_lead(webinars: int, source: str, *stages: str) -> SimulatedLead:

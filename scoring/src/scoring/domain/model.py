@@ -8,9 +8,17 @@ import fnmatch
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from leadkit.policies import InvalidPolicy, PolicyKind, Problem, problems_of, read_document
 
@@ -46,6 +54,14 @@ def half_life_seconds(text: str) -> float:
     if seconds <= 0:
         raise ValueError("a half-life must be greater than zero")
     return seconds
+
+
+def _checked_half_life(text: str) -> str:
+    half_life_seconds(text)
+    return text
+
+
+HalfLife = Annotated[str, AfterValidator(_checked_half_life)]
 
 
 @dataclass(frozen=True)
@@ -149,7 +165,7 @@ class _RuleDocument(BaseModel):
     touch: dict[str, str | list[str]] | None = None
     max_times: int | None = Field(default=None, gt=0)
     group: str | None = None
-    half_life: str | None = None
+    half_life: HalfLife | None = None
 
     @field_validator("field")
     @classmethod
@@ -170,13 +186,6 @@ class _RuleDocument(BaseModel):
                 raise ValueError(f"touch field {name!r} needs at least one pattern")
         if value is not None and not value:
             raise ValueError("a touch condition names at least one field")
-        return value
-
-    @field_validator("half_life")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            half_life_seconds(value)
         return value
 
     @model_validator(mode="after")
@@ -207,14 +216,7 @@ class _GroupDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cap: int | None = Field(default=None, gt=0)
-    half_life: str | None = None
-
-    @field_validator("half_life")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            half_life_seconds(value)
-        return value
+    half_life: HalfLife | None = None
 
 
 class _BandDocument(BaseModel):
@@ -227,14 +229,7 @@ class _BandDocument(BaseModel):
 class _DecayDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    half_life: str | None = Field(default=None, description="for touch rules whose group sets none")
-
-    @field_validator("half_life")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            half_life_seconds(value)
-        return value
+    half_life: HalfLife | None = Field(default=None, description="for touch rules whose group sets none")
 
 
 class _RecycleDocument(BaseModel):
