@@ -108,7 +108,7 @@ async def get_score(
     scoring = scoring_of(deps)
     now = deps.clock()
     instant = min(at, now) if at is not None else now
-    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+    async with deps.pool.acquire() as conn, conn.transaction():
         states = await load_states(conn, [lead_id], lock=False)
         state = states.get(lead_id)
         if state is None:

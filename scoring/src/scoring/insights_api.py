@@ -40,7 +40,7 @@ def _settings(deps: Deps) -> ScoringSettings:
 @router.get("/insights", summary="Calibration, rules the outcomes contradict, and the classifier's state")
 async def get_insights(deps: DepsParam) -> dict[str, Any]:
     settings = _settings(deps)
-    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+    async with deps.pool.acquire() as conn, conn.transaction():
         return await insights(
             conn,
             scoring_of(deps),
@@ -95,7 +95,7 @@ async def simulate_version(
     if since >= until:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="`from` must be before `to`")
     scoring = scoring_of(deps)
-    async with deps.pool.acquire() as conn, conn.transaction(readonly=True):
+    async with deps.pool.acquire() as conn, conn.transaction():
         try:
             draft = await scoring.models.parsed(conn, version)
         except UnknownVersion as error:
