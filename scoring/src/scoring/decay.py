@@ -8,7 +8,7 @@ import asyncio
 from datetime import datetime
 
 from leadkit.db import Connection
-from leadkit.messaging import Outbox, write_outbox
+from leadkit.messaging import Outbox
 from leadkit.service import Deps
 from scoring.handlers import Scoring, settle
 from scoring.store import load_states
@@ -35,12 +35,7 @@ async def emit_decayed(
 
 async def run_decay_worker(deps: Deps, *, scoring: Scoring, poll_seconds: float, limit: int = 500) -> None:
     while True:
-        outbox = Outbox()
-        async with deps.pool.acquire() as conn, conn.transaction():
+        async with deps.pooled_transaction() as (conn, outbox):
             due = await emit_decayed(conn, outbox, scoring, now=deps.clock(), limit=limit)
-            if outbox:
-                await write_outbox(conn, outbox.rows, notify=deps.notify_relay)
-        if outbox:
-            deps.outbox_written()
         if due < limit:
             await asyncio.sleep(poll_seconds)  # the schedule's resolution; a full claim goes again at once

@@ -17,7 +17,7 @@ from leadkit.service import Deps, get_deps
 from scoring.api import scoring_of
 from scoring.domain.simulate import SimulatedLead, ordered, simulate
 from scoring.learning_store import fit_now, insights
-from scoring.rescore import job_progress
+from scoring.rescore import job_progress, latest_job
 from scoring.settings import ScoringSettings
 from scoring.store import load_states
 
@@ -28,7 +28,6 @@ _WINDOW = "SELECT lead_id FROM lead_profiles WHERE created_at >= $1 AND created_
 _STAGES = """
 SELECT lead_id, array_agg(stage) AS stages FROM outcomes WHERE lead_id = ANY($1::uuid[]) GROUP BY lead_id
 """
-_LATEST_JOB = "SELECT max(id) FROM rescore_jobs"
 _CHUNK = 2000
 
 
@@ -70,7 +69,7 @@ async def fit(deps: DepsParam) -> dict[str, Any]:
 )
 async def latest_rescore(deps: DepsParam) -> dict[str, Any]:
     async with deps.pool.acquire() as conn:
-        job_id = await conn.fetchval(_LATEST_JOB)
+        job_id = await latest_job(conn)
         if job_id is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no re-score has run yet")
         progress = await job_progress(conn, job_id)

@@ -11,7 +11,7 @@ from datetime import datetime
 from uuid import UUID
 
 from leadkit.db import Connection
-from leadkit.messaging import Outbox, write_outbox
+from leadkit.messaging import outboxed_transaction
 from leadkit.service import Deps
 from scoring.handlers import Scoring, settle
 from scoring.store import load_states
@@ -33,7 +33,7 @@ UPDATE rescore_jobs SET cursor = $2, done = done + $3, changed = changed + $4,
 WHERE id = $1
 """
 _JOB = "SELECT id, version, total, done, changed, finished_at FROM rescore_jobs WHERE id = $1"
-_LATEST_JOB = "SELECT id FROM rescore_jobs WHERE version = $1 ORDER BY id DESC LIMIT 1"
+_LATEST_JOB = "SELECT max(id) FROM rescore_jobs WHERE $1::int IS NULL OR version = $1"
 
 
 async def start_rescore(conn: Connection, version: int) -> None:
@@ -58,7 +58,8 @@ async def job_progress(conn: Connection, job_id: int) -> JobProgress:
     return JobProgress(**dict(row))
 
 
-async def latest_job(conn: Connection, version: int) -> int | None:
+async def latest_job(conn: Connection, version: int | None = None) -> int | None:
+    """The latest re-score (of `version`, or of any)."""
     job_id: int | None = await conn.fetchval(_LATEST_JOB, version)
     return job_id
 
@@ -68,8 +69,7 @@ async def rescore_batch(
 ) -> int | None:
     """One batch of the oldest unfinished job, in its own transaction. Returns the leads done,
     or None when no job is waiting (or another process holds it)."""
-    outbox = Outbox()
-    async with conn.transaction():
+    async with outboxed_transaction(conn, notify=notify) as outbox:
         job = await conn.fetchrow(_CLAIM_JOB)
         if job is None:
             return None
@@ -82,8 +82,6 @@ async def rescore_batch(
         await conn.execute(
             _ADVANCE, job["id"], lead_ids[-1] if lead_ids else job["cursor"], len(lead_ids), changed, finished
         )
-        if outbox:
-            await write_outbox(conn, outbox.rows, notify=notify)
     return len(lead_ids)
 
 

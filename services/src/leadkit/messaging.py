@@ -7,7 +7,8 @@ transaction as its state, and claims every consumed event id in the inbox in tha
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -132,6 +133,16 @@ _INSERT_OUTBOX_AND_NOTIFY = f"""
 WITH written AS ({_INSERT_OUTBOX} RETURNING 1)
 SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM (SELECT 1 FROM written LIMIT 1) AS any_row
 """
+
+
+@asynccontextmanager
+async def outboxed_transaction(connection: Connection, *, notify: bool) -> AsyncIterator[Outbox]:
+    """A transaction on an asyncpg connection whose outbox is written just before it commits
+    (the asyncpg twin of `Deps.transaction`, for workers on the hot path)."""
+    outbox = Outbox()
+    async with connection.transaction():
+        yield outbox
+        await write_outbox(connection, outbox.rows, notify=notify)
 
 
 async def write_outbox(connection: Connection, rows: Sequence[OutboxRow], *, notify: bool) -> None:

@@ -142,6 +142,7 @@ _ACTIVE_VERSION = "SELECT version FROM policy_activations WHERE kind = $1 ORDER 
 _ACTIVE_AT = """
 SELECT version FROM policy_activations WHERE kind = $1 AND activated_at <= $2 ORDER BY id DESC LIMIT 1
 """
+_FIRST_ACTIVE = "SELECT version FROM policy_activations WHERE kind = $1 ORDER BY id LIMIT 1"
 _NEXT_VERSION = "SELECT coalesce(max(version), 0) + 1 FROM policy_versions WHERE kind = $1"
 _INSERT_VERSION = """
 INSERT INTO policy_versions (kind, version, document, source, format, note)
@@ -284,8 +285,8 @@ class PolicyStore(Generic[T]):
         await self._seed(conn)
         version: int | None = await conn.fetchval(_ACTIVE_AT, self.kind.name, at)
         if version is None:
-            log = await conn.fetch(_ACTIVATIONS, self.kind.name, 1_000_000)
-            version = log[-1]["version"]
+            version = await conn.fetchval(_FIRST_ACTIVE, self.kind.name)
+            assert version is not None  # seeded above
         return version, await self.parsed(conn, version)
 
     async def parsed(self, conn: Connection, version: int) -> T:

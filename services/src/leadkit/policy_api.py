@@ -15,7 +15,6 @@ a system key (LEADLOOP_API_KEYS).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -36,7 +35,6 @@ from leadkit.service import Deps, get_deps
 MAX_DOCUMENT_BYTES = 256 * 1024
 DepsParam = Annotated[Deps, Depends(get_deps)]
 Note = Annotated[str | None, Query(max_length=500, description="why: kept with the version")]
-OnActivated = Callable[[Deps, int], Awaitable[None]]
 
 
 class VersionSummary(BaseModel):
@@ -114,10 +112,9 @@ def policy_router(
     prefix: str,
     noun: str,
     tag: str,
-    on_activated: OnActivated | None = None,
 ) -> APIRouter:
-    """The routes that manage one kind of policy; `on_activated` runs after an activation or a
-    rollback has committed (e.g. to re-score under the new version)."""
+    """The routes that manage one kind of policy. What an activation sets off (a re-score, say)
+    is the store's `on_activated`, inside the activation's transaction, so the CLI does it too."""
     router = APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(require_api_key)])
 
     @router.post(
@@ -185,8 +182,6 @@ def policy_router(
                 activation = await store.activate(conn, version, note)
         except UnknownVersion as error:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
-        if on_activated is not None:
-            await on_activated(deps, activation.version)
         return ActivationRead.model_validate(activation)
 
     @router.post("/rollback", response_model=ActivationRead, summary=f"Re-activate the {noun} active before")
@@ -196,8 +191,6 @@ def policy_router(
                 activation = await store.rollback(conn, note)
         except NothingToRollBack as error:
             raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
-        if on_activated is not None:
-            await on_activated(deps, activation.version)
         return ActivationRead.model_validate(activation)
 
     return router

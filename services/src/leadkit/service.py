@@ -17,10 +17,10 @@ from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from leadkit.consumer import Clock, ConsumerLoop, ConsumerOptions, Handler, utc_now
-from leadkit.db import Pool, create_engine, create_pool, raw_connection, session_factory
+from leadkit.db import Connection, Pool, create_engine, create_pool, raw_connection, session_factory
 from leadkit.health import health_router
 from leadkit.logging import configure_logging
-from leadkit.messaging import Outbox, write_outbox
+from leadkit.messaging import Outbox, outboxed_transaction, write_outbox
 from leadkit.redact import Redactor, secrets_of
 from leadkit.relay import OutboxRelay
 from leadkit.settings import ServiceSettings
@@ -64,6 +64,17 @@ class Deps:
             yield session, outbox
             if outbox:
                 await write_outbox(await raw_connection(session), outbox.rows, notify=self.notify_relay)
+        if outbox:
+            self.outbox_written()
+
+    @asynccontextmanager
+    async def pooled_transaction(self) -> AsyncIterator[tuple[Connection, Outbox]]:
+        """The same on an asyncpg connection from the hot-path pool."""
+        async with (
+            self.pool.acquire() as connection,
+            outboxed_transaction(connection, notify=self.notify_relay) as outbox,
+        ):
+            yield connection, outbox
         if outbox:
             self.outbox_written()
 
