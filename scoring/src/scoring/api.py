@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from lead_schemas import RuleHit
 from leadkit.auth import require_api_key
 from leadkit.db import Connection
 from leadkit.service import Deps, get_deps, parts_of
 from scoring.domain.model import Grade
 from scoring.domain.score import Hit, score_at
-from scoring.handlers import Scoring
+from scoring.handlers import Scoring, rule_hit
 from scoring.store import load_states, utc
 
 router = APIRouter(prefix="/v1", tags=["scores"], dependencies=[Depends(require_api_key)])
@@ -35,14 +36,10 @@ def scoring_of(deps: Deps) -> Scoring:
     return parts_of(deps, Scoring)
 
 
-class Line(BaseModel):
-    rule_id: str
-    kind: Literal["fit", "engagement"]
-    rule_kind: str
-    description: str
-    points: int
+class Line(RuleHit):
+    """A line of `lead.scored`'s reasons, with its points before rounding."""
+
     exact: float
-    times: int
 
 
 class HistoryEntry(BaseModel):
@@ -82,15 +79,7 @@ class LeadScoreRead(BaseModel):
 
 
 def _line(hit: Hit) -> Line:
-    return Line(
-        rule_id=hit.rule_id,
-        kind=hit.part,
-        rule_kind=hit.kind,
-        description=hit.description,
-        points=hit.points,
-        exact=round(hit.exact, 4),
-        times=hit.times,
-    )
+    return Line(**rule_hit(hit).model_dump(), exact=round(hit.exact, 4))
 
 
 @router.get(

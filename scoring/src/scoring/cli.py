@@ -14,14 +14,12 @@ from rich.table import Table
 
 from leadkit.consumer import utc_now
 from leadkit.db import Connection, create_pool
-from leadkit.policies import PolicyStore
 from leadkit.policy_cli import policy_cli
-from scoring.domain.model import rule_models
 from scoring.handlers import Scoring
 from scoring.learning_store import fit_now
 from scoring.learning_store import insights as report
-from scoring.predictors import Predictors
-from scoring.rescore import job_progress, latest_job, rescore_batch, start_rescore
+from scoring.parts import scoring_parts
+from scoring.rescore import job_progress, latest_job, rescore_batch
 from scoring.settings import ScoringSettings
 
 app = typer.Typer(help="scoring: the lead scoring model", no_args_is_help=True)
@@ -29,10 +27,7 @@ console = Console()
 
 
 def _scoring() -> Scoring:
-    return Scoring(
-        models=PolicyStore(rule_models(ScoringSettings().rules_file), on_activated=start_rescore),
-        predictors=Predictors(),
-    )
+    return scoring_parts(ScoringSettings().rules_file)
 
 
 async def follow_rescore(conn: Connection, version: int) -> None:

@@ -7,7 +7,6 @@ recorded and outboxed in one statement per table.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +29,7 @@ from leadkit.messaging import Outbox
 from leadkit.policies import PolicyStore
 from scoring.domain.facts import fold_captured
 from scoring.domain.model import RuleModel
-from scoring.domain.score import Score, score_at
+from scoring.domain.score import Hit, Score, score_at
 from scoring.domain.touches import touch_of
 from scoring.predictors import Predictors
 from scoring.store import LeadState, ScoreRow, load_states, record_scores, save_states, utc
@@ -160,18 +159,20 @@ async def settle(
     return len(emitted)
 
 
+def rule_hit(hit: Hit) -> RuleHit:
+    """One line of a score as `lead.scored` carries it."""
+    return RuleHit(
+        rule_id=hit.rule_id,
+        kind=hit.part,
+        rule_kind=hit.kind,
+        description=hit.description,
+        points=hit.points,
+        times=hit.times,
+    )
+
+
 def rule_hits(result: Score) -> list[RuleHit]:
-    return [
-        RuleHit(
-            rule_id=hit.rule_id,
-            kind=hit.part,
-            rule_kind=hit.kind,
-            description=hit.description,
-            points=hit.points,
-            times=hit.times,
-        )
-        for hit in result.hits
-    ]
+    return [rule_hit(hit) for hit in result.hits]
 
 
 def _lead_scored(
@@ -228,6 +229,6 @@ def _score_row(event: LeadScored, cause: Cause) -> ScoreRow:
         predicted_conversion=data.predicted_conversion,
         cause=cause,
         model_version=data.model_version,
-        reasons=json.loads(json.dumps([hit.model_dump() for hit in data.reasons])),
+        reasons=[hit.model_dump(mode="json") for hit in data.reasons],
         scored_at=event.occurred_at,
     )

@@ -6,17 +6,16 @@ from functools import partial
 from fastapi import FastAPI
 
 from lead_schemas import LeadCaptured, LeadErased, LeadProgressed, LeadRecycled
-from leadkit.policies import PolicyStore
 from leadkit.policy_api import policy_router
 from leadkit.service import Service, create_service_app
 from scoring.api import router
 from scoring.decay import run_decay_worker
-from scoring.domain.model import load_rule_model, rule_models
-from scoring.handlers import Scoring, forget_lead_facts, record_outcomes, score_captured_leads
+from scoring.domain.model import load_rule_model
+from scoring.handlers import forget_lead_facts, record_outcomes, score_captured_leads
 from scoring.insights_api import router as insights_router
 from scoring.learning_store import run_fit_worker
-from scoring.predictors import Predictors
-from scoring.rescore import run_rescore_worker, start_rescore
+from scoring.parts import scoring_parts
+from scoring.rescore import run_rescore_worker
 from scoring.settings import ScoringSettings
 
 
@@ -24,10 +23,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     settings = settings or ScoringSettings()
     # Read at start-up so a broken default model stops the service instead of mis-scoring leads.
     load_rule_model(settings.rules_file.read_text())
-    scoring = Scoring(
-        models=PolicyStore(rule_models(settings.rules_file), on_activated=start_rescore),
-        predictors=Predictors(),
-    )
+    scoring = scoring_parts(settings.rules_file)
     outcomes = partial(record_outcomes, scoring=scoring)  # one handler for both: one batch per poll
     service = Service(
         name="scoring",

@@ -75,23 +75,33 @@ class Condition:
 
 @dataclass(frozen=True)
 class TouchPattern:
-    """A test on a touch: every named field must match one of its patterns (compiled, lowercase)."""
+    """A test on a touch: every named field must match one of its patterns (case-insensitive)."""
 
-    fields: tuple[tuple[str, tuple[str, ...]], ...]
-
-    def __post_init__(self) -> None:
-        compiled = tuple(
-            (name, re.compile("|".join(fnmatch.translate(p.lower()) for p in patterns)))
-            for name, patterns in self.fields
-        )
-        object.__setattr__(self, "_compiled", compiled)
+    fields: tuple[tuple[str, re.Pattern[str]], ...]
 
     def matches(self, touch: Any) -> bool:
-        for name, pattern in self._compiled:  # type: ignore[attr-defined]
+        for name, pattern in self.fields:
             value = getattr(touch, name)
             if value is None or pattern.match(value.lower()) is None:
                 return False
         return True
+
+
+def touch_pattern(spec: dict[str, str | list[str]]) -> TouchPattern:
+    """`{"page_url": ["*/pricing*"]}` → each field's globs as one compiled, lowercase regex."""
+    return TouchPattern(
+        tuple(
+            (
+                name,
+                re.compile(
+                    "|".join(
+                        fnmatch.translate(p.lower()) for p in ([globs] if isinstance(globs, str) else globs)
+                    )
+                ),
+            )
+            for name, globs in spec.items()
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -321,12 +331,7 @@ def _rule(rule: _RuleDocument, groups: dict[str, Group], default_half_life: floa
         kind=rule.kind,
         description=rule.description,
         points=rule.points,
-        touch=TouchPattern(
-            tuple(
-                (name, tuple([patterns] if isinstance(patterns, str) else patterns))
-                for name, patterns in rule.touch.items()
-            )
-        ),
+        touch=touch_pattern(rule.touch),
         max_times=rule.max_times,
         group=rule.group,
         half_life=half_life,

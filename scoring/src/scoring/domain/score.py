@@ -144,46 +144,54 @@ def _terms(touches: Sequence[Touch], model: RuleModel, at: float, since: float |
     return terms
 
 
-def _engagement_hits(terms: Sequence[_Term], model: RuleModel, later: float) -> list[Hit]:
-    """The touch rules' lines `later` seconds after the terms' instant, and the group caps."""
-    hits: list[Hit] = []
+def _decayed(
+    terms: Sequence[_Term], model: RuleModel, later: float
+) -> tuple[list[tuple[_Term, float, int]], list[tuple[str, int, int]]]:
+    """`later` seconds after the terms' instant: each touch rule's exact and whole points, and
+    each capped group's (name, cap, excess taken back, ≤ 0)."""
+    lines = []
     by_group: dict[str, int] = {}
     for term in terms:
         rule = term.rule
-        exact = (
-            term.value
-            if rule.half_life is None or later == 0
-            else term.value * math.exp2(-later / rule.half_life)
-        )
+        exact = term.value if rule.half_life is None else term.value * math.exp2(-later / rule.half_life)
         points = round_half_away(exact)
-        if points == 0:
-            continue  # decayed away: no longer a reason
-        hits.append(
-            Hit(
-                rule.id,
-                "negative" if rule.kind == "negative" else "engagement",
-                rule.description,
-                points,
-                exact,
-                term.times,
-            )
-        )
+        lines.append((term, exact, points))
         if rule.group is not None:
             by_group[rule.group] = by_group.get(rule.group, 0) + points
+    caps = []
     for name, points in by_group.items():
         group = model.group(name)
         if group is not None and group.cap is not None and points > group.cap:
-            excess = group.cap - points
-            hits.append(
-                Hit(
-                    f"cap:{name}",
-                    "cap",
-                    f"group {name!r} is capped at {group.cap} points",
-                    excess,
-                    float(excess),
-                )
-            )
+            caps.append((name, group.cap, group.cap - points))
+    return lines, caps
+
+
+def _engagement_hits(terms: Sequence[_Term], model: RuleModel) -> list[Hit]:
+    """The touch rules' lines at the terms' instant, and the group caps' lines."""
+    lines, caps = _decayed(terms, model, 0.0)
+    hits = [
+        Hit(
+            term.rule.id,
+            "negative" if term.rule.kind == "negative" else "engagement",
+            term.rule.description,
+            points,
+            exact,
+            term.times,
+        )
+        for term, exact, points in lines
+        if points != 0  # decayed away: no longer a reason
+    ]
+    hits.extend(
+        Hit(f"cap:{name}", "cap", f"group {name!r} is capped at {cap} points", excess, float(excess))
+        for name, cap, excess in caps
+    )
     return hits
+
+
+def _engagement_after(terms: Sequence[_Term], model: RuleModel, later: float) -> int:
+    """The engagement total `later` seconds on (the search for the next change asks it often)."""
+    lines, caps = _decayed(terms, model, later)
+    return sum(points for _, _, points in lines) + sum(excess for _, _, excess in caps)
 
 
 def score_at(
@@ -200,7 +208,7 @@ def score_at(
     earlier instead of evaluating the rules on `facts` (for an instant whose facts are gone)."""
     fit = tuple(fit) if fit is not None else fit_hits(facts, model)
     terms = _terms(touches, model, at, engagement_since)
-    engagement = _engagement_hits(terms, model, 0.0)
+    engagement = _engagement_hits(terms, model)
     fit_points = sum(hit.points for hit in fit)
     engagement_points = sum(hit.points for hit in engagement)
     grade = grade_for(fit_points, model)
@@ -220,25 +228,6 @@ def score_at(
 
 _SAMPLES = 64
 _PRECISION = 0.25  # seconds
-
-
-def _engagement_after(terms: Sequence[_Term], model: RuleModel, later: float) -> int:
-    """The engagement total `later` seconds on: _engagement_hits' sum without building the lines
-    (the search below evaluates it a few dozen times a lead)."""
-    total = 0
-    by_group: dict[str, int] = {}
-    for term in terms:
-        rule = term.rule
-        exact = term.value if rule.half_life is None else term.value * math.exp2(-later / rule.half_life)
-        points = round_half_away(exact)
-        total += points
-        if rule.group is not None:
-            by_group[rule.group] = by_group.get(rule.group, 0) + points
-    for name, points in by_group.items():
-        group = model.group(name)
-        if group is not None and group.cap is not None and points > group.cap:
-            total += group.cap - points
-    return total
 
 
 def _next_level_change(terms: Sequence[_Term], model: RuleModel, at: float, level: str) -> float | None:

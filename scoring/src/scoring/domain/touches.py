@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from lead_schemas import Touch as CapturedTouch
 
@@ -20,10 +19,6 @@ class Touch:
     medium: str | None = None
     campaign: str | None = None
     channel: str | None = None
-
-    @property
-    def occurred_at(self) -> datetime:
-        return datetime.fromtimestamp(self.at, UTC)
 
 
 def touch_of(captured: CapturedTouch) -> Touch:

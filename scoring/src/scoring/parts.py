@@ -1,0 +1,18 @@
+"""Scoring's parts as the service and the CLI both build them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from leadkit.policies import PolicyStore
+from scoring.domain.model import rule_models
+from scoring.handlers import Scoring
+from scoring.predictors import Predictors
+from scoring.rescore import start_rescore
+
+
+def scoring_parts(default_model: Path) -> Scoring:
+    """Activating a model starts a re-score in the activation's own transaction."""
+    return Scoring(
+        models=PolicyStore(rule_models(default_model), on_activated=start_rescore), predictors=Predictors()
+    )
