@@ -1,76 +1,199 @@
-"""routing's read API: why a lead has its owner, and the roster."""
+"""routing's lead API: why a lead has its owner, moving it by hand, and the fairness ledger."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from leadkit.auth import require_api_key
 from leadkit.service import Deps, get_deps, parts_of
-from routing.db.tables import AssignmentRecord, RoutedLead
-from routing.domain.config import RoutingConfig
+from routing.domain.fairness import LedgerCount, RepFairness, fairness
+from routing.handlers import CannotReassign, RoutingParts, reassign_by_hand
+from routing.store import load_roster
 
 router = APIRouter(prefix="/v1", tags=["routing"], dependencies=[Depends(require_api_key)])
+DepsParam = Annotated[Deps, Depends(get_deps)]
+
+
+class CandidateRead(BaseModel):
+    rep_id: str
+    eligible: bool
+    why: str | None = Field(description="absent, capped_daily, capped_weekly, at_capacity, outside_hours, …")
+    detail: str
+    credit_before: int = 0
+    credited: bool = False
 
 
 class AssignmentRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    kind: str = Field(description="assign | reassign | queue_turn | manual")
     owner: str | None
     previous_owner: str | None
+    team: str | None
     rule: str
+    method: str | None
+    policy_version: int | None
     reason: str
+    steps: list[str]
+    candidates: list[CandidateRead]
+    tie_break: str | None
+    decision_us: int | None = Field(description="How long the decision took, in microseconds")
+    inputs: dict[str, Any] | None = Field(description="What the rules tested")
     passed_over: list[dict[str, Any]]
     assigned_at: datetime
-    cause_event_id: UUID
+    cause_event_id: UUID | None
     event_id: UUID | None
 
 
 class LeadRoutingRead(BaseModel):
     lead_id: UUID
+    status: str = Field(description="new | queued | assigned | closed | recycled")
     score: int
     grade: str
     qualified: bool
     qualification_reason: str
     owner: str | None
+    team: str | None
+    queued_since: datetime | None
     assignments: list[AssignmentRead]
 
 
-@router.get(
-    "/leads/{lead_id}/assignments", response_model=LeadRoutingRead, summary="Why a lead has its owner"
-)
-async def get_assignments(lead_id: UUID, deps: Annotated[Deps, Depends(get_deps)]) -> LeadRoutingRead:
-    async with deps.sessions() as session:
-        lead = await session.get(RoutedLead, lead_id)
+_LEAD = """
+SELECT lead_id, status, score, grade, qualified, qualification_reason, owner, team, queued_at FROM leads
+WHERE lead_id = $1
+"""
+_RECORDS = """
+SELECT kind, owner, previous_owner, team, rule, method, policy_version, reason, steps::text, candidates::text,
+       tie_break, decision_us, inputs::text, passed_over::text, assigned_at, cause_event_id, event_id
+FROM assignments WHERE lead_id = $1 ORDER BY assigned_at, id
+"""
+_JSON_COLUMNS = ("steps", "candidates", "inputs", "passed_over")
+
+
+async def _routing(deps: Deps, lead_id: UUID) -> LeadRoutingRead:
+    async with deps.pool.acquire() as conn:
+        lead = await conn.fetchrow(_LEAD, lead_id)
         if lead is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"routing has not seen lead {lead_id}")
-        records = (
-            await session.scalars(
-                select(AssignmentRecord)
-                .where(AssignmentRecord.lead_id == lead_id)
-                .order_by(AssignmentRecord.assigned_at, AssignmentRecord.id)
-            )
-        ).all()
-    return LeadRoutingRead(
-        lead_id=lead_id,
-        score=lead.score,
-        grade=lead.grade,
-        qualified=lead.qualified,
-        qualification_reason=lead.qualification_reason,
-        owner=lead.owner,
-        assignments=[AssignmentRead.model_validate(record) for record in records],
+        records = await conn.fetch(_RECORDS, lead_id)
+    assignments = []
+    for row in records:
+        values = dict(row)
+        for name in _JSON_COLUMNS:
+            values[name] = json.loads(values[name]) if values[name] is not None else None
+        assignments.append(AssignmentRead.model_validate(values))
+    values = dict(lead)
+    values["queued_since"] = values.pop("queued_at")
+    return LeadRoutingRead(**values, assignments=assignments)
+
+
+@router.get(
+    "/leads/{lead_id}/routing",
+    response_model=LeadRoutingRead,
+    summary="Why a lead has its owner: every decision with its rule, candidates and tie-break",
+)
+async def get_routing(lead_id: UUID, deps: DepsParam) -> LeadRoutingRead:
+    return await _routing(deps, lead_id)
+
+
+@router.get(
+    "/leads/{lead_id}/assignments",
+    response_model=LeadRoutingRead,
+    summary="The same as /routing (the earlier name)",
+    deprecated=True,
+)
+async def get_assignments(lead_id: UUID, deps: DepsParam) -> LeadRoutingRead:
+    return await _routing(deps, lead_id)
+
+
+class ReassignWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, description="Why: kept in the record and the event")
+    to: str | None = Field(
+        default=None, description="A rep id; absent: the next eligible rep of the lead's team"
     )
 
 
-@router.get("/reps", summary="The reps who take leads, and the MQL bar")
-async def get_reps(deps: Annotated[Deps, Depends(get_deps)]) -> dict[str, Any]:
-    config = parts_of(deps, RoutingConfig)
-    return {
-        "mql_threshold": config.mql_threshold,
-        "reps": [{"id": r.id, "name": r.name, "email": r.email, "active": r.active} for r in config.reps],
-    }
+@router.post(
+    "/leads/{lead_id}/reassign",
+    response_model=LeadRoutingRead,
+    summary="Move a lead to another rep (or the next eligible one) by hand",
+    responses={404: {"description": "routing has not seen the lead"}, 409: {"description": "it is not open"}},
+)
+async def reassign(lead_id: UUID, body: ReassignWrite, deps: DepsParam) -> LeadRoutingRead:
+    parts = parts_of(deps, RoutingParts)
+    try:
+        async with deps.pooled_transaction() as (conn, outbox):
+            lead = await reassign_by_hand(
+                conn, outbox, deps.clock(), parts, lead_id, reason=body.reason, to=body.to
+            )
+    except CannotReassign as error:
+        code = status.HTTP_422_UNPROCESSABLE_ENTITY if "rep" in str(error) else status.HTTP_409_CONFLICT
+        raise HTTPException(code, str(error)) from error
+    if lead is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"routing has not seen lead {lead_id}")
+    return await _routing(deps, lead_id)
+
+
+class RepFairnessRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    rep_id: str
+    weight: int
+    weight_share: float
+    assignments: int
+    rotation_assignments: int
+    share: float = Field(description="Of the team's round-robin assignments in the window")
+    drift: float = Field(description="share - weight_share")
+    flagged: bool = Field(description="|drift| above 0.02")
+    skips: dict[str, int]
+    credits: int
+    reassigned_away: int
+    reassigned_to: int
+
+
+class FairnessRead(BaseModel):
+    team: str
+    window: dict[str, datetime | None]
+    rotation_assignments: int
+    max_drift: float
+    reps: list[RepFairnessRead]
+
+
+_LEDGER = """
+SELECT rep_id, entry, method, reason, credited, count(*) AS count FROM ledger
+WHERE team = $1 AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3)
+GROUP BY rep_id, entry, method, reason, credited
+"""
+
+
+@router.get("/routing/fairness", response_model=FairnessRead, summary="The fairness ledger of one team")
+async def get_fairness(
+    deps: DepsParam,
+    team: Annotated[str, Query(min_length=1, max_length=100)],
+    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    to: Annotated[AwareDatetime | None, Query()] = None,
+) -> FairnessRead:
+    if from_ is not None and to is not None and to <= from_:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "to must be after from")
+    async with deps.pool.acquire() as conn:
+        roster = await load_roster(conn)
+        if team not in roster.teams:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no team {team!r}")
+        rows = await conn.fetch(_LEDGER, team, from_, to)
+    weights = {rep.id: rep.weight for rep in roster.members(team) if rep.active}
+    reps: list[RepFairness] = fairness([LedgerCount(**dict(row)) for row in rows], weights)
+    return FairnessRead(
+        team=team,
+        window={"from": from_, "to": to},
+        rotation_assignments=sum(rep.rotation_assignments for rep in reps),
+        max_drift=max((abs(rep.drift) for rep in reps), default=0.0),
+        reps=[RepFairnessRead.model_validate(rep) for rep in reps],
+    )

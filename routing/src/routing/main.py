@@ -1,34 +1,52 @@
-"""routing: lead.scored → MQL bar → owner → lead.qualified; lead.sla_breached → reassignment."""
+"""routing: lead.scored → qualification → rule → owner or team queue → lead.qualified;
+lead.sla_breached → reassignment; lead.progressed and lead.recycled → capacity released."""
 
 from functools import partial
 
 from fastapi import FastAPI
 
-from lead_schemas import LeadScored, LeadSlaBreached
+from lead_schemas import LeadProgressed, LeadRecycled, LeadScored, LeadSlaBreached
+from leadkit.policy_api import policy_router
 from leadkit.service import Service, create_service_app
 from routing.api import router
-from routing.domain.config import load_routing_config
-from routing.handlers import route_leads
+from routing.handlers import route_leads, run_queue_worker
+from routing.parts import routing_parts
+from routing.roster_api import router as roster_router
 from routing.settings import RoutingSettings
+from routing.simulate_api import router as simulate_router
 
 
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
-    config = load_routing_config(settings.config_file.read_text())
-
-    route = partial(route_leads, config=config)  # one handler for both topics: one batch per poll
+    parts = routing_parts(settings)
+    # Read at start-up so a broken default policy stops the service instead of mis-routing leads.
+    parts.policies.kind.parse(parts.policies.validate(settings.policy_file.read_text(), "toml")[0])
+    route = partial(route_leads, parts=parts)  # one handler for every topic: one batch per poll
     service = Service(
         name="routing",
         settings=settings,
-        extras=config,
+        extras=parts,
         handlers={
             LeadScored.topic: route,
             LeadSlaBreached.topic: route,
+            LeadProgressed.topic: route,
+            LeadRecycled.topic: route,
         },
+        workers=[
+            ("queues", partial(run_queue_worker, parts=parts, poll_seconds=settings.queue_poll_seconds))
+        ],
     )
     return create_service_app(
         service,
         title="leadloop routing",
-        description="Qualifies scored leads and assigns each to a rep, recording why.",
-        routers=[router],
+        description="Qualifies scored leads and gives each an owner by the versioned routing policy, "
+        "recording why; keeps distribution fair; reassigns after SLA breaches.",
+        routers=[
+            router,
+            roster_router,
+            simulate_router,
+            policy_router(
+                parts.policies, prefix="/v1/routing/policies", noun="policy", tag="routing policies"
+            ),
+        ],
     )

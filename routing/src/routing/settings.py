@@ -5,6 +5,7 @@ from pathlib import Path
 from pydantic_settings import SettingsConfigDict
 
 from leadkit.settings import ServiceSettings
+from routing.domain.policy import DEFAULT_POLICY
 
 DEFAULT_CONFIG = Path(__file__).parent / "config" / "default.toml"
 
@@ -15,3 +16,5 @@ class RoutingSettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://routing:routing@127.0.0.1:5432/routing?ssl=disable"
     port: int = 8003
     config_file: Path = DEFAULT_CONFIG
+    policy_file: Path = DEFAULT_POLICY
+    queue_poll_seconds: float = 10.0

@@ -99,6 +99,26 @@ class RuleHit(Payload):
     times: int = Field(default=0, description="The touches the rule counted (0 for a rule on person facts).")
 
 
+class LeadProfile(Payload):
+    """What routing decides on, as scoring knows it when it scores: the person's firmographics and
+    the touch that brought them in last (routing reads no capture or scoring table)."""
+
+    company: str | None = None
+    company_domain: str | None = Field(default=None, description="From a work email; absent for free mail.")
+    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2")
+    company_size: str | None = None
+    industry: str | None = None
+    job_title: str | None = None
+    language: str | None = Field(default=None, description="From the `language` attribute, e.g. `de`.")
+    attributes: dict[str, JsonValue] = Field(default_factory=dict)
+    source: str | None = Field(default=None, description="Of the latest touch, as are the next five.")
+    medium: str | None = None
+    campaign: str | None = None
+    channel: str | None = None
+    content: str | None = None
+    form_id: str | None = None
+
+
 class LeadScoredData(Payload):
     score: int = Field(description="fit_score + engagement_score at the instant scored.")
     grade: Literal["A", "B", "C", "D"] = Field(description="From fit_score and the model's grade bands.")
@@ -128,6 +148,10 @@ class LeadScoredData(Payload):
         "enough outcomes exist.",
     )
     predicted_win: float | None = Field(default=None, description="Chance of being won, likewise.")
+    lead: LeadProfile | None = Field(
+        default=None,
+        description="The facts routing's rules test; absent on events from before it was carried.",
+    )
 
 
 class PassedOver(Payload):
@@ -136,7 +160,9 @@ class PassedOver(Payload):
 
 
 class LeadQualifiedData(Payload):
-    owner: str = Field(description="The assigned rep's id.")
+    owner: str | None = Field(
+        description="The assigned rep's id; null while the lead waits in its team's queue (see `reason`)."
+    )
     owner_name: str | None = None
     owner_email: str | None = None
     reason: str = Field(description="Why the lead qualified and why this rep, in words.")
@@ -146,6 +172,8 @@ class LeadQualifiedData(Payload):
     assignment: int = Field(description="1 for the first assignment, 2 for the first reassignment, …")
     previous_owner: str | None = None
     passed_over: list[PassedOver] = Field(default_factory=list)
+    team: str | None = Field(default=None, description="The team whose rule or queue the lead is in.")
+    policy_version: int | None = Field(default=None, description="The routing policy version that decided.")
 
 
 class LeadProgressedData(Payload):

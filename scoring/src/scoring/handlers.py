@@ -27,7 +27,7 @@ from leadkit.consumer import HandlerContext
 from leadkit.db import Connection
 from leadkit.messaging import Outbox
 from leadkit.policies import PolicyStore
-from scoring.domain.facts import fold_captured
+from scoring.domain.facts import fold_captured, lead_profile
 from scoring.domain.model import RuleModel
 from scoring.domain.score import Hit, Score, score_at
 from scoring.domain.touches import touch_of
@@ -199,6 +199,7 @@ def _lead_scored(
         cause=cause,
         predicted_conversion=prediction[0] if prediction else None,
         predicted_win=prediction[1] if prediction else None,
+        lead=lead_profile(state.facts, max(state.touches, key=lambda touch: touch.at, default=None)),
     )
     if cause_event is not None:
         return cause_event.caused(LeadScored, producer=PRODUCER, occurred_at=now, data=data)

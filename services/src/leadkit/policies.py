@@ -166,12 +166,20 @@ class PolicyStore(Generic[T]):
     database each time it is asked, so every instance follows an activation at once."""
 
     def __init__(
-        self, kind: PolicyKind[T], *, on_activated: Callable[[Connection, int], Awaitable[None]] | None = None
+        self,
+        kind: PolicyKind[T],
+        *,
+        on_activated: Callable[[Connection, int], Awaitable[None]] | None = None,
+        check: Callable[[Connection, dict[str, Any], T], Awaitable[list[Problem]]] | None = None,
     ) -> None:
         """`on_activated` runs inside an activation's (or a rollback's) transaction, so whatever it
-        writes (a re-score job, say) commits with the activation or not at all."""
+        writes (a re-score job, say) commits with the activation or not at all. `check` tests a
+        parsed document against the service's own data (a team the roster lacks) when it is saved,
+        validated, activated or rolled back to: a version valid when saved may name a rep deleted
+        since."""
         self.kind = kind
         self._on_activated = on_activated
+        self._check = check
         self._parsed: dict[int, T] = {}
         self._seeded = False
 
@@ -184,6 +192,18 @@ class PolicyStore(Generic[T]):
     def validate(self, text: str, format: Format) -> tuple[dict[str, Any], T]:
         document = read_document(text, format)
         return document, self.kind.parse(document)
+
+    async def checked(self, conn: Connection, text: str, format: Format) -> tuple[dict[str, Any], T]:
+        """`validate`, then the service's `check` against its data; InvalidPolicy names every part."""
+        document, parsed = self.validate(text, format)
+        await self._check_parsed(conn, document, parsed)
+        return document, parsed
+
+    async def _check_parsed(self, conn: Connection, document: dict[str, Any], parsed: T) -> None:
+        if self._check is not None:
+            problems = await self._check(conn, document, parsed)
+            if problems:
+                raise InvalidPolicy(problems)
 
     async def ensure_default(self, conn: Connection) -> None:
         """An empty store gets the shipped default as version 1, active. Safe to race."""
@@ -200,8 +220,8 @@ class PolicyStore(Generic[T]):
         self, conn: Connection, text: str, format: Format, note: str | None = None
     ) -> PolicyVersion:
         """Validate and save a new version (not active). InvalidPolicy names every wrong part."""
-        checked = self.validate(text, format)
         await self._seed(conn)
+        checked = await self.checked(conn, text, format)
         async with conn.transaction():
             await conn.execute(_LOCK, self.kind.name)
             return await self._save(conn, text, format, note, checked)
@@ -244,7 +264,8 @@ class PolicyStore(Generic[T]):
         await self._seed(conn)
         async with conn.transaction():
             await conn.execute(_LOCK, self.kind.name)
-            await self.version(conn, version)
+            found = await self.version(conn, version)
+            await self._check_parsed(conn, found.document, await self.parsed(conn, version))
             return await self._activate(conn, version, "activate", note)
 
     async def rollback(self, conn: Connection, note: str | None = None) -> Activation:
@@ -257,6 +278,8 @@ class PolicyStore(Generic[T]):
             earlier = next((row["version"] for row in log if row["version"] != current), None)
             if earlier is None:
                 raise NothingToRollBack(f"no earlier {self.kind.name} version has been active")
+            found = await self.version(conn, earlier)
+            await self._check_parsed(conn, found.document, await self.parsed(conn, earlier))
             return await self._activate(conn, earlier, "rollback", note)
 
     async def _activate(self, conn: Connection, version: int, action: str, note: str | None) -> Activation:

@@ -139,10 +139,11 @@ def policy_router(
         summary=f"Check a {noun} without saving it",
         openapi_extra=_DOCUMENT_BODY,
     )
-    async def validate(request: Request) -> Any:
+    async def validate(request: Request, deps: DepsParam) -> Any:
         text, format = await _document(request)
         try:
-            store.validate(text, format)
+            async with deps.pool.acquire() as conn:
+                await store.checked(conn, text, format)
         except InvalidPolicy as error:
             return invalid_response(error)
         return ValidationRead(valid=True, problems=[])
@@ -174,23 +175,30 @@ def policy_router(
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
 
     @router.post(
-        "/{version}/activate", response_model=ActivationRead, summary=f"Make a {noun} version active"
+        "/{version}/activate",
+        response_model=ActivationRead,
+        summary=f"Make a {noun} version active",
+        responses={422: {"description": "the version names what no longer exists, each with its path"}},
     )
-    async def activate(version: int, deps: DepsParam, note: Note = None) -> ActivationRead:
+    async def activate(version: int, deps: DepsParam, note: Note = None) -> Any:
         try:
             async with deps.pool.acquire() as conn:
                 activation = await store.activate(conn, version, note)
         except UnknownVersion as error:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+        except InvalidPolicy as error:
+            return invalid_response(error)
         return ActivationRead.model_validate(activation)
 
     @router.post("/rollback", response_model=ActivationRead, summary=f"Re-activate the {noun} active before")
-    async def rollback(deps: DepsParam, note: Note = None) -> ActivationRead:
+    async def rollback(deps: DepsParam, note: Note = None) -> Any:
         try:
             async with deps.pool.acquire() as conn:
                 activation = await store.rollback(conn, note)
         except NothingToRollBack as error:
             raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+        except InvalidPolicy as error:
+            return invalid_response(error)
         return ActivationRead.model_validate(activation)
 
     return router

@@ -71,7 +71,10 @@ def policy_cli(
             _fail_on_problems(error)
         console.print(f"saved {noun} version {saved.version} (draft)")
         if activate:
-            run(lambda conn: store.activate(conn, saved.version, note))
+            try:
+                run(lambda conn: store.activate(conn, saved.version, note))
+            except InvalidPolicy as error:
+                _fail_on_problems(error)
             console.print(f"{noun} version {saved.version} is active")
             follow(saved.version)
 
@@ -83,7 +86,7 @@ def policy_cli(
     def validate(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
         """Check FILE without saving it."""
         try:
-            store.validate(file.read_text(), _format_of(file))
+            run(lambda conn: store.checked(conn, file.read_text(), _format_of(file)))
         except InvalidPolicy as error:
             _fail_on_problems(error)
         console.print(f"{file} is a valid {noun}")
@@ -119,6 +122,8 @@ def policy_cli(
         except UnknownVersion as error:
             console.print(f"[red]{error}[/red]")
             raise typer.Exit(1) from error
+        except InvalidPolicy as error:
+            _fail_on_problems(error)
         console.print(f"{noun} version {version} is active")
         follow(version)
 
@@ -130,6 +135,8 @@ def policy_cli(
         except NothingToRollBack as error:
             console.print(f"[red]{error}[/red]")
             raise typer.Exit(1) from error
+        except InvalidPolicy as error:
+            _fail_on_problems(error)
         console.print(f"rolled back: {noun} version {activation.version} is active")
         follow(activation.version)
 

@@ -44,7 +44,7 @@ ON CONFLICT (lead_id) DO UPDATE SET
     owner = excluded.owner, qualified_event_id = excluded.qualified_event_id, updated_at = excluded.updated_at
 """
 _CANCEL_PENDING = """
-UPDATE timers SET status = 'cancelled', closed_at = $3, closed_reason = 'reassigned to ' || u.owner
+UPDATE timers SET status = 'cancelled', closed_at = $3, closed_reason = coalesce('reassigned to ' || u.owner, 'moved to its team''s queue')
 FROM unnest($1::uuid[], $2::text[]) AS u(lead_id, owner)
 WHERE timers.lead_id = u.lead_id AND timers.status = 'pending'
 """
@@ -59,7 +59,8 @@ SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], 
 async def start_accept_clocks(
     events: Sequence[LeadQualified], ctx: HandlerContext, *, policy: SlaPolicy, max_reassignments: int
 ) -> None:
-    """(Re)assigned leads: each new owner's accept clock starts; the old owner's stops.
+    """(Re)assigned leads: each new owner's accept clock starts; the old owner's stops. A lead that
+    waits in its team's queue (`owner` null) has no clock until routing assigns it.
 
     Set-based, in the lock order: the leads' rows (in lead order), then their timers. A lead
     assigned twice within one poll keeps only its last owner's clock running."""
@@ -77,6 +78,8 @@ async def start_accept_clocks(
     await conn.execute(_CANCEL_PENDING, leads, [latest[lead].data.owner for lead in leads], ctx.now)
     timers = []
     for index, event in enumerate(events):
+        if event.data.owner is None:
+            continue
         running = latest[event.lead_id] is event
         successor = None if running else next(e for e in events[index + 1 :] if e.lead_id == event.lead_id)
         timers.append(
@@ -91,10 +94,11 @@ async def start_accept_clocks(
                 "pending" if running else "cancelled",
                 event.id,
                 None if running else ctx.now,
-                None if successor is None else f"reassigned to {successor.data.owner}",
+                None if successor is None else f"reassigned to {successor.data.owner or 'its team queue'}",
             )
         )
-    await conn.execute(_START_TIMERS, *columns(timers))
+    if timers:
+        await conn.execute(_START_TIMERS, *columns(timers))
 
 
 async def report_progress(

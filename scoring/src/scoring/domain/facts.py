@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lead_schemas import LeadCapturedData
+from lead_schemas import LeadCapturedData, LeadProfile
+from scoring.domain.touches import Touch
 
 Facts = dict[str, Any]
 
@@ -50,3 +51,29 @@ def fold_captured(facts: Facts, captured: LeadCapturedData) -> Facts:
     folded["mediums"] = sorted(mediums)
     folded["paid_click"] = bool(touch.gclid or touch.fbclid) or bool(facts.get("paid_click"))
     return folded
+
+
+def lead_profile(facts: Facts, latest: Touch | None) -> LeadProfile:
+    """What routing's rules test, from the facts and the lead's latest touch."""
+    attributes = {
+        name.removeprefix("attributes."): value
+        for name, value in facts.items()
+        if name.startswith("attributes.")
+    }
+    language = attributes.get("language")
+    return LeadProfile(
+        company=facts.get("company"),
+        company_domain=None if facts.get("free_email", True) else facts.get("email_domain"),
+        country=facts.get("country"),
+        company_size=facts.get("company_size"),
+        industry=facts.get("industry"),
+        job_title=facts.get("job_title"),
+        language=language.lower() if isinstance(language, str) else None,
+        attributes=attributes,
+        source=latest.source if latest else None,
+        medium=latest.medium if latest else None,
+        campaign=latest.campaign if latest else None,
+        channel=latest.channel if latest else None,
+        content=latest.content if latest else None,
+        form_id=latest.form_id if latest else None,
+    )

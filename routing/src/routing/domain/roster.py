@@ -1,0 +1,160 @@
+"""Teams and reps as values: who may take a lead, when, and how much. Pure.
+
+Working hours and absences are read in the rep's own time zone: a rep in Tokyo working
+09:00-18:00 is working at 01:00 UTC, and an absence from 2026-12-24 to 2026-12-26 covers those
+three whole days where the rep lives.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SHIFT = re.compile(r"^\s*([a-z]{3})(?:\s*-\s*([a-z]{3}))?\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
+
+
+class InvalidHours(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One working stretch on one weekday (0 = Monday), start inclusive, end exclusive, local time."""
+
+    weekday: int
+    start: time
+    end: time  # time.max for a shift that runs to midnight ("24:00")
+
+
+def _clock(text: str) -> time:
+    hours, minutes = (int(part) for part in text.split(":"))
+    if (hours, minutes) == (24, 0):
+        return time.max
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise InvalidHours(f"{text!r} is not a time of day")
+    return time(hours, minutes)
+
+
+def parse_hours(text: str) -> tuple[Shift, ...]:
+    """'mon-fri 09:00-17:30; sat 10:00-14:00' as shifts. Empty text: no limit (always working)."""
+    shifts: list[Shift] = []
+    for part in (p for p in re.split(r"[;,]", text.lower()) if p.strip()):
+        match = _SHIFT.match(part)
+        if match is None:
+            raise InvalidHours(f"{part.strip()!r} is not like 'mon-fri 09:00-17:00'")
+        first, last, start, end = match.groups()
+        if first not in WEEKDAYS or (last or first) not in WEEKDAYS:
+            raise InvalidHours(f"{part.strip()!r}: weekdays are {', '.join(WEEKDAYS)}")
+        begin, finish = _clock(start), _clock(end)
+        if finish <= begin:
+            raise InvalidHours(f"{part.strip()!r}: a shift ends after it starts (split overnight shifts)")
+        low, high = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
+        days = range(low, high + 1) if low <= high else [*range(low, 7), *range(0, high + 1)]
+        shifts.extend(Shift(day, begin, finish) for day in days)
+    return tuple(shifts)
+
+
+def check_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidHours(f"{name!r} is not an IANA time zone such as Europe/Berlin") from error
+
+
+@dataclass(frozen=True)
+class Absence:
+    starts: date
+    ends: date  # inclusive
+    reason: str
+
+    def covers(self, day: date) -> bool:
+        return self.starts <= day <= self.ends
+
+
+@dataclass(frozen=True)
+class Rep:
+    id: str
+    name: str
+    email: str
+    team: str
+    weight: int = 1
+    daily_cap: int | None = None
+    weekly_cap: int | None = None
+    max_open: int | None = None
+    skills: frozenset[str] = frozenset()  # "language:de", "product:cloud", "region:emea"
+    timezone: str = "UTC"
+    hours: tuple[Shift, ...] = ()  # empty: always working
+    active: bool = True  # the on/off switch
+    deleted: bool = False
+    absences: tuple[Absence, ...] = ()
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, at: datetime) -> datetime:
+        return at.astimezone(self.zone)
+
+    def absence_at(self, at: datetime) -> Absence | None:
+        day = self.local(at).date()
+        return next((absence for absence in self.absences if absence.covers(day)), None)
+
+    def working_at(self, at: datetime) -> bool:
+        if not self.hours:
+            return True
+        local = self.local(at)
+        clock = local.time().replace(tzinfo=None)
+        return any(
+            shift.weekday == local.weekday()
+            and shift.start <= clock
+            and (clock < shift.end or shift.end == time.max)
+            for shift in self.hours
+        )
+
+    def has_skill(self, skill: str) -> bool:
+        return skill.lower() in self.skills
+
+
+def local_day_and_week(rep: Rep, at: datetime) -> tuple[date, date]:
+    """The rep's local date at `at`, and the Monday that starts its week: caps count from these."""
+    day = rep.local(at).date()
+    return day, day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class Team:
+    id: str
+    name: str
+    manager: str | None = None  # a rep id: where exhausted leads go when the policy says so
+
+
+@dataclass(frozen=True)
+class Roster:
+    teams: dict[str, Team] = field(default_factory=dict)
+    reps: dict[str, Rep] = field(default_factory=dict)
+
+    def members(self, team: str) -> list[Rep]:
+        """The team's reps who are not deleted, in id order (the round robin's stable order)."""
+        return sorted(
+            (rep for rep in self.reps.values() if rep.team == team and not rep.deleted), key=lambda r: r.id
+        )
+
+    def team_of(self, rep_id: str) -> str | None:
+        rep = self.reps.get(rep_id)
+        return rep.team if rep else None
+
+
+@dataclass(frozen=True)
+class Load:
+    """A rep's counts as the caps read them, for the rep's current local day and week."""
+
+    open_leads: int = 0
+    today: int = 0
+    this_week: int = 0
+
+    def plus_one(self) -> Load:
+        return Load(self.open_leads + 1, self.today + 1, self.this_week + 1)

@@ -1,0 +1,357 @@
+"""The roster and the accounts over HTTP: teams, reps, availability, account owners.
+
+Every route needs a system key. A change takes effect for the next lead routed: every batch reads
+the roster afresh. Bodies are checked here and turned into domain values; a wrong field is a 422
+that names it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+from leadkit.auth import require_api_key
+from leadkit.service import Deps, get_deps, parts_of
+from routing.domain.accounts import Account, normalize_domain
+from routing.domain.roster import Absence, InvalidHours, Rep, Team, check_timezone, parse_hours
+from routing.handlers import RoutingParts
+from routing.store import (
+    load_roster,
+    replace_absences,
+    upsert_accounts,
+    upsert_reps,
+    upsert_teams,
+)
+
+router = APIRouter(prefix="/v1", tags=["roster"], dependencies=[Depends(require_api_key)])
+DepsParam = Annotated[Deps, Depends(get_deps)]
+Id = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:@-]+$")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TeamWrite(_Body):
+    name: str = Field(min_length=1, max_length=200)
+    manager: Id | None = Field(
+        default=None, description="A rep id: where exhausted leads go if the policy says so"
+    )
+
+
+class TeamRead(BaseModel):
+    id: str
+    name: str
+    manager: str | None
+    reps: list[str]
+
+
+class RepWrite(_Body):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    team: Id
+    weight: int = Field(default=1, ge=0, le=1000, description="Share of the team's round robin; 0 takes none")
+    daily_cap: int | None = Field(default=None, ge=0, description="Most leads a local day")
+    weekly_cap: int | None = Field(default=None, ge=0, description="Most leads a local week (Monday on)")
+    max_open: int | None = Field(default=None, ge=0, description="Most open leads at once")
+    skills: list[Annotated[str, Field(pattern=r"^[a-z_]+:[^\s,]+$")]] = Field(
+        default_factory=list,
+        description="`dimension:value`, e.g. `language:de`, `product:cloud`, `region:emea`",
+    )
+    timezone: str = Field(default="UTC", description="IANA zone, e.g. Europe/Berlin")
+    hours: str = Field(default="", description="'mon-fri 09:00-17:00; sat 10:00-13:00'; empty: any time")
+    active: bool = Field(default=True, description="The on/off switch")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            check_timezone(value)
+        except InvalidHours as error:
+            raise ValueError(str(error)) from error
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        try:
+            parse_hours(value)
+        except InvalidHours as error:
+            raise ValueError(str(error)) from error
+        return value.strip()
+
+    def rep(self, rep_id: str) -> Rep:
+        return Rep(
+            id=rep_id,
+            name=self.name,
+            email=str(self.email).lower(),
+            team=self.team,
+            weight=self.weight,
+            daily_cap=self.daily_cap,
+            weekly_cap=self.weekly_cap,
+            max_open=self.max_open,
+            skills=frozenset(s.lower() for s in self.skills),
+            timezone=self.timezone,
+            hours=parse_hours(self.hours),
+            active=self.active,
+        )
+
+
+class AbsenceWrite(_Body):
+    starts: date
+    ends: date = Field(description="Inclusive")
+    reason: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AbsenceWrite:
+        if self.ends < self.starts:
+            raise ValueError("ends is before starts")
+        return self
+
+
+class AvailabilityWrite(_Body):
+    active: bool | None = Field(default=None, description="The on/off switch; absent: unchanged")
+    absences: list[AbsenceWrite] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Replace the rep's absences from today on (past ones are kept as history)",
+    )
+
+
+class AbsenceRead(BaseModel):
+    starts: date
+    ends: date
+    reason: str
+
+
+class RepRead(BaseModel):
+    id: str
+    name: str
+    email: str
+    team: str
+    weight: int
+    daily_cap: int | None
+    weekly_cap: int | None
+    max_open: int | None
+    skills: list[str]
+    timezone: str
+    hours: str
+    active: bool
+    deleted: bool
+    absences: list[AbsenceRead]
+
+
+class AccountWrite(_Body):
+    id: Id
+    name: str = Field(min_length=1, max_length=300)
+    owner: Id | None = None
+    domains: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, values: list[str]) -> list[str]:
+        found = [normalize_domain(v) for v in values]
+        for value, domain in zip(values, found, strict=True):
+            if "." not in domain or " " in domain:
+                raise ValueError(f"{value!r} is not a domain like acme.com")
+        return sorted(set(found))
+
+
+class AccountsWrite(_Body):
+    accounts: list[AccountWrite] = Field(min_length=1, max_length=10_000)
+
+
+def _parts(deps: Deps) -> RoutingParts:
+    return parts_of(deps, RoutingParts)
+
+
+_REP_ROWS = """
+SELECT id, name, email, team, weight, daily_cap, weekly_cap, max_open, skills, timezone, hours, active,
+       deleted_at IS NOT NULL AS deleted FROM reps WHERE ($1::text IS NULL OR id = $1) ORDER BY id
+"""
+_ABSENCE_ROWS = """
+SELECT rep_id, starts, ends, reason FROM absences
+WHERE cancelled_at IS NULL AND ends >= current_date - 1 AND ($1::text IS NULL OR rep_id = $1)
+ORDER BY rep_id, starts
+"""
+
+
+async def _reps(conn: Any, rep_id: str | None = None) -> list[RepRead]:
+    absences: dict[str, list[AbsenceRead]] = {}
+    for row in await conn.fetch(_ABSENCE_ROWS, rep_id):
+        absences.setdefault(row["rep_id"], []).append(
+            AbsenceRead(**{k: row[k] for k in ("starts", "ends", "reason")})
+        )
+    return [
+        RepRead(**dict(row), absences=absences.get(row["id"], []))  # skills arrive as a list
+        for row in await conn.fetch(_REP_ROWS, rep_id)
+    ]
+
+
+@router.get("/teams", response_model=list[TeamRead], summary="Every team and its reps")
+async def list_teams(deps: DepsParam) -> list[TeamRead]:
+    async with deps.pool.acquire() as conn:
+        await _parts(deps).ensure_roster(conn)
+        roster = await load_roster(conn)
+    return [
+        TeamRead(id=t.id, name=t.name, manager=t.manager, reps=[r.id for r in roster.members(t.id)])
+        for t in roster.teams.values()
+    ]
+
+
+@router.put("/teams/{team_id}", response_model=TeamRead, summary="Create or replace a team")
+async def put_team(team_id: Id, body: TeamWrite, deps: DepsParam) -> TeamRead:
+    async with deps.pool.acquire() as conn, conn.transaction():
+        await _parts(deps).ensure_roster(conn)
+        roster = await load_roster(conn)
+        if body.manager and (body.manager not in roster.reps or roster.reps[body.manager].deleted):
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                [{"loc": ["body", "manager"], "msg": f"unknown rep {body.manager!r}"}],
+            )
+        await upsert_teams(conn, [Team(team_id, body.name, body.manager)], deps.clock())
+        roster = await load_roster(conn)
+    return TeamRead(
+        id=team_id, name=body.name, manager=body.manager, reps=[r.id for r in roster.members(team_id)]
+    )
+
+
+@router.get("/reps", response_model=list[RepRead], summary="Every rep, with weight, caps, hours and absences")
+async def list_reps(deps: DepsParam) -> list[RepRead]:
+    async with deps.pool.acquire() as conn:
+        await _parts(deps).ensure_roster(conn)
+        return await _reps(conn)
+
+
+@router.get("/reps/{rep_id}", response_model=RepRead, summary="One rep")
+async def get_rep(rep_id: Id, deps: DepsParam) -> RepRead:
+    async with deps.pool.acquire() as conn:
+        found = await _reps(conn, rep_id)
+    if not found:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no rep {rep_id!r}")
+    return found[0]
+
+
+async def save_reps(conn: Any, reps: list[tuple[Rep, str]], now: Any) -> list[str]:
+    """Write reps whose teams exist; the problems otherwise, one per rep (nothing is written then)."""
+    roster = await load_roster(conn)
+    problems = [f"{rep.id}: unknown team {rep.team!r}" for rep, _ in reps if rep.team not in roster.teams]
+    if not problems:
+        await upsert_reps(conn, [rep for rep, _ in reps], {rep.id: hours for rep, hours in reps}, now)
+    return problems
+
+
+@router.put("/reps/{rep_id}", response_model=RepRead, summary="Create or replace a rep")
+async def put_rep(rep_id: Id, body: RepWrite, deps: DepsParam) -> RepRead:
+    async with deps.pool.acquire() as conn:
+        async with conn.transaction():
+            await _parts(deps).ensure_roster(conn)
+            problems = await save_reps(conn, [(body.rep(rep_id), body.hours)], deps.clock())
+            if problems:
+                raise HTTPException(
+                    status.HTTP_422_UNPROCESSABLE_ENTITY,
+                    [
+                        {
+                            "loc": ["body", "team"],
+                            "msg": f"unknown team {body.team!r}: PUT /v1/teams/{body.team} first",
+                        }
+                    ],
+                )
+        return (await _reps(conn, rep_id))[0]
+
+
+@router.put(
+    "/reps/{rep_id}/availability", response_model=RepRead, summary="Switch a rep on or off; set absences"
+)
+async def put_availability(rep_id: Id, body: AvailabilityWrite, deps: DepsParam) -> RepRead:
+    now = deps.clock()
+    async with deps.pool.acquire() as conn:
+        async with conn.transaction():
+            roster = await load_roster(conn)
+            rep = roster.reps.get(rep_id)
+            if rep is None or rep.deleted:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no rep {rep_id!r}")
+            if body.active is not None:
+                await conn.execute(
+                    "UPDATE reps SET active = $2, updated_at = $3 WHERE id = $1", rep_id, body.active, now
+                )
+            await replace_absences(
+                conn,
+                rep_id,
+                [Absence(a.starts, a.ends, a.reason) for a in body.absences],
+                today=rep.local(now).date(),
+                now=now,
+            )
+        return (await _reps(conn, rep_id))[0]
+
+
+@router.delete(
+    "/reps/{rep_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a rep from routing; its open leads stay its own until reassigned",
+)
+async def delete_rep(rep_id: Id, deps: DepsParam) -> None:
+    async with deps.pool.acquire() as conn:
+        done = await conn.execute(
+            "UPDATE reps SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL", rep_id, deps.clock()
+        )
+    if done.endswith(" 0"):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no rep {rep_id!r}")
+
+
+class AccountRead(BaseModel):
+    id: str
+    name: str
+    normalized_name: str
+    owner: str | None
+    domains: list[str]
+
+
+@router.put("/accounts", summary="Create or replace accounts with their owners and domains")
+async def put_accounts(body: AccountsWrite, deps: DepsParam) -> dict[str, int]:
+    async with deps.pool.acquire() as conn, conn.transaction():
+        roster = await load_roster(conn)
+        problems = account_problems([(a.id, a.owner, a.domains) for a in body.accounts], roster.reps)
+        if problems:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                [{"loc": ["body", "accounts", index, part], "msg": msg} for index, part, msg in problems],
+            )
+        await upsert_accounts(
+            conn, [Account(a.id, a.name, a.owner, tuple(a.domains)) for a in body.accounts], deps.clock()
+        )
+    return {"accounts": len(body.accounts)}
+
+
+def account_problems(
+    accounts: list[tuple[str, str | None, list[str]]], reps: dict[str, Rep] | None
+) -> list[tuple[int, str, str]]:
+    """(index, field, message) for owners not on the roster and ids or domains given twice."""
+    problems: list[tuple[int, str, str]] = []
+    ids: dict[str, int] = {}
+    domains: dict[str, int] = {}
+    for index, (account_id, owner, owned_domains) in enumerate(accounts):
+        if account_id in ids:
+            problems.append((index, "id", f"{account_id!r} is also accounts[{ids[account_id]}]"))
+        ids.setdefault(account_id, index)
+        for domain in owned_domains:
+            if domain in domains and domains[domain] != index:
+                problems.append((index, "domains", f"{domain} is also accounts[{domains[domain]}]'s"))
+            domains.setdefault(domain, index)
+        if reps is not None and owner and (owner not in reps or reps[owner].deleted):
+            problems.append((index, "owner", f"unknown rep {owner!r}"))
+    return problems
+
+
+@router.get("/accounts/{account_id}", response_model=AccountRead, summary="One account")
+async def get_account(account_id: Id, deps: DepsParam) -> AccountRead:
+    async with deps.pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT id, name, normalized_name, owner, domains FROM accounts WHERE id = $1", account_id
+        )
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {account_id!r}")
+    return AccountRead(**dict(row))

@@ -1,0 +1,294 @@
+"""routing's reads and writes of its roster, accounts, rotation and loads (asyncpg, set-based)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from leadkit.db import Connection, columns
+from leadkit.policies import Problem
+from routing.domain.accounts import Account, AccountIndex, normalize_company_name, parent_domains
+from routing.domain.config import RoutingConfig
+from routing.domain.policy import RoutingPolicy, roster_problems
+from routing.domain.roster import Absence, Load, Rep, Roster, Team, local_day_and_week, parse_hours
+
+_TEAMS = "SELECT id, name, manager FROM teams ORDER BY id"
+# `at` null: the roster now. Otherwise as it was at `at`: reps deleted later still there, absences
+# replaced later still in force (weights, caps and hours are today's: they keep no history).
+_REPS = """
+SELECT id, name, email, team, weight, daily_cap, weekly_cap, max_open, skills, timezone, hours, active,
+       deleted_at IS NOT NULL AND ($1::timestamptz IS NULL OR deleted_at <= $1) AS deleted
+FROM reps ORDER BY id
+"""
+_ABSENCES = """
+SELECT rep_id, starts, ends, reason FROM absences
+WHERE (cancelled_at IS NULL OR cancelled_at > coalesce($1::timestamptz, now()))
+  AND ($1::timestamptz IS NOT NULL OR ends >= current_date - 1)
+ORDER BY rep_id, starts
+"""
+_LOCK_TEAMS = "SELECT id FROM teams WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE"
+_ROTATION = "SELECT team, rep_id, credit FROM rotation WHERE team = ANY($1::text[])"
+_SAVE_ROTATION = """
+INSERT INTO rotation (team, rep_id, credit) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+ON CONFLICT (team, rep_id) DO UPDATE SET credit = excluded.credit
+"""
+_LOADS = """
+SELECT rep_id, open_leads, day, day_count, week, week_count FROM rep_loads WHERE rep_id = ANY($1::text[])
+"""
+_SAVE_LOADS = """
+INSERT INTO rep_loads (rep_id, open_leads, day, day_count, week, week_count)
+SELECT * FROM unnest($1::text[], $2::int[], $3::date[], $4::int[], $5::date[], $6::int[])
+ON CONFLICT (rep_id) DO UPDATE SET open_leads = excluded.open_leads, day = excluded.day,
+    day_count = excluded.day_count, week = excluded.week, week_count = excluded.week_count
+"""
+_ACCOUNTS = """
+SELECT id, name, owner, domains FROM accounts
+WHERE id IN (SELECT account_id FROM account_domains WHERE domain = ANY($1::text[]))
+   OR normalized_name = ANY($2::text[])
+"""
+_ROSTER_EMPTY = "SELECT NOT EXISTS (SELECT 1 FROM reps) AND NOT EXISTS (SELECT 1 FROM teams)"
+_SEED_TEAMS = (
+    "INSERT INTO teams (id, name) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING"
+)
+_SEED_REPS = """
+INSERT INTO reps (id, name, email, team, weight, active)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[])
+ON CONFLICT DO NOTHING
+"""
+
+
+def rep_of(row: Any, absences: Sequence[Absence] = ()) -> Rep:
+    return Rep(
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        team=row["team"],
+        weight=row["weight"],
+        daily_cap=row["daily_cap"],
+        weekly_cap=row["weekly_cap"],
+        max_open=row["max_open"],
+        skills=frozenset(s.lower() for s in row["skills"]),
+        timezone=row["timezone"],
+        hours=parse_hours(row["hours"]),
+        active=row["active"],
+        deleted=row["deleted"],
+        absences=tuple(absences),
+    )
+
+
+async def load_roster(conn: Connection, at: datetime | None = None) -> Roster:
+    """Every team and rep (deleted ones flagged, so their team is still known), with absences."""
+    absences: dict[str, list[Absence]] = {}
+    for row in await conn.fetch(_ABSENCES, at):
+        absences.setdefault(row["rep_id"], []).append(Absence(row["starts"], row["ends"], row["reason"]))
+    teams = {row["id"]: Team(row["id"], row["name"], row["manager"]) for row in await conn.fetch(_TEAMS)}
+    reps = {row["id"]: rep_of(row, absences.get(row["id"], ())) for row in await conn.fetch(_REPS, at)}
+    return Roster(teams=teams, reps=reps)
+
+
+async def seed_roster(conn: Connection, config: RoutingConfig) -> None:
+    """An empty roster gets the configuration file's teams and reps (once; safe to race)."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('leadloop-routing-roster-seed'))")
+        if not await conn.fetchval(_ROSTER_EMPTY):
+            return
+        await conn.execute(_SEED_TEAMS, [t.id for t in config.teams], [t.name for t in config.teams])
+        await conn.execute(
+            _SEED_REPS,
+            *columns([(r.id, r.name, r.email, r.team, r.weight, r.active) for r in config.reps]),
+        )
+
+
+async def roster_check(conn: Connection, document: dict[str, Any], _: RoutingPolicy) -> list[Problem]:
+    """The policy store's check: every team and rep a version names is on the roster now."""
+    return roster_problems(document, await load_roster(conn))
+
+
+async def match_accounts(conn: Connection, leads: Iterable[tuple[str | None, str | None]]) -> AccountIndex:
+    """The accounts any of these (company_domain, company) pairs could match, as an index."""
+    domains: set[str] = set()
+    names: set[str] = set()
+    for company_domain, company in leads:
+        if company_domain:
+            domains.update(parent_domains(company_domain))
+        if company:
+            names.add(normalize_company_name(company))
+    if not domains and not names:
+        return AccountIndex()
+    rows = await conn.fetch(_ACCOUNTS, sorted(domains), sorted(names))
+    return AccountIndex.of(Account(r["id"], r["name"], r["owner"], tuple(r["domains"])) for r in rows)
+
+
+async def lock_teams(conn: Connection, teams: Collection[str]) -> list[str]:
+    """Lock the teams' rows in id order: whoever holds a team's row alone reads and writes its
+    rotation and its reps' loads, on every routing instance."""
+    return [row["id"] for row in await conn.fetch(_LOCK_TEAMS, sorted(teams))]
+
+
+async def load_rotation(conn: Connection, teams: Collection[str]) -> dict[str, dict[str, int]]:
+    credits: dict[str, dict[str, int]] = {team: {} for team in teams}
+    for row in await conn.fetch(_ROTATION, sorted(teams)):
+        credits.setdefault(row["team"], {})[row["rep_id"]] = row["credit"]
+    return credits
+
+
+async def save_rotation(conn: Connection, credits: dict[str, dict[str, int]]) -> None:
+    rows = [
+        (team, rep, credit) for team, reps in sorted(credits.items()) for rep, credit in sorted(reps.items())
+    ]
+    if rows:
+        await conn.execute(_SAVE_ROTATION, *columns(rows))
+
+
+@dataclass
+class LoadRow:
+    rep_id: str
+    open_leads: int = 0
+    day: date | None = None
+    day_count: int = 0
+    week: date | None = None
+    week_count: int = 0
+
+    def load_at(self, rep: Rep | None, at: datetime) -> Load:
+        if rep is None:
+            return Load(self.open_leads)
+        day, week = local_day_and_week(rep, at)
+        return Load(
+            self.open_leads,
+            self.day_count if self.day == day else 0,
+            self.week_count if self.week == week else 0,
+        )
+
+    def assigned(self, rep: Rep, at: datetime) -> None:
+        day, week = local_day_and_week(rep, at)
+        self.day_count = self.day_count + 1 if self.day == day else 1
+        self.week_count = self.week_count + 1 if self.week == week else 1
+        self.day, self.week = day, week
+        self.open_leads += 1
+
+    def released(self) -> None:
+        self.open_leads = max(self.open_leads - 1, 0)
+
+
+async def load_loads(conn: Connection, reps: Collection[str]) -> dict[str, LoadRow]:
+    found = {rep: LoadRow(rep) for rep in reps}
+    for row in await conn.fetch(_LOADS, sorted(reps)):
+        found[row["rep_id"]] = LoadRow(**dict(row))
+    return found
+
+
+async def save_loads(conn: Connection, loads: Iterable[LoadRow]) -> None:
+    rows = [(r.rep_id, r.open_leads, r.day, r.day_count, r.week, r.week_count) for r in loads]
+    if rows:
+        await conn.execute(_SAVE_LOADS, *columns(sorted(rows)))
+
+
+_UPSERT_TEAMS = """
+INSERT INTO teams (id, name, manager, updated_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, manager = excluded.manager,
+    updated_at = excluded.updated_at
+"""
+_UPSERT_REPS = """
+INSERT INTO reps (id, name, email, team, weight, daily_cap, weekly_cap, max_open, skills, timezone, hours,
+                  active, deleted_at, updated_at)
+SELECT id, name, email, team, weight, daily_cap, weekly_cap, max_open,
+       CASE WHEN skills = '' THEN '{}'::text[] ELSE string_to_array(skills, ',') END, timezone, hours, active,
+       NULL, updated_at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::int[],
+            $9::text[], $10::text[], $11::text[], $12::bool[], $13::timestamptz[])
+    AS u(id, name, email, team, weight, daily_cap, weekly_cap, max_open, skills, timezone, hours, active,
+         updated_at)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, team = excluded.team,
+    weight = excluded.weight, daily_cap = excluded.daily_cap, weekly_cap = excluded.weekly_cap,
+    max_open = excluded.max_open, skills = excluded.skills, timezone = excluded.timezone,
+    hours = excluded.hours,
+    active = excluded.active, deleted_at = NULL, updated_at = excluded.updated_at
+"""
+_CANCEL_ABSENCES = """
+UPDATE absences SET cancelled_at = $2 WHERE rep_id = $1 AND cancelled_at IS NULL AND ends >= $3
+"""
+_ADD_ABSENCES = """
+INSERT INTO absences (rep_id, starts, ends, reason, created_at)
+SELECT $1, * FROM unnest($2::date[], $3::date[], $4::text[], $5::timestamptz[])
+"""
+_UPSERT_ACCOUNTS = """
+INSERT INTO accounts (id, name, normalized_name, owner, domains, updated_at)
+SELECT id, name, normalized, owner,
+       CASE WHEN domains = '' THEN '{}'::text[] ELSE string_to_array(domains, ',') END, updated_at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+    AS u(id, name, normalized, owner, domains, updated_at)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, normalized_name = excluded.normalized_name,
+    owner = excluded.owner, domains = excluded.domains, updated_at = excluded.updated_at
+"""
+_DROP_DOMAINS = "DELETE FROM account_domains WHERE account_id = ANY($1::text[]) OR domain = ANY($2::text[])"
+_ADD_DOMAINS = "INSERT INTO account_domains (domain, account_id) SELECT * FROM unnest($1::text[], $2::text[])"
+
+
+async def upsert_teams(conn: Connection, teams: Sequence[Team], now: datetime) -> None:
+    await conn.execute(
+        _UPSERT_TEAMS, *columns([(t.id, t.name, t.manager, now) for t in sorted(teams, key=lambda t: t.id)])
+    )
+
+
+async def upsert_reps(
+    conn: Connection, reps: Sequence[Rep], hours_text: dict[str, str], now: datetime
+) -> None:
+    """Create or replace reps (a deleted rep put again comes back). `hours_text` keeps the hours
+    as the user wrote them, which is how they are shown back."""
+    rows = [
+        (
+            r.id,
+            r.name,
+            r.email,
+            r.team,
+            r.weight,
+            r.daily_cap,
+            r.weekly_cap,
+            r.max_open,
+            ",".join(sorted(r.skills)),
+            r.timezone,
+            hours_text.get(r.id, ""),
+            r.active,
+            now,
+        )
+        for r in sorted(reps, key=lambda r: r.id)
+    ]
+    if rows:
+        await conn.execute(_UPSERT_REPS, *columns(rows))
+
+
+async def replace_absences(
+    conn: Connection, rep_id: str, absences: Sequence[Absence], *, today: date, now: datetime
+) -> None:
+    """The rep's absences from today on become these; past ones stay as history for replays."""
+    await conn.execute(_CANCEL_ABSENCES, rep_id, now, today)
+    if absences:
+        await conn.execute(
+            _ADD_ABSENCES,
+            rep_id,
+            [a.starts for a in absences],
+            [a.ends for a in absences],
+            [a.reason for a in absences],
+            [now] * len(absences),
+        )
+
+
+async def upsert_accounts(conn: Connection, accounts: Sequence[Account], now: datetime) -> None:
+    """Create or replace accounts; a domain moves to the account that names it last."""
+    ordered = sorted(accounts, key=lambda a: a.id)
+    await conn.execute(
+        _UPSERT_ACCOUNTS,
+        *columns(
+            [
+                (a.id, a.name, normalize_company_name(a.name), a.owner, ",".join(a.domains), now)
+                for a in ordered
+            ]
+        ),
+    )
+    pairs = sorted({(d, a.id) for a in ordered for d in a.domains})
+    await conn.execute(_DROP_DOMAINS, [a.id for a in ordered], [d for d, _ in pairs])
+    if pairs:
+        await conn.execute(_ADD_DOMAINS, *columns(pairs))
