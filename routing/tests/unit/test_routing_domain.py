@@ -1,32 +1,8 @@
 import pytest
 
-from routing.domain.assign import NoEligibleRep, round_robin
-from routing.domain.config import InvalidRoutingConfig, Rep, load_routing_config
+from routing.domain.config import InvalidRoutingConfig, load_routing_config
 from routing.domain.qualify import qualify
 from routing.settings import DEFAULT_CONFIG
-
-REPS = (Rep("a", "A", "a@x"), Rep("b", "B", "b@x"), Rep("c", "C", "c@x", active=False), Rep("d", "D", "d@x"))
-
-
-def test_turns_rotate_over_active_reps_and_wrap_around() -> None:
-    cursor, chosen = -1, []
-    for _ in range(6):
-        assignment = round_robin(REPS, cursor=cursor)
-        chosen.append(assignment.rep.id)
-        cursor = assignment.next_cursor
-    assert chosen == ["a", "b", "d", "a", "b", "d"]
-
-
-def test_skipped_reps_are_recorded_with_the_reason() -> None:
-    assignment = round_robin(REPS, cursor=1, exclude={"d"})
-    assert assignment.rep.id == "a"
-    assert assignment.passed_over == (("c", "inactive"), ("d", "excluded: already had this lead"))
-
-
-def test_no_eligible_rep_names_everyone_passed_over() -> None:
-    with pytest.raises(NoEligibleRep) as caught:
-        round_robin(REPS, cursor=0, exclude={"a", "b", "d"})
-    assert {rep for rep, _ in caught.value.passed_over} == {"a", "b", "c", "d"}
 
 
 @pytest.mark.parametrize(("score", "qualified"), [(49, False), (50, True), (95, True)])
@@ -60,7 +36,10 @@ def test_the_default_config_loads() -> None:
     ("text", "message"),
     [
         ("[[reps]]\nid='a'\nname='A'\nemail='a'", "KeyError"),
-        ("[qualification]\nmql_threshold=1", "at least one rep"),
+        (
+            "[qualification]\nmql_threshold=1\n[[reps]]\nid='a'\nname='A'\nemail='a'\nteam='x'",
+            "unknown teams",
+        ),
         (
             "[qualification]\nmql_threshold=1\n[[reps]]\nid='a'\nname='A'\nemail='a'\n[[reps]]\nid='a'\nname='B'\nemail='b'",
             "unique",

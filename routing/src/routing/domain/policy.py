@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from leadkit.policies import InvalidPolicy, PolicyKind, Problem, problems_of
 from routing.domain.roster import Roster
@@ -120,15 +120,6 @@ class _PolicyDocument(_Strict):
     distribution: _Distribution = _Distribution()
     rules: list[_Rule] = Field(default_factory=list, max_length=500)
     fallback: _Fallback
-
-    @field_validator("regions")
-    @classmethod
-    def _countries(cls, regions: dict[str, list[str]]) -> dict[str, list[str]]:
-        for name, countries in regions.items():
-            for country in countries:
-                if len(country) != 2 or not country.isalpha():
-                    raise ValueError(f"region {name!r}: {country!r} is not an ISO 3166-1 alpha-2 code")
-        return regions
 
 
 @dataclass(frozen=True)
@@ -279,7 +270,12 @@ def parse_routing_policy(document: dict[str, Any]) -> RoutingPolicy:
         raise InvalidPolicy(problems_of(error) + problems) from error
     regions: dict[str, str] = {}
     for name, countries in parsed.regions.items():
-        for country in countries:
+        for index, country in enumerate(countries):
+            if len(country) != 2 or not country.isalpha():
+                problems.append(
+                    Problem(f"regions.{name}[{index}]", f"{country!r} is not an ISO 3166-1 alpha-2 code")
+                )
+                continue
             if country.upper() in regions:
                 problems.append(
                     Problem(
