@@ -587,6 +587,8 @@ async def serve_queues_once(conn: Connection, outbox: Outbox, now: datetime, par
 
 
 async def run_queue_worker(deps: Any, *, parts: RoutingParts, poll_seconds: float) -> None:
+    async with deps.pool.acquire() as conn:
+        await parts.ensure_roster(conn)  # at start-up, so the CLI finds the roster a fresh system ships
     while True:
         async with deps.pooled_transaction() as (conn, outbox):
             served = await serve_queues_once(conn, outbox, deps.clock(), parts)

@@ -14,12 +14,15 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from leadkit.auth import require_api_key
+from leadkit.consumer import utc_now
 from leadkit.service import Deps, get_deps, parts_of
 from routing.domain.accounts import Account, normalize_domain
 from routing.domain.roster import Absence, InvalidHours, Rep, Team, check_timezone, parse_hours
 from routing.handlers import RoutingParts
 from routing.store import (
+    LoadRow,
     load_roster,
+    rep_of,
     replace_absences,
     upsert_accounts,
     upsert_reps,
@@ -142,6 +145,9 @@ class RepRead(BaseModel):
     active: bool
     deleted: bool
     absences: list[AbsenceRead]
+    open_leads: int = Field(description="Open leads it owns now (capacity counts these)")
+    assigned_today: int = Field(description="Leads given to it this local day (the daily cap counts these)")
+    assigned_this_week: int = Field(description="This local week, from Monday")
 
 
 class AccountWrite(_Body):
@@ -169,8 +175,11 @@ def _parts(deps: Deps) -> RoutingParts:
 
 
 _REP_ROWS = """
-SELECT id, name, email, team, weight, daily_cap, weekly_cap, max_open, skills, timezone, hours, active,
-       deleted_at IS NOT NULL AS deleted FROM reps WHERE ($1::text IS NULL OR id = $1) ORDER BY id
+SELECT r.id, r.name, r.email, r.team, r.weight, r.daily_cap, r.weekly_cap, r.max_open, r.skills, r.timezone,
+       r.hours, r.active, r.deleted_at IS NOT NULL AS deleted,
+       coalesce(l.open_leads, 0) AS open_leads, l.day, coalesce(l.day_count, 0) AS day_count, l.week,
+       coalesce(l.week_count, 0) AS week_count
+FROM reps r LEFT JOIN rep_loads l ON l.rep_id = r.id WHERE ($1::text IS NULL OR r.id = $1) ORDER BY r.id
 """
 _ABSENCE_ROWS = """
 SELECT rep_id, starts, ends, reason FROM absences
@@ -185,10 +194,19 @@ async def _reps(conn: Any, rep_id: str | None = None) -> list[RepRead]:
         absences.setdefault(row["rep_id"], []).append(
             AbsenceRead(**{k: row[k] for k in ("starts", "ends", "reason")})
         )
-    return [
-        RepRead(**dict(row), absences=absences.get(row["id"], []))  # skills arrive as a list
-        for row in await conn.fetch(_REP_ROWS, rep_id)
-    ]
+    now = utc_now()
+    found = []
+    for row in await conn.fetch(_REP_ROWS, rep_id):
+        values = dict(row)
+        load_row = LoadRow(
+            row["id"], row["open_leads"], row["day"], row["day_count"], row["week"], row["week_count"]
+        )
+        load = load_row.load_at(rep_of(row), now)
+        for name in ("day", "day_count", "week", "week_count"):
+            values.pop(name)
+        values.update(assigned_today=load.today, assigned_this_week=load.this_week)
+        found.append(RepRead(**values, absences=absences.get(row["id"], [])))
+    return found
 
 
 @router.get("/teams", response_model=list[TeamRead], summary="Every team and its reps")

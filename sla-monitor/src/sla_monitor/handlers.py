@@ -44,7 +44,8 @@ ON CONFLICT (lead_id) DO UPDATE SET
     owner = excluded.owner, qualified_event_id = excluded.qualified_event_id, updated_at = excluded.updated_at
 """
 _CANCEL_PENDING = """
-UPDATE timers SET status = 'cancelled', closed_at = $3, closed_reason = coalesce('reassigned to ' || u.owner, 'moved to its team''s queue')
+UPDATE timers SET status = 'cancelled', closed_at = $3,
+    closed_reason = coalesce('reassigned to ' || u.owner, 'moved to its team''s queue')
 FROM unnest($1::uuid[], $2::text[]) AS u(lead_id, owner)
 WHERE timers.lead_id = u.lead_id AND timers.status = 'pending'
 """

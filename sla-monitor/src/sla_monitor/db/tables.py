@@ -26,7 +26,7 @@ class SalesLead(Base):
     __tablename__ = "leads"
 
     lead_id: Mapped[UUID] = mapped_column(primary_key=True)
-    owner: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(Text, comment="null while the lead waits in a routing queue")
     correlation_id: Mapped[UUID] = mapped_column()
     qualified_event_id: Mapped[UUID] = mapped_column(comment="the latest lead.qualified")
     stage: Mapped[str | None] = mapped_column(Text)
