@@ -81,10 +81,17 @@ async def test_reps_accounts_and_a_policy_route_each_lead_with_a_reason_fairly_a
     today = datetime.now(UTC).date()
     away = await client.put(
         system.url("routing", f"/v1/reps/{cat}/availability"),
-        json={"absences": [{"starts": str(today - timedelta(days=1)), "ends": str(today + timedelta(days=2)),
-                            "reason": "vacation"}]},
+        json={
+            "absences": [
+                {
+                    "starts": str(today - timedelta(days=1)),
+                    "ends": str(today + timedelta(days=2)),
+                    "reason": "vacation",
+                }
+            ]
+        },
         headers=system.headers,
-    )  # fmt: skip
+    )
     assert away.status_code == 200, away.text
     assert away.json()["absences"][0]["reason"] == "vacation"
 
@@ -199,9 +206,11 @@ async def test_two_routing_instances_share_the_work_without_double_assignment_or
     rows = [f"{rep},Rep {rep},{rep}@example.com,{fair},{w},,," for rep, w in weights.items()]
     rows += [f"{rep},Rep {rep},{rep}@example.com,{capped},1,4,2," for rep in caps]
     imported = system.leadloop_cli(
-        "routing", "reps", "import",
+        "routing",
+        "reps",
+        "import",
         str(_csv(tmp_path / "reps.csv", "id,name,email,team,weight,daily_cap,max_open,hours", *rows)),
-    )  # fmt: skip
+    )
     assert imported.returncode == 0, imported.stdout + imported.stderr
     policy = f"""
 [[rules]]
@@ -235,7 +244,6 @@ team = "{fair}"
 
             async def everyone_decided_and_caps_reached() -> None:
                 await qualified.poll_new()
-                print(datetime.now(UTC), len(first_decisions()), sum(json.loads(m.value)["data"]["owner"] in caps for m in qualified.messages))
                 assert first_decisions() == ours, f"{len(first_decisions())}/{len(ours)} decided"
                 given = [json.loads(m.value)["data"]["owner"] for m in qualified.messages]
                 assert sum(owner in caps for owner in given) == 12, "the capped team's day is not full yet"
@@ -277,3 +285,96 @@ team = "{fair}"
     total = sum(turns.values())
     for rep, weight in weights.items():
         assert abs(turns[rep] / total - weight / 6) <= 0.06, (rep, turns)
+
+
+async def test_the_roster_api_checks_what_it_is_given_and_a_lead_can_be_moved_by_hand(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    run = uuid4().hex[:6]
+    team, amy, bob = f"solo-{run}", f"amy-{run}", f"bob-{run}"
+    headers = system.headers
+    rep_url = system.url("routing", "/v1/reps")
+    unknown_team = await client.put(
+        f"{rep_url}/{amy}", json={"name": "Amy", "email": "amy@example.com", "team": team}, headers=headers
+    )
+    assert unknown_team.status_code == 422
+    assert unknown_team.json()["detail"][0]["loc"] == ["body", "team"]
+    made = await client.put(
+        system.url("routing", f"/v1/teams/{team}"), json={"name": "Solo"}, headers=headers
+    )
+    assert made.status_code == 200, made.text
+    wrong = await client.put(
+        f"{rep_url}/{amy}",
+        json={
+            "name": "Amy",
+            "email": "amy@example.com",
+            "team": team,
+            "timezone": "Mars/Olympus",
+            "hours": "weekdays 9-5",
+            "weight": -1,
+        },
+        headers=headers,
+    )
+    assert wrong.status_code == 422
+    assert {tuple(e["loc"]) for e in wrong.json()["detail"]} == {
+        ("body", "timezone"),
+        ("body", "hours"),
+        ("body", "weight"),
+    }
+    for rep in (amy, bob):
+        put = await client.put(
+            f"{rep_url}/{rep}",
+            json={
+                "name": rep.title(),
+                "email": f"{rep}@example.com",
+                "team": team,
+                "timezone": "Asia/Tokyo",
+                "hours": "mon-sun 00:00-24:00",
+                "skills": ["language:ja"],
+                "max_open": 5,
+            },
+            headers=headers,
+        )
+        assert put.status_code == 200, put.text
+    assert (await client.get(f"{rep_url}/{amy}", headers=headers)).json()["hours"] == "mon-sun 00:00-24:00"
+    no_owner = await client.put(
+        system.url("routing", "/v1/accounts"),
+        json={"accounts": [{"id": f"x-{run}", "name": "X", "owner": "nobody", "domains": ["not a domain"]}]},
+        headers=headers,
+    )
+    assert no_owner.status_code == 422
+    policy = (
+        f'[[rules]]\nid = "solo"\nwhen = {{ "attributes.desk" = "{run}" }}\nteam = "{team}"\n'
+        '[fallback]\nteam = "sales"\n'
+    )
+    qualified = await system.tail("lead.qualified")
+    async with active_policy(client, system, policy):
+        lead = await _post(client, system, f"{uuid4().hex[:8]}@solo-{run}.example", desk=run)
+        (first,) = await qualified.events_for(lead, within=60)
+        first_owner = first["data"]["owner"]
+        assert first_owner in {amy, bob}
+        other = bob if first_owner == amy else amy
+        reassign_url = system.url("routing", f"/v1/leads/{lead}/reassign")
+        to_nobody = await client.post(reassign_url, json={"reason": "x", "to": "nobody"}, headers=headers)
+        assert to_nobody.status_code == 422
+        moved = await client.post(
+            reassign_url, json={"reason": "speaks the customer's dialect", "to": other}, headers=headers
+        )
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["owner"] == other
+        assert moved.json()["assignments"][-1]["kind"] == "manual"
+        _, by_hand = await qualified.events_for(lead, count=2, within=30)
+        assert by_hand["data"]["owner"] == other
+        assert by_hand["data"]["previous_owner"] == first_owner
+        assert "speaks the customer's dialect" in by_hand["data"]["reason"]
+        # a deleted rep keeps its open lead until someone moves it
+        assert (await client.delete(f"{rep_url}/{other}", headers=headers)).status_code == 204
+        record = await client.get(system.url("routing", f"/v1/leads/{lead}/routing"), headers=headers)
+        assert record.json()["owner"] == other
+        assert (await client.get(f"{rep_url}/{other}", headers=headers)).json()["deleted"] is True
+        unknown = await client.post(
+            system.url("routing", f"/v1/leads/{uuid4()}/reassign"), json={"reason": "x"}, headers=headers
+        )
+        assert unknown.status_code == 404
+    await qualified.stop()
+    assert (await client.get(system.url("routing", "/v1/teams"))).status_code == 401
