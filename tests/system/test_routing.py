@@ -274,8 +274,8 @@ team = "{fair}"
     open_now: dict[str, set[str]] = defaultdict(set)
     for event in events:
         owner, lead = event["data"].get("owner"), event["lead_id"]
-        for leads in open_now.values():
-            leads.discard(lead)  # reassigned away, queued or recycled: no longer anyone's
+        for held in open_now.values():
+            held.discard(lead)  # reassigned away, queued or recycled: no longer anyone's
         if event["type"] == "lead.qualified" and owner:
             open_now[owner].add(lead)
             if owner in caps:
