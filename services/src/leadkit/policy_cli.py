@@ -44,7 +44,9 @@ def policy_cli(
 ) -> typer.Typer:
     """`follow_activation` runs after an activation or rollback committed (e.g. to show the
     re-score it started, with a progress bar)."""
-    app = typer.Typer(help=f"{noun.capitalize()} versions: draft, validate, activate, roll back", no_args_is_help=True)
+    app = typer.Typer(
+        help=f"{noun.capitalize()} versions: draft, validate, activate, roll back", no_args_is_help=True
+    )
 
     def run(work: Callable[[Connection], Awaitable[R]]) -> R:
         async def main() -> R:
