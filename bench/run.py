@@ -15,7 +15,9 @@ databases), so it measures nothing else's traffic and changes no other system:
    services, Kafka, PostgreSQL; read from /proc, from the step's start until the lag is zero,
    idle cost subtracted) and each service's peak RSS;
 4. scoring: one event in-process for a lead with 200 touches (p50/p99), and re-scoring 100,000
-   leads after an activation (bench/scoring_bench.py).
+   leads after an activation (bench/scoring_bench.py);
+5. routing: one decision in-process with 200 reps, 50 rules and 10,000 accounts (p50/p99,
+   bench/routing_bench.py).
 
 Writes bench/results/latest.json. Settings: BENCH_SECONDS (wrk runs), BENCH_CONNECTIONS, BENCH_STEPS
 (rate:seconds,…; default 50:20,100:20,200:30,300:60), BENCH_BULK_LEADS.
@@ -44,6 +46,7 @@ import uvloop
 from cost import find_infrastructure, rss_mb, snapshot  # type: ignore[import-not-found]
 from hotspots import PG_BY_DATABASE, PG_TOP, start_py_spy, summarise  # type: ignore[import-not-found]
 from load import offer_leads  # type: ignore[import-not-found]
+from routing_bench import routing_decision_in_process  # type: ignore[import-not-found]
 from scoring_bench import rescore_on_activation, scoring_in_process  # type: ignore[import-not-found]
 
 from leadkit.testing import TopicTail, committed_offsets, eventually
@@ -515,6 +518,7 @@ async def main() -> None:
             await profiled_step(pids, idle)
         await drained()
         results["scoring_one_event_in_process"] = scoring_in_process()
+        results["routing_decision_in_process"] = routing_decision_in_process()
         results["scoring_rescore_on_activation"] = await rescore_on_activation(
             env()["SCORING_DATABASE_URL"], f"http://127.0.0.1:{SERVICES['scoring']}", {"X-API-Key": API_KEY}
         )
