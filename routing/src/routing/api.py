@@ -177,7 +177,7 @@ GROUP BY rep_id, entry, method, reason, credited
 @router.get("/routing/fairness", response_model=FairnessRead, summary="The fairness ledger of one team")
 async def get_fairness(
     deps: DepsParam,
-    team: Annotated[str, Query(min_length=1, max_length=100)],
+    team: Annotated[str, Query(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:@-]+$")],
     from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     to: Annotated[AwareDatetime | None, Query()] = None,
 ) -> FairnessRead:

@@ -7,11 +7,12 @@ that names it.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from leadkit.auth import require_api_key
 from leadkit.consumer import utc_now
@@ -34,12 +35,21 @@ DepsParam = Annotated[Deps, Depends(get_deps)]
 Id = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:@-]+$")]
 
 
+def _printable(value: str) -> str:
+    if any(ord(c) < 32 and c not in "\t" for c in value):
+        raise ValueError("control characters are not allowed")
+    return value.strip()
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class TeamWrite(_Body):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     manager: Id | None = Field(
         default=None, description="A rep id: where exhausted leads go if the policy says so"
     )
@@ -53,14 +63,14 @@ class TeamRead(BaseModel):
 
 
 class RepWrite(_Body):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     email: EmailStr
     team: Id
     weight: int = Field(default=1, ge=0, le=1000, description="Share of the team's round robin; 0 takes none")
     daily_cap: int | None = Field(default=None, ge=0, description="Most leads a local day")
     weekly_cap: int | None = Field(default=None, ge=0, description="Most leads a local week (Monday on)")
     max_open: int | None = Field(default=None, ge=0, description="Most open leads at once")
-    skills: list[Annotated[str, Field(pattern=r"^[a-z_]+:[^\s,]+$")]] = Field(
+    skills: list[Annotated[str, Field(max_length=100, pattern=r"^[a-z_]+:[A-Za-z0-9._+-]+$")]] = Field(
         default_factory=list,
         description="`dimension:value`, e.g. `language:de`, `product:cloud`, `region:emea`",
     )
@@ -106,7 +116,7 @@ class RepWrite(_Body):
 class AbsenceWrite(_Body):
     starts: date
     ends: date = Field(description="Inclusive")
-    reason: str = Field(min_length=1, max_length=200)
+    reason: Name
 
     @model_validator(mode="after")
     def _ordered(self) -> AbsenceWrite:
@@ -152,7 +162,7 @@ class RepRead(BaseModel):
 
 class AccountWrite(_Body):
     id: Id
-    name: str = Field(min_length=1, max_length=300)
+    name: Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_printable)]
     owner: Id | None = None
     domains: list[str] = Field(default_factory=list, max_length=50)
 
@@ -161,7 +171,7 @@ class AccountWrite(_Body):
     def _domains(cls, values: list[str]) -> list[str]:
         found = [normalize_domain(v) for v in values]
         for value, domain in zip(values, found, strict=True):
-            if "." not in domain or " " in domain:
+            if "." not in domain or not re.fullmatch(r"[a-z0-9.-]+", domain):
                 raise ValueError(f"{value!r} is not a domain like acme.com")
         return sorted(set(found))
 

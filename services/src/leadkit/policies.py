@@ -70,6 +70,8 @@ def problems_of(error: ValidationError) -> list[Problem]:
 
 def read_document(text: str, format: Format) -> dict[str, Any]:
     """The document's data; InvalidPolicy at `$` when it does not parse or is not a table."""
+    if "\x00" in text:  # PostgreSQL's text and jsonb cannot hold it: refuse it here, not with a 500
+        raise InvalidPolicy([Problem("$", "the document holds a NUL character")])
     try:
         data = json.loads(text) if format == "json" else tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
