@@ -13,7 +13,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from leadkit.auth import require_api_key
 from leadkit.service import Deps, get_deps, parts_of
 from routing.domain.fairness import LedgerCount, RepFairness, fairness
-from routing.handlers import CannotReassign, RoutingParts, reassign_by_hand
+from routing.manual import CannotReassign, reassign_by_hand
+from routing.parts import RoutingParts
 from routing.store import load_roster
 
 router = APIRouter(prefix="/v1", tags=["routing"], dependencies=[Depends(require_api_key)])

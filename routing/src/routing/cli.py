@@ -19,11 +19,12 @@ from rich.table import Table
 from leadkit.consumer import utc_now
 from leadkit.db import Connection, create_pool
 from leadkit.policy_cli import policy_cli
+from routing.accounts_api import AccountWrite, account_problems
 from routing.domain.accounts import Account
 from routing.domain.fairness import LedgerCount, fairness
 from routing.domain.roster import Team
 from routing.parts import routing_parts
-from routing.roster_api import AccountWrite, RepWrite, account_problems, save_reps
+from routing.roster_api import RepWrite, save_reps
 from routing.settings import RoutingSettings
 from routing.store import load_roster, upsert_accounts, upsert_teams
 

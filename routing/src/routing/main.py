@@ -8,9 +8,11 @@ from fastapi import FastAPI
 from lead_schemas import LeadProgressed, LeadRecycled, LeadScored, LeadSlaBreached
 from leadkit.policy_api import policy_router
 from leadkit.service import Service, create_service_app
+from routing.accounts_api import router as accounts_router
 from routing.api import router
-from routing.handlers import route_leads, run_queue_worker
+from routing.handlers import route_leads
 from routing.parts import routing_parts
+from routing.queues import run_queue_worker
 from routing.roster_api import router as roster_router
 from routing.settings import RoutingSettings
 from routing.simulate_api import router as simulate_router
@@ -44,6 +46,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         routers=[
             router,
             roster_router,
+            accounts_router,
             simulate_router,
             policy_router(
                 parts.policies, prefix="/v1/routing/policies", noun="policy", tag="routing policies"

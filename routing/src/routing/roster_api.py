@@ -1,4 +1,4 @@
-"""The roster and the accounts over HTTP: teams, reps, availability, account owners.
+"""The roster over HTTP: teams, reps, their availability and loads.
 
 Every route needs a system key. A change takes effect for the next lead routed: every batch reads
 the roster afresh. Bodies are checked here and turned into domain values; a wrong field is a 422
@@ -7,7 +7,6 @@ that names it.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Any
 
@@ -17,15 +16,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, fie
 from leadkit.auth import require_api_key
 from leadkit.consumer import utc_now
 from leadkit.service import Deps, get_deps, parts_of
-from routing.domain.accounts import Account, normalize_domain
 from routing.domain.roster import Absence, InvalidHours, Rep, Team, check_timezone, parse_hours
-from routing.handlers import RoutingParts
+from routing.parts import RoutingParts
 from routing.store import (
     LoadRow,
     load_roster,
     rep_of,
     replace_absences,
-    upsert_accounts,
     upsert_reps,
     upsert_teams,
 )
@@ -35,20 +32,20 @@ DepsParam = Annotated[Deps, Depends(get_deps)]
 Id = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:@-]+$")]
 
 
-def _printable(value: str) -> str:
+def printable(value: str) -> str:
     if any(ord(c) < 32 and c not in "\t" for c in value):
         raise ValueError("control characters are not allowed")
     return value.strip()
 
 
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(printable)]
 
 
-class _Body(BaseModel):
+class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class TeamWrite(_Body):
+class TeamWrite(Body):
     name: Name
     manager: Id | None = Field(
         default=None, description="A rep id: where exhausted leads go if the policy says so"
@@ -62,7 +59,7 @@ class TeamRead(BaseModel):
     reps: list[str]
 
 
-class RepWrite(_Body):
+class RepWrite(Body):
     name: Name
     email: EmailStr
     team: Id
@@ -113,7 +110,7 @@ class RepWrite(_Body):
         )
 
 
-class AbsenceWrite(_Body):
+class AbsenceWrite(Body):
     starts: date
     ends: date = Field(description="Inclusive")
     reason: Name
@@ -125,7 +122,7 @@ class AbsenceWrite(_Body):
         return self
 
 
-class AvailabilityWrite(_Body):
+class AvailabilityWrite(Body):
     active: bool | None = Field(default=None, description="The on/off switch; absent: unchanged")
     absences: list[AbsenceWrite] = Field(
         default_factory=list,
@@ -158,26 +155,6 @@ class RepRead(BaseModel):
     open_leads: int = Field(description="Open leads it owns now (capacity counts these)")
     assigned_today: int = Field(description="Leads given to it this local day (the daily cap counts these)")
     assigned_this_week: int = Field(description="This local week, from Monday")
-
-
-class AccountWrite(_Body):
-    id: Id
-    name: Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_printable)]
-    owner: Id | None = None
-    domains: list[str] = Field(default_factory=list, max_length=50)
-
-    @field_validator("domains")
-    @classmethod
-    def _domains(cls, values: list[str]) -> list[str]:
-        found = [normalize_domain(v) for v in values]
-        for value, domain in zip(values, found, strict=True):
-            if "." not in domain or not re.fullmatch(r"[a-z0-9.-]+", domain):
-                raise ValueError(f"{value!r} is not a domain like acme.com")
-        return sorted(set(found))
-
-
-class AccountsWrite(_Body):
-    accounts: list[AccountWrite] = Field(min_length=1, max_length=10_000)
 
 
 def _parts(deps: Deps) -> RoutingParts:
@@ -328,58 +305,3 @@ async def delete_rep(rep_id: Id, deps: DepsParam) -> None:
         )
     if done.endswith(" 0"):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no rep {rep_id!r}")
-
-
-class AccountRead(BaseModel):
-    id: str
-    name: str
-    normalized_name: str
-    owner: str | None
-    domains: list[str]
-
-
-@router.put("/accounts", summary="Create or replace accounts with their owners and domains")
-async def put_accounts(body: AccountsWrite, deps: DepsParam) -> dict[str, int]:
-    async with deps.pool.acquire() as conn, conn.transaction():
-        roster = await load_roster(conn)
-        problems = account_problems([(a.id, a.owner, a.domains) for a in body.accounts], roster.reps)
-        if problems:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
-                [{"loc": ["body", "accounts", index, part], "msg": msg} for index, part, msg in problems],
-            )
-        await upsert_accounts(
-            conn, [Account(a.id, a.name, a.owner, tuple(a.domains)) for a in body.accounts], deps.clock()
-        )
-    return {"accounts": len(body.accounts)}
-
-
-def account_problems(
-    accounts: list[tuple[str, str | None, list[str]]], reps: dict[str, Rep] | None
-) -> list[tuple[int, str, str]]:
-    """(index, field, message) for owners not on the roster and ids or domains given twice."""
-    problems: list[tuple[int, str, str]] = []
-    ids: dict[str, int] = {}
-    domains: dict[str, int] = {}
-    for index, (account_id, owner, owned_domains) in enumerate(accounts):
-        if account_id in ids:
-            problems.append((index, "id", f"{account_id!r} is also accounts[{ids[account_id]}]"))
-        ids.setdefault(account_id, index)
-        for domain in owned_domains:
-            if domain in domains and domains[domain] != index:
-                problems.append((index, "domains", f"{domain} is also accounts[{domains[domain]}]'s"))
-            domains.setdefault(domain, index)
-        if reps is not None and owner and (owner not in reps or reps[owner].deleted):
-            problems.append((index, "owner", f"unknown rep {owner!r}"))
-    return problems
-
-
-@router.get("/accounts/{account_id}", response_model=AccountRead, summary="One account")
-async def get_account(account_id: Id, deps: DepsParam) -> AccountRead:
-    async with deps.pool.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT id, name, normalized_name, owner, domains FROM accounts WHERE id = $1", account_id
-        )
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {account_id!r}")
-    return AccountRead(**dict(row))

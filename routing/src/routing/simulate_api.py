@@ -16,7 +16,8 @@ from leadkit.policies import UnknownVersion
 from leadkit.service import Deps, get_deps, parts_of
 from routing.domain.roster import Absence, Team
 from routing.domain.simulate import PastAbsence, PastLead, RosterHistory, replay, summary
-from routing.handlers import RoutingParts, account_of
+from routing.lead_rows import account_of
+from routing.parts import RoutingParts
 from routing.store import rep_of
 
 router = APIRouter(

@@ -1,0 +1,101 @@
+"""Accounts and their owners over HTTP: lead-to-account matching reads them.
+
+Every route needs a system key. A change takes effect for the next lead routed: every batch
+matches against the accounts as they are. A wrong field is a 422 that names it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import AfterValidator, BaseModel, Field, field_validator
+
+from leadkit.auth import require_api_key
+from leadkit.service import Deps, get_deps
+from routing.domain.accounts import Account, normalize_domain
+from routing.domain.roster import Rep
+from routing.roster_api import Body, Id, printable
+from routing.store import (
+    load_roster,
+    upsert_accounts,
+)
+
+router = APIRouter(prefix="/v1", tags=["accounts"], dependencies=[Depends(require_api_key)])
+DepsParam = Annotated[Deps, Depends(get_deps)]
+
+
+class AccountWrite(Body):
+    id: Id
+    name: Annotated[str, Field(min_length=1, max_length=300), AfterValidator(printable)]
+    owner: Id | None = None
+    domains: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, values: list[str]) -> list[str]:
+        found = [normalize_domain(v) for v in values]
+        for value, domain in zip(values, found, strict=True):
+            if "." not in domain or not re.fullmatch(r"[a-z0-9.-]+", domain):
+                raise ValueError(f"{value!r} is not a domain like acme.com")
+        return sorted(set(found))
+
+
+class AccountsWrite(Body):
+    accounts: list[AccountWrite] = Field(min_length=1, max_length=10_000)
+
+
+class AccountRead(BaseModel):
+    id: str
+    name: str
+    normalized_name: str
+    owner: str | None
+    domains: list[str]
+
+
+@router.put("/accounts", summary="Create or replace accounts with their owners and domains")
+async def put_accounts(body: AccountsWrite, deps: DepsParam) -> dict[str, int]:
+    async with deps.pool.acquire() as conn, conn.transaction():
+        roster = await load_roster(conn)
+        problems = account_problems([(a.id, a.owner, a.domains) for a in body.accounts], roster.reps)
+        if problems:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                [{"loc": ["body", "accounts", index, part], "msg": msg} for index, part, msg in problems],
+            )
+        await upsert_accounts(
+            conn, [Account(a.id, a.name, a.owner, tuple(a.domains)) for a in body.accounts], deps.clock()
+        )
+    return {"accounts": len(body.accounts)}
+
+
+def account_problems(
+    accounts: list[tuple[str, str | None, list[str]]], reps: dict[str, Rep] | None
+) -> list[tuple[int, str, str]]:
+    """(index, field, message) for owners not on the roster and ids or domains given twice."""
+    problems: list[tuple[int, str, str]] = []
+    ids: dict[str, int] = {}
+    domains: dict[str, int] = {}
+    for index, (account_id, owner, owned_domains) in enumerate(accounts):
+        if account_id in ids:
+            problems.append((index, "id", f"{account_id!r} is also accounts[{ids[account_id]}]"))
+        ids.setdefault(account_id, index)
+        for domain in owned_domains:
+            if domain in domains and domains[domain] != index:
+                problems.append((index, "domains", f"{domain} is also accounts[{domains[domain]}]'s"))
+            domains.setdefault(domain, index)
+        if reps is not None and owner and (owner not in reps or reps[owner].deleted):
+            problems.append((index, "owner", f"unknown rep {owner!r}"))
+    return problems
+
+
+@router.get("/accounts/{account_id}", response_model=AccountRead, summary="One account")
+async def get_account(account_id: Id, deps: DepsParam) -> AccountRead:
+    async with deps.pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT id, name, normalized_name, owner, domains FROM accounts WHERE id = $1", account_id
+        )
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {account_id!r}")
+    return AccountRead(**dict(row))

@@ -1,0 +1,342 @@
+"""One transaction's routing: the leads and teams it locked, its decisions in memory, its writes.
+
+Every routing instance takes the same locks in the same order: the leads' rows (in id order),
+then the rows of every team the batch may touch (in id order), before it reads a team's rotation
+or its reps' loads; so two instances never decide on stale state.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import structlog
+
+from lead_schemas import (
+    Envelope,
+    LeadQualified,
+    LeadQualifiedData,
+    PassedOver,
+)
+from leadkit.db import Connection, columns
+from leadkit.messaging import Outbox
+from routing.domain.decide import Decision, RotationView, decide, decide_within_team, lead_fields
+from routing.domain.policy import RoutingPolicy
+from routing.domain.roster import Roster
+from routing.lead_rows import (
+    EARLIER_OWNERS,
+    LOAD_LEADS,
+    QUEUED,
+    RECORD_ASSIGNMENTS,
+    RECORD_LEDGER,
+    SAVE_LEADS,
+    Lead,
+)
+from routing.parts import RoutingParts
+from routing.store import (
+    LoadRow,
+    load_loads,
+    load_roster,
+    load_rotation,
+    lock_teams,
+    save_loads,
+    save_rotation,
+)
+
+PRODUCER = "routing"
+log = structlog.get_logger(__name__)
+
+
+class RoutingBatch:
+    """One transaction's routing: the locked leads and teams, decisions in memory, written at the end."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        outbox: Outbox,
+        now: datetime,
+        policy: tuple[int, RoutingPolicy],
+        roster: Roster,
+    ) -> None:
+        self.conn, self.outbox, self.now = conn, outbox, now
+        self.version, self.policy = policy
+        self.roster = roster
+        self.leads: dict[UUID, Lead] = {}
+        self.credits: dict[str, dict[str, int]] = {}
+        self.loads: dict[str, LoadRow] = {}
+        self.locked: set[str] = set()
+        self.touched_teams: set[str] = set()
+        self.released_teams: set[str] = set()
+        self.records: list[tuple[Any, ...]] = []
+        self.ledger: list[tuple[Any, ...]] = []
+
+    # --- locks and state ------------------------------------------------------------------------
+    async def lock(self, teams: Collection[str]) -> None:
+        """Lock every team this batch may touch, once, in id order, then read their rotation and
+        the loads of their reps (and of the batch's leads' owners and the teams' managers)."""
+        if self.loads:
+            raise RuntimeError("a batch locks its teams once, before deciding")
+        self.locked = set(await lock_teams(self.conn, {team for team in teams if team}))
+        members = [rep.id for team in self.locked for rep in self.roster.members(team)]
+        owners = [lead.owner for lead in self.leads.values() if lead.owner]
+        managers = [self.roster.teams[t].manager for t in self.locked if t in self.roster.teams]
+        self.credits = await load_rotation(self.conn, self.locked)
+        self.loads = await load_loads(self.conn, {*members, *owners, *(m for m in managers if m)})
+
+    def view(self) -> RotationView:
+        loads = {rep: row.load_at(self.roster.reps.get(rep), self.now) for rep, row in self.loads.items()}
+        return RotationView(self.credits, loads)
+
+    def teams_for(self, lead: Lead, fields: dict[str, object]) -> set[str]:
+        """Every team a first routing of `lead` may reach, so all are locked before deciding."""
+        rule = self.policy.rule_for(fields)
+        teams = {rule.team, rule.fallback.team, self.policy.fallback.team}
+        for rep in (rule.rep, rule.fallback.rep, lead.account.account.owner if lead.account else None):
+            teams.add(self.roster.team_of(rep) if rep else None)
+        return {team for team in teams if team}
+
+    def teams_within(self, team: str | None) -> set[str]:
+        found = {team} if team else set()
+        manager = self.roster.teams[team].manager if team and team in self.roster.teams else None
+        manager_team = self.roster.team_of(manager) if manager else None
+        return found | ({manager_team} if manager_team else set())
+
+    def fields(self, lead: Lead) -> dict[str, object]:
+        return lead_fields(
+            score=lead.score,
+            grade=lead.grade,
+            qualified=lead.qualified,
+            profile=lead.profile,
+            policy=self.policy,
+            account=lead.account,
+        )
+
+    # --- the use cases ----------------------------------------------------------------------------
+    def route(self, lead: Lead, cause: Envelope | None, why: str) -> None:
+        started = time.perf_counter_ns()
+        decision = decide(self.fields(lead), lead.account, self.policy, self.roster, self.view(), at=self.now)
+        self.apply(lead, decision, cause, why, kind="assign", started=started)
+
+    def reassign(
+        self,
+        lead: Lead,
+        cause: Envelope | None,
+        why: str,
+        *,
+        exclude: Collection[str],
+        kind: str = "reassign",
+    ) -> None:
+        started = time.perf_counter_ns()
+        team = lead.team or self.roster.team_of(lead.owner or "") or self.policy.fallback.team or ""
+        decision = decide_within_team(
+            self.fields(lead),
+            team,
+            self.policy,
+            self.roster,
+            self.view(),
+            at=self.now,
+            exclude=exclude,
+            exhausted=True,
+        )
+        self.apply(lead, decision, cause, why, kind=kind, started=started)
+
+    def serve_queued(self, lead: Lead) -> bool:
+        """A queued lead's turn: assigned when someone in its team can take it now; else it waits
+        (no record, no event: it is still where the last record says)."""
+        started = time.perf_counter_ns()
+        decision = decide_within_team(
+            self.fields(lead),
+            lead.team or "",
+            self.policy,
+            self.roster,
+            self.view(),
+            at=self.now,
+            exclude=lead.earlier_owners,
+            exhausted=False,
+        )
+        if decision.owner is None:
+            return False
+        waited = self.now - lead.queued_at if lead.queued_at else None
+        why = f"{lead.qualification_reason}; served from the queue" + (
+            f" after {int(waited.total_seconds())} s" if waited is not None else ""
+        )
+        self.apply(lead, decision, None, why, kind="queue_turn", started=started)
+        return True
+
+    def assign_to(self, lead: Lead, rep_id: str, why: str) -> None:
+        """A person's choice (`POST /v1/leads/{id}/reassign` with `to`): recorded as theirs."""
+        rep = self.roster.reps[rep_id]
+        decision = Decision(rep.id, rep.team, "manual", "manual", f"{rep.name} was chosen by hand")
+        self.apply(lead, decision, None, why, kind="manual", started=time.perf_counter_ns())
+
+    def release(self, lead: Lead, why: str) -> None:
+        """Sales closed or recycled the lead: its owner's open-lead count drops by one."""
+        if lead.status == "assigned" and lead.owner:
+            self._load(lead.owner).released()
+            team = self.roster.team_of(lead.owner)
+            if team:
+                self.released_teams.add(team)
+            log.debug("capacity released", lead_id=str(lead.lead_id), owner=lead.owner, why=why)
+
+    def _load(self, rep_id: str) -> LoadRow:
+        """A rep's load as read under the lock; a rep the batch did not lock for is a bug, not a 0."""
+        if rep_id not in self.loads:
+            raise RuntimeError(f"rep {rep_id}'s load was not read under its team's lock")
+        return self.loads[rep_id]
+
+    def apply(
+        self, lead: Lead, decision: Decision, cause: Envelope | None, why: str, *, kind: str, started: int
+    ) -> None:
+        decision_us = (time.perf_counter_ns() - started) // 1000
+        previous_owner = lead.owner
+        was_open = lead.status == "assigned"
+        for team, credits in decision.credits.items():
+            self.credits[team] = credits
+            self.touched_teams.add(team)
+        if was_open and previous_owner:
+            self._load(previous_owner).released()
+            self._ledger(previous_owner, lead, "reassigned_away", decision.method, why)
+        if decision.owner is not None:
+            rep = self.roster.reps[decision.owner]
+            self._load(rep.id).assigned(rep, self.now)
+            lead.owner, lead.status, lead.queued_at = rep.id, "assigned", None
+            lead.assignments += 1
+            lead.earlier_owners.add(rep.id)
+            entry = "reassigned_to" if previous_owner else "assigned"
+            self._ledger(rep.id, lead, entry, decision.method, None)
+        else:
+            lead.owner, lead.status = None, "queued"
+            lead.queued_at = lead.queued_at or self.now
+        lead.team = decision.team
+        for candidate in decision.candidates:
+            if not candidate.eligible and candidate.rep_id != decision.owner:
+                self._ledger(
+                    candidate.rep_id, lead, "skipped", decision.method, candidate.why, candidate.credited
+                )
+        reason = f"{why}; rule {decision.rule}: {decision.reason}"
+        passed = [PassedOver(rep_id=c.rep_id, why=c.detail) for c in decision.candidates if not c.eligible]
+        owner = self.roster.reps.get(decision.owner) if decision.owner else None
+        data = LeadQualifiedData(
+            owner=decision.owner,
+            owner_name=owner.name if owner else None,
+            owner_email=owner.email if owner else None,
+            reason=reason,
+            rule=decision.rule,
+            score=lead.score,
+            grade=lead.grade,
+            assignment=lead.assignments,
+            previous_owner=previous_owner,
+            passed_over=passed,
+            team=decision.team,
+            policy_version=self.version,
+        )
+        if cause is not None:
+            event = cause.caused(LeadQualified, producer=PRODUCER, occurred_at=self.now, data=data)
+        else:
+            event = LeadQualified.new(
+                producer=PRODUCER,
+                lead_id=lead.lead_id,
+                correlation_id=lead.correlation_id or lead.lead_id,
+                occurred_at=self.now,
+                data=data,
+            )
+        self.outbox.add(event)
+        candidates = [
+            {
+                "rep_id": c.rep_id,
+                "eligible": c.eligible,
+                "why": c.why,
+                "detail": c.detail,
+                "credit_before": c.credit_before,
+                "credited": c.credited,
+            }
+            for c in decision.candidates
+        ]
+        self.records.append(
+            (
+                lead.lead_id,
+                decision.owner,
+                previous_owner,
+                decision.rule,
+                reason,
+                json.dumps([p.model_dump() for p in passed]),
+                cause.id if cause else None,
+                event.id,
+                self.now,
+                kind,
+                decision.team,
+                decision.method,
+                self.version,
+                json.dumps(candidates),
+                decision.tie_break,
+                json.dumps(list(decision.steps)),
+                decision_us,
+                json.dumps(lead.inputs()),
+            )
+        )
+
+    def _ledger(
+        self, rep_id: str, lead: Lead, entry: str, method: str, reason: str | None, credited: bool = False
+    ) -> None:
+        team = self.roster.team_of(rep_id) or lead.team or ""
+        self.ledger.append((team, rep_id, lead.lead_id, entry, method, reason, credited, self.now))
+
+    async def serve_queues(self, teams: Collection[str], limit: int = 100) -> int:
+        """Give queued leads of `teams` (already locked) to whoever can take them now, oldest first."""
+        if not teams:
+            return 0
+        rows = await self.conn.fetch(QUEUED, sorted(teams), limit)
+        queued = [Lead.of(row) for row in rows if row["lead_id"] not in self.leads]
+        for row in await self.conn.fetch(EARLIER_OWNERS, [lead.lead_id for lead in queued]):
+            next(lead for lead in queued if lead.lead_id == row["lead_id"]).earlier_owners.add(row["owner"])
+        served = 0
+        for lead in queued:
+            self.leads[lead.lead_id] = lead
+            served += self.serve_queued(lead)
+        return served
+
+    async def write(self) -> None:
+        conn = self.conn
+        leads = sorted(self.leads.values(), key=lambda lead: lead.lead_id)
+        if leads:
+            rows = [
+                (
+                    lead.lead_id,
+                    lead.score,
+                    lead.grade,
+                    lead.qualified,
+                    lead.qualification_reason,
+                    lead.owner,
+                    lead.assignments,
+                    lead.status,
+                    lead.team,
+                    lead.profile.model_dump_json() if lead.profile else None,
+                    lead.correlation_id,
+                    lead.queued_at,
+                    lead.closed_at,
+                    self.now,
+                )
+                for lead in leads
+            ]
+            await conn.execute(SAVE_LEADS, *columns(rows))
+        if self.records:
+            await conn.execute(RECORD_ASSIGNMENTS, *columns(self.records))
+        if self.ledger:
+            await conn.execute(RECORD_LEDGER, *columns(self.ledger))
+        await save_rotation(conn, {team: self.credits[team] for team in self.touched_teams})
+        await save_loads(conn, self.loads.values())
+
+
+async def open_batch(
+    conn: Connection, outbox: Outbox, now: datetime, parts: RoutingParts, lead_ids: Collection[UUID]
+) -> RoutingBatch:
+    """The active policy, the roster as it is now, and the leads locked in id order."""
+    await parts.ensure_roster(conn)
+    batch = RoutingBatch(conn, outbox, now, await parts.policies.active(conn), await load_roster(conn))
+    if lead_ids:
+        batch.leads = {row["lead_id"]: Lead.of(row) for row in await conn.fetch(LOAD_LEADS, sorted(lead_ids))}
+    return batch
