@@ -76,16 +76,21 @@ class RoutingBatch:
 
     # --- locks and state ------------------------------------------------------------------------
     async def lock(self, teams: Collection[str]) -> None:
-        """Lock every team this batch may touch, once, in id order, then read their rotation and
-        the loads of their reps (and of the batch's leads' owners and the teams' managers)."""
-        if self.loads:
+        """Lock every team this batch may touch, once, in id order, then read their rotation and the
+        loads of their reps: members, and owners or managers whose team is among them. Only loads
+        read under their team's lock are ever written back."""
+        if self.locked:
             raise RuntimeError("a batch locks its teams once, before deciding")
-        self.locked = set(await lock_teams(self.conn, {team for team in teams if team}))
-        members = [rep.id for team in self.locked for rep in self.roster.members(team)]
-        owners = [lead.owner for lead in self.leads.values() if lead.owner]
-        managers = [self.roster.teams[t].manager for t in self.locked if t in self.roster.teams]
+        wanted = {team for team in teams if team}
+        if not wanted:
+            return
+        self.locked = set(await lock_teams(self.conn, wanted))
+        candidates = {rep.id for team in self.locked for rep in self.roster.members(team)}
+        candidates |= {lead.owner for lead in self.leads.values() if lead.owner}
+        candidates |= {self.roster.teams[t].manager or "" for t in self.locked if t in self.roster.teams}
+        under_lock = {rep for rep in candidates if self.roster.team_of(rep) in self.locked}
         self.credits = await load_rotation(self.conn, self.locked)
-        self.loads = await load_loads(self.conn, {*members, *owners, *(m for m in managers if m)})
+        self.loads = await load_loads(self.conn, under_lock)
 
     def view(self) -> RotationView:
         loads = {rep: row.load_at(self.roster.reps.get(rep), self.now) for rep, row in self.loads.items()}
@@ -176,11 +181,17 @@ class RoutingBatch:
     def release(self, lead: Lead, why: str) -> None:
         """Sales closed or recycled the lead: its owner's open-lead count drops by one."""
         if lead.status == "assigned" and lead.owner:
-            self._load(lead.owner).released()
-            team = self.roster.team_of(lead.owner)
-            if team:
-                self.released_teams.add(team)
+            self._release(lead.owner)
             log.debug("capacity released", lead_id=str(lead.lead_id), owner=lead.owner, why=why)
+
+    def _release(self, rep_id: str) -> None:
+        team = self.roster.team_of(rep_id)
+        if team is None or rep_id not in self.loads:
+            # an owner the roster never had (a rep from before the roster was data): nothing counts it
+            log.warning("released an owner the roster lacks", rep_id=rep_id)
+            return
+        self.loads[rep_id].released()
+        self.released_teams.add(team)
 
     def _load(self, rep_id: str) -> LoadRow:
         """A rep's load as read under the lock; a rep the batch did not lock for is a bug, not a 0."""
@@ -198,7 +209,7 @@ class RoutingBatch:
             self.credits[team] = credits
             self.touched_teams.add(team)
         if was_open and previous_owner:
-            self._load(previous_owner).released()
+            self._release(previous_owner)
             self._ledger(previous_owner, lead, "reassigned_away", decision.method, why)
         if decision.owner is not None:
             rep = self.roster.reps[decision.owner]

@@ -12,6 +12,7 @@ statement each, and the lead.qualified events go to the outbox in the same trans
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 from lead_schemas import (
     LeadProgressed,
@@ -62,14 +63,21 @@ async def route_leads(
                 company_domain=lead.profile.company_domain, company=lead.profile.company
             )
     # Lock every team any event may reach, before any decision reads a team's state.
+    # Only events that may assign or release lock anything: a poll of leads that do not qualify
+    # takes no team lock, so it never waits for another instance.
+    recycled = {event.lead_id for event in events if isinstance(event, LeadRecycled)}
     teams: set[str] = set()
     for event in events:
         lead = leads[event.lead_id]
         if isinstance(event, LeadScored):
             lead.score, lead.grade = event.data.score, event.data.grade
-            teams |= batch.teams_for(lead, batch.fields(lead) | {"qualified": True})
-        elif isinstance(event, LeadSlaBreached):
+            if _may_route(lead, event, parts.config.mql_threshold, recycled):
+                teams |= batch.teams_for(lead, batch.fields(lead) | {"qualified": True})
+            continue
+        if isinstance(event, LeadSlaBreached):
             teams |= batch.teams_within(lead.team or batch.roster.team_of(lead.owner or ""))
+        elif isinstance(event, LeadProgressed) and event.data.stage not in CLOSING_STAGES:
+            continue
         team = batch.roster.team_of(lead.owner) if lead.owner else None
         teams |= {team} if team else set()
     await batch.lock(teams)
@@ -90,6 +98,12 @@ async def route_leads(
     # capacity freed in this batch goes to the freed teams' queues at once
     await batch.serve_queues(batch.released_teams & batch.locked)
     await batch.write()
+
+
+def _may_route(lead: Lead, event: LeadScored, threshold: int, recycled: set[UUID]) -> bool:
+    """Whether `_scored` may route the lead: it qualifies and is (or may become) without an owner."""
+    qualified = event.data.qualified if event.data.qualified is not None else event.data.score >= threshold
+    return qualified and (lead.status in ROUTABLE or lead.lead_id in recycled)
 
 
 def _scored(batch: RoutingBatch, lead: Lead, event: LeadScored, threshold: int) -> None:
