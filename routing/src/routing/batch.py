@@ -36,6 +36,7 @@ from routing.lead_rows import (
     SAVE_LEADS,
     Lead,
 )
+from routing.metrics import DECISION_SECONDS, DECISIONS
 from routing.parts import RoutingParts
 from routing.store import (
     LoadRow,
@@ -203,6 +204,8 @@ class RoutingBatch:
         self, lead: Lead, decision: Decision, cause: Envelope | None, why: str, *, kind: str, started: int
     ) -> None:
         decision_us = (time.perf_counter_ns() - started) // 1000
+        DECISIONS.labels(kind, decision.method).inc()
+        DECISION_SECONDS.observe(decision_us / 1_000_000)
         previous_owner = lead.owner
         was_open = lead.status == "assigned"
         for team, credits in decision.credits.items():

@@ -9,15 +9,20 @@ from typing import Any
 from leadkit.db import Connection
 from leadkit.messaging import Outbox
 from routing.batch import log, open_batch
+from routing.metrics import QUEUED
 from routing.parts import RoutingParts
 
-_QUEUED_TEAMS = "SELECT DISTINCT team FROM leads WHERE status = 'queued' AND team IS NOT NULL"
+_QUEUED_TEAMS = """
+SELECT team, count(*) AS queued FROM leads WHERE status = 'queued' AND team IS NOT NULL GROUP BY team
+"""
 
 
 async def serve_queues_once(conn: Connection, outbox: Outbox, now: datetime, parts: RoutingParts) -> int:
     """One pass over every team's queue: a rep back from absence or into working hours takes the
     oldest leads it can. Runs on every instance; team locks and SKIP LOCKED keep them apart."""
-    teams = [row["team"] for row in await conn.fetch(_QUEUED_TEAMS)]
+    rows = await conn.fetch(_QUEUED_TEAMS)
+    QUEUED.set(sum(row["queued"] for row in rows))
+    teams = [row["team"] for row in rows]
     if not teams:
         return 0
     batch = await open_batch(conn, outbox, now, parts, ())

@@ -1,0 +1,201 @@
+"""routing's use cases on the real PostgreSQL with a controllable clock: queues served when hours
+begin or capacity frees, recycled leads routed again, and two batches racing for one team's caps.
+
+Each test has its own teams, reps and policy kind, so the service's roster and active policy are
+never touched."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from lead_schemas import (
+    LeadProfile,
+    LeadProgressed,
+    LeadQualified,
+    LeadRecycled,
+    LeadScored,
+    LeadScoredData,
+    parse_event,
+)
+from leadkit.consumer import HandlerContext
+from leadkit.db import Pool, create_pool
+from leadkit.messaging import Outbox
+from leadkit.policies import PolicyKind, PolicyStore
+from routing.batch import open_batch
+from routing.domain.config import RoutingConfig
+from routing.domain.policy import DEFAULT_POLICY, parse_routing_policy
+from routing.domain.roster import Rep, Team, parse_hours
+from routing.handlers import route_leads
+from routing.parts import RoutingParts
+from routing.store import roster_check, upsert_reps, upsert_teams
+
+ROOT = Path(__file__).resolve().parents[3]
+DATABASE_URL = "postgresql+asyncpg://routing:routing@127.0.0.1:5432/routing_test?ssl=disable"
+TUESDAY_EVENING = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def migrated() -> None:
+    subprocess.run(
+        [str(ROOT / ".venv/bin/alembic"), "-c", "alembic.ini", "upgrade", "head"],
+        cwd=ROOT / "routing",
+        env=os.environ | {"ROUTING_DATABASE_URL": DATABASE_URL},
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+async def pool(migrated: None) -> AsyncIterator[Pool]:
+    pool = await create_pool(DATABASE_URL, size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def team() -> str:
+    return f"it-{uuid4().hex[:8]}"
+
+
+async def _parts(pool: Pool, team: str, reps: Sequence[Rep]) -> RoutingParts:
+    """The team and its reps on the roster, and a policy kind of this test's own sending every
+    qualified lead to the team."""
+    async with pool.acquire() as conn, conn.transaction():
+        await upsert_teams(conn, [Team(team, team)], TUESDAY_EVENING)
+        hours = {rep.id: "mon-fri 09:00-17:00" if rep.hours else "" for rep in reps}  # as the API stores them
+        await upsert_reps(conn, reps, hours, TUESDAY_EVENING)
+    kind = PolicyKind(name=f"it-{team}", parse=parse_routing_policy, default_document=DEFAULT_POLICY)
+    store = PolicyStore(kind, check=roster_check)
+    async with pool.acquire() as conn:
+        saved = await store.draft(conn, f'[fallback]\nteam = "{team}"\n', "toml")
+        await store.activate(conn, saved.version)
+    return RoutingParts(
+        config=RoutingConfig(mql_threshold=50, teams=(), reps=()), policies=store, _roster_seeded=True
+    )
+
+
+def _rep(rep_id: str, team: str, **extra: Any) -> Rep:
+    return Rep(id=rep_id, name=rep_id, email=f"{rep_id}@example.com", team=team, **extra)
+
+
+def _scored(lead_id: UUID, at: datetime, *, qualified: bool = True) -> LeadScored:
+    return LeadScored.new(
+        producer="scoring",
+        lead_id=lead_id,
+        correlation_id=uuid4(),
+        occurred_at=at,
+        data=LeadScoredData(
+            score=80,
+            grade="A",
+            fit_score=50,
+            engagement_score=30,
+            model_version="1",
+            reasons=[],
+            engagement_level="hot",
+            qualified=qualified,
+            lead=LeadProfile(country="DE"),
+        ),
+    )
+
+
+async def _handle(
+    pool: Pool, parts: RoutingParts, events: Sequence[Any], now: datetime
+) -> list[LeadQualified]:
+    outbox = Outbox()
+    async with pool.acquire() as conn, conn.transaction():
+        await route_leads(events, HandlerContext(connection=conn, outbox=outbox, now=now), parts=parts)
+    return [e for e in (parse_event(row.payload) for row in outbox.rows) if isinstance(e, LeadQualified)]
+
+
+async def _serve_queue(pool: Pool, parts: RoutingParts, team: str, now: datetime) -> list[LeadQualified]:
+    outbox = Outbox()
+    async with pool.acquire() as conn, conn.transaction():
+        batch = await open_batch(conn, outbox, now, parts, ())
+        await batch.lock({team})
+        await batch.serve_queues({team})
+        await batch.write()
+    return [e for e in (parse_event(row.payload) for row in outbox.rows) if isinstance(e, LeadQualified)]
+
+
+async def test_a_lead_qualified_after_hours_waits_in_the_queue_until_the_rep_s_day_begins(
+    pool: Pool, team: str
+) -> None:
+    rep = _rep(f"{team}-ann", team, hours=parse_hours("mon-fri 09:00-17:00"))
+    parts = await _parts(pool, team, [rep])
+    lead = uuid4()
+    (queued,) = await _handle(pool, parts, [_scored(lead, TUESDAY_EVENING)], TUESDAY_EVENING)
+    assert queued.data.owner is None
+    assert queued.data.team == team
+    assert "outside working hours" in queued.data.reason
+    assert await _serve_queue(pool, parts, team, TUESDAY_EVENING + timedelta(hours=12, minutes=59)) == []
+    (served,) = await _serve_queue(pool, parts, team, TUESDAY_EVENING + timedelta(hours=13))  # Wed 09:00
+    assert served.data.owner == rep.id
+    assert served.data.assignment == 1
+    assert "served from the queue after 46800 s" in served.data.reason
+
+
+async def test_capacity_freed_by_a_won_lead_goes_to_the_queue_at_once(pool: Pool, team: str) -> None:
+    rep = _rep(f"{team}-ben", team, max_open=1)
+    parts = await _parts(pool, team, [rep])
+    first, second = uuid4(), uuid4()
+    decided = await _handle(
+        pool, parts, [_scored(first, TUESDAY_EVENING), _scored(second, TUESDAY_EVENING)], TUESDAY_EVENING
+    )
+    assert [(e.lead_id, e.data.owner) for e in decided] == [(first, rep.id), (second, None)]
+    assert "at capacity (1/1 open leads)" in decided[1].data.reason
+    won = LeadProgressed.new(
+        producer="sla-monitor",
+        lead_id=first,
+        correlation_id=uuid4(),
+        occurred_at=TUESDAY_EVENING,
+        data={"stage": "won", "owner": rep.id, "amount": "100.00", "currency": "EUR"},
+    )
+    (served,) = await _handle(pool, parts, [won], TUESDAY_EVENING + timedelta(minutes=5))
+    assert (served.lead_id, served.data.owner) == (second, rep.id)
+
+
+async def test_a_recycled_lead_is_routed_again_when_it_qualifies_again(pool: Pool, team: str) -> None:
+    parts = await _parts(pool, team, [_rep(f"{team}-cy", team)])
+    lead = uuid4()
+    (first,) = await _handle(pool, parts, [_scored(lead, TUESDAY_EVENING)], TUESDAY_EVENING)
+    assert (
+        await _handle(pool, parts, [_scored(lead, TUESDAY_EVENING)], TUESDAY_EVENING) == []
+    )  # keeps its owner
+    recycled = LeadRecycled.new(
+        producer="sla-monitor",
+        lead_id=lead,
+        correlation_id=uuid4(),
+        occurred_at=TUESDAY_EVENING,
+        data={"reason": "rejected_by_sales", "owner": first.data.owner},
+    )
+    later = TUESDAY_EVENING + timedelta(days=3)
+    assert await _handle(pool, parts, [recycled, _scored(lead, later, qualified=False)], later) == []
+    (again,) = await _handle(pool, parts, [_scored(lead, later)], later)
+    assert again.data.owner == first.data.owner
+    assert again.data.assignment == 2
+
+
+async def test_two_batches_racing_for_one_team_never_overrun_its_daily_caps(pool: Pool, team: str) -> None:
+    reps = [_rep(f"{team}-r{i}", team, daily_cap=2) for i in range(3)]
+    parts = await _parts(pool, team, reps)
+    leads = [uuid4() for _ in range(12)]
+    batches = [leads[i::3] for i in range(3)]
+    decided = await asyncio.gather(
+        *(
+            _handle(pool, parts, [_scored(lead, TUESDAY_EVENING) for lead in batch], TUESDAY_EVENING)
+            for batch in batches
+        )
+    )
+    owners = [event.data.owner for events in decided for event in events]
+    assert len(owners) == 12
+    assert sorted(owner for owner in owners if owner) == sorted([rep.id for rep in reps] * 2)
+    assert owners.count(None) == 6
