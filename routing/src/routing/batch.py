@@ -8,6 +8,7 @@ or its reps' loads; so two instances never decide on stale state.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Collection
 from datetime import datetime
@@ -39,13 +40,11 @@ from routing.lead_rows import (
 from routing.metrics import DECISION_SECONDS, DECISIONS
 from routing.parts import RoutingParts
 from routing.store import (
+    SAVE_LOADS,
+    SAVE_ROTATION,
     LoadRow,
-    load_loads,
-    load_roster,
-    load_rotation,
+    load_team_state,
     lock_teams,
-    save_loads,
-    save_rotation,
 )
 
 PRODUCER = "routing"
@@ -90,8 +89,7 @@ class RoutingBatch:
         candidates |= {lead.owner for lead in self.leads.values() if lead.owner}
         candidates |= {self.roster.teams[t].manager or "" for t in self.locked if t in self.roster.teams}
         under_lock = {rep for rep in candidates if self.roster.team_of(rep) in self.locked}
-        self.credits = await load_rotation(self.conn, self.locked)
-        self.loads = await load_loads(self.conn, under_lock)
+        self.credits, self.loads = await load_team_state(self.conn, self.locked, under_lock)
 
     def view(self) -> RotationView:
         loads = {rep: row.load_at(self.roster.reps.get(rep), self.now) for rep, row in self.loads.items()}
@@ -314,43 +312,67 @@ class RoutingBatch:
         return served
 
     async def write(self) -> None:
-        conn = self.conn
+        """Leads, records, ledger, rotation and loads: one statement, one round trip."""
         leads = sorted(self.leads.values(), key=lambda lead: lead.lead_id)
-        if leads:
-            rows = [
-                (
-                    lead.lead_id,
-                    lead.score,
-                    lead.grade,
-                    lead.qualified,
-                    lead.qualification_reason,
-                    lead.owner,
-                    lead.assignments,
-                    lead.status,
-                    lead.team,
-                    lead.profile.model_dump_json() if lead.profile else None,
-                    lead.correlation_id,
-                    lead.queued_at,
-                    lead.closed_at,
-                    self.now,
-                )
-                for lead in leads
-            ]
-            await conn.execute(SAVE_LEADS, *columns(rows))
-        if self.records:
-            await conn.execute(RECORD_ASSIGNMENTS, *columns(self.records))
-        if self.ledger:
-            await conn.execute(RECORD_LEDGER, *columns(self.ledger))
-        await save_rotation(conn, {team: self.credits[team] for team in self.touched_teams})
-        await save_loads(conn, self.loads.values())
+        lead_rows = [
+            (
+                lead.lead_id,
+                lead.score,
+                lead.grade,
+                lead.qualified,
+                lead.qualification_reason,
+                lead.owner,
+                lead.assignments,
+                lead.status,
+                lead.team,
+                lead.profile.model_dump_json() if lead.profile else None,
+                lead.correlation_id,
+                lead.queued_at,
+                lead.closed_at,
+                self.now,
+            )
+            for lead in leads
+        ]
+        rotation = [
+            (team, rep, credit)
+            for team in sorted(self.touched_teams)
+            for rep, credit in sorted(self.credits[team].items())
+        ]
+        loads = sorted(
+            (r.rep_id, r.open_leads, r.day, r.day_count, r.week, r.week_count) for r in self.loads.values()
+        )
+        if not (lead_rows or self.records or self.ledger or rotation or loads):
+            return
+        await self.conn.execute(
+            WRITE_BATCH,
+            *columns(lead_rows, width=14),
+            *columns(self.records, width=18),
+            *columns(self.ledger, width=8),
+            *columns(rotation, width=3),
+            *columns(loads, width=6),
+        )
+
+
+def _renumbered(statement: str, offset: int) -> str:
+    return re.sub(r"\$(\d+)", lambda match: f"${int(match.group(1)) + offset}", statement.strip())
+
+
+# Data-modifying CTEs all run, whatever the final SELECT reads; unnest of empty arrays writes nothing.
+WRITE_BATCH = f"""
+WITH saved_leads AS ({_renumbered(SAVE_LEADS, 0)}),
+     records AS ({_renumbered(RECORD_ASSIGNMENTS, 14)}),
+     ledger_rows AS ({_renumbered(RECORD_LEDGER, 32)}),
+     rotation_rows AS ({_renumbered(SAVE_ROTATION, 40)}),
+     load_rows AS ({_renumbered(SAVE_LOADS, 43)})
+SELECT 1
+"""
 
 
 async def open_batch(
     conn: Connection, outbox: Outbox, now: datetime, parts: RoutingParts, lead_ids: Collection[UUID]
 ) -> RoutingBatch:
     """The active policy, the roster as it is now, and the leads locked in id order."""
-    await parts.ensure_roster(conn)
-    batch = RoutingBatch(conn, outbox, now, await parts.policies.active(conn), await load_roster(conn))
+    batch = RoutingBatch(conn, outbox, now, await parts.policies.active(conn), await parts.roster(conn))
     if lead_ids:
         batch.leads = {row["lead_id"]: Lead.of(row) for row in await conn.fetch(LOAD_LEADS, sorted(lead_ids))}
     return batch

@@ -8,8 +8,11 @@ from leadkit.db import Connection
 from leadkit.policies import PolicyStore
 from routing.domain.config import RoutingConfig, load_routing_config
 from routing.domain.policy import RoutingPolicy, routing_policies
+from routing.domain.roster import Roster
 from routing.settings import RoutingSettings
-from routing.store import roster_check, seed_roster
+from routing.store import load_roster, roster_check, seed_roster
+
+_ROSTER_VERSION = "SELECT version FROM roster_version WHERE id = 1"
 
 
 @dataclass
@@ -19,12 +22,25 @@ class RoutingParts:
     config: RoutingConfig
     policies: PolicyStore[RoutingPolicy]
     _roster_seeded: bool = False
+    _roster: Roster | None = None
+    _roster_version: int | None = None
 
     async def ensure_roster(self, conn: Connection) -> None:
         """An empty roster gets the configuration file's teams and reps (once a process)."""
         if not self._roster_seeded:
             await seed_roster(conn, self.config)
             self._roster_seeded = True
+
+    async def roster(self, conn: Connection) -> Roster:
+        """The roster as it is now: kept in memory until a change to teams, reps or absences moves
+        the version a trigger keeps, so a poll reads one number instead of three tables."""
+        await self.ensure_roster(conn)
+        version = await conn.fetchval(_ROSTER_VERSION)
+        if self._roster is None or version != self._roster_version:
+            # read after the version: a change committed in between is newer than the number kept,
+            # so the next poll reads the roster again
+            self._roster, self._roster_version = await load_roster(conn), version
+        return self._roster
 
 
 def routing_parts(settings: RoutingSettings) -> RoutingParts:

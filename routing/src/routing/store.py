@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,15 +30,20 @@ WHERE (cancelled_at IS NULL OR cancelled_at > coalesce($1::timestamptz, now()))
 ORDER BY rep_id, starts
 """
 _LOCK_TEAMS = "SELECT id FROM teams WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE"
-_ROTATION = "SELECT team, rep_id, credit FROM rotation WHERE team = ANY($1::text[])"
-_SAVE_ROTATION = """
+# read after the teams are locked (a statement of its own: one that locked and read at once would
+# read with the snapshot it took before it waited for the lock)
+_TEAM_STATE = """
+SELECT (SELECT coalesce(json_agg(json_build_array(team, rep_id, credit)), '[]') FROM rotation
+        WHERE team = ANY($1::text[]))::text AS rotation,
+       (SELECT coalesce(json_agg(json_build_array(rep_id, open_leads, day, day_count, week, week_count)),
+                        '[]')
+        FROM rep_loads WHERE rep_id = ANY($2::text[]))::text AS loads
+"""
+SAVE_ROTATION = """
 INSERT INTO rotation (team, rep_id, credit) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
 ON CONFLICT (team, rep_id) DO UPDATE SET credit = excluded.credit
 """
-_LOADS = """
-SELECT rep_id, open_leads, day, day_count, week, week_count FROM rep_loads WHERE rep_id = ANY($1::text[])
-"""
-_SAVE_LOADS = """
+SAVE_LOADS = """
 INSERT INTO rep_loads (rep_id, open_leads, day, day_count, week, week_count)
 SELECT * FROM unnest($1::text[], $2::int[], $3::date[], $4::int[], $5::date[], $6::int[])
 ON CONFLICT (rep_id) DO UPDATE SET open_leads = excluded.open_leads, day = excluded.day,
@@ -127,21 +133,6 @@ async def lock_teams(conn: Connection, teams: Collection[str]) -> list[str]:
     return [row["id"] for row in await conn.fetch(_LOCK_TEAMS, sorted(teams))]
 
 
-async def load_rotation(conn: Connection, teams: Collection[str]) -> dict[str, dict[str, int]]:
-    credits: dict[str, dict[str, int]] = {team: {} for team in teams}
-    for row in await conn.fetch(_ROTATION, sorted(teams)):
-        credits.setdefault(row["team"], {})[row["rep_id"]] = row["credit"]
-    return credits
-
-
-async def save_rotation(conn: Connection, credits: dict[str, dict[str, int]]) -> None:
-    rows = [
-        (team, rep, credit) for team, reps in sorted(credits.items()) for rep, credit in sorted(reps.items())
-    ]
-    if rows:
-        await conn.execute(_SAVE_ROTATION, *columns(rows))
-
-
 @dataclass
 class LoadRow:
     rep_id: str
@@ -172,17 +163,26 @@ class LoadRow:
         self.open_leads = max(self.open_leads - 1, 0)
 
 
-async def load_loads(conn: Connection, reps: Collection[str]) -> dict[str, LoadRow]:
-    found = {rep: LoadRow(rep) for rep in reps}
-    for row in await conn.fetch(_LOADS, sorted(reps)):
-        found[row["rep_id"]] = LoadRow(**dict(row))
-    return found
-
-
-async def save_loads(conn: Connection, loads: Iterable[LoadRow]) -> None:
-    rows = [(r.rep_id, r.open_leads, r.day, r.day_count, r.week, r.week_count) for r in loads]
-    if rows:
-        await conn.execute(_SAVE_LOADS, *columns(sorted(rows)))
+async def load_team_state(
+    conn: Connection, teams: Collection[str], reps: Collection[str]
+) -> tuple[dict[str, dict[str, int]], dict[str, LoadRow]]:
+    """The locked teams' rotation credits and their reps' loads, in one round trip."""
+    row = await conn.fetchrow(_TEAM_STATE, sorted(teams), sorted(reps))
+    assert row is not None
+    credits: dict[str, dict[str, int]] = {team: {} for team in teams}
+    for team, rep_id, credit in json.loads(row["rotation"]):
+        credits.setdefault(team, {})[rep_id] = credit
+    loads = {rep: LoadRow(rep) for rep in reps}
+    for rep_id, open_leads, day, day_count, week, week_count in json.loads(row["loads"]):
+        loads[rep_id] = LoadRow(
+            rep_id,
+            open_leads,
+            date.fromisoformat(day) if day else None,
+            day_count,
+            date.fromisoformat(week) if week else None,
+            week_count,
+        )
+    return credits, loads
 
 
 _UPSERT_TEAMS = """

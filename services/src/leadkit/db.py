@@ -88,6 +88,9 @@ async def raw_connection(session: AsyncSession) -> Connection:
     return connection_
 
 
-def columns(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
-    """Rows as the column arrays that `unnest($1::…[], $2::…[], …)` takes, one per parameter."""
+def columns(rows: Sequence[Sequence[Any]], width: int | None = None) -> list[list[Any]]:
+    """Rows as the column arrays that `unnest($1::…[], $2::…[], …)` takes, one per parameter.
+    `width` gives no rows their columns too (empty arrays), for a statement that always runs."""
+    if not rows and width is not None:
+        return [[] for _ in range(width)]
     return [list(column) for column in zip(*rows, strict=True)]

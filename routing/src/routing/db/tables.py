@@ -54,6 +54,16 @@ class RepRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class RosterVersion(Base):
+    """One row, bumped by a trigger on every change to teams, reps or absences: an instance keeps
+    its roster in memory until the number moves."""
+
+    __tablename__ = "roster_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
 class AbsenceRow(Base):
     """Kept after it ends or is replaced (`cancelled_at`), so a replay sees availability as it was."""
 
