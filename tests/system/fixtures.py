@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from leadkit.testing import TopicTail, eventually
+from leadkit.testing import database_url_for_tests as database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = ROOT / ".run" / "logs"
@@ -75,11 +76,6 @@ async def metric_total(client: httpx.AsyncClient, base: str, name: str, **labels
         if match and all(f'{key}="{value}"' in match.group(1) for key, value in labels.items()):
             total += float(match.group(2))
     return total
-
-
-def database_url(module: str) -> str:
-    """The test database of one service (`module` as in SERVICES)."""
-    return f"postgresql+asyncpg://{module}:{module}@127.0.0.1:5432/{module}_test?ssl=disable"
 
 
 def _env() -> dict[str, str]:

@@ -14,11 +14,11 @@ from leadkit.auth import require_api_key
 from leadkit.db import Connection
 from leadkit.policies import UnknownVersion
 from leadkit.service import Deps, get_deps, parts_of
-from routing.domain.roster import Absence, Team
+from routing.domain.roster import Absence
 from routing.domain.simulate import PastAbsence, PastLead, RosterHistory, replay, summary
 from routing.lead_rows import account_of
 from routing.parts import RoutingParts
-from routing.store import rep_of
+from routing.store import load_teams, rep_of
 
 router = APIRouter(
     prefix="/v1/routing/policies", tags=["routing policies"], dependencies=[Depends(require_api_key)]
@@ -43,9 +43,7 @@ _ABSENCES = "SELECT rep_id, starts, ends, reason, created_at, cancelled_at FROM 
 async def roster_history(conn: Connection) -> RosterHistory:
     reps = await conn.fetch(_REPS)
     return RosterHistory(
-        teams={
-            r["id"]: Team(r["id"], r["name"], r["manager"]) for r in await conn.fetch("SELECT * FROM teams")
-        },
+        teams=await load_teams(conn),
         reps={r["id"]: rep_of(r) for r in reps},
         deleted_at={r["id"]: r["deleted_at"] for r in reps if r["deleted_at"] is not None},
         absences=tuple(

@@ -54,7 +54,8 @@ SELECT id, name, owner, domains FROM accounts
 WHERE id IN (SELECT account_id FROM account_domains WHERE domain = ANY($1::text[]))
    OR normalized_name = ANY($2::text[])
 """
-_ROSTER_EMPTY = "SELECT NOT EXISTS (SELECT 1 FROM reps) AND NOT EXISTS (SELECT 1 FROM teams)"
+# seeded until one of the file's teams exists (teams are never deleted, so this holds once done)
+_NOT_SEEDED = "SELECT NOT EXISTS (SELECT 1 FROM teams WHERE id = ANY($1::text[]))"
 _SEED_TEAMS = (
     "INSERT INTO teams (id, name) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING"
 )
@@ -84,21 +85,26 @@ def rep_of(row: Any, absences: Sequence[Absence] = ()) -> Rep:
     )
 
 
+async def load_teams(conn: Connection) -> dict[str, Team]:
+    return {row["id"]: Team(row["id"], row["name"], row["manager"]) for row in await conn.fetch(_TEAMS)}
+
+
 async def load_roster(conn: Connection, at: datetime | None = None) -> Roster:
     """Every team and rep (deleted ones flagged, so their team is still known), with absences."""
     absences: dict[str, list[Absence]] = {}
     for row in await conn.fetch(_ABSENCES, at):
         absences.setdefault(row["rep_id"], []).append(Absence(row["starts"], row["ends"], row["reason"]))
-    teams = {row["id"]: Team(row["id"], row["name"], row["manager"]) for row in await conn.fetch(_TEAMS)}
+    teams = await load_teams(conn)
     reps = {row["id"]: rep_of(row, absences.get(row["id"], ())) for row in await conn.fetch(_REPS, at)}
     return Roster(teams=teams, reps=reps)
 
 
 async def seed_roster(conn: Connection, config: RoutingConfig) -> None:
-    """An empty roster gets the configuration file's teams and reps (once; safe to race)."""
+    """The configuration file's teams and reps, on a database that has none of its teams yet (a
+    first start; safe to race). Teams made by other means before it do not stop the seeding."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('leadloop-routing-roster-seed'))")
-        if not await conn.fetchval(_ROSTER_EMPTY):
+        if not await conn.fetchval(_NOT_SEEDED, [team.id for team in config.teams]):
             return
         await conn.execute(_SEED_TEAMS, [t.id for t in config.teams], [t.name for t in config.teams])
         await conn.execute(

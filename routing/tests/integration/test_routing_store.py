@@ -7,8 +7,6 @@ never touched."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +28,7 @@ from leadkit.consumer import HandlerContext
 from leadkit.db import Pool, create_pool
 from leadkit.messaging import Outbox
 from leadkit.policies import PolicyKind, PolicyStore
+from leadkit.testing import database_url_for_tests, migrate_test_database
 from routing.batch import open_batch
 from routing.domain.config import RoutingConfig
 from routing.domain.policy import DEFAULT_POLICY, parse_routing_policy
@@ -39,19 +38,13 @@ from routing.parts import RoutingParts
 from routing.store import roster_check, upsert_reps, upsert_teams
 
 ROOT = Path(__file__).resolve().parents[3]
-DATABASE_URL = "postgresql+asyncpg://routing:routing@127.0.0.1:5432/routing_test?ssl=disable"
+DATABASE_URL = database_url_for_tests("routing")
 TUESDAY_EVENING = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def migrated() -> None:
-    subprocess.run(
-        [str(ROOT / ".venv/bin/alembic"), "-c", "alembic.ini", "upgrade", "head"],
-        cwd=ROOT / "routing",
-        env=os.environ | {"ROUTING_DATABASE_URL": DATABASE_URL},
-        check=True,
-        capture_output=True,
-    )
+    migrate_test_database(ROOT, "routing")
 
 
 @pytest.fixture
@@ -62,8 +55,22 @@ async def pool(migrated: None) -> AsyncIterator[Pool]:
 
 
 @pytest.fixture
-def team() -> str:
-    return f"it-{uuid4().hex[:8]}"
+async def team(pool: Pool) -> AsyncIterator[str]:
+    """A team of this test's own; its reps, leads and records are removed after it."""
+    team = f"it-{uuid4().hex[:8]}"
+    yield team
+    async with pool.acquire() as conn, conn.transaction():
+        leads = [
+            row["lead_id"]
+            for row in await conn.fetch("SELECT lead_id FROM assignments WHERE team = $1", team)
+        ]
+        for table in ("assignments", "leads", "ledger"):
+            await conn.execute(f"DELETE FROM {table} WHERE lead_id = ANY($1::uuid[])", leads)
+        reps = [row["id"] for row in await conn.fetch("SELECT id FROM reps WHERE team = $1", team)]
+        await conn.execute("DELETE FROM rep_loads WHERE rep_id = ANY($1::text[])", reps)
+        await conn.execute("DELETE FROM reps WHERE team = $1", team)
+        await conn.execute("DELETE FROM rotation WHERE team = $1", team)
+        await conn.execute("DELETE FROM teams WHERE id = $1", team)
 
 
 async def _parts(pool: Pool, team: str, reps: Sequence[Rep]) -> RoutingParts:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
-import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +17,7 @@ from leadkit.consumer import HandlerContext
 from leadkit.db import Pool, create_pool
 from leadkit.messaging import Outbox
 from leadkit.policies import PolicyKind, PolicyStore
+from leadkit.testing import database_url_for_tests, migrate_test_database
 from scoring.decay import emit_decayed
 from scoring.domain.model import DEFAULT_MODEL, parse_rule_model
 from scoring.handlers import Scoring, forget_lead_facts, record_outcomes, score_captured_leads
@@ -26,7 +25,7 @@ from scoring.predictors import Predictors
 from scoring.rescore import job_progress, latest_job, rescore_batch, start_rescore
 
 ROOT = Path(__file__).resolve().parents[3]
-DATABASE_URL = "postgresql+asyncpg://scoring:scoring@127.0.0.1:5432/scoring_test?ssl=disable"
+DATABASE_URL = database_url_for_tests("scoring")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 # A senior buyer's fit is an A; one webinar (40 points, half-life 1 hour) makes them hot.
 WEBINAR_MODEL = """
@@ -60,13 +59,7 @@ STRICTER = WEBINAR_MODEL.replace("hot = 30", "hot = 45").replace(
 
 @pytest.fixture(scope="module")
 def migrated() -> None:
-    subprocess.run(
-        [str(ROOT / ".venv/bin/alembic"), "-c", "alembic.ini", "upgrade", "head"],
-        cwd=ROOT / "scoring",
-        env=os.environ | {"SCORING_DATABASE_URL": DATABASE_URL},
-        check=True,
-        capture_output=True,
-    )
+    migrate_test_database(ROOT, "scoring")
 
 
 @pytest.fixture

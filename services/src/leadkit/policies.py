@@ -139,6 +139,19 @@ def policy_tables(metadata: MetaData) -> tuple[Table, Table]:
     return versions, activations
 
 
+# Versions are immutable in the database too, not only by convention in the code: the migration
+# that creates a service's policy tables runs these (and the drops on downgrade).
+IMMUTABLE_VERSIONS = (
+    "CREATE FUNCTION policy_versions_immutable() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'policy versions are immutable: save a new version'; END $$",
+    "CREATE TRIGGER policy_versions_immutable BEFORE UPDATE OR DELETE ON policy_versions "
+    "FOR EACH ROW EXECUTE FUNCTION policy_versions_immutable()",
+)
+DROP_IMMUTABLE_VERSIONS = (
+    "DROP TRIGGER policy_versions_immutable ON policy_versions",
+    "DROP FUNCTION policy_versions_immutable()",
+)
+
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('leadloop-policy:' || $1))"
 _ACTIVE_VERSION = "SELECT version FROM policy_activations WHERE kind = $1 ORDER BY id DESC LIMIT 1"
 _ACTIVE_AT = """

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -133,3 +136,23 @@ class TopicTail:
         key = lead_id.encode()
         found = await self.wait_for(lambda m: m.key == key, count=count, within=within)
         return [json.loads(m.value) for m in found]
+
+
+def database_url_for_tests(service: str) -> str:
+    """A service's `*_test` database (`service` as its module is named: `sla_monitor`)."""
+    return f"postgresql+asyncpg://{service}:{service}@127.0.0.1:5432/{service}_test?ssl=disable"
+
+
+def migrate_test_database(root: Path, directory: str) -> str:
+    """Bring a service's test database to its migrations' head with Alembic, as `make up` does
+    for the real one; returns its URL. `directory` is the service's folder (`sla-monitor`)."""
+    service = directory.replace("-", "_")
+    url = database_url_for_tests(service)
+    subprocess.run(
+        [str(root / ".venv/bin/alembic"), "-c", "alembic.ini", "upgrade", "head"],
+        cwd=root / directory,
+        env=os.environ | {f"{service.upper()}_DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+    )
+    return url

@@ -4,8 +4,6 @@ PostgreSQL: they take their locks in one order, so neither deadlocks nor fails."
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,25 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from leadkit.db import create_engine, session_factory
 from leadkit.messaging import Outbox
-from leadkit.testing import eventually
+from leadkit.testing import database_url_for_tests, eventually, migrate_test_database
 from sla_monitor.api_models import ProgressCreate
 from sla_monitor.db.tables import SalesLead, SlaTimer
 from sla_monitor.handlers import fire_due_timers, report_progress
 
 ROOT = Path(__file__).resolve().parents[3]
-DATABASE_URL = "postgresql+asyncpg://sla_monitor:sla_monitor@127.0.0.1:5432/sla_monitor_test?ssl=disable"
+DATABASE_URL = database_url_for_tests("sla_monitor")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def migrated() -> None:
-    subprocess.run(
-        [str(ROOT / ".venv/bin/alembic"), "-c", "alembic.ini", "upgrade", "head"],
-        cwd=ROOT / "sla-monitor",
-        env=os.environ | {"SLA_MONITOR_DATABASE_URL": DATABASE_URL},
-        check=True,
-        capture_output=True,
-    )
+    migrate_test_database(ROOT, "sla-monitor")
 
 
 @pytest.fixture(scope="module")
