@@ -16,8 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from leadkit.testing import TopicTail, eventually
-from leadkit.testing import database_url_for_tests as database_url
+from leadkit.testing import TopicTail, database_url_for_tests, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = ROOT / ".run" / "logs"
@@ -50,6 +49,8 @@ SECRETS = {
     "CAPTURE_LINKEDIN_ACCESS_TOKEN": LINKEDIN_ACCESS_TOKEN,
 }
 
+
+database_url = database_url_for_tests  # the test database of one service (`module` as in SERVICES)
 
 QUALIFYING = {  # a senior buyer asking for a demo: scores well above the MQL bar
     "first_name": "Grace",

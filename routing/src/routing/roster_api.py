@@ -64,9 +64,11 @@ class RepWrite(Body):
     email: EmailStr
     team: Id
     weight: int = Field(default=1, ge=0, le=1000, description="Share of the team's round robin; 0 takes none")
-    daily_cap: int | None = Field(default=None, ge=0, description="Most leads a local day")
-    weekly_cap: int | None = Field(default=None, ge=0, description="Most leads a local week (Monday on)")
-    max_open: int | None = Field(default=None, ge=0, description="Most open leads at once")
+    daily_cap: int | None = Field(default=None, ge=0, le=1_000_000, description="Most leads a local day")
+    weekly_cap: int | None = Field(
+        default=None, ge=0, le=1_000_000, description="Most leads a local week (Monday on)"
+    )
+    max_open: int | None = Field(default=None, ge=0, le=1_000_000, description="Most open leads at once")
     skills: list[Annotated[str, Field(max_length=100, pattern=r"^[a-z_]+:[A-Za-z0-9._+-]+$")]] = Field(
         default_factory=list,
         description="`dimension:value`, e.g. `language:de`, `product:cloud`, `region:emea`",

@@ -13,6 +13,7 @@ from lead_schemas import LeadProfile
 from leadkit.auth import require_api_key
 from leadkit.db import Connection
 from leadkit.policies import UnknownVersion
+from leadkit.policy_api import VersionNumber
 from leadkit.service import Deps, get_deps, parts_of
 from routing.domain.roster import Absence
 from routing.domain.simulate import PastAbsence, PastLead, RosterHistory, replay, summary
@@ -78,7 +79,7 @@ def past_lead(row: Any) -> PastLead:
     responses={404: {"description": "no such version"}},
 )
 async def simulate(
-    version: int,
+    version: VersionNumber,
     deps: Annotated[Deps, Depends(get_deps)],
     from_: Annotated[AwareDatetime, Query(alias="from")],
     to: Annotated[AwareDatetime, Query()],

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -35,6 +35,8 @@ from leadkit.service import Deps, get_deps
 MAX_DOCUMENT_BYTES = 256 * 1024
 DepsParam = Annotated[Deps, Depends(get_deps)]
 Note = Annotated[str | None, Query(max_length=500, description="why: kept with the version")]
+# a version number PostgreSQL's integer column can hold; anything larger is a 422, not a 500
+VersionNumber = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class VersionSummary(BaseModel):
@@ -167,7 +169,7 @@ def policy_router(
             return [ActivationRead.model_validate(a) for a in await store.activations(conn)]
 
     @router.get("/{version}", response_model=VersionRead, summary=f"One {noun} version")
-    async def show(version: int, deps: DepsParam) -> VersionRead:
+    async def show(version: VersionNumber, deps: DepsParam) -> VersionRead:
         try:
             async with deps.pool.acquire() as conn:
                 return VersionRead.model_validate(await store.version(conn, version))
@@ -180,7 +182,7 @@ def policy_router(
         summary=f"Make a {noun} version active",
         responses={422: {"description": "the version names what no longer exists, each with its path"}},
     )
-    async def activate(version: int, deps: DepsParam, note: Note = None) -> Any:
+    async def activate(version: VersionNumber, deps: DepsParam, note: Note = None) -> Any:
         try:
             async with deps.pool.acquire() as conn:
                 activation = await store.activate(conn, version, note)
