@@ -32,9 +32,13 @@ def _is_infrastructure(error: BaseException) -> bool:
         return True
     # asyncpg's InterfaceError carries no SQLSTATE: "connection is closed", or, for a pooled
     # connection the server dropped, "connection has been released back to the pool"
-    return type(error).__name__ == "InterfaceError" and any(
+    if type(error).__name__ == "InterfaceError" and any(
         words in str(error) for words in ("closed", "released back to the pool")
-    )
+    ):
+        return True
+    # a connection the server dropped in the middle of an operation: "cannot switch to state 12;
+    # another operation (2) is in progress" (seen while PostgreSQL restarts under load)
+    return type(error).__name__ == "InternalClientError" and "another operation" in str(error)
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:

@@ -46,7 +46,12 @@ async def _on_unreachable(request: Request, exc: Exception) -> JSONResponse:
 
 def answer_503_while_the_database_is_away(app: FastAPI) -> None:
     # through SQLAlchemy, and straight from asyncpg on the hot paths
-    for driver_error in (DBAPIError, asyncpg.PostgresError, asyncpg.InterfaceError):
+    for driver_error in (
+        DBAPIError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+    ):
         app.add_exception_handler(driver_error, _on_dbapi_error)
     for unreachable in (ConnectionError, TimeoutError, PoolTimeout):
         app.add_exception_handler(unreachable, _on_unreachable)

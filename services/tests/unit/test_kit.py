@@ -4,6 +4,7 @@ import tomllib
 from collections.abc import Iterator
 from urllib.parse import quote
 
+import asyncpg
 import pytest
 import structlog
 from sqlalchemy.exc import DBAPIError
@@ -130,6 +131,12 @@ def _with_sqlstate(code: str) -> Exception:
         (_with_sqlstate("40P01"), False),  # a deadlock too
         (RuntimeError("a bug"), False),
         (ValueError("bad event"), False),
+        # asyncpg on a connection PostgreSQL dropped mid-operation while restarting
+        (
+            asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress"),
+            True,
+        ),
+        (asyncpg.InternalClientError("something else"), False),
     ],
 )
 def test_which_errors_are_the_infrastructure(error: BaseException, infrastructure: bool) -> None:
