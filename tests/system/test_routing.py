@@ -176,6 +176,11 @@ team = "{amer}"
         assert reps[cat]["credits"] >= 3
         assert reps[ana]["assignments"] + reps[ben]["assignments"] >= 6
         assert reps[ana]["reassigned_away"] + reps[ben]["reassigned_away"] >= 3
+        shown = system.leadloop_cli("routing", "fairness", "--team", emea, "--json")
+        assert shown.returncode == 0, shown.stdout + shown.stderr
+        assert {rep["rep_id"]: rep["credits"] for rep in json.loads(shown.stdout)}[cat] == reps[cat][
+            "credits"
+        ]
 
         # what-if: the same window under a draft without the account rule
         draft_text = policy.replace("account_owner = true", f'team = "{emea}"')

@@ -12,10 +12,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from leadkit.auth import require_api_key
 from leadkit.service import Deps, get_deps, parts_of
-from routing.domain.fairness import LedgerCount, RepFairness, fairness
+from routing.domain.fairness import RepFairness, fairness
 from routing.manual import CannotReassign, reassign_by_hand
 from routing.parts import RoutingParts
-from routing.store import load_roster
+from routing.store import ledger_counts, load_roster
 
 router = APIRouter(prefix="/v1", tags=["routing"], dependencies=[Depends(require_api_key)])
 DepsParam = Annotated[Deps, Depends(get_deps)]
@@ -168,13 +168,6 @@ class FairnessRead(BaseModel):
     reps: list[RepFairnessRead]
 
 
-_LEDGER = """
-SELECT rep_id, entry, method, reason, credited, count(*) AS count FROM ledger
-WHERE team = $1 AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3)
-GROUP BY rep_id, entry, method, reason, credited
-"""
-
-
 @router.get("/routing/fairness", response_model=FairnessRead, summary="The fairness ledger of one team")
 async def get_fairness(
     deps: DepsParam,
@@ -188,9 +181,9 @@ async def get_fairness(
         roster = await load_roster(conn)
         if team not in roster.teams:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no team {team!r}")
-        rows = await conn.fetch(_LEDGER, team, from_, to)
+        counts = await ledger_counts(conn, team, from_, to)
     weights = {rep.id: rep.weight for rep in roster.members(team) if rep.active}
-    reps: list[RepFairness] = fairness([LedgerCount(**dict(row)) for row in rows], weights)
+    reps: list[RepFairness] = fairness(counts, weights)
     return FairnessRead(
         team=team,
         window={"from": from_, "to": to},

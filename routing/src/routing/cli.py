@@ -21,12 +21,12 @@ from leadkit.db import Connection, create_pool
 from leadkit.policy_cli import policy_cli
 from routing.accounts_api import AccountWrite, account_problems
 from routing.domain.accounts import Account
-from routing.domain.fairness import LedgerCount, fairness
+from routing.domain.fairness import fairness
 from routing.domain.roster import Team
 from routing.parts import routing_parts
 from routing.roster_api import RepWrite, save_reps
 from routing.settings import RoutingSettings
-from routing.store import load_roster, upsert_accounts, upsert_teams
+from routing.store import ledger_counts, load_roster, upsert_accounts, upsert_teams
 
 app = typer.Typer(help="routing: reps, accounts, routing policies, fairness", no_args_is_help=True)
 reps_app = typer.Typer(help="The reps who take leads", no_args_is_help=True)
@@ -159,20 +159,19 @@ def show_fairness(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Per rep: assignments, share against weight, skips by reason, credits, reassignments."""
-    from routing.api import _LEDGER
 
     def aware(value: datetime | None) -> datetime | None:
         return value if value is None or value.tzinfo else value.replace(tzinfo=utc_now().tzinfo)
 
     async def read(conn: Connection) -> tuple[Any, Any]:
-        return await load_roster(conn), await conn.fetch(_LEDGER, team, aware(since), aware(until))
+        return await load_roster(conn), await ledger_counts(conn, team, aware(since), aware(until))
 
     roster, rows = _run(read)
     if team not in roster.teams:
         console.print(f"[red]no team {team!r}[/red]")
         raise typer.Exit(1)
     weights = {rep.id: rep.weight for rep in roster.members(team) if rep.active}
-    report = fairness([LedgerCount(**dict(row)) for row in rows], weights)
+    report = fairness(rows, weights)
     if as_json:
         print(json.dumps([vars(rep) for rep in report], indent=2))  # noqa: T201 - the report is the output
         return

@@ -12,6 +12,7 @@ from leadkit.db import Connection, columns
 from leadkit.policies import Problem
 from routing.domain.accounts import Account, AccountIndex, normalize_company_name, parent_domains
 from routing.domain.config import RoutingConfig
+from routing.domain.fairness import LedgerCount
 from routing.domain.policy import RoutingPolicy, roster_problems
 from routing.domain.roster import Absence, Load, Rep, Roster, Team, local_day_and_week, parse_hours
 
@@ -298,3 +299,17 @@ async def upsert_accounts(conn: Connection, accounts: Sequence[Account], now: da
     await conn.execute(_DROP_DOMAINS, [a.id for a in ordered], [d for d, _ in pairs])
     if pairs:
         await conn.execute(_ADD_DOMAINS, *columns(pairs))
+
+
+_LEDGER = """
+SELECT rep_id, entry, method, reason, credited, count(*) AS count FROM ledger
+WHERE team = $1 AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3)
+GROUP BY rep_id, entry, method, reason, credited
+"""
+
+
+async def ledger_counts(
+    conn: Connection, team: str, since: datetime | None, until: datetime | None
+) -> list[LedgerCount]:
+    """The fairness ledger of one team in a window, counted by rep, entry, method and reason."""
+    return [LedgerCount(**dict(row)) for row in await conn.fetch(_LEDGER, team, since, until)]
