@@ -13,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lead_schemas import LeadProfile
+from leadkit.hours import parse_hours
 from routing.domain.accounts import Account, AccountIndex
 from routing.domain.decide import RotationView, decide, lead_fields
 from routing.domain.policy import parse_routing_policy
-from routing.domain.roster import Absence, Load, Rep, Roster, Team, parse_hours
+from routing.domain.roster import Absence, Load, Rep, Roster, Team
 
 COUNTRIES = ["DE", "FR", "GB", "ES", "IT", "NL", "US", "CA", "BR", "MX", "JP", "AU", "IN", "SG"]
 LANGUAGES = ["de", "fr", "en", "es", "it", "nl", "pt", "ja"]

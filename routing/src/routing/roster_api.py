@@ -15,8 +15,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, fie
 
 from leadkit.auth import require_api_key
 from leadkit.consumer import utc_now
+from leadkit.hours import InvalidHours, check_timezone, parse_hours
 from leadkit.service import Deps, get_deps, parts_of
-from routing.domain.roster import Absence, InvalidHours, Rep, Team, check_timezone, parse_hours
+from routing.domain.roster import Absence, Rep, Team
 from routing.parts import RoutingParts
 from routing.store import (
     LoadRow,

@@ -9,12 +9,13 @@ from datetime import date, datetime
 from typing import Any
 
 from leadkit.db import Connection, columns
+from leadkit.hours import parse_hours
 from leadkit.policies import Problem
 from routing.domain.accounts import Account, AccountIndex, normalize_company_name, parent_domains
 from routing.domain.config import RoutingConfig
 from routing.domain.fairness import LedgerCount
 from routing.domain.policy import RoutingPolicy, roster_problems
-from routing.domain.roster import Absence, Load, Rep, Roster, Team, local_day_and_week, parse_hours
+from routing.domain.roster import Absence, Load, Rep, Roster, Team, local_day_and_week
 
 _TEAMS = "SELECT id, name, manager FROM teams ORDER BY id"
 # `at` null: the roster now. Otherwise as it was at `at`: reps deleted later still there, absences

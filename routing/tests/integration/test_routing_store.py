@@ -26,13 +26,14 @@ from lead_schemas import (
 )
 from leadkit.consumer import HandlerContext
 from leadkit.db import Pool, create_pool
+from leadkit.hours import parse_hours
 from leadkit.messaging import Outbox
 from leadkit.policies import PolicyKind, PolicyStore
 from leadkit.testing import database_url_for_tests, migrate_test_database
 from routing.batch import open_batch
 from routing.domain.config import RoutingConfig
 from routing.domain.policy import DEFAULT_POLICY, parse_routing_policy
-from routing.domain.roster import Rep, Team, parse_hours
+from routing.domain.roster import Rep, Team
 from routing.handlers import route_leads
 from routing.parts import RoutingParts
 from routing.store import roster_check, upsert_reps, upsert_teams

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from leadkit.hours import parse_hours
 from routing.domain.distribute import next_turn, skip_reason
-from routing.domain.roster import Absence, Load, Rep, parse_hours
+from routing.domain.roster import Absence, Load, Rep
 
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # a Tuesday
 

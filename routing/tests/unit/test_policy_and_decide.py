@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 
 from lead_schemas import LeadProfile
+from leadkit.hours import InvalidHours, Shift, parse_hours
 from leadkit.policies import InvalidPolicy
 from routing.domain.accounts import Account, AccountIndex, normalize_company_name, normalize_domain
 from routing.domain.decide import RotationView, decide, decide_within_team, lead_fields
 from routing.domain.fairness import LedgerCount, fairness
 from routing.domain.policy import DEFAULT_POLICY, parse_routing_policy, roster_problems
-from routing.domain.roster import Absence, InvalidHours, Load, Rep, Roster, Shift, Team, parse_hours
+from routing.domain.roster import Absence, Load, Rep, Roster, Team
 
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # Tuesday 14:00 UTC
 
