@@ -27,7 +27,7 @@ from leadkit.db import Connection, columns
 from leadkit.messaging import Outbox
 from routing.domain.decide import Decision, RotationView, decide, decide_within_team, lead_fields
 from routing.domain.policy import RoutingPolicy
-from routing.domain.roster import Roster
+from routing.domain.roster import Load, Roster
 from routing.lead_rows import (
     EARLIER_OWNERS,
     LOAD_LEADS,
@@ -68,6 +68,7 @@ class RoutingBatch:
         self.leads: dict[UUID, Lead] = {}
         self.credits: dict[str, dict[str, int]] = {}
         self.loads: dict[str, LoadRow] = {}
+        self._loads_view: dict[str, Load] | None = None
         self.locked: set[str] = set()
         self.touched_teams: set[str] = set()
         self.released_teams: set[str] = set()
@@ -92,8 +93,18 @@ class RoutingBatch:
         self.credits, self.loads = await load_team_state(self.conn, self.locked, under_lock)
 
     def view(self) -> RotationView:
-        loads = {rep: row.load_at(self.roster.reps.get(rep), self.now) for rep, row in self.loads.items()}
-        return RotationView(self.credits, loads)
+        """What decisions read; the caps' view of every load is computed once a batch and kept in
+        step as assignments and releases change a rep's row (not rebuilt for every lead)."""
+        if self._loads_view is None:
+            self._loads_view = {rep: self._load_now(rep) for rep in self.loads}
+        return RotationView(self.credits, self._loads_view)
+
+    def _load_now(self, rep_id: str) -> Load:
+        return self.loads[rep_id].load_at(self.roster.reps.get(rep_id), self.now)
+
+    def _changed(self, rep_id: str) -> None:
+        if self._loads_view is not None:
+            self._loads_view[rep_id] = self._load_now(rep_id)
 
     def teams_for(self, lead: Lead, fields: dict[str, object]) -> set[str]:
         """Every team a first routing of `lead` may reach, so all are locked before deciding."""
@@ -190,6 +201,7 @@ class RoutingBatch:
             log.warning("released an owner the roster lacks", rep_id=rep_id)
             return
         self.loads[rep_id].released()
+        self._changed(rep_id)
         self.released_teams.add(team)
 
     def _load(self, rep_id: str) -> LoadRow:
@@ -215,6 +227,7 @@ class RoutingBatch:
         if decision.owner is not None:
             rep = self.roster.reps[decision.owner]
             self._load(rep.id).assigned(rep, self.now)
+            self._changed(rep.id)
             lead.owner, lead.status, lead.queued_at = rep.id, "assigned", None
             lead.assignments += 1
             lead.earlier_owners.add(rep.id)
