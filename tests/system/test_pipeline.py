@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -232,21 +232,42 @@ async def test_sales_progress_closes_the_loop_into_the_funnel(
     assert "amount is required" in no_amount.text
     won = {"stage": "won", "amount": "12500.50", "currency": "EUR"}
     assert (await progress(won_id, won)).status_code == 202
-    assert (await progress(won_id, won)).status_code == 202  # a sales tool's retry counts once
-    rejected = await progress(rejected_id, {"stage": "rejected", "reason": "student, no budget"})
+    again = await progress(won_id, won)  # without an Idempotency-Key, a retry is a second step: after won
+    assert again.status_code == 409
+    assert again.json() == {
+        "detail": "cannot go from won to won; allowed next: nothing: the lead is closed",
+        "current": "won",
+        "allowed": [],
+    }
+    free_text = await progress(rejected_id, {"stage": "rejected", "reason": "student, no budget"})
+    assert free_text.status_code == 422
+    assert "unknown reason code 'student, no budget' for rejected" in free_text.text
+    assert "no_budget" in free_text.text  # the allowed codes are listed
+    skipping = await progress(rejected_id, {"stage": "opportunity"})
+    assert skipping.status_code == 409
+    assert skipping.json()["allowed"] == ["accepted", "rejected"]
+    rejected = await progress(
+        rejected_id, {"stage": "rejected", "reason": "no_budget", "detail": "a student"}
+    )
     assert rejected.json()["recycled"] is True
+    unforced = await progress(rejected_id, {"stage": "accepted", "force": True})
+    assert unforced.status_code == 422  # forcing needs a reason in words
     assert (await progress(str(uuid4()), {"stage": "accepted"})).status_code == 404
     assert (await progress(won_id, {"stage": "teleported"})).status_code == 422
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert (await progress(won_id, {"stage": "contacted", "occurred_at": future})).status_code == 422
 
-    stages = [e["data"]["stage"] for e in await progressed_tail.events_for(won_id, count=3)]
-    assert stages == ["accepted", "won", "won"]
+    stages = [e["data"]["stage"] for e in await progressed_tail.events_for(won_id, count=2)]
+    assert stages == ["accepted", "won"]
+    (rejection,) = await progressed_tail.events_for(rejected_id)
+    assert (rejection["data"]["reason"], rejection["data"]["detail"]) == ("no_budget", "a student")
     last_won = [m for m in progressed_tail.messages if m.key == won_id.encode()][-1]
 
-    async def reporting_handled_the_retry() -> None:
+    async def reporting_handled_the_win() -> None:
         committed = await committed_offset("test.reporting", last_won.topic, last_won.partition)
         assert committed > last_won.offset
 
-    await eventually(reporting_handled_the_retry)
+    await eventually(reporting_handled_the_win)
     (recycled,) = await recycled_tail.events_for(rejected_id)
     assert recycled["data"]["reason"] == "rejected_by_sales"
     await progressed_tail.stop()
@@ -278,8 +299,9 @@ async def test_reporting_rebuilds_its_funnel_from_the_topics_alone(
     source = unique_source()
     won_id, rejected_id = await qualified_leads(client, system, source, count=2)
     for lead_id, body in (
+        (won_id, {"stage": "accepted"}),
         (won_id, {"stage": "won", "amount": "900.00"}),
-        (rejected_id, {"stage": "rejected", "reason": "student"}),
+        (rejected_id, {"stage": "rejected", "reason": "not_a_lead", "detail": "a student"}),
     ):
         response = await client.post(
             system.url("sla-monitor", f"/v1/leads/{lead_id}/progress"), json=body, headers=system.headers

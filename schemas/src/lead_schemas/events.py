@@ -10,7 +10,8 @@ from pydantic import AwareDatetime, Field, JsonValue
 
 from lead_schemas.envelope import Envelope, Payload
 
-Stage = Literal["accepted", "contacted", "sql", "opportunity", "won", "lost", "rejected"]
+Stage = Literal["accepted", "contacted", "meeting", "sql", "opportunity", "won", "lost", "rejected"]
+Channel = Literal["call", "email", "meeting", "social"]
 TouchType = Literal[
     "form_submission",
     "ad_lead",
@@ -181,7 +182,17 @@ class LeadProgressedData(Payload):
     owner: str | None = None
     amount: Decimal | None = Field(default=None, description="Deal value; present when stage is `won`.")
     currency: str | None = None
-    reason: str | None = None
+    reason: str | None = Field(
+        default=None,
+        description="For rejected and lost: the reason code agreed with marketing, e.g. `no_budget`.",
+    )
+    detail: str | None = Field(default=None, description="Free text sales added to the step.")
+    channel: Channel | None = Field(
+        default=None, description="For contacted: call, email, meeting or social."
+    )
+    forced: bool = Field(
+        default=False, description="Reported against the stage order, by someone who said why (`detail`)."
+    )
 
 
 class LeadSlaBreachedData(Payload):

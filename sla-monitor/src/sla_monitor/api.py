@@ -21,8 +21,9 @@ from leadkit.idempotency import (
     request_hash,
 )
 from leadkit.service import Deps, get_deps
-from sla_monitor.api_models import LeadSlaRead, ProgressAccepted, ProgressCreate, TimerRead
+from sla_monitor.api_models import LeadSlaRead, ProgressAccepted, ProgressCreate, StepRefused, TimerRead
 from sla_monitor.db.tables import SalesLead, SlaTimer
+from sla_monitor.domain.stages import ImpossibleStep
 from sla_monitor.handlers import UnknownLead, report_progress
 
 router = APIRouter(prefix="/v1", tags=["sales progress"], dependencies=[Depends(require_api_key)])
@@ -33,8 +34,11 @@ IDEMPOTENCY_TTL = timedelta(days=7)  # sales tools retry for hours at most
     "/leads/{lead_id}/progress",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ProgressAccepted,
-    summary="Report a sales step: accepted, contacted, sql, opportunity, won, lost, rejected",
-    responses={404: {"description": "No qualified lead with that id"}},
+    summary="Report a sales step: accepted, contacted, meeting, sql, opportunity, won, lost, rejected",
+    responses={
+        404: {"description": "No qualified lead with that id"},
+        409: {"model": StepRefused, "description": "The stage order forbids it: current and allowed next"},
+    },
 )
 async def post_progress(
     lead_id: UUID,
@@ -61,7 +65,7 @@ async def post_progress(
                 if replay is not None:
                     return replay_response(replay)
             progressed, recycled = await report_progress(
-                lead_id, report, session=session, outbox=outbox, now=now
+                lead_id, report.step(), session=session, outbox=outbox, now=now
             )
             body = ProgressAccepted(
                 lead_id=lead_id, event_id=progressed.id, stage=report.stage, recycled=recycled is not None
@@ -81,6 +85,14 @@ async def post_progress(
         ) from None
     except KeyReused:
         raise key_reused_error() from None
+    except ImpossibleStep as refused:
+        move = refused.transition
+        return JSONResponse(
+            StepRefused(
+                detail=str(refused), current=move.current, allowed=list(move.allowed_next)
+            ).model_dump(),
+            status_code=status.HTTP_409_CONFLICT,
+        )
     return JSONResponse(body, status_code=202)
 
 

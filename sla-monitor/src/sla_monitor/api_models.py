@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from lead_schemas import Stage
+from lead_schemas.events import Channel
+from sla_monitor.domain.stages import Step, reason_problem
+
+# a sales tool's clock may run a little ahead; beyond this a step in the future is a mistake
+FUTURE_SKEW = timedelta(minutes=5)
 
 
 class ProgressCreate(BaseModel):
@@ -23,13 +28,43 @@ class ProgressCreate(BaseModel):
     stage: Stage
     amount: Annotated[Decimal | None, Field(default=None, ge=0, max_digits=14, decimal_places=2)]
     currency: Annotated[str | None, Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217")]
-    reason: Annotated[str | None, Field(default=None, max_length=500)]
+    reason: Annotated[
+        str | None,
+        Field(
+            default=None, max_length=50, description="Rejected and lost: a reason code (README, Sales stages)"
+        ),
+    ]
+    detail: Annotated[str | None, Field(default=None, max_length=2000, description="Free text")]
+    channel: Channel | None = Field(default=None, description="For contacted: call, email, meeting, social")
+    force: bool = Field(default=False, description="Record a step against the stage order; needs `detail`")
+    occurred_at: AwareDatetime | None = Field(default=None, description="When it happened, if not now")
 
     @model_validator(mode="after")
-    def _won_needs_an_amount(self) -> ProgressCreate:
+    def _consistent(self) -> ProgressCreate:
         if self.stage == "won" and self.amount is None:
             raise ValueError("amount is required when stage is won")
+        problem = reason_problem(self.stage, self.reason)
+        if problem is not None:
+            raise ValueError(problem)
+        if self.channel is not None and self.stage != "contacted":
+            raise ValueError("channel belongs to a contacted step")
+        if self.force and not (self.detail and self.detail.strip()):
+            raise ValueError("force needs a detail saying why")
+        if self.occurred_at is not None and self.occurred_at > datetime.now(UTC) + FUTURE_SKEW:
+            raise ValueError("occurred_at is in the future")
         return self
+
+    def step(self) -> Step:
+        return Step(
+            stage=self.stage,
+            reason=self.reason,
+            detail=self.detail,
+            channel=self.channel,
+            amount=self.amount,
+            currency=self.currency,
+            force=self.force,
+            occurred_at=self.occurred_at,
+        )
 
 
 class ProgressAccepted(BaseModel):
@@ -37,6 +72,12 @@ class ProgressAccepted(BaseModel):
     event_id: UUID
     stage: Stage
     recycled: bool
+
+
+class StepRefused(BaseModel):
+    detail: str
+    current: str | None
+    allowed: list[str]
 
 
 class TimerRead(BaseModel):
@@ -54,6 +95,6 @@ class TimerRead(BaseModel):
 
 class LeadSlaRead(BaseModel):
     lead_id: UUID
-    owner: str
+    owner: str | None = Field(description="null while the lead waits in a routing queue")
     stage: str | None
     timers: list[TimerRead]

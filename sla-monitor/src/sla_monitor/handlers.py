@@ -25,10 +25,10 @@ from lead_schemas import (
 from leadkit.consumer import HandlerContext
 from leadkit.db import columns
 from leadkit.messaging import Outbox
-from sla_monitor.api_models import ProgressCreate
 from sla_monitor.db.tables import ProgressReport, SalesLead, SlaTimer
 from sla_monitor.domain.progress import effect_of
 from sla_monitor.domain.sla_clock import SlaPolicy, due_at, escalation_for
+from sla_monitor.domain.stages import ImpossibleStep, Step, transition
 
 PRODUCER = "sla-monitor"
 
@@ -41,7 +41,10 @@ _SAVE_LEADS = """
 INSERT INTO leads (lead_id, owner, correlation_id, qualified_event_id, updated_at)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::timestamptz[])
 ON CONFLICT (lead_id) DO UPDATE SET
-    owner = excluded.owner, qualified_event_id = excluded.qualified_event_id, updated_at = excluded.updated_at
+    owner = excluded.owner, qualified_event_id = excluded.qualified_event_id,
+    updated_at = excluded.updated_at,
+    -- qualified again after marketing's nurture: a new run with sales (a won lead stays won)
+    stage = CASE WHEN leads.stage IN ('rejected', 'lost') THEN NULL ELSE leads.stage END
 """
 _CANCEL_PENDING = """
 UPDATE timers SET status = 'cancelled', closed_at = $3,
@@ -103,11 +106,15 @@ async def start_accept_clocks(
 
 
 async def report_progress(
-    lead_id: UUID, report: ProgressCreate, *, session: AsyncSession, outbox: Outbox, now: datetime
+    lead_id: UUID, report: Step, *, session: AsyncSession, outbox: Outbox, now: datetime
 ) -> tuple[LeadProgressed, LeadRecycled | None]:
+    """One sales step. ImpossibleStep when the stage order forbids it and it is not forced."""
     lead = await session.get(SalesLead, lead_id, with_for_update=True)
     if lead is None:
         raise UnknownLead(lead_id)
+    move = transition(lead.stage, report.stage)
+    if not move.allowed and not report.force:
+        raise ImpossibleStep(report.stage, move)
     effect = effect_of(report.stage, report.reason)
     if effect.cancels_timers:
         await _close_timers(session, lead_id, status="cancelled", now=now, why=f"lead {report.stage}")
@@ -117,28 +124,37 @@ async def report_progress(
         )
     lead.stage = report.stage
     lead.updated_at = now
+    forced = not move.allowed
     progressed = LeadProgressed.new(
         producer=PRODUCER,
         lead_id=lead_id,
         correlation_id=lead.correlation_id,
         causation_id=lead.qualified_event_id,
-        occurred_at=now,
+        occurred_at=report.occurred_at or now,
         data=LeadProgressedData(
             stage=report.stage,
             owner=lead.owner,
             amount=report.amount,
             currency=report.currency,
             reason=report.reason,
+            detail=report.detail,
+            channel=report.channel,
+            forced=forced,
         ),
     )
     session.add(
         ProgressReport(
             lead_id=lead_id,
             stage=report.stage,
+            previous_stage=move.current,
             owner=lead.owner,
             amount=report.amount,
             currency=report.currency,
             reason=report.reason,
+            detail=report.detail,
+            channel=report.channel,
+            forced=forced,
+            occurred_at=report.occurred_at or now,
             event_id=progressed.id,
             reported_at=now,
         )
@@ -150,7 +166,11 @@ async def report_progress(
             LeadRecycled,
             producer=PRODUCER,
             occurred_at=now,
-            data=LeadRecycledData(reason=effect.recycle_reason, detail=report.reason, owner=lead.owner),
+            data=LeadRecycledData(
+                reason=effect.recycle_reason,
+                detail=" — ".join(part for part in (report.reason, report.detail) if part) or None,
+                owner=lead.owner,
+            ),
         )
         outbox.add(recycled)
     return progressed, recycled

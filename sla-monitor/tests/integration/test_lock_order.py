@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from leadkit.db import create_engine, session_factory
 from leadkit.messaging import Outbox
 from leadkit.testing import database_url_for_tests, eventually, migrate_test_database
-from sla_monitor.api_models import ProgressCreate
 from sla_monitor.db.tables import SalesLead, SlaTimer
+from sla_monitor.domain.stages import Step
 from sla_monitor.handlers import fire_due_timers, report_progress
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -85,7 +85,7 @@ async def test_a_report_and_a_due_timer_on_one_lead_at_once_both_succeed(engine:
         # the report goes on to close the lead's timers and commits
         await report_progress(
             lead_id,
-            ProgressCreate(stage="accepted"),
+            Step(stage="accepted"),
             session=reporting,
             outbox=Outbox(),
             now=NOW,

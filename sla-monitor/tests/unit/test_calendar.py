@@ -17,8 +17,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NINE_TO_SIX = BusinessCalendar.of("Europe/Berlin", "mon-fri 09:00-18:00")
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN)  # type: ignore[misc]
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
 def test_friday_evening_plus_thirty_minutes_falls_due_monday_morning() -> None:

@@ -4,6 +4,7 @@ import pytest
 
 from sla_monitor.domain.progress import effect_of
 from sla_monitor.domain.sla_clock import accept_policy, due_at, escalation_for
+from sla_monitor.domain.stages import reason_problem, transition
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -28,9 +29,11 @@ def test_the_ladder_reassigns_then_recycles(assignment: int, escalation: str) ->
         ("accepted", None, True, False, None),
         ("contacted", None, True, False, None),
         ("won", None, True, True, None),
-        ("rejected", "not our market", True, True, "rejected_by_sales"),
-        ("lost", "Not now, next quarter", True, True, "lost_not_now"),
-        ("lost", "went with a competitor", True, True, None),
+        ("meeting", None, True, False, None),
+        ("rejected", "not_a_lead", True, True, "rejected_by_sales"),
+        ("lost", "bad_timing", True, True, "lost_not_now"),
+        ("lost", "no_budget", True, True, "lost_not_now"),
+        ("lost", "lost_to_competitor", True, True, None),
     ],
 )
 def test_what_a_step_does(
@@ -42,3 +45,45 @@ def test_what_a_step_does(
         cancels,
         recycle,
     )
+
+
+@pytest.mark.parametrize(
+    ("current", "stage", "allowed"),
+    [
+        (None, "accepted", True),
+        (None, "rejected", True),
+        (None, "won", False),  # won before accepted
+        ("accepted", "won", True),  # later stages may skip the ones between
+        ("contacted", "contacted", True),  # follow-up attempts
+        ("sql", "contacted", False),  # no going back
+        ("won", "lost", False),  # anything after won
+        ("won", "won", False),
+        ("rejected", "accepted", False),
+    ],
+)
+def test_the_stage_machine(current: str | None, stage: str, allowed: bool) -> None:
+    assert transition(current, stage).allowed is allowed
+
+
+def test_a_refused_step_names_the_current_stage_and_the_allowed_next_ones() -> None:
+    assert transition(None, "won").explain("won") == (
+        "cannot go from assigned, no step yet to won; allowed next: accepted, rejected"
+    )
+    assert "allowed next: nothing: the lead is closed" in transition("won", "lost").explain("lost")
+
+
+@pytest.mark.parametrize(
+    ("stage", "reason", "problem"),
+    [
+        ("rejected", "no_budget", None),
+        ("rejected", None, "rejected needs a reason code: no_budget, no_authority"),
+        ("rejected", "price", "unknown reason code 'price' for rejected"),
+        ("lost", "price", None),
+        ("lost", "student", "unknown reason code 'student' for lost"),
+        ("accepted", "because", "accepted takes no reason code"),
+        ("won", None, None),
+    ],
+)
+def test_reason_codes(stage: str, reason: str | None, problem: str | None) -> None:
+    found = reason_problem(stage, reason)
+    assert (found is None) if problem is None else (found is not None and found.startswith(problem))

@@ -13,6 +13,7 @@ FunnelFlag = Literal["is_sal", "is_sql", "is_opportunity", "is_won"]
 _REACHED: dict[str, tuple[FunnelFlag, ...]] = {
     "accepted": ("is_sal",),
     "contacted": ("is_sal",),
+    "meeting": ("is_sal",),
     "sql": ("is_sal", "is_sql"),
     "opportunity": ("is_sal", "is_sql", "is_opportunity"),
     "won": ("is_sal", "is_sql", "is_opportunity", "is_won"),

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lead_schemas import Stage
-
-# Stages in funnel order; `lost` and `rejected` end the lead's run with sales.
-NOT_NOW_REASONS = ("not now", "timing", "no budget", "later")
+from sla_monitor.domain.stages import NOT_NOW_REASONS
 
 
 @dataclass(frozen=True)
@@ -23,8 +21,7 @@ def effect_of(stage: Stage, reason: str | None) -> ProgressEffect:
             closes_accept_timer=True, cancels_timers=True, recycle_reason="rejected_by_sales"
         )
     if stage == "lost":
-        reason_text = (reason or "").strip().lower()
-        not_now = any(reason_text.startswith(marker) for marker in NOT_NOW_REASONS)
+        not_now = reason in NOT_NOW_REASONS
         return ProgressEffect(
             closes_accept_timer=True, cancels_timers=True, recycle_reason="lost_not_now" if not_now else None
         )
