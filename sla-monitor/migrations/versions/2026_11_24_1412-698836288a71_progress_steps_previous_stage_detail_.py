@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "698836288a71"
 down_revision: str | None = "3edff89029b3"
 branch_labels: str | Sequence[str] | None = None
