@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -256,3 +257,22 @@ async def system(_processes: Processes) -> System:
 
         await eventually(all_ready, within=90, interval=0.5)
     return System(api_key=API_KEY, processes=_processes)
+
+
+@asynccontextmanager
+async def active_routing_policy(client: httpx.AsyncClient, system: System, text: str) -> AsyncIterator[int]:
+    """Push and activate a routing policy for the block; the one active before comes back after."""
+    url = system.url("routing", "/v1/routing/policies")
+    before = (await client.get(f"{url}/active", headers=system.headers)).json()["version"]
+    saved = await client.post(
+        url, content=text, headers=system.headers | {"Content-Type": "application/toml"}
+    )
+    assert saved.status_code == 201, saved.text
+    version = saved.json()["version"]
+    activated = await client.post(f"{url}/{version}/activate", headers=system.headers)
+    assert activated.status_code == 200, activated.text
+    try:
+        yield version
+    finally:
+        restored = await client.post(f"{url}/{before}/activate", headers=system.headers)
+        assert restored.status_code == 200, restored.text

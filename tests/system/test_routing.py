@@ -6,8 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from uuid import uuid4
 import httpx
 
 from leadkit.testing import eventually
-from tests.system.fixtures import QUALIFYING, System, metric_total
+from tests.system.fixtures import QUALIFYING, System, active_routing_policy, metric_total
 
 
 def _csv(path: Path, header: str, *rows: str) -> Path:
@@ -29,25 +27,6 @@ async def _post(client: httpx.AsyncClient, system: System, email: str, **fields:
     response = await client.post(system.url("capture", "/v1/leads"), json=body, headers=system.headers)
     assert response.status_code == 202, response.text
     return str(response.json()["lead_id"])
-
-
-@asynccontextmanager
-async def active_policy(client: httpx.AsyncClient, system: System, text: str) -> AsyncIterator[int]:
-    """Push and activate a routing policy for the block; the one active before comes back after."""
-    url = system.url("routing", "/v1/routing/policies")
-    before = (await client.get(f"{url}/active", headers=system.headers)).json()["version"]
-    saved = await client.post(
-        url, content=text, headers=system.headers | {"Content-Type": "application/toml"}
-    )
-    assert saved.status_code == 201, saved.text
-    version = saved.json()["version"]
-    activated = await client.post(f"{url}/{version}/activate", headers=system.headers)
-    assert activated.status_code == 200, activated.text
-    try:
-        yield version
-    finally:
-        restored = await client.post(f"{url}/{before}/activate", headers=system.headers)
-        assert restored.status_code == 200, restored.text
 
 
 async def test_reps_accounts_and_a_policy_route_each_lead_with_a_reason_fairly_and_on_after_a_breach(
@@ -128,7 +107,7 @@ team = "{amer}"
 
     qualified = await system.tail("lead.qualified")
     started = datetime.now(UTC)
-    async with active_policy(client, system, policy) as version:
+    async with active_routing_policy(client, system, policy) as version:
         owned = await _post(client, system, f"buyer@acme-{run}.example", country="US")
         by_name = await _post(client, system, f"cfo@globex-{run}-mail.example", company=f"GLOBEX {run}, Ltd.")
         regional = [await _post(client, system, f"p{i}@other-{run}.example", country="DE") for i in range(3)]
@@ -250,7 +229,7 @@ team = "{fair}"
             ]
 
         before = await consumed()
-        async with active_policy(client, system, policy):
+        async with active_routing_policy(client, system, policy):
             leads = [
                 {**QUALIFYING, "email": f"{uuid4().hex[:10]}@load-{run}.example", "bucket": bucket}
                 for bucket in ["fair"] * 60 + [capped] * 30
@@ -371,7 +350,7 @@ async def test_the_roster_api_checks_what_it_is_given_and_a_lead_can_be_moved_by
         '[fallback]\nteam = "sales"\n'
     )
     qualified = await system.tail("lead.qualified")
-    async with active_policy(client, system, policy):
+    async with active_routing_policy(client, system, policy):
         lead = await _post(client, system, f"{uuid4().hex[:8]}@solo-{run}.example", desk=run)
         (first,) = await qualified.events_for(lead, within=60)
         first_owner = first["data"]["owner"]

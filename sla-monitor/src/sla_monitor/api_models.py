@@ -91,6 +91,9 @@ class TimerRead(BaseModel):
     escalation: str
     closed_at: datetime | None
     closed_reason: str | None
+    calendar: str | None = Field(
+        default=None, description="The team calendar it ran on; null: around the clock"
+    )
 
 
 class LeadSlaRead(BaseModel):

@@ -25,6 +25,7 @@ from lead_schemas import (
 from leadkit.consumer import HandlerContext
 from leadkit.db import columns
 from leadkit.messaging import Outbox
+from sla_monitor.calendars import calendars_for
 from sla_monitor.db.tables import ProgressReport, SalesLead, SlaTimer
 from sla_monitor.domain.progress import effect_of
 from sla_monitor.domain.sla_clock import SlaPolicy, due_at, escalation_for
@@ -54,9 +55,9 @@ WHERE timers.lead_id = u.lead_id AND timers.status = 'pending'
 """
 _START_TIMERS = """
 INSERT INTO timers (lead_id, policy, escalation, escalation_step, owner, started_at, due_at, status,
-                    cause_event_id, closed_at, closed_reason)
+                    cause_event_id, closed_at, closed_reason, calendar)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[],
-                     $7::timestamptz[], $8::text[], $9::uuid[], $10::timestamptz[], $11::text[])
+                     $7::timestamptz[], $8::text[], $9::uuid[], $10::timestamptz[], $11::text[], $12::text[])
 """
 
 
@@ -80,6 +81,7 @@ async def start_accept_clocks(
         [ctx.now] * len(leads),
     )
     await conn.execute(_CANCEL_PENDING, leads, [latest[lead].data.owner for lead in leads], ctx.now)
+    calendars = await calendars_for(conn, {e.data.team for e in events if e.data.team and e.data.owner})
     timers = []
     for index, event in enumerate(events):
         if event.data.owner is None:
@@ -94,11 +96,12 @@ async def start_accept_clocks(
                 event.data.assignment,
                 event.data.owner,
                 event.occurred_at,
-                due_at(policy, event.occurred_at),
+                due_at(policy, event.occurred_at, calendars.get(event.data.team or "")),
                 "pending" if running else "cancelled",
                 event.id,
                 None if running else ctx.now,
                 None if successor is None else f"reassigned to {successor.data.owner or 'its team queue'}",
+                event.data.team if event.data.team in calendars else None,
             )
         )
     if timers:

@@ -9,6 +9,7 @@ from lead_schemas import LeadQualified
 from leadkit.idempotency import expire_keys_worker
 from leadkit.service import Service, create_service_app
 from sla_monitor.api import router
+from sla_monitor.calendars_api import router as calendars_router
 from sla_monitor.db.tables import idempotency
 from sla_monitor.domain.sla_clock import accept_policy
 from sla_monitor.handlers import start_accept_clocks
@@ -36,5 +37,5 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
         service,
         title="leadloop sla-monitor",
         description="Runs SLA clocks on assigned leads and takes sales' progress reports.",
-        routers=[router],
+        routers=[router, calendars_router],
     )

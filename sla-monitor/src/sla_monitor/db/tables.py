@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, Numeric, Text, func, text
+from sqlalchemy import BigInteger, Date, DateTime, Identity, Index, Integer, Numeric, Text, func, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from leadkit.db import new_metadata
@@ -45,6 +46,7 @@ class SlaTimer(Base):
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     lead_id: Mapped[UUID] = mapped_column()
     policy: Mapped[str] = mapped_column(Text)
+    calendar: Mapped[str | None] = mapped_column(Text, comment="the team whose business hours it ran on")
     escalation: Mapped[str] = mapped_column(Text)
     escalation_step: Mapped[int] = mapped_column(Integer, server_default="1")
     owner: Mapped[str] = mapped_column(Text)
@@ -54,6 +56,18 @@ class SlaTimer(Base):
     cause_event_id: Mapped[UUID] = mapped_column(comment="the lead.qualified that started it")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class TeamCalendar(Base):
+    """A team's business hours: its clocks run only inside them."""
+
+    __tablename__ = "calendars"
+
+    team: Mapped[str] = mapped_column(Text, primary_key=True)
+    timezone: Mapped[str] = mapped_column(Text)
+    hours: Mapped[str] = mapped_column(Text, comment="as given: 'mon-fri 09:00-18:00'")
+    holidays: Mapped[list[date]] = mapped_column(ARRAY(Date), server_default="{}")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class ProgressReport(Base):

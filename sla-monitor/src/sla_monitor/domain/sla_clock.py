@@ -1,6 +1,6 @@
 """SLA clocks: when a timer started at `started_at` falls due. Pure.
 
-Wall-clock minutes for now; business-hours calendars replace `due_at` without changing callers.
+Wall-clock minutes, or business minutes on a team's calendar (domain/calendar.py).
 """
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
+
+from sla_monitor.domain.calendar import BusinessCalendar
 
 Escalation = Literal["warn", "reassign", "recycle"]
 
@@ -30,7 +32,10 @@ def escalation_for(*, assignment: int, max_reassignments: int) -> Escalation:
     return "reassign" if assignment <= max_reassignments else "recycle"
 
 
-def due_at(policy: SlaPolicy, started_at: datetime) -> datetime:
+def due_at(policy: SlaPolicy, started_at: datetime, calendar: BusinessCalendar | None = None) -> datetime:
+    """Wall-clock minutes, or business minutes on the owner's team calendar when it has one (a
+    clock started outside its hours waits for the next opening)."""
     if started_at.tzinfo is None:
         raise ValueError("SLA clocks need aware datetimes")
-    return started_at + timedelta(minutes=policy.minutes)
+    target = timedelta(minutes=policy.minutes)
+    return started_at + target if calendar is None else calendar.add(started_at, target)
