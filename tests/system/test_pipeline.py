@@ -142,15 +142,24 @@ async def test_an_unaccepted_lead_is_reassigned_then_recycled_when_its_sla_runs_
     system: System, client: httpx.AsyncClient
 ) -> None:
     qualified_tail = await system.tail("lead.qualified")
+    warned_tail = await system.tail("lead.sla_warned")
     breached_tail = await system.tail("lead.sla_breached")
     recycled_tail = await system.tail("lead.recycled")
     lead_id = await post_lead(client, system, utm_source=unique_source())
 
     first, second = await qualified_tail.events_for(lead_id, count=2, within=60)
     breaches = await breached_tail.events_for(lead_id, count=2, within=60)
+    warnings = await warned_tail.events_for(lead_id, count=2, within=60)
     (recycled,) = await recycled_tail.events_for(lead_id, within=60)
-    for tail in (qualified_tail, breached_tail, recycled_tail):
+    for tail in (qualified_tail, warned_tail, breached_tail, recycled_tail):
         await tail.stop()
+
+    # each owner was warned at 80 % of the clock (3.2 s of 4), before its breach
+    for warning, breach, owner in zip(warnings, breaches, (first, second), strict=True):
+        assert warning["data"]["owner"] == owner["data"]["owner"]
+        assert warning["data"]["share"] == 0.8
+        assert warning["data"]["due_at"] == breach["data"]["due_at"]
+        assert warning["occurred_at"] < breach["occurred_at"]
 
     assert breaches[0]["data"]["owner"] == first["data"]["owner"]
     assert breaches[0]["data"]["escalation"] == "reassign"
@@ -164,7 +173,9 @@ async def test_an_unaccepted_lead_is_reassigned_then_recycled_when_its_sla_runs_
     assert (recycled["data"]["reason"], recycled["causation_id"]) == ("sla_exhausted", breaches[1]["id"])
 
     sla = await client.get(system.url("sla-monitor", f"/v1/leads/{lead_id}/sla"), headers=system.headers)
-    assert [t["status"] for t in sla.json()["timers"]] == ["breached", "breached"]
+    clocks = [t for t in sla.json()["timers"] if t["escalation"] != "warn"]
+    assert [t["status"] for t in clocks] == ["breached", "breached"]
+    assert [t["status"] for t in sla.json()["timers"] if t["escalation"] == "warn"] == ["warned", "warned"]
 
 
 async def test_an_sla_timer_that_falls_due_while_sla_monitor_is_down_fires_when_it_is_back(
@@ -180,7 +191,7 @@ async def test_an_sla_timer_that_falls_due_while_sla_monitor_is_down_fires_when_
     async def timer_pending() -> dict[str, Any]:
         response = await client.get(sla_url, headers=system.headers)
         assert response.status_code == 200, response.text
-        (timer,) = response.json()["timers"]
+        (timer,) = [t for t in response.json()["timers"] if t["escalation"] != "warn"]
         assert timer["status"] == "pending"
         return dict(timer)
 

@@ -204,6 +204,14 @@ class LeadSlaBreachedData(Payload):
     escalation: Literal["warn", "reassign", "recycle"]
 
 
+class LeadSlaWarnedData(Payload):
+    policy: str = Field(description="The SLA whose clock passed its warning share, e.g. `accept`.")
+    owner: str
+    started_at: AwareDatetime
+    due_at: AwareDatetime = Field(description="When the clock will breach if nothing happens.")
+    share: float = Field(description="The share of the target gone when the warning fired, e.g. 0.8.")
+
+
 class LeadRecycledData(Payload):
     reason: Literal["rejected_by_sales", "sla_exhausted", "lost_not_now"]
     detail: str | None = None
@@ -249,6 +257,13 @@ class LeadSlaBreached(Envelope):
     data: LeadSlaBreachedData
 
 
+class LeadSlaWarned(Envelope):
+    topic: ClassVar[str] = "lead.sla_warned"
+    type: Literal["lead.sla_warned"] = "lead.sla_warned"
+    version: Literal[1] = 1
+    data: LeadSlaWarnedData
+
+
 class LeadRecycled(Envelope):
     topic: ClassVar[str] = "lead.recycled"
     type: Literal["lead.recycled"] = "lead.recycled"
@@ -270,6 +285,7 @@ EVENT_TYPES: dict[str, type[Envelope]] = {
         LeadScored,
         LeadQualified,
         LeadProgressed,
+        LeadSlaWarned,
         LeadSlaBreached,
         LeadRecycled,
         LeadErased,

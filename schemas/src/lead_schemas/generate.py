@@ -20,9 +20,13 @@ _DESCRIPTIONS = {
     "lead.captured": "A submission or touch from a person was accepted (new or known lead).",
     "lead.scored": "A lead's score or grade changed.",
     "lead.qualified": (
-        "The lead met the qualification bar and has an owner (first assignment or a reassignment)."
+        "The lead met the qualification bar and has an owner (first assignment or a reassignment), "
+        "or waits in its team's queue (owner null)."
     ),
-    "lead.progressed": "Sales reported a step: accepted, contacted, sql, opportunity, won, lost or rejected.",
+    "lead.progressed": (
+        "Sales reported a step: accepted, contacted, meeting, sql, opportunity, won, lost or rejected."
+    ),
+    "lead.sla_warned": "An SLA clock passed its warning share: the owner is reminded before the breach.",
     "lead.sla_breached": "An SLA clock ran out; names the policy, the due time and the escalation step.",
     "lead.recycled": "The lead goes back to marketing nurture.",
     "lead.erased": "A person asked to be forgotten: drop their personal data, keep anonymous counts.",
@@ -32,6 +36,7 @@ _PRODUCERS = {
     "lead.scored": "scoring",
     "lead.qualified": "routing",
     "lead.progressed": "sla-monitor",
+    "lead.sla_warned": "sla-monitor",
     "lead.sla_breached": "sla-monitor",
     "lead.recycled": "sla-monitor",
     "lead.erased": "capture",

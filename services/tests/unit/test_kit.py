@@ -25,6 +25,7 @@ def test_every_contract_topic_has_a_dead_letter_twin_kept_forever() -> None:
         "lead.scored",
         "lead.qualified",
         "lead.progressed",
+        "lead.sla_warned",
         "lead.sla_breached",
         "lead.recycled",
         "lead.erased",

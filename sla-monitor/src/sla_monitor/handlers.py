@@ -21,6 +21,8 @@ from lead_schemas import (
     LeadRecycledData,
     LeadSlaBreached,
     LeadSlaBreachedData,
+    LeadSlaWarned,
+    LeadSlaWarnedData,
 )
 from leadkit.consumer import HandlerContext
 from leadkit.db import columns
@@ -28,7 +30,7 @@ from leadkit.messaging import Outbox
 from sla_monitor.calendars import calendars_for
 from sla_monitor.db.tables import ProgressReport, SalesLead, SlaTimer
 from sla_monitor.domain.progress import effect_of
-from sla_monitor.domain.sla_clock import SlaPolicy, due_at, escalation_for
+from sla_monitor.domain.sla_clock import SlaPolicy, due_at, escalation_for, warn_at
 from sla_monitor.domain.stages import ImpossibleStep, Step, transition
 
 PRODUCER = "sla-monitor"
@@ -45,7 +47,7 @@ ON CONFLICT (lead_id) DO UPDATE SET
     owner = excluded.owner, qualified_event_id = excluded.qualified_event_id,
     updated_at = excluded.updated_at,
     -- qualified again after marketing's nurture: a new run with sales (a won lead stays won)
-    stage = CASE WHEN leads.stage IN ('rejected', 'lost') THEN NULL ELSE leads.stage END
+    stage = CASE WHEN leads.stage IN ('rejected', 'lost', 'recycled') THEN NULL ELSE leads.stage END
 """
 _CANCEL_PENDING = """
 UPDATE timers SET status = 'cancelled', closed_at = $3,
@@ -104,6 +106,24 @@ async def start_accept_clocks(
                 event.data.team if event.data.team in calendars else None,
             )
         )
+        warning = warn_at(policy, event.occurred_at, calendars.get(event.data.team or ""))
+        if running and warning is not None:
+            timers.append(
+                (
+                    event.lead_id,
+                    policy.name,
+                    "warn",
+                    event.data.assignment,
+                    event.data.owner,
+                    event.occurred_at,
+                    warning,
+                    "pending",
+                    event.id,
+                    None,
+                    None,
+                    event.data.team if event.data.team in calendars else None,
+                )
+            )
     if timers:
         await conn.execute(_START_TIMERS, *columns(timers))
 
@@ -179,7 +199,9 @@ async def report_progress(
     return progressed, recycled
 
 
-async def fire_due_timers(*, session: AsyncSession, outbox: Outbox, now: datetime, limit: int = 100) -> int:
+async def fire_due_timers(
+    *, session: AsyncSession, outbox: Outbox, now: datetime, limit: int = 100, warn_share: float = 0.0
+) -> int:
     """Breach every pending timer that is due; several instances share the work.
 
     The leads with due timers are locked first (SKIP LOCKED: a lead that a progress report or
@@ -210,8 +232,12 @@ async def fire_due_timers(*, session: AsyncSession, outbox: Outbox, now: datetim
             .with_for_update()
         )
     ).all()
+    clocks = await _clocks_warned(session, [t for t in due if t.escalation == "warn"])
     for timer in due:
         lead = leads[timer.lead_id]
+        if timer.escalation == "warn":
+            _warn(timer, lead, clocks.get((timer.lead_id, timer.policy)), warn_share, outbox=outbox, now=now)
+            continue
         timer.status = "breached"
         timer.closed_at = now
         timer.closed_reason = f"not met by {timer.due_at.isoformat()}; escalation: {timer.escalation}"
@@ -248,6 +274,46 @@ async def fire_due_timers(*, session: AsyncSession, outbox: Outbox, now: datetim
                 )
             )
     return len(due)
+
+
+async def _clocks_warned(session: AsyncSession, warnings: list[SlaTimer]) -> dict[tuple[UUID, str], SlaTimer]:
+    """The running clock each warning belongs to (same lead and policy), for its due time."""
+    if not warnings:
+        return {}
+    clocks = await session.scalars(
+        select(SlaTimer).where(
+            SlaTimer.lead_id.in_({w.lead_id for w in warnings}),
+            SlaTimer.status == "pending",
+            SlaTimer.escalation != "warn",
+        )
+    )
+    return {(clock.lead_id, clock.policy): clock for clock in clocks}
+
+
+def _warn(
+    timer: SlaTimer, lead: SalesLead, clock: SlaTimer | None, share: float, *, outbox: Outbox, now: datetime
+) -> None:
+    timer.status, timer.closed_at = "warned", now
+    if clock is None:  # the clock was met or moved in the same instant: nothing to warn about
+        timer.closed_reason = "its clock had closed"
+        return
+    timer.closed_reason = f"warned: due {clock.due_at.isoformat()}"
+    outbox.add(
+        LeadSlaWarned.new(
+            producer=PRODUCER,
+            lead_id=timer.lead_id,
+            correlation_id=lead.correlation_id,
+            causation_id=timer.cause_event_id,
+            occurred_at=now,
+            data=LeadSlaWarnedData(
+                policy=timer.policy,
+                owner=timer.owner,
+                started_at=clock.started_at,
+                due_at=clock.due_at,
+                share=share,
+            ),
+        )
+    )
 
 
 async def _close_timers(

@@ -19,7 +19,7 @@ from sla_monitor.workers import run_timer_worker
 
 def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
     settings = settings or SlaMonitorSettings()
-    policy = accept_policy(settings.accept_minutes)
+    policy = accept_policy(settings.accept_minutes, settings.warn_share)
     service = Service(
         name="sla-monitor",
         settings=settings,
@@ -29,7 +29,12 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
             )
         },
         workers=[
-            ("sla-timers", partial(run_timer_worker, poll_seconds=settings.timer_poll_seconds)),
+            (
+                "sla-timers",
+                partial(
+                    run_timer_worker, poll_seconds=settings.timer_poll_seconds, warn_share=settings.warn_share
+                ),
+            ),
             ("expire-idempotency-keys", expire_keys_worker(idempotency)),
         ],
     )

@@ -15,4 +15,10 @@ class SlaMonitorSettings(ServiceSettings):
     max_reassignments: int = Field(
         default=2, ge=0, description="Reassignments after accept breaches before the lead is recycled."
     )
+    warn_share: float = Field(
+        default=0.8,
+        ge=0,
+        lt=1,
+        description="Warn the owner (lead.sla_warned) when this share of a clock is gone; 0: never",
+    )
     timer_poll_seconds: float = Field(default=1.0, gt=0, description="How often due timers are looked for.")

@@ -2,8 +2,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sla_monitor.domain.calendar import BusinessCalendar
 from sla_monitor.domain.progress import effect_of
-from sla_monitor.domain.sla_clock import accept_policy, due_at, escalation_for
+from sla_monitor.domain.sla_clock import accept_policy, due_at, escalation_for, warn_at
 from sla_monitor.domain.stages import reason_problem, transition
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -87,3 +88,14 @@ def test_a_refused_step_names_the_current_stage_and_the_allowed_next_ones() -> N
 def test_reason_codes(stage: str, reason: str | None, problem: str | None) -> None:
     found = reason_problem(stage, reason)
     assert (found is None) if problem is None else (found is not None and found.startswith(problem))
+
+
+def test_the_warning_comes_at_its_share_of_the_clock_on_the_same_calendar() -> None:
+    assert warn_at(accept_policy(30, warn_share=0.8), START) == START + timedelta(minutes=24)
+    assert warn_at(accept_policy(30), START) is None  # no share: no warning
+    nine_to_six = BusinessCalendar.of("UTC", "mon-fri 09:00-18:00")
+    friday_evening = datetime(2026, 11, 27, 17, 50, tzinfo=UTC)
+    # 24 of the 30 minutes: 10 on Friday, 14 on Monday morning
+    assert warn_at(accept_policy(30, 0.8), friday_evening, nine_to_six) == datetime(
+        2026, 11, 30, 9, 14, tzinfo=UTC
+    )

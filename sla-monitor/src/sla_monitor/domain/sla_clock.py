@@ -19,11 +19,12 @@ class SlaPolicy:
     name: str
     minutes: float
     escalation: Escalation
+    warn_share: float = 0.0  # warn the owner once this share of the target is gone; 0: no warning
 
 
-def accept_policy(minutes: float) -> SlaPolicy:
+def accept_policy(minutes: float, warn_share: float = 0.0) -> SlaPolicy:
     """The owner must accept the lead within `minutes`, or it goes to the next rep."""
-    return SlaPolicy(name="accept", minutes=minutes, escalation="reassign")
+    return SlaPolicy(name="accept", minutes=minutes, escalation="reassign", warn_share=warn_share)
 
 
 def escalation_for(*, assignment: int, max_reassignments: int) -> Escalation:
@@ -39,3 +40,13 @@ def due_at(policy: SlaPolicy, started_at: datetime, calendar: BusinessCalendar |
         raise ValueError("SLA clocks need aware datetimes")
     target = timedelta(minutes=policy.minutes)
     return started_at + target if calendar is None else calendar.add(started_at, target)
+
+
+def warn_at(
+    policy: SlaPolicy, started_at: datetime, calendar: BusinessCalendar | None = None
+) -> datetime | None:
+    """When the owner is warned: `warn_share` of the target in, on the same clock; None: never."""
+    if not 0 < policy.warn_share < 1:
+        return None
+    share = timedelta(minutes=policy.minutes * policy.warn_share)
+    return started_at + share if calendar is None else calendar.add(started_at, share)
