@@ -11,11 +11,11 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from leadkit.auth import require_api_key
 from leadkit.consumer import utc_now
-from leadkit.hours import InvalidHours, check_timezone, parse_hours
+from leadkit.hours import HoursText, TimezoneName, parse_hours
 from leadkit.service import Deps, get_deps, parts_of
 from routing.domain.roster import Absence, Rep, Team
 from routing.parts import RoutingParts
@@ -74,27 +74,11 @@ class RepWrite(Body):
         default_factory=list,
         description="`dimension:value`, e.g. `language:de`, `product:cloud`, `region:emea`",
     )
-    timezone: str = Field(default="UTC", description="IANA zone, e.g. Europe/Berlin")
-    hours: str = Field(default="", description="'mon-fri 09:00-17:00; sat 10:00-13:00'; empty: any time")
+    timezone: TimezoneName = Field(default="UTC", description="IANA zone, e.g. Europe/Berlin")
+    hours: HoursText = Field(
+        default="", description="'mon-fri 09:00-17:00; sat 10:00-13:00'; empty: any time"
+    )
     active: bool = Field(default=True, description="The on/off switch")
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            check_timezone(value)
-        except InvalidHours as error:
-            raise ValueError(str(error)) from error
-        return value
-
-    @field_validator("hours")
-    @classmethod
-    def _hours(cls, value: str) -> str:
-        try:
-            parse_hours(value)
-        except InvalidHours as error:
-            raise ValueError(str(error)) from error
-        return value.strip()
 
     def rep(self, rep_id: str) -> Rep:
         return Rep(

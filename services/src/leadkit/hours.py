@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import time
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, Field
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SHIFT = re.compile(r"^\s*([a-z]{3})(?:\s*-\s*([a-z]{3}))?\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
@@ -58,3 +61,24 @@ def check_timezone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise InvalidHours(f"{name!r} is not an IANA time zone such as Europe/Berlin") from error
+
+
+def _hours_as_field(value: str) -> str:
+    try:
+        parse_hours(value)
+    except InvalidHours as error:  # pydantic reports a ValueError as the field's problem
+        raise ValueError(str(error)) from error
+    return value.strip()
+
+
+def _zone_as_field(value: str) -> str:
+    try:
+        check_timezone(value)
+    except InvalidHours as error:
+        raise ValueError(str(error)) from error
+    return value
+
+
+# For request models: the text is checked where it is received, so a 422 names the field.
+HoursText = Annotated[str, Field(max_length=500), AfterValidator(_hours_as_field)]
+TimezoneName = Annotated[str, Field(max_length=64), AfterValidator(_zone_as_field)]

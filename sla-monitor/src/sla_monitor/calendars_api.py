@@ -6,10 +6,10 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from leadkit.auth import require_api_key
-from leadkit.hours import InvalidHours, parse_hours
+from leadkit.hours import HoursText, TimezoneName, parse_hours
 from leadkit.service import Deps, get_deps
 from sla_monitor.calendars import UnknownCountry, add_holidays, all_calendars, public_holidays, save_calendar
 from sla_monitor.domain.calendar import BusinessCalendar, NoWorkingTime
@@ -22,18 +22,9 @@ Team = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9.
 class CalendarWrite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    timezone: str = Field(description="IANA zone, e.g. Europe/Berlin")
-    hours: str = Field(max_length=500, description="'mon-fri 09:00-18:00'; several shifts with ';'")
+    timezone: TimezoneName = Field(description="IANA zone, e.g. Europe/Berlin")
+    hours: HoursText = Field(description="'mon-fri 09:00-18:00'; several shifts with ';'")
     holidays: list[date] = Field(default_factory=list, max_length=2000, description="Closed days")
-
-    @field_validator("hours")
-    @classmethod
-    def _hours(cls, value: str) -> str:
-        try:
-            parse_hours(value)
-        except InvalidHours as error:
-            raise ValueError(str(error)) from error
-        return value.strip()
 
     def calendar(self) -> BusinessCalendar:
         return BusinessCalendar(self.timezone, parse_hours(self.hours), frozenset(self.holidays))
@@ -62,16 +53,9 @@ async def list_calendars(deps: DepsParam) -> list[CalendarRead]:
 async def put_calendar(team: Team, body: CalendarWrite, deps: DepsParam) -> CalendarRead:
     try:
         calendar = body.calendar()
-    except (InvalidHours, NoWorkingTime) as error:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
-            [
-                {
-                    "loc": ["body", "hours" if isinstance(error, NoWorkingTime) else "timezone"],
-                    "msg": str(error),
-                }
-            ],
-        ) from error
+    except NoWorkingTime as error:  # zone and hours were checked by the model already
+        problem = [{"loc": ["body", "hours"], "msg": str(error)}]
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, problem) from error
     async with deps.pool.acquire() as conn:
         await save_calendar(conn, team, calendar, body.hours, deps.clock())
     return CalendarRead(
