@@ -20,24 +20,14 @@ from datetime import datetime
 
 from routing.domain.roster import Load, Rep
 
-# Why a rep was passed over, as the assignment record and the fairness ledger name it.
-SKIP_REASONS = (
-    "switched_off",
-    "absent",
-    "capped_daily",
-    "capped_weekly",
-    "at_capacity",
-    "outside_hours",
-    "no_skill",
-    "already_had_lead",
-)
-
 
 @dataclass(frozen=True)
 class Candidate:
     rep_id: str
     eligible: bool
-    why: str | None  # one of SKIP_REASONS when not eligible
+    # when not eligible: switched_off, absent, capped_daily, capped_weekly, at_capacity,
+    # outside_hours, no_skill or already_had_lead
+    why: str | None
     detail: str
     credit_before: int = 0
     credited: bool = False  # gained its weight although passed over

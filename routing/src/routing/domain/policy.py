@@ -195,18 +195,6 @@ class RoutingPolicy:
     def rule_for(self, lead: Mapping[str, object]) -> Rule:
         return next((rule for rule in self.rules if rule.matches(lead)), self.fallback)
 
-    def rule_named(self, rule_id: str) -> Rule | None:
-        return next((rule for rule in (*self.rules, self.fallback) if rule.id == rule_id), None)
-
-    def teams(self) -> set[str]:
-        named = {self.fallback.team or ""}
-        for rule in self.rules:
-            named |= {t for t in (rule.team, rule.fallback.team) if t}
-        return named - {""}
-
-    def reps(self) -> set[str]:
-        return {r for rule in self.rules for r in (rule.rep, rule.fallback.rep) if r}
-
 
 def _condition(path: str, name: str, raw: object, problems: list[Problem]) -> Condition | None:
     if name in FLAG_FIELDS:

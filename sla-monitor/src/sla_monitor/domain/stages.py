@@ -36,7 +36,6 @@ NEXT: dict[str | None, tuple[str, ...]] = {
     "lost": (),
     "rejected": (),
 }
-TERMINAL = frozenset({"won", "lost", "rejected"})
 
 
 @dataclass(frozen=True)
@@ -66,12 +65,6 @@ def reason_problem(stage: str, reason: str | None) -> str | None:
     if reason not in codes:
         return f"unknown reason code {reason!r} for {stage}; allowed: {', '.join(codes)}"
     return None
-
-
-def stage_after_requalification(current: str | None) -> str | None:
-    """A lead qualified again after marketing's nurture starts a new run with sales; a won lead
-    stays won."""
-    return current if current == "won" else None
 
 
 @dataclass(frozen=True)
