@@ -14,8 +14,7 @@ from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from leadkit.auth import require_api_key
 from leadkit.service import Deps, get_deps
-from routing.domain.accounts import Account, normalize_domain
-from routing.domain.roster import Rep
+from routing.domain.accounts import Account, account_problems, normalize_domain
 from routing.roster_api import Body, Id, printable
 from routing.store import (
     load_roster,
@@ -68,26 +67,6 @@ async def put_accounts(body: AccountsWrite, deps: DepsParam) -> dict[str, int]:
             conn, [Account(a.id, a.name, a.owner, tuple(a.domains)) for a in body.accounts], deps.clock()
         )
     return {"accounts": len(body.accounts)}
-
-
-def account_problems(
-    accounts: list[tuple[str, str | None, list[str]]], reps: dict[str, Rep] | None
-) -> list[tuple[int, str, str]]:
-    """(index, field, message) for owners not on the roster and ids or domains given twice."""
-    problems: list[tuple[int, str, str]] = []
-    ids: dict[str, int] = {}
-    domains: dict[str, int] = {}
-    for index, (account_id, owner, owned_domains) in enumerate(accounts):
-        if account_id in ids:
-            problems.append((index, "id", f"{account_id!r} is also accounts[{ids[account_id]}]"))
-        ids.setdefault(account_id, index)
-        for domain in owned_domains:
-            if domain in domains and domains[domain] != index:
-                problems.append((index, "domains", f"{domain} is also accounts[{domains[domain]}]'s"))
-            domains.setdefault(domain, index)
-        if reps is not None and owner and (owner not in reps or reps[owner].deleted):
-            problems.append((index, "owner", f"unknown rep {owner!r}"))
-    return problems
 
 
 @router.get("/accounts/{account_id}", response_model=AccountRead, summary="One account")

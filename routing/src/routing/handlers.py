@@ -22,7 +22,7 @@ from lead_schemas import (
 )
 from leadkit.consumer import HandlerContext
 from routing.batch import RoutingBatch, log, open_batch
-from routing.domain.qualify import qualify
+from routing.domain.qualify import Qualification, qualify
 from routing.lead_rows import EARLIER_OWNERS, Lead
 from routing.parts import RoutingParts
 from routing.store import (
@@ -102,13 +102,14 @@ async def route_leads(
 
 def _may_route(lead: Lead, event: LeadScored, threshold: int, recycled: set[UUID]) -> bool:
     """Whether `_scored` may route the lead: it qualifies and is (or may become) without an owner."""
-    qualified = event.data.qualified if event.data.qualified is not None else event.data.score >= threshold
-    return qualified and (lead.status in ROUTABLE or lead.lead_id in recycled)
+    return _qualification(event, threshold).qualified and (
+        lead.status in ROUTABLE or lead.lead_id in recycled
+    )
 
 
-def _scored(batch: RoutingBatch, lead: Lead, event: LeadScored, threshold: int) -> None:
+def _qualification(event: LeadScored, threshold: int) -> Qualification:
     data = event.data
-    decision = qualify(
+    return qualify(
         score=data.score,
         grade=data.grade,
         level=data.engagement_level,
@@ -116,6 +117,11 @@ def _scored(batch: RoutingBatch, lead: Lead, event: LeadScored, threshold: int) 
         model_version=data.model_version,
         threshold=threshold,
     )
+
+
+def _scored(batch: RoutingBatch, lead: Lead, event: LeadScored, threshold: int) -> None:
+    data = event.data
+    decision = _qualification(event, threshold)
     lead.score, lead.grade = data.score, data.grade
     if data.qualified is not None:
         lead.qualified = data.qualified or (lead.qualified and lead.status not in ROUTABLE)

@@ -24,7 +24,7 @@ from routing.store import (
     load_roster,
     rep_of,
     replace_absences,
-    upsert_reps,
+    save_reps,
     upsert_teams,
 )
 
@@ -225,15 +225,6 @@ async def get_rep(rep_id: Id, deps: DepsParam) -> RepRead:
     if not found:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no rep {rep_id!r}")
     return found[0]
-
-
-async def save_reps(conn: Any, reps: list[tuple[Rep, str]], now: Any) -> list[str]:
-    """Write reps whose teams exist; the problems otherwise, one per rep (nothing is written then)."""
-    roster = await load_roster(conn)
-    problems = [f"{rep.id}: unknown team {rep.team!r}" for rep, _ in reps if rep.team not in roster.teams]
-    if not problems:
-        await upsert_reps(conn, [rep for rep, _ in reps], {rep.id: hours for rep, hours in reps}, now)
-    return problems
 
 
 @router.put("/reps/{rep_id}", response_model=RepRead, summary="Create or replace a rep")

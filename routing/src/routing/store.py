@@ -314,3 +314,12 @@ async def ledger_counts(
 ) -> list[LedgerCount]:
     """The fairness ledger of one team in a window, counted by rep, entry, method and reason."""
     return [LedgerCount(**dict(row)) for row in await conn.fetch(_LEDGER, team, since, until)]
+
+
+async def save_reps(conn: Connection, reps: Sequence[tuple[Rep, str]], now: datetime) -> list[str]:
+    """Write reps whose teams exist; the problems otherwise, one per rep (nothing is written then)."""
+    roster = await load_roster(conn)
+    problems = [f"{rep.id}: unknown team {rep.team!r}" for rep, _ in reps if rep.team not in roster.teams]
+    if not problems:
+        await upsert_reps(conn, [rep for rep, _ in reps], {rep.id: hours for rep, hours in reps}, now)
+    return problems

@@ -28,6 +28,11 @@ def _format_of(path: Path) -> Format:
     return "json" if path.suffix.lower() == ".json" else "toml"
 
 
+def _fail(error: Exception) -> NoReturn:
+    console.print(f"[red]{error}[/red]")
+    raise typer.Exit(1) from error
+
+
 def _fail_on_problems(error: InvalidPolicy) -> NoReturn:
     console.print(f"[red]refused: {len(error.problems)} wrong part(s)[/red]")
     for problem in error.problems:
@@ -112,8 +117,7 @@ def policy_cli(
         try:
             found = run(lambda conn: store.version(conn, version))
         except UnknownVersion as error:
-            console.print(f"[red]{error}[/red]")
-            raise typer.Exit(1) from error
+            _fail(error)
         print(json.dumps(found.document, indent=2))  # noqa: T201 - the document is the output
 
     @app.command()
@@ -122,8 +126,7 @@ def policy_cli(
         try:
             run(lambda conn: store.activate(conn, version, note))
         except UnknownVersion as error:
-            console.print(f"[red]{error}[/red]")
-            raise typer.Exit(1) from error
+            _fail(error)
         except InvalidPolicy as error:
             _fail_on_problems(error)
         console.print(f"{noun} version {version} is active")
@@ -135,8 +138,7 @@ def policy_cli(
         try:
             activation = run(lambda conn: store.rollback(conn, note))
         except NothingToRollBack as error:
-            console.print(f"[red]{error}[/red]")
-            raise typer.Exit(1) from error
+            _fail(error)
         except InvalidPolicy as error:
             _fail_on_problems(error)
         console.print(f"rolled back: {noun} version {activation.version} is active")

@@ -3,8 +3,9 @@ maintained `holidays` package), as values the clocks use."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
+from typing import Any
 
 import holidays
 
@@ -29,8 +30,8 @@ class UnknownCountry(ValueError):
     pass
 
 
-def calendar_of(row: object) -> BusinessCalendar:
-    return BusinessCalendar.of(row["timezone"], row["hours"], frozenset(row["holidays"]))  # type: ignore[index]
+def calendar_of(row: Mapping[str, Any]) -> BusinessCalendar:
+    return BusinessCalendar.of(row["timezone"], row["hours"], frozenset(row["holidays"]))
 
 
 async def calendars_for(conn: Connection, teams: Collection[str]) -> dict[str, BusinessCalendar]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+from routing.domain.roster import Rep
 
 # Legal forms stripped from the end of a name, as words after punctuation is gone; several may
 # stack ("GmbH & Co. KG"), so stripping repeats until none is left.
@@ -122,3 +124,23 @@ class AccountIndex:
             if name and name in self.by_name:
                 return AccountMatch(self.by_name[name], f"company name '{name}'")
         return None
+
+
+def account_problems(
+    accounts: Sequence[tuple[str, str | None, Sequence[str]]], reps: Mapping[str, Rep] | None
+) -> list[tuple[int, str, str]]:
+    """(index, field, message) for owners not on the roster and ids or domains given twice."""
+    problems: list[tuple[int, str, str]] = []
+    ids: dict[str, int] = {}
+    domains: dict[str, int] = {}
+    for index, (account_id, owner, owned_domains) in enumerate(accounts):
+        if account_id in ids:
+            problems.append((index, "id", f"{account_id!r} is also accounts[{ids[account_id]}]"))
+        ids.setdefault(account_id, index)
+        for domain in owned_domains:
+            if domain in domains and domains[domain] != index:
+                problems.append((index, "domains", f"{domain} is also accounts[{domains[domain]}]'s"))
+            domains.setdefault(domain, index)
+        if reps is not None and owner and (owner not in reps or reps[owner].deleted):
+            problems.append((index, "owner", f"unknown rep {owner!r}"))
+    return problems
