@@ -86,7 +86,6 @@ def env() -> dict[str, str]:
         "LEADLOOP_LOG_LEVEL": "WARNING",
         "CAPTURE_RATE_LIMIT_PER_KEY": "1000000",
         "CAPTURE_RATE_LIMIT_PER_IP": "1000000",
-        "SLA_MONITOR_ACCEPT_MINUTES": "600",
     }
     for service, port in SERVICES.items():
         name = service.replace("-", "_")

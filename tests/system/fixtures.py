@@ -86,9 +86,9 @@ def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     env.update(
         LEADLOOP_TOPIC_PREFIX=TOPIC_PREFIX,
-        SLA_MONITOR_ACCEPT_MINUTES=str(ACCEPT_SECONDS / 60),
+        # accept within ACCEPT_SECONDS, reassign once, then recycle
+        SLA_MONITOR_POLICY_FILE=str(Path(__file__).parent / "sla_policy.toml"),
         SLA_MONITOR_TIMER_POLL_SECONDS="0.2",
-        SLA_MONITOR_MAX_REASSIGNMENTS="1",
         ROUTING_QUEUE_POLL_SECONDS="1",
         CAPTURE_PUBLIC_URL="http://127.0.0.1:18001",
         CAPTURE_META_GRAPH_URL=f"{STANDIN_URL}/graph/v21.0",
@@ -256,13 +256,42 @@ async def system(_processes: Processes) -> System:
                 await _ready(client, service)
 
         await eventually(all_ready, within=90, interval=0.5)
-    return System(api_key=API_KEY, processes=_processes)
+        system = System(api_key=API_KEY, processes=_processes)
+        await _activate_test_sla_policy(client, system)
+    return system
+
+
+async def _activate_test_sla_policy(client: httpx.AsyncClient, system: System) -> None:
+    """The test system's SLA policy active, whatever the database was left with (integration
+    tests share it and may have seeded the shipped default)."""
+    url = system.url("sla-monitor", "/v1/sla/policies")
+    text = (Path(__file__).parent / "sla_policy.toml").read_text()
+    active = await client.get(f"{url}/active", headers=system.headers)
+    assert active.status_code == 200, active.text
+    if active.json()["source"] == text:
+        return
+    saved = await client.post(url, content=text, headers=system.headers | {"Content-Type": "application/toml"})
+    assert saved.status_code == 201, saved.text
+    activated = await client.post(f"{url}/{saved.json()['version']}/activate", headers=system.headers)
+    assert activated.status_code == 200, activated.text
 
 
 @asynccontextmanager
 async def active_routing_policy(client: httpx.AsyncClient, system: System, text: str) -> AsyncIterator[int]:
     """Push and activate a routing policy for the block; the one active before comes back after."""
-    url = system.url("routing", "/v1/routing/policies")
+    async with active_policy(client, system, system.url("routing", "/v1/routing/policies"), text) as version:
+        yield version
+
+
+@asynccontextmanager
+async def active_sla_policy(client: httpx.AsyncClient, system: System, text: str) -> AsyncIterator[int]:
+    """Push and activate an SLA policy for the block; the one active before comes back after."""
+    async with active_policy(client, system, system.url("sla-monitor", "/v1/sla/policies"), text) as version:
+        yield version
+
+
+@asynccontextmanager
+async def active_policy(client: httpx.AsyncClient, system: System, url: str, text: str) -> AsyncIterator[int]:
     before = (await client.get(f"{url}/active", headers=system.headers)).json()["version"]
     saved = await client.post(
         url, content=text, headers=system.headers | {"Content-Type": "application/toml"}

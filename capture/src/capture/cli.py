@@ -54,7 +54,7 @@ app.add_typer(platform_app, name="platform-leads")
 app.add_typer(forms_app, name="forms")
 app.add_typer(import_app, name="import")
 app.add_typer(spam_app, name="spam")
-add_plugins(app)  # the other services' commands: `leadloop scoring models …`
+add_plugins(app, import_app)  # the other services' commands: `leadloop scoring models …`
 console = Console()
 T = TypeVar("T")
 TOUCH_TYPES: tuple[str, ...] = get_args(TouchType)

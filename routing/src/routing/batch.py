@@ -258,6 +258,9 @@ class RoutingBatch:
             passed_over=passed,
             team=decision.team,
             policy_version=self.version,
+            source=lead.profile.source if lead.profile else None,
+            country=lead.profile.country if lead.profile else None,
+            region=self.policy.region_of(lead.profile.country) if lead.profile else None,
         )
         if cause is not None:
             event = cause.caused(LeadQualified, producer=PRODUCER, occurred_at=self.now, data=data)

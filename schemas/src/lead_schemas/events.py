@@ -175,6 +175,11 @@ class LeadQualifiedData(Payload):
     passed_over: list[PassedOver] = Field(default_factory=list)
     team: str | None = Field(default=None, description="The team whose rule or queue the lead is in.")
     policy_version: int | None = Field(default=None, description="The routing policy version that decided.")
+    source: str | None = Field(default=None, description="The source of the lead's latest touch.")
+    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2")
+    region: str | None = Field(
+        default=None, description="The routing policy's region of `country`, e.g. `emea`; SLA tiers test it."
+    )
 
 
 class LeadProgressedData(Payload):
@@ -201,7 +206,14 @@ class LeadSlaBreachedData(Payload):
     started_at: AwareDatetime
     due_at: AwareDatetime
     escalation_step: int
-    escalation: Literal["warn", "reassign", "recycle"]
+    escalation: Literal["warn", "reassign", "notify", "recycle"] = Field(
+        description="What the breach does: routing reassigns, the team's manager is notified, or the "
+        "lead is recycled to marketing (`warn` is sla_warned's and not used here)."
+    )
+    tier: str | None = Field(default=None, description="The SLA policy tier the clock belongs to.")
+    sla_version: int | None = Field(default=None, description="The SLA policy version that set the clock.")
+    team: str | None = Field(default=None, description="The lead's team: whose manager `notify` means.")
+    target_minutes: float | None = Field(default=None, description="The clock's target, in business minutes.")
 
 
 class LeadSlaWarnedData(Payload):
@@ -216,6 +228,12 @@ class LeadRecycledData(Payload):
     reason: Literal["rejected_by_sales", "sla_exhausted", "lost_not_now"]
     detail: str | None = None
     owner: str | None = None
+    reason_code: str | None = Field(
+        default=None, description="Sales' reason code when rejected or lost, e.g. `bad_timing`."
+    )
+    nurture_track: str | None = Field(
+        default=None, description="The marketing nurture track the SLA policy names for this reason."
+    )
 
 
 class LeadErasedData(Payload):

@@ -139,3 +139,8 @@ def expire_keys_worker(table: Table, *, every_seconds: float = 600) -> Callable[
             await asyncio.sleep(every_seconds)
 
     return run
+
+
+async def release_key(connection: Connection, *, scope: str, key: str) -> None:
+    """Give a claimed key back when its work was refused: the same request, fixed, may come again."""
+    await connection.execute("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2", scope, key)

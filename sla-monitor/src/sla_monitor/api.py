@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from leadkit.auth import require_api_key
-from leadkit.db import raw_connection
 from leadkit.idempotency import (
     KeyReused,
     claim_key,
@@ -20,11 +19,19 @@ from leadkit.idempotency import (
     replay_response,
     request_hash,
 )
-from leadkit.service import Deps, get_deps
-from sla_monitor.api_models import LeadSlaRead, ProgressAccepted, ProgressCreate, StepRefused, TimerRead
-from sla_monitor.db.tables import SalesLead, SlaTimer
+from leadkit.service import Deps, get_deps, parts_of
+from sla_monitor.api_models import (
+    LeadSlaRead,
+    ProgressAccepted,
+    ProgressCreate,
+    StepRead,
+    StepRefused,
+    clock_reads,
+)
+from sla_monitor.db.tables import ProgressReport, SalesLead, SlaTimer
 from sla_monitor.domain.stages import ImpossibleStep
-from sla_monitor.handlers import UnknownLead, report_progress
+from sla_monitor.parts import SlaParts
+from sla_monitor.progress import CadenceNotDone, StepBeforeCapture, UnknownLead, report_progress
 
 router = APIRouter(prefix="/v1", tags=["sales progress"], dependencies=[Depends(require_api_key)])
 IDEMPOTENCY_TTL = timedelta(days=7)  # sales tools retry for hours at most
@@ -36,8 +43,13 @@ IDEMPOTENCY_TTL = timedelta(days=7)  # sales tools retry for hours at most
     response_model=ProgressAccepted,
     summary="Report a sales step: accepted, contacted, meeting, sql, opportunity, won, lost, rejected",
     responses={
-        404: {"description": "No qualified lead with that id"},
-        409: {"model": StepRefused, "description": "The stage order forbids it: current and allowed next"},
+        404: {"description": "No lead with that id was ever captured"},
+        409: {
+            "model": StepRefused,
+            "description": "The stage order forbids it (or the follow-up cadence is not done): current "
+            "stage and allowed next ones",
+        },
+        422: {"description": "Unknown stage or reason code, or occurred_at in the future or before capture"},
     },
 )
 async def post_progress(
@@ -51,11 +63,12 @@ async def post_progress(
 ) -> JSONResponse:
     now = deps.clock()
     scope = f"progress:{lead_id}"
+    parts = parts_of(deps, SlaParts)
     try:
-        async with deps.transaction() as (session, outbox):
+        async with deps.pooled_transaction() as (conn, outbox):
             if idempotency_key is not None:
                 replay = await claim_key(
-                    await raw_connection(session),
+                    conn,
                     scope=scope,
                     key=idempotency_key,
                     fingerprint=request_hash(await request.body()),
@@ -64,28 +77,30 @@ async def post_progress(
                 )
                 if replay is not None:
                     return replay_response(replay)
-            progressed, recycled = await report_progress(
-                lead_id, report.step(), session=session, outbox=outbox, now=now
+            reported = await report_progress(
+                conn, lead_id, report.step(), parts=parts, outbox=outbox, now=now
             )
             body = ProgressAccepted(
-                lead_id=lead_id, event_id=progressed.id, stage=report.stage, recycled=recycled is not None
+                lead_id=lead_id,
+                event_id=reported.progressed.id,
+                stage=report.stage,
+                recycled=reported.recycled is not None,
+                forced=reported.progressed.data.forced,
             ).model_dump(mode="json")
             if idempotency_key is not None:
-                await remember(
-                    await raw_connection(session),
-                    scope=scope,
-                    key=idempotency_key,
-                    status_code=202,
-                    body=body,
-                )
+                await remember(conn, scope=scope, key=idempotency_key, status_code=202, body=body)
     except UnknownLead:
         raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            detail=f"no qualified lead {lead_id}: progress can be reported once a lead has an owner",
+            status.HTTP_404_NOT_FOUND, detail=f"no lead {lead_id} has been captured"
         ) from None
     except KeyReused:
         raise key_reused_error() from None
-    except ImpossibleStep as refused:
+    except StepBeforeCapture as error:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            detail=[{"loc": ["body", "occurred_at"], "msg": str(error), "type": "value_error"}],
+        ) from None
+    except (ImpossibleStep, CadenceNotDone) as refused:
         move = refused.transition
         return JSONResponse(
             StepRefused(
@@ -96,18 +111,33 @@ async def post_progress(
     return JSONResponse(body, status_code=202)
 
 
-@router.get("/leads/{lead_id}/sla", response_model=LeadSlaRead, summary="A lead's SLA clocks and why")
+@router.get(
+    "/leads/{lead_id}/sla",
+    response_model=LeadSlaRead,
+    summary="A lead's SLA clocks (started, due, met or breached, business minutes, by whom) and steps",
+)
 async def get_sla(lead_id: UUID, deps: Annotated[Deps, Depends(get_deps)]) -> LeadSlaRead:
     async with deps.sessions() as session:
         lead = await session.get(SalesLead, lead_id)
         if lead is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no qualified lead {lead_id}")
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no lead {lead_id} has been captured")
         timers = (
             await session.scalars(select(SlaTimer).where(SlaTimer.lead_id == lead_id).order_by(SlaTimer.id))
+        ).all()
+        steps = (
+            await session.scalars(
+                select(ProgressReport).where(ProgressReport.lead_id == lead_id).order_by(ProgressReport.id)
+            )
         ).all()
     return LeadSlaRead(
         lead_id=lead_id,
         owner=lead.owner,
+        team=lead.team,
         stage=lead.stage,
-        timers=[TimerRead.model_validate(t) for t in timers],
+        tier=lead.tier,
+        sla_version=lead.sla_version,
+        captured_at=lead.captured_at,
+        qualified_at=lead.qualified_at,
+        clocks=clock_reads(timers),
+        steps=[StepRead.model_validate(step) for step in steps],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
@@ -11,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from lead_schemas import Stage
 from lead_schemas.events import Channel
+from sla_monitor.db.tables import SlaTimer
 from sla_monitor.domain.stages import Step, reason_problem
 
 # a sales tool's clock may run a little ahead; beyond this a step in the future is a mistake
@@ -72,6 +74,7 @@ class ProgressAccepted(BaseModel):
     event_id: UUID
     stage: Stage
     recycled: bool
+    forced: bool = False
 
 
 class StepRefused(BaseModel):
@@ -80,24 +83,100 @@ class StepRefused(BaseModel):
     allowed: list[str]
 
 
-class TimerRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class ClockRead(BaseModel):
+    """One SLA clock of a lead: a speed-to-lead fact once it closed."""
 
-    policy: str
-    owner: str
+    clock: str = Field(description="accept | first_contact | follow_up | disposition")
+    tier: str | None
+    sla_version: int | None
+    owner: str = Field(description="The rep the clock ran for")
+    team: str | None
+    calendar: str | None = Field(description="Whose business hours it ran on; null: around the clock")
     started_at: datetime
     due_at: datetime
-    status: str
-    escalation: str
+    target_minutes: float | None = Field(description="In business minutes")
+    status: str = Field(description="pending | met | breached | cancelled")
+    met_in_time: bool | None = Field(description="Met by its due time; null while running or when cancelled")
+    business_minutes: float | None = Field(description="Taken, start to met (or the target, when breached)")
+    met_by: str | None
     closed_at: datetime | None
     closed_reason: str | None
-    calendar: str | None = Field(
-        default=None, description="The team calendar it ran on; null: around the clock"
-    )
+    escalation: str = Field(description="What its breach does (did): reassign, notify or recycle")
+    escalation_step: int
+    warn_at: datetime | None = Field(description="When the owner is (was) warned; null: no warning")
+    warned: bool
+    attempts: int | None = Field(description="follow_up: contacts so far")
+    required_attempts: int | None
+
+
+def clock_reads(timers: Sequence[SlaTimer]) -> list[ClockRead]:
+    """Clocks with their warnings folded in (a warning is its own timer row)."""
+    warnings = {(t.cause_event_id, t.clock): t for t in timers if t.escalation == "warn"}
+    clocks = []
+    for t in timers:
+        if t.escalation == "warn":
+            continue
+        warning = warnings.get((t.cause_event_id, t.clock))
+        minutes = float(t.business_minutes) if t.business_minutes is not None else None
+        target = float(t.target_minutes) if t.target_minutes is not None else None
+        in_time = None
+        if t.status == "met":
+            in_time = t.closed_at is not None and t.closed_at <= t.due_at
+        elif t.status == "breached":
+            in_time = False
+        clocks.append(
+            ClockRead(
+                clock=t.clock,
+                tier=t.tier,
+                sla_version=t.sla_version,
+                owner=t.owner,
+                team=t.team,
+                calendar=t.calendar,
+                started_at=t.started_at,
+                due_at=t.due_at,
+                target_minutes=target,
+                status=t.status,
+                met_in_time=in_time,
+                business_minutes=minutes,
+                met_by=t.met_by,
+                closed_at=t.closed_at,
+                closed_reason=t.closed_reason,
+                escalation=t.escalation,
+                escalation_step=t.escalation_step,
+                warn_at=warning.due_at if warning else None,
+                warned=warning is not None and warning.status == "warned",
+                attempts=t.attempts if t.clock == "follow_up" else None,
+                required_attempts=t.required_attempts,
+            )
+        )
+    return clocks
+
+
+class StepRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    stage: str
+    previous_stage: str | None
+    owner: str | None
+    reason: str | None
+    detail: str | None
+    channel: str | None
+    amount: Decimal | None
+    currency: str | None
+    forced: bool
+    occurred_at: datetime | None
+    reported_at: datetime
+    via: str = Field(description="api | import")
 
 
 class LeadSlaRead(BaseModel):
     lead_id: UUID
-    owner: str | None = Field(description="null while the lead waits in a routing queue")
+    owner: str | None = Field(description="null while the lead waits in a routing queue, or never qualified")
+    team: str | None
     stage: str | None
-    timers: list[TimerRead]
+    tier: str | None = Field(description="The SLA policy tier its clocks follow")
+    sla_version: int | None
+    captured_at: datetime | None
+    qualified_at: datetime | None
+    clocks: list[ClockRead]
+    steps: list[StepRead]

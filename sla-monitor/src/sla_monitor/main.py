@@ -1,46 +1,50 @@
-"""sla-monitor: lead.qualified → accept clock; progress API → lead.progressed / lead.recycled;
-due clocks → lead.sla_breached."""
+"""sla-monitor: lead.captured → known leads; lead.qualified → the SLA policy's clocks; progress API →
+lead.progressed / lead.recycled; due clocks → lead.sla_warned / lead.sla_breached (/ lead.recycled)."""
 
 from functools import partial
 
 from fastapi import FastAPI
 
-from lead_schemas import LeadQualified
+from lead_schemas import LeadCaptured, LeadErased, LeadQualified
 from leadkit.idempotency import expire_keys_worker
+from leadkit.policy_api import policy_router
 from leadkit.service import Service, create_service_app
 from sla_monitor.api import router
 from sla_monitor.calendars_api import router as calendars_router
 from sla_monitor.db.tables import idempotency
-from sla_monitor.domain.sla_clock import accept_policy
-from sla_monitor.handlers import start_accept_clocks
+from sla_monitor.intake import forget_erased, know_captured_leads, start_accept_clocks
+from sla_monitor.parts import sla_parts
+from sla_monitor.reports_api import router as reports_router
 from sla_monitor.settings import SlaMonitorSettings
 from sla_monitor.workers import run_timer_worker
 
 
 def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
     settings = settings or SlaMonitorSettings()
-    policy = accept_policy(settings.accept_minutes, settings.warn_share)
+    parts = sla_parts(settings.policy_file)
     service = Service(
         name="sla-monitor",
         settings=settings,
+        extras=parts,
         handlers={
-            LeadQualified.topic: partial(
-                start_accept_clocks, policy=policy, max_reassignments=settings.max_reassignments
-            )
+            LeadCaptured.topic: know_captured_leads,
+            LeadQualified.topic: partial(start_accept_clocks, parts=parts),
+            LeadErased.topic: forget_erased,
         },
         workers=[
-            (
-                "sla-timers",
-                partial(
-                    run_timer_worker, poll_seconds=settings.timer_poll_seconds, warn_share=settings.warn_share
-                ),
-            ),
+            ("sla-timers", partial(run_timer_worker, poll_seconds=settings.timer_poll_seconds)),
             ("expire-idempotency-keys", expire_keys_worker(idempotency)),
         ],
     )
     return create_service_app(
         service,
         title="leadloop sla-monitor",
-        description="Runs SLA clocks on assigned leads and takes sales' progress reports.",
-        routers=[router, calendars_router],
+        description="Runs the SLA policy's clocks on business hours for assigned leads, takes sales' "
+        "progress reports, escalates, and reports compliance.",
+        routers=[
+            router,
+            calendars_router,
+            reports_router,
+            policy_router(parts.policies, prefix="/v1/sla/policies", noun="policy", tag="SLA policies"),
+        ],
     )

@@ -1,9 +1,12 @@
 """sla-monitor's settings: `SLA_MONITOR_*` variables (README.md, Configuration)."""
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from leadkit.settings import ServiceSettings
+from sla_monitor.parts import DEFAULT_POLICY
 
 
 class SlaMonitorSettings(ServiceSettings):
@@ -11,14 +14,7 @@ class SlaMonitorSettings(ServiceSettings):
 
     database_url: str = "postgresql+asyncpg://sla_monitor:sla_monitor@127.0.0.1:5432/sla_monitor?ssl=disable"
     port: int = 8004
-    accept_minutes: float = Field(default=30, gt=0, description="Time a new owner has to accept a lead.")
-    max_reassignments: int = Field(
-        default=2, ge=0, description="Reassignments after accept breaches before the lead is recycled."
-    )
-    warn_share: float = Field(
-        default=0.8,
-        ge=0,
-        lt=1,
-        description="Warn the owner (lead.sla_warned) when this share of a clock is gone; 0: never",
+    policy_file: Path = Field(
+        default=DEFAULT_POLICY, description="The SLA policy an empty database starts with (version 1)."
     )
     timer_poll_seconds: float = Field(default=1.0, gt=0, description="How often due timers are looked for.")

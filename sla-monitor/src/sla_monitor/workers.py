@@ -1,18 +1,18 @@
-"""The timer worker: every few seconds, breach what is due."""
+"""The timer worker: every poll, fire what is due; while there was work, look again at once."""
 
 from __future__ import annotations
 
 import asyncio
 
-from leadkit.service import Deps
-from sla_monitor.handlers import fire_due_timers
+from leadkit.service import Deps, parts_of
+from sla_monitor.parts import SlaParts
+from sla_monitor.timers import fire_due_timers
 
 
-async def run_timer_worker(deps: Deps, *, poll_seconds: float, warn_share: float = 0.0) -> None:
+async def run_timer_worker(deps: Deps, *, poll_seconds: float) -> None:
+    parts = parts_of(deps, SlaParts)
     while True:
-        async with deps.transaction() as (session, outbox):
-            fired = await fire_due_timers(
-                session=session, outbox=outbox, now=deps.clock(), warn_share=warn_share
-            )
+        async with deps.pooled_transaction() as (conn, outbox):
+            fired = await fire_due_timers(conn, parts=parts, outbox=outbox, now=deps.clock())
         if not fired:
             await asyncio.sleep(poll_seconds)

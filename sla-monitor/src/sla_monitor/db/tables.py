@@ -13,10 +13,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from leadkit.db import new_metadata
 from leadkit.idempotency import idempotency_table
 from leadkit.messaging import messaging_tables
+from leadkit.policies import policy_tables
 
 metadata = new_metadata()
 messaging = messaging_tables(metadata)
 idempotency = idempotency_table(metadata)
+policy_versions, policy_activations = policy_tables(metadata)
 
 
 class Base(DeclarativeBase):
@@ -24,13 +26,27 @@ class Base(DeclarativeBase):
 
 
 class SalesLead(Base):
+    """Every lead capture knows (sales may report outcomes for any); an owner once qualified."""
+
     __tablename__ = "leads"
+    __table_args__ = (Index("ix_leads_email_hash", "email_hash"),)
 
     lead_id: Mapped[UUID] = mapped_column(primary_key=True)
     owner: Mapped[str | None] = mapped_column(Text, comment="null while the lead waits in a routing queue")
     correlation_id: Mapped[UUID] = mapped_column()
-    qualified_event_id: Mapped[UUID] = mapped_column(comment="the latest lead.qualified")
+    qualified_event_id: Mapped[UUID | None] = mapped_column(comment="the latest lead.qualified; null: never")
     stage: Mapped[str | None] = mapped_column(Text)
+    captured_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="the first lead.captured: no step happened before it"
+    )
+    email_hash: Mapped[str | None] = mapped_column(
+        Text, comment="sha256 of the normalized email, for imports by email; never the email itself"
+    )
+    team: Mapped[str | None] = mapped_column(Text)
+    tier: Mapped[str | None] = mapped_column(Text, comment="the SLA policy tier its clocks follow")
+    sla_version: Mapped[int | None] = mapped_column(Integer, comment="the SLA policy version that chose it")
+    qualified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assignment: Mapped[int] = mapped_column(Integer, server_default="0", comment="lead.qualified's count")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -45,14 +61,24 @@ class SlaTimer(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     lead_id: Mapped[UUID] = mapped_column()
-    policy: Mapped[str] = mapped_column(Text)
-    calendar: Mapped[str | None] = mapped_column(Text, comment="the team whose business hours it ran on")
+    clock: Mapped[str] = mapped_column(Text, comment="accept | first_contact | follow_up | disposition")
+    tier: Mapped[str | None] = mapped_column(Text)
+    sla_version: Mapped[int | None] = mapped_column(Integer)
+    team: Mapped[str | None] = mapped_column(Text)
+    calendar: Mapped[str | None] = mapped_column(Text, comment="whose business hours it ran on")
+    target_minutes: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), comment="business minutes")
+    business_minutes: Mapped[Decimal | None] = mapped_column(
+        Numeric(12, 2), comment="business minutes from start to met (or to the breach)"
+    )
+    met_by: Mapped[str | None] = mapped_column(Text, comment="the rep whose step met it")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0", comment="follow_up: contacts so far")
+    required_attempts: Mapped[int | None] = mapped_column(Integer)
     escalation: Mapped[str] = mapped_column(Text)
     escalation_step: Mapped[int] = mapped_column(Integer, server_default="1")
     owner: Mapped[str] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(Text, comment="pending | met | breached | cancelled")
+    status: Mapped[str] = mapped_column(Text, comment="pending | met | breached | cancelled | warned")
     cause_event_id: Mapped[UUID] = mapped_column(comment="the lead.qualified that started it")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_reason: Mapped[str | None] = mapped_column(Text)
@@ -68,6 +94,20 @@ class TeamCalendar(Base):
     hours: Mapped[str] = mapped_column(Text, comment="as given: 'mon-fri 09:00-18:00'")
     holidays: Mapped[list[date]] = mapped_column(ARRAY(Date), server_default="{}")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Mql(Base):
+    """A lead delivered to sales: its first qualification, and each again after a recycle."""
+
+    __tablename__ = "mqls"
+    __table_args__ = (Index("ix_mqls_qualified_at", "qualified_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    lead_id: Mapped[UUID] = mapped_column()
+    qualified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    team: Mapped[str | None] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
 
 
 class ProgressReport(Base):
@@ -86,5 +126,6 @@ class ProgressReport(Base):
     channel: Mapped[str | None] = mapped_column(Text)
     forced: Mapped[bool] = mapped_column(server_default=text("false"), comment="against the stage order")
     occurred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    via: Mapped[str] = mapped_column(Text, server_default="api", comment="api | import")
     event_id: Mapped[UUID] = mapped_column()
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -46,6 +46,16 @@ class BusinessCalendar:
         return cls(timezone, parse_hours(hours), holidays)
 
     @cached_property
+    def minutes_per_day(self) -> float:
+        """A business day's working minutes: the week's hours over its working days (a day in a
+        "within 5 business days" target; exact for a calendar whose working days are alike)."""
+        week = sum(
+            (datetime.combine(date.min, s.end) - datetime.combine(date.min, s.start)).total_seconds()
+            for s in self.hours
+        )
+        return round(week / 60) / len({s.weekday for s in self.hours})
+
+    @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

@@ -1,52 +1,71 @@
-"""SLA clocks: when a timer started at `started_at` falls due. Pure.
+"""SLA clocks: when a clock started at `started_at` falls due, when its owner is warned, and what
+its breach does. Pure.
 
-Wall-clock minutes, or business minutes on a team's calendar (domain/calendar.py).
+Business time on a calendar (domain/calendar.py), or around the clock without one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from sla_monitor.domain.calendar import BusinessCalendar
+from sla_monitor.domain.sla_policy import Clock, OnBreach, Tier
 
-Escalation = Literal["warn", "reassign", "recycle"]
-
-
-@dataclass(frozen=True)
-class SlaPolicy:
-    name: str
-    minutes: float
-    escalation: Escalation
-    warn_share: float = 0.0  # warn the owner once this share of the target is gone; 0: no warning
+Escalation = Literal["warn", "reassign", "notify", "recycle"]
 
 
-def accept_policy(minutes: float, warn_share: float = 0.0) -> SlaPolicy:
-    """The owner must accept the lead within `minutes`, or it goes to the next rep."""
-    return SlaPolicy(name="accept", minutes=minutes, escalation="reassign", warn_share=warn_share)
-
-
-def escalation_for(*, assignment: int, max_reassignments: int) -> Escalation:
-    """The ladder: a breached lead is reassigned until it has had `max_reassignments`
+def escalation_for(on_breach: OnBreach, *, assignment: int, max_reassignments: int) -> Escalation:
+    """The ladder: a reassigning clock reassigns until the lead has had `max_reassignments`
     reassignments; the breach after that sends it back to marketing instead."""
+    if on_breach == "notify_manager":
+        return "notify"
+    if on_breach == "recycle":
+        return "recycle"
     return "reassign" if assignment <= max_reassignments else "recycle"
 
 
-def due_at(policy: SlaPolicy, started_at: datetime, calendar: BusinessCalendar | None = None) -> datetime:
-    """Wall-clock minutes, or business minutes on the owner's team calendar when it has one (a
-    clock started outside its hours waits for the next opening)."""
-    if started_at.tzinfo is None:
+def _add(calendar: BusinessCalendar | None, start: datetime, duration: timedelta) -> datetime:
+    if start.tzinfo is None:
         raise ValueError("SLA clocks need aware datetimes")
-    target = timedelta(minutes=policy.minutes)
-    return started_at + target if calendar is None else calendar.add(started_at, target)
+    return start + duration if calendar is None else calendar.add(start, duration)
 
 
-def warn_at(
-    policy: SlaPolicy, started_at: datetime, calendar: BusinessCalendar | None = None
-) -> datetime | None:
-    """When the owner is warned: `warn_share` of the target in, on the same clock; None: never."""
-    if not 0 < policy.warn_share < 1:
-        return None
-    share = timedelta(minutes=policy.minutes * policy.warn_share)
-    return started_at + share if calendar is None else calendar.add(started_at, share)
+@dataclass(frozen=True)
+class Schedule:
+    """A started clock: its target in business time, its due time and its warning (None: none)."""
+
+    target: timedelta
+    due_at: datetime
+    warn_at: datetime | None
+
+
+def schedule(clock: Clock, started_at: datetime, calendar: BusinessCalendar | None) -> Schedule:
+    """A clock started outside its calendar's hours waits for the next opening."""
+    target = clock.duration(calendar)
+    warning = None
+    if 0 < clock.warn_share < 1:
+        warning = _add(calendar, started_at, target * clock.warn_share)
+    return Schedule(target, _add(calendar, started_at, target), warning)
+
+
+def business_time(calendar: BusinessCalendar | None, start: datetime, end: datetime) -> timedelta:
+    """Working time between two instants: what a met clock took, in the clock's own terms."""
+    if calendar is None:
+        return max(end - start, timedelta(0))
+    return calendar.between(start, end)
+
+
+def clock_calendar(
+    tier: Tier, team: str | None, team_calendars: Mapping[str, BusinessCalendar]
+) -> tuple[str | None, BusinessCalendar | None]:
+    """Whose hours a lead's clocks run on, and its label: the tier's own calendar, else the team
+    calendar the tier names, else the lead's team's; none of them: around the clock."""
+    if tier.calendar is not None:
+        return f"tier {tier.name}", tier.calendar
+    name = tier.calendar_team or team
+    if name is not None and name in team_calendars:
+        return name, team_calendars[name]
+    return None, None

@@ -45,13 +45,18 @@ class Transition:
     allowed_next: tuple[str, ...]
 
     def explain(self, stage: str) -> str:
-        now = self.current or "assigned, no step yet"
+        now = self.current or "no step yet"
         after = ", ".join(self.allowed_next) or "nothing: the lead is closed"
         return f"cannot go from {now} to {stage}; allowed next: {after}"
 
 
-def transition(current: str | None, stage: str) -> Transition:
-    allowed_next = NEXT.get(current, ())
+# a lead sales worked without leadloop ever assigning it (reported from the CRM): its first step
+# may be any stage; the order holds from there
+UNASSIGNED_FIRST = ("accepted", "contacted", "meeting", "sql", "opportunity", "won", "lost", "rejected")
+
+
+def transition(current: str | None, stage: str, *, assigned: bool = True) -> Transition:
+    allowed_next = NEXT.get(current, ()) if assigned or current is not None else UNASSIGNED_FIRST
     return Transition(stage in allowed_next, current, allowed_next)
 
 

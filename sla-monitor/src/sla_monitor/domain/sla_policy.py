@@ -1,0 +1,322 @@
+"""The SLA policy as a versioned document: tiers chosen per lead, each with its clocks and their
+escalation, and marketing's MQL targets. Pure: parsing, validation and the choice of a tier.
+
+```toml
+[[tiers]]
+name = "hot"
+when = { grade = ["A", "B"], score = { min = 70 } }   # team, grade, score, source, region, country
+max_reassignments = 2                                  # then the next reassigning breach recycles
+nurture = { rejected = "sales-rejected", not_now = "come-back-later", sla_exhausted = "rescue" }
+calendar = { timezone = "Europe/Berlin", hours = "mon-fri 09:00-18:00" }  # optional, see below
+accept = { minutes = 30, warn_share = 0.8, on_breach = "reassign" }
+first_contact = { hours = 2, on_breach = "notify_manager" }
+follow_up = { attempts = 3, days = 5, unresponsive_reasons = ["no_decision"] }
+disposition = { days = 10, on_breach = "recycle" }
+
+[[targets]]
+team = "sales"            # or region = "emea"; neither: every MQL
+period = "month"          # week | month | quarter
+mqls = 400
+min_accepted_share = 0.7
+max_rejected_share = 0.2
+```
+
+The last tier has no `when`: every lead gets a tier. Clocks run on the tier's `calendar`, else
+on the team calendar `team_calendar` names, else on the lead's team's calendar, else around the
+clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from leadkit.hours import InvalidHours, TimezoneName
+from leadkit.policies import InvalidPolicy, PolicyKind, Problem, problems_of
+from sla_monitor.domain.calendar import BusinessCalendar, NoWorkingTime
+from sla_monitor.domain.stages import LOST_REASONS
+
+ClockName = Literal["accept", "first_contact", "follow_up", "disposition"]
+CLOCKS: tuple[ClockName, ...] = ("accept", "first_contact", "follow_up", "disposition")
+OnBreach = Literal["reassign", "notify_manager", "recycle"]
+WHEN_FIELDS = ("team", "grade", "score", "source", "region", "country")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClockDoc(_Strict):
+    minutes: float | None = Field(default=None, description="Business minutes")
+    hours: float | None = None
+    days: float | None = Field(default=None, description="Business days of the calendar")
+    warn_share: Annotated[float, Field(ge=0, lt=1)] = 0.8
+    on_breach: OnBreach = "reassign"
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ClockDoc:
+        given = [v for v in (self.minutes, self.hours, self.days) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one target: minutes, hours or days")
+        if given[0] <= 0:
+            raise ValueError("the target must be positive")
+        return self
+
+
+class FollowUpDoc(_Strict):
+    attempts: Annotated[int, Field(ge=1, le=100)]
+    days: Annotated[float, Field(gt=0)]
+    warn_share: Annotated[float, Field(ge=0, lt=1)] = 0.8
+    on_breach: OnBreach = "notify_manager"
+    unresponsive_reasons: list[str] = Field(default_factory=lambda: ["no_decision"])
+
+
+class RangeDoc(_Strict):
+    min: float | None = None
+    max: float | None = None
+
+
+class CalendarDoc(_Strict):
+    timezone: TimezoneName
+    hours: str
+    holidays: list[Any] = Field(default_factory=list)
+
+
+class NurtureDoc(_Strict):
+    rejected: str = "rejected-by-sales"
+    not_now: str = "not-now"
+    sla_exhausted: str = "sla-exhausted"
+
+
+class TierDoc(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+    when: dict[str, str | list[str] | RangeDoc] = Field(default_factory=dict)
+    max_reassignments: Annotated[int, Field(ge=0, le=20)] = 2
+    nurture: NurtureDoc = NurtureDoc()
+    calendar: CalendarDoc | None = None
+    team_calendar: str | None = Field(default=None, description="A team's calendar by name")
+    accept: ClockDoc | None = None
+    first_contact: ClockDoc | None = None
+    follow_up: FollowUpDoc | None = None
+    disposition: ClockDoc | None = None
+
+
+class TargetDoc(_Strict):
+    team: str | None = None
+    region: str | None = None
+    period: Literal["week", "month", "quarter"] = "month"
+    mqls: Annotated[int, Field(ge=0)]
+    min_accepted_share: Annotated[float | None, Field(ge=0, le=1)] = None
+    max_rejected_share: Annotated[float | None, Field(ge=0, le=1)] = None
+
+
+class SlaPolicyDoc(_Strict):
+    tiers: Annotated[list[TierDoc], Field(min_length=1)]
+    targets: list[TargetDoc] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One clock of a tier: its target, on the tier's calendar, and what a breach does."""
+
+    name: ClockName
+    target: timedelta | None  # business time; None: `days` business days of the calendar
+    days: float | None
+    warn_share: float
+    on_breach: OnBreach
+    attempts: int = 0  # follow_up: contact attempts needed within the target
+    unresponsive_reasons: frozenset[str] = frozenset()
+
+    def duration(self, calendar: BusinessCalendar | None) -> timedelta:
+        if self.target is not None:
+            return self.target
+        assert self.days is not None
+        per_day = calendar.minutes_per_day if calendar is not None else 24 * 60
+        return timedelta(minutes=self.days * per_day)
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    when: tuple[tuple[str, tuple[str, ...]], ...]  # field, patterns (any matches)
+    score: tuple[float | None, float | None] | None  # min, max
+    max_reassignments: int
+    nurture: NurtureDoc
+    calendar_team: str | None  # a named team calendar instead of the owner's team's
+    calendar: BusinessCalendar | None  # an inline calendar
+    clocks: dict[ClockName, Clock]
+
+    def matches(self, facts: dict[str, str | int | None]) -> bool:
+        if self.score is not None:
+            score, (low, high) = facts.get("score"), self.score
+            if (
+                score is None
+                or (low is not None and float(score) < low)
+                or (high is not None and float(score) > high)
+            ):
+                return False
+        for name, patterns in self.when:
+            value = facts.get(name)
+            if value is None or not any(fnmatchcase(str(value).lower(), p.lower()) for p in patterns):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Target:
+    team: str | None
+    region: str | None
+    period: str
+    mqls: int
+    min_accepted_share: float | None
+    max_rejected_share: float | None
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    tiers: tuple[Tier, ...]
+    targets: tuple[Target, ...]
+
+    def tier_for(self, facts: dict[str, str | int | None]) -> Tier:
+        """The first tier whose `when` holds for what lead.qualified carries (the last has none)."""
+        return next(tier for tier in self.tiers if tier.matches(facts))
+
+    def tier_named(self, name: str | None) -> Tier:
+        """A lead's tier by name; the catch-all when a later version dropped it."""
+        return next((t for t in self.tiers if t.name == name), self.tiers[-1])
+
+    def calendar_teams(self) -> set[str]:
+        return {t.calendar_team for t in self.tiers if t.calendar_team}
+
+
+def _clock(name: ClockName, doc: ClockDoc) -> Clock:
+    minutes = doc.minutes if doc.minutes is not None else doc.hours * 60 if doc.hours is not None else None
+    return Clock(
+        name=name,
+        target=None if minutes is None else timedelta(minutes=minutes),
+        days=doc.days,
+        warn_share=doc.warn_share,
+        on_breach=doc.on_breach,
+    )
+
+
+def _follow_up(doc: FollowUpDoc) -> Clock:
+    return Clock(
+        name="follow_up",
+        target=None,
+        days=doc.days,
+        warn_share=doc.warn_share,
+        on_breach=doc.on_breach,
+        attempts=doc.attempts,
+        unresponsive_reasons=frozenset(doc.unresponsive_reasons),
+    )
+
+
+def _when(
+    path: str, when: dict[str, str | list[str] | RangeDoc], problems: list[Problem]
+) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[float | None, float | None] | None]:
+    tests: list[tuple[str, tuple[str, ...]]] = []
+    score = None
+    for name, test in when.items():
+        if name not in WHEN_FIELDS:
+            problems.append(Problem(f"{path}.{name}", f"unknown field; tiers test {', '.join(WHEN_FIELDS)}"))
+        elif name == "score":
+            if not isinstance(test, RangeDoc):
+                problems.append(Problem(f"{path}.score", "score takes a range: { min = 70, max = 100 }"))
+            else:
+                score = (test.min, test.max)
+        elif isinstance(test, RangeDoc):
+            problems.append(Problem(f"{path}.{name}", "a range is for score only; give a value or a list"))
+        else:
+            tests.append((name, (test,) if isinstance(test, str) else tuple(test)))
+    return tuple(tests), score
+
+
+def _calendar(path: str, doc: CalendarDoc, problems: list[Problem]) -> BusinessCalendar | None:
+    try:
+        holidays = frozenset(date.fromisoformat(str(day)) for day in doc.holidays)
+    except ValueError as error:
+        problems.append(Problem(f"{path}.holidays", f"dates are YYYY-MM-DD: {error}"))
+        return None
+    try:
+        calendar = BusinessCalendar.of(doc.timezone, doc.hours, holidays)
+    except (InvalidHours, NoWorkingTime) as error:
+        problems.append(Problem(f"{path}.hours", str(error)))
+        return None
+    return calendar
+
+
+def parse_sla_policy(document: dict[str, Any]) -> SlaPolicy:
+    """The typed policy, or InvalidPolicy naming the path of every wrong part."""
+    try:
+        doc = SlaPolicyDoc.model_validate(document)
+    except ValidationError as error:
+        raise InvalidPolicy(problems_of(error)) from error
+    problems: list[Problem] = []
+    tiers: list[Tier] = []
+    names: set[str] = set()
+    for index, tier in enumerate(doc.tiers):
+        path = f"tiers[{index}]"
+        if tier.name in names:
+            problems.append(Problem(f"{path}.name", f"tier {tier.name!r} is named twice"))
+        names.add(tier.name)
+        if tier.follow_up is not None:
+            for position, reason in enumerate(tier.follow_up.unresponsive_reasons):
+                if reason not in LOST_REASONS:
+                    problems.append(
+                        Problem(
+                            f"{path}.follow_up.unresponsive_reasons[{position}]",
+                            f"unknown lost reason {reason!r}; allowed: {', '.join(LOST_REASONS)}",
+                        )
+                    )
+        clocks: dict[ClockName, Clock] = {}
+        for name in ("accept", "first_contact", "disposition"):
+            clock_doc = getattr(tier, name)
+            if clock_doc is not None:
+                clocks[name] = _clock(name, clock_doc)
+        if tier.follow_up is not None:
+            clocks["follow_up"] = _follow_up(tier.follow_up)
+        inline = None if tier.calendar is None else _calendar(f"{path}.calendar", tier.calendar, problems)
+        when, score = _when(f"{path}.when", tier.when, problems)
+        tiers.append(
+            Tier(
+                name=tier.name,
+                when=when,
+                score=score,
+                max_reassignments=tier.max_reassignments,
+                nurture=tier.nurture,
+                calendar_team=tier.team_calendar,
+                calendar=inline,
+                clocks=clocks,
+            )
+        )
+    if doc.tiers[-1].when:
+        problems.append(
+            Problem(f"tiers[{len(doc.tiers) - 1}].when", "the last tier takes every lead: give it no `when`")
+        )
+    targets = []
+    for index, target in enumerate(doc.targets):
+        if target.team and target.region:
+            problems.append(Problem(f"targets[{index}]", "a target is for a team or a region, not both"))
+        targets.append(
+            Target(
+                target.team,
+                target.region,
+                target.period,
+                target.mqls,
+                target.min_accepted_share,
+                target.max_rejected_share,
+            )
+        )
+    if problems:
+        raise InvalidPolicy(problems)
+    return SlaPolicy(tuple(tiers), tuple(targets))
+
+
+def sla_policies(default_document: Path) -> PolicyKind[SlaPolicy]:
+    return PolicyKind(name="sla-policy", parse=parse_sla_policy, default_document=default_document)

@@ -1,0 +1,178 @@
+"""sla-monitor's event handlers, set-based: every lead capture knows (lead.captured), assignments
+that start the accept clock (lead.qualified), and erasure (lead.erased).
+
+Lock order, everywhere: a lead's row first, then its timers. A progress report, a new assignment
+and the timer sweep can then never wait on each other in a cycle (a deadlock, and a 500).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from uuid import UUID
+
+from email_validator import EmailNotValidError, validate_email
+
+from lead_schemas import LeadCaptured, LeadErased, LeadQualified
+from leadkit.consumer import HandlerContext
+from leadkit.db import columns
+from sla_monitor.clocks import TimerRows, lead_clocks
+from sla_monitor.parts import SlaParts
+
+_KNOW = """
+INSERT INTO leads (lead_id, correlation_id, captured_at, email_hash, updated_at)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::timestamptz[])
+ON CONFLICT (lead_id) DO UPDATE SET
+    captured_at = least(leads.captured_at, excluded.captured_at),
+    email_hash = coalesce(excluded.email_hash, leads.email_hash)
+"""
+_LOCK_LEADS = """
+SELECT lead_id, stage, qualified_event_id FROM leads WHERE lead_id = ANY($1::uuid[])
+ORDER BY lead_id FOR UPDATE
+"""
+_SAVE_LEADS = """
+INSERT INTO leads (lead_id, owner, correlation_id, qualified_event_id, team, tier, sla_version, qualified_at,
+                   assignment, updated_at)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::int[],
+                     $8::timestamptz[], $9::int[], $10::timestamptz[])
+ON CONFLICT (lead_id) DO UPDATE SET
+    owner = excluded.owner, qualified_event_id = excluded.qualified_event_id, team = excluded.team,
+    tier = excluded.tier, sla_version = excluded.sla_version, qualified_at = excluded.qualified_at,
+    assignment = excluded.assignment, updated_at = excluded.updated_at,
+    -- a new owner starts over (accept first); a won lead stays won
+    stage = CASE WHEN leads.stage = 'won' THEN leads.stage ELSE NULL END
+"""
+_CANCEL_PENDING = """
+UPDATE timers SET status = 'cancelled', closed_at = $3,
+    closed_reason = coalesce('reassigned to ' || u.owner, 'moved to its team''s queue')
+FROM unnest($1::uuid[], $2::text[]) AS u(lead_id, owner)
+WHERE timers.lead_id = u.lead_id AND timers.status = 'pending'
+"""
+_MQLS = """
+INSERT INTO mqls (lead_id, qualified_at, team, region, source)
+SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[])
+"""
+_FORGET = "UPDATE leads SET email_hash = NULL WHERE lead_id = ANY($1::uuid[])"
+# a lead comes to sales anew (an MQL delivered) the first time, and again after sales let it go
+_NEW_RUN_STAGES = frozenset({"rejected", "lost", "recycled"})
+
+
+def email_hash(email: str) -> str | None:
+    """The hash imports match by: of the address as capture normalizes it; None when not an email."""
+    try:
+        normalized = validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+    return hashlib.sha256(normalized.encode()).hexdigest()
+
+
+async def know_captured_leads(events: Sequence[LeadCaptured], ctx: HandlerContext) -> None:
+    """Every captured lead, so sales may report outcomes for leads that never qualified, and no
+    step is dated before its lead was captured. Only a hash of the email is kept."""
+    rows = {}
+    for event in events:
+        email = event.data.person.email
+        rows[event.lead_id] = (
+            event.lead_id,
+            event.correlation_id,
+            event.data.first_touch.occurred_at if event.data.first_touch else event.data.touch.occurred_at,
+            email_hash(email) if email else None,
+            ctx.now,
+        )
+    ordered = [rows[lead] for lead in sorted(rows)]
+    await ctx.connection.execute(_KNOW, *columns(ordered, width=5))
+
+
+async def forget_erased(events: Sequence[LeadErased], ctx: HandlerContext) -> None:
+    """An erased person can no longer be found by email; their steps stay, anonymous."""
+    await ctx.connection.execute(_FORGET, sorted({e.lead_id for e in events}))
+
+
+async def start_accept_clocks(
+    events: Sequence[LeadQualified], ctx: HandlerContext, *, parts: SlaParts
+) -> None:
+    """(Re)assigned leads: the active SLA policy picks each lead's tier; the new owner's accept
+    clock starts, on the tier's calendar, and the old owner's clocks stop. A lead that waits in
+    its team's queue (`owner` null) has no clock until routing assigns it. A lead assigned twice
+    within one poll keeps only its last owner's clock running."""
+    conn = ctx.connection
+    version, policy = await parts.policies.active(conn)
+    latest = {event.lead_id: event for event in events}
+    leads = sorted(latest)
+    before = {row["lead_id"]: row for row in await conn.fetch(_LOCK_LEADS, leads)}
+    tiers = {
+        lead: policy.tier_for(
+            {
+                "team": event.data.team,
+                "grade": event.data.grade,
+                "score": event.data.score,
+                "source": event.data.source,
+                "region": event.data.region,
+                "country": event.data.country,
+            }
+        )
+        for lead, event in latest.items()
+    }
+    await conn.execute(
+        _SAVE_LEADS,
+        *columns(
+            [
+                (
+                    lead,
+                    e.data.owner,
+                    e.correlation_id,
+                    e.id,
+                    e.data.team,
+                    tiers[lead].name,
+                    version,
+                    e.occurred_at,
+                    e.data.assignment,
+                    ctx.now,
+                )
+                for lead in leads
+                for e in (latest[lead],)
+            ],
+            width=10,
+        ),
+    )
+    await conn.execute(_CANCEL_PENDING, leads, [latest[lead].data.owner for lead in leads], ctx.now)
+    new_runs = [
+        latest[lead]
+        for lead in leads
+        if lead not in before
+        or before[lead]["qualified_event_id"] is None
+        or before[lead]["stage"] in _NEW_RUN_STAGES
+    ]
+    if new_runs:
+        await conn.execute(
+            _MQLS,
+            *columns(
+                [(e.lead_id, e.occurred_at, e.data.team, e.data.region, e.data.source) for e in new_runs],
+                width=5,
+            ),
+        )
+    successor: dict[int, LeadQualified] = {}  # an event's next one for the same lead, in this poll
+    following: dict[UUID, LeadQualified] = {}
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].lead_id in following:
+            successor[index] = following[events[index].lead_id]
+        following[events[index].lead_id] = events[index]
+    assigned = [(index, event) for index, event in enumerate(events) if event.data.owner is not None]
+    on = await lead_clocks(conn, [(tiers[e.lead_id], version, e.data.team) for _, e in assigned])
+    timers = TimerRows()
+    for (index, event), clocks in zip(assigned, on, strict=True):
+        owner = event.data.owner
+        assert owner is not None
+        later = successor.get(index)
+        timers.start(
+            event.lead_id,
+            "accept",
+            clocks,
+            owner=owner,
+            started_at=event.occurred_at,
+            assignment=event.data.assignment,
+            cause=event.id,
+            superseded_by=None if later is None else f"reassigned to {later.data.owner or 'its team queue'}",
+            now=ctx.now,
+        )
+    await timers.write(conn)

@@ -1,0 +1,34 @@
+"""sla-monitor's parts as the service and the CLI both build them (the service's typed Deps extras)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from leadkit.db import Connection
+from leadkit.policies import PolicyStore, Problem
+from sla_monitor.domain.sla_policy import SlaPolicy, sla_policies
+
+DEFAULT_POLICY = Path(__file__).parent / "config" / "default_sla_policy.toml"
+_CALENDAR_TEAMS = "SELECT team FROM calendars WHERE team = ANY($1::text[])"
+
+
+@dataclass(frozen=True)
+class SlaParts:
+    policies: PolicyStore[SlaPolicy]
+
+
+async def calendars_check(conn: Connection, document: dict[str, Any], policy: SlaPolicy) -> list[Problem]:
+    """A tier that names a team's calendar needs that calendar (PUT /v1/sla/calendars/{team})."""
+    named = policy.calendar_teams()
+    known = {row["team"] for row in await conn.fetch(_CALENDAR_TEAMS, sorted(named))} if named else set()
+    return [
+        Problem(f"tiers[{index}].team_calendar", f"no calendar for team {tier.calendar_team!r}")
+        for index, tier in enumerate(policy.tiers)
+        if tier.calendar_team and tier.calendar_team not in known
+    ]
+
+
+def sla_parts(policy_file: Path = DEFAULT_POLICY) -> SlaParts:
+    return SlaParts(policies=PolicyStore(sla_policies(policy_file), check=calendars_check))

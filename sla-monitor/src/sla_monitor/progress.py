@@ -1,0 +1,219 @@
+"""Sales progress, the use case: one step for one lead, its effect on the lead's clocks, the
+events it emits. The API and the outcomes import both come through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from lead_schemas import LeadProgressed, LeadProgressedData, LeadRecycled, LeadRecycledData
+from leadkit.db import Connection
+from leadkit.messaging import Outbox
+from sla_monitor.clocks import Closing, LeadClocks, TimerRows, close, lead_clocks, met
+from sla_monitor.domain.progress import ProgressEffect, cadence_problem, effect_of
+from sla_monitor.domain.stages import ImpossibleStep, Step, Transition, transition
+from sla_monitor.parts import SlaParts
+
+PRODUCER = "sla-monitor"
+
+_LEAD = """
+SELECT lead_id, owner, correlation_id, qualified_event_id, stage, captured_at, team, tier, sla_version,
+       assignment
+FROM leads WHERE lead_id = $1 FOR UPDATE
+"""
+_RUNNING = """
+SELECT id, clock, escalation, started_at, due_at, attempts, required_attempts FROM timers
+WHERE lead_id = $1 AND status = 'pending' ORDER BY id FOR UPDATE
+"""
+_ATTEMPT = "UPDATE timers SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])"
+_STAGE = "UPDATE leads SET stage = $2, updated_at = $3 WHERE lead_id = $1"
+_RECORD = """
+INSERT INTO progress (lead_id, stage, previous_stage, owner, amount, currency, reason, detail, channel,
+                      forced, occurred_at, via, event_id, reported_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+"""
+
+
+class UnknownLead(LookupError):
+    pass
+
+
+class StepBeforeCapture(ValueError):
+    pass
+
+
+class CadenceNotDone(ValueError):
+    """Closing a lead as unresponsive before the follow-up cadence: a 409 like an impossible step."""
+
+    def __init__(self, problem: str, move: Transition) -> None:
+        super().__init__(problem)
+        self.transition = move
+
+
+@dataclass(frozen=True)
+class Reported:
+    progressed: LeadProgressed
+    recycled: LeadRecycled | None
+
+
+async def report_progress(
+    conn: Connection,
+    lead_id: UUID,
+    step: Step,
+    *,
+    parts: SlaParts,
+    outbox: Outbox,
+    now: datetime,
+    via: str = "api",
+) -> Reported:
+    """One sales step. UnknownLead, StepBeforeCapture, ImpossibleStep or CadenceNotDone when it
+    cannot be taken; a forced step is taken against the order and recorded as forced."""
+    lead = await conn.fetchrow(_LEAD, lead_id)
+    if lead is None:
+        raise UnknownLead(lead_id)
+    at = step.occurred_at or now
+    if lead["captured_at"] is not None and at < lead["captured_at"]:
+        captured = lead["captured_at"].isoformat()
+        raise StepBeforeCapture(f"occurred_at {at.isoformat()} is before the lead was captured ({captured})")
+    move = transition(lead["stage"], step.stage, assigned=lead["qualified_event_id"] is not None)
+    if not move.allowed and not step.force:
+        raise ImpossibleStep(step.stage, move)
+    running = await conn.fetch(_RUNNING, lead_id)
+    on = await _clocks_of(conn, lead, parts)
+    _check_cadence(step, running, on, move)
+    effect = effect_of(step.stage, step.reason)
+    await _answer_clocks(conn, running, effect, on, at=at, owner=lead["owner"], stage=step.stage)
+    await conn.execute(_STAGE, lead_id, step.stage, now)
+    progressed = LeadProgressed.new(
+        producer=PRODUCER,
+        lead_id=lead_id,
+        correlation_id=lead["correlation_id"],
+        causation_id=lead["qualified_event_id"],
+        occurred_at=at,
+        data=LeadProgressedData(
+            stage=step.stage,
+            owner=lead["owner"],
+            amount=step.amount,
+            currency=step.currency,
+            reason=step.reason,
+            detail=step.detail,
+            channel=step.channel,
+            forced=not move.allowed,
+        ),
+    )
+    await conn.execute(
+        _RECORD,
+        lead_id,
+        step.stage,
+        move.current,
+        lead["owner"],
+        step.amount,
+        step.currency,
+        step.reason,
+        step.detail,
+        step.channel,
+        not move.allowed,
+        at,
+        via,
+        progressed.id,
+        now,
+    )
+    outbox.add(progressed)
+    if effect.starts and on is not None and lead["owner"] is not None:
+        timers = TimerRows()
+        for name in effect.starts:
+            timers.start(
+                lead_id,
+                name,
+                on,
+                owner=lead["owner"],
+                started_at=at,
+                assignment=lead["assignment"],
+                cause=progressed.id,
+            )
+        await timers.write(conn)
+    recycled = None
+    if effect.recycle_reason is not None:
+        track = None
+        if on is not None and effect.nurture is not None:
+            track = getattr(on.tier.nurture, effect.nurture)
+        recycled = progressed.caused(
+            LeadRecycled,
+            producer=PRODUCER,
+            occurred_at=at,
+            data=LeadRecycledData(
+                reason=effect.recycle_reason,
+                detail=step.detail,
+                owner=lead["owner"],
+                reason_code=step.reason,
+                nurture_track=track,
+            ),
+        )
+        outbox.add(recycled)
+    return Reported(progressed, recycled)
+
+
+async def _clocks_of(conn: Connection, lead: Any, parts: SlaParts) -> LeadClocks | None:
+    """The tier and calendar of a qualified lead's clocks; None for a lead never qualified."""
+    if lead["tier"] is None or lead["sla_version"] is None:
+        return None
+    policy = await parts.policies.parsed(conn, lead["sla_version"])
+    return (await lead_clocks(conn, [(policy.tier_named(lead["tier"]), lead["sla_version"], lead["team"])]))[
+        0
+    ]
+
+
+def _check_cadence(step: Step, running: list[Any], on: LeadClocks | None, move: Transition) -> None:
+    cadence = on.tier.clocks.get("follow_up") if on is not None else None
+    clock = next((t for t in running if t["clock"] == "follow_up" and t["escalation"] != "warn"), None)
+    if cadence is None or clock is None or step.force:
+        return
+    problem = cadence_problem(
+        step.stage,
+        step.reason,
+        attempts=clock["attempts"],
+        required=clock["required_attempts"] or cadence.attempts,
+        unresponsive=cadence.unresponsive_reasons,
+    )
+    if problem is not None:
+        raise CadenceNotDone(problem, move)
+
+
+async def _answer_clocks(
+    conn: Connection,
+    running: list[Any],
+    effect: ProgressEffect,
+    on: LeadClocks | None,
+    *,
+    at: datetime,
+    owner: str | None,
+    stage: str,
+) -> None:
+    """Meet the clocks this step meets (follow-up once its attempts are made), cancel the rest when
+    the lead closes; a clock's warning goes with its clock."""
+    calendar = on.calendar if on is not None else None
+    closings: list[Closing] = []
+    attempted: list[int] = []
+    closed_clocks: set[str] = set()
+    for timer in running:
+        if timer["escalation"] == "warn":
+            continue
+        done = timer["clock"] in effect.meets
+        if timer["clock"] == "follow_up" and effect.attempt:
+            attempted.append(timer["id"])
+            done = done or timer["attempts"] + 1 >= (timer["required_attempts"] or 1)
+        if done:
+            why = f"{owner or 'sales'} reported {stage}"
+            closings.append(met(timer["id"], timer["started_at"], at, calendar, by=owner, why=why))
+            closed_clocks.add(timer["clock"])
+        elif effect.closes_lead:
+            closings.append(Closing(timer["id"], "cancelled", at, f"lead {stage}"))
+            closed_clocks.add(timer["clock"])
+    for timer in running:
+        if timer["escalation"] == "warn" and timer["clock"] in closed_clocks:
+            closings.append(Closing(timer["id"], "cancelled", at, "its clock closed before the warning"))
+    if attempted:
+        await conn.execute(_ATTEMPT, attempted)
+    await close(conn, closings)
