@@ -270,7 +270,9 @@ async def _activate_test_sla_policy(client: httpx.AsyncClient, system: System) -
     assert active.status_code == 200, active.text
     if active.json()["source"] == text:
         return
-    saved = await client.post(url, content=text, headers=system.headers | {"Content-Type": "application/toml"})
+    saved = await client.post(
+        url, content=text, headers=system.headers | {"Content-Type": "application/toml"}
+    )
     assert saved.status_code == 201, saved.text
     activated = await client.post(f"{url}/{saved.json()['version']}/activate", headers=system.headers)
     assert activated.status_code == 200, activated.text

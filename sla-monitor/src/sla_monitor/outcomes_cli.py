@@ -74,9 +74,14 @@ def parse_row(line: int, row: dict[str, str]) -> OutcomeRow | str:
     try:
         report = ProgressCreate.model_validate(given)
     except ValidationError as error:
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in error.errors())
+        return "; ".join(_problem(e["loc"], e["msg"]) for e in error.errors())
     fingerprint = hashlib.sha256(json.dumps([lead_text, email.lower(), given], sort_keys=True).encode())
     return OutcomeRow(line, lead_id, email or None, report, fingerprint.hexdigest())
+
+
+def _problem(location: tuple[int | str, ...], message: str) -> str:
+    message = message.removeprefix("Value error, ")
+    return f"{'.'.join(map(str, location))}: {message}" if location else message
 
 
 async def _lead_of(conn: Connection, row: OutcomeRow) -> UUID | None:
@@ -144,7 +149,7 @@ def import_outcomes(
             rows.append(parsed)
     # a lead's history in the order it happened (rows without a time keep the file's order, last)
     far = datetime.max.replace(tzinfo=UTC)
-    rows.sort(key=lambda r: (str(r.lead_id or r.email), r.report.occurred_at or far, r.line))
+    rows.sort(key=lambda r: (str(r.lead_id or (r.email or "").lower()), r.report.occurred_at or far, r.line))
 
     async def work() -> None:
         pool = await create_pool(SlaMonitorSettings().database_url, size=1)
@@ -166,6 +171,6 @@ def import_outcomes(
         f"imported {result.imported}, already imported {result.repeated}, refused {len(result.refused)}"
     )
     for problem in sorted(result.refused, key=lambda p: int(p.split(":")[0].split()[1])):
-        console.print(f"  {problem}", markup=False)
+        console.print(f"  {problem}", markup=False, soft_wrap=True)
     if result.refused:
         raise typer.Exit(1)

@@ -34,11 +34,11 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from leadkit.hours import InvalidHours, TimezoneName
+from leadkit.hours import InvalidHours, TimezoneName, parse_hours
 from leadkit.policies import InvalidPolicy, PolicyKind, Problem, problems_of
-from sla_monitor.domain.calendar import BusinessCalendar, NoWorkingTime
+from sla_monitor.domain.calendar import BusinessCalendar
 from sla_monitor.domain.stages import LOST_REASONS
 
 ClockName = Literal["accept", "first_contact", "follow_up", "disposition"]
@@ -84,7 +84,17 @@ class RangeDoc(_Strict):
 class CalendarDoc(_Strict):
     timezone: TimezoneName
     hours: str
-    holidays: list[Any] = Field(default_factory=list)
+    holidays: list[date] = Field(default_factory=list)
+
+    @field_validator("hours")
+    @classmethod
+    def _working_time(cls, hours: str) -> str:
+        try:
+            if not parse_hours(hours):
+                raise ValueError("a calendar needs working hours on at least one weekday")
+        except InvalidHours as error:
+            raise ValueError(str(error)) from None
+        return hours
 
 
 class NurtureDoc(_Strict):
@@ -237,18 +247,8 @@ def _when(
     return tuple(tests), score
 
 
-def _calendar(path: str, doc: CalendarDoc, problems: list[Problem]) -> BusinessCalendar | None:
-    try:
-        holidays = frozenset(date.fromisoformat(str(day)) for day in doc.holidays)
-    except ValueError as error:
-        problems.append(Problem(f"{path}.holidays", f"dates are YYYY-MM-DD: {error}"))
-        return None
-    try:
-        calendar = BusinessCalendar.of(doc.timezone, doc.hours, holidays)
-    except (InvalidHours, NoWorkingTime) as error:
-        problems.append(Problem(f"{path}.hours", str(error)))
-        return None
-    return calendar
+def _calendar(doc: CalendarDoc) -> BusinessCalendar:
+    return BusinessCalendar.of(doc.timezone, doc.hours, frozenset(doc.holidays))
 
 
 def parse_sla_policy(document: dict[str, Any]) -> SlaPolicy:
@@ -281,7 +281,7 @@ def parse_sla_policy(document: dict[str, Any]) -> SlaPolicy:
                 clocks[name] = _clock(name, clock_doc)
         if tier.follow_up is not None:
             clocks["follow_up"] = _follow_up(tier.follow_up)
-        inline = None if tier.calendar is None else _calendar(f"{path}.calendar", tier.calendar, problems)
+        inline = None if tier.calendar is None else _calendar(tier.calendar)
         when, score = _when(f"{path}.when", tier.when, problems)
         tiers.append(
             Tier(
