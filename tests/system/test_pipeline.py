@@ -41,6 +41,7 @@ async def qualified_leads(client: httpx.AsyncClient, system: System, source: str
                 system.url("sla-monitor", f"/v1/leads/{lead_id}/sla"), headers=system.headers
             )
             assert sla.status_code == 200, sla.text
+            assert sla.json()["owner"] is not None, "sla-monitor knows the capture, not the assignment yet"
 
         await eventually(owned_in_sla_monitor)
     await tail.stop()
@@ -192,7 +193,9 @@ async def test_an_sla_timer_that_falls_due_while_sla_monitor_is_down_fires_when_
     async def timer_pending() -> dict[str, Any]:
         response = await client.get(sla_url, headers=system.headers)
         assert response.status_code == 200, response.text
-        (timer,) = response.json()["clocks"]
+        clocks = response.json()["clocks"]
+        assert len(clocks) == 1, "sla-monitor has not started the clock yet"
+        (timer,) = clocks
         assert timer["status"] == "pending"
         return dict(timer)
 

@@ -68,7 +68,9 @@ async def test_a_team_calendar_is_checked_takes_a_year_of_holidays_and_moves_the
         async def clock_started() -> dict[str, object]:
             sla = await client.get(system.url("sla-monitor", f"/v1/leads/{lead_id}/sla"), headers=headers)
             assert sla.status_code == 200, sla.text
-            (timer,) = sla.json()["clocks"]
+            clocks = sla.json()["clocks"]
+            assert len(clocks) == 1, "sla-monitor has not started the clock yet"
+            (timer,) = clocks
             return timer  # type: ignore[no-any-return]
 
         timer = await eventually(clock_started, within=60)
