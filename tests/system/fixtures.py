@@ -131,9 +131,15 @@ class Processes:
             command, cwd=ROOT, env=self._env | (env or {}), stdout=log, stderr=subprocess.STDOUT
         )
 
+    def kill(self, name: str) -> None:
+        """SIGKILL: the process dies mid-work, its open transactions roll back."""
+        process = self._running.pop(name)
+        process.kill()
+        process.wait(timeout=40)
+
     def stop(self, *names: str) -> None:
         """SIGTERM, the way a process manager stops a service: it shuts down gracefully."""
-        stopping = [self._running.pop(name) for name in names or list(self._running)]
+        stopping = [self._running.pop(name) for name in names or list(self._running) if name in self._running]
         for process in stopping:
             process.terminate()
         for process in stopping:

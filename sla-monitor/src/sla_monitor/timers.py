@@ -21,6 +21,7 @@ from lead_schemas import (
 )
 from leadkit.db import Connection, columns
 from leadkit.messaging import Outbox
+from sla_monitor.metrics import FIRE_LATENESS, TIMERS_FIRED
 from sla_monitor.parts import SlaParts
 
 PRODUCER = "sla-monitor"
@@ -93,6 +94,9 @@ async def fire_due_timers(
             recycled.append(timer["lead_id"])
             outbox.add(await _recycled(conn, breached, timer, lead, parts, now))
     await conn.execute(_CLOSE, now, *columns(closed, width=4))
+    for timer, (_, outcome, _, _) in zip(due, closed, strict=True):
+        TIMERS_FIRED.labels(outcome).inc()
+        FIRE_LATENESS.observe(max((now - timer["due_at"]).total_seconds(), 0.0))
     if recycled:
         await conn.execute(_RECYCLE, recycled, now)
         await conn.execute(_CANCEL_REST, recycled, now)
