@@ -48,6 +48,7 @@ from hotspots import PG_BY_DATABASE, PG_TOP, start_py_spy, summarise  # type: ig
 from load import offer_leads  # type: ignore[import-not-found]
 from routing_bench import routing_decision_in_process  # type: ignore[import-not-found]
 from scoring_bench import rescore_on_activation, scoring_in_process  # type: ignore[import-not-found]
+from sla_bench import timer_sweep_burst  # type: ignore[import-not-found]
 
 from leadkit.testing import TopicTail, committed_offsets, eventually
 
@@ -534,6 +535,7 @@ async def main() -> None:
         )
         # the re-scores wrote every lead twice: flush it now, not in the next run's measured steps
         postgres_json("CHECKPOINT")
+        results["sla_timer_sweep_burst"] = await timer_sweep_burst(env()["SLA_MONITOR_DATABASE_URL"])
     finally:
         for process in processes:
             process.terminate()
