@@ -201,3 +201,45 @@ async def test_first_contact_missed_warns_breaches_and_reassigns_and_outcomes_im
             system.url("sla-monitor", "/v1/sla/marketing"), params={"period": "2026-13"}, headers=headers
         )
         assert wrong.status_code == 422
+
+
+async def test_a_sales_tool_reports_with_its_own_progress_key_and_nothing_more(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    run = uuid4().hex[:6]
+    created = system.leadloop_cli("sla", "keys", "create", "--name", f"crm-{run}")
+    assert created.returncode == 0, created.stdout + created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    assert key.startswith("ll_sla_crm")
+    tool = {"X-API-Key": key}
+    # a lead that does not qualify: sales closed it from the CRM all the same
+    posted = await client.post(
+        system.url("capture", "/v1/leads"),
+        json={"email": f"{run}@closed-{run}.example"},
+        headers=system.headers,
+    )
+    assert posted.status_code == 202, posted.text
+    lead_id = posted.json()["lead_id"]
+    sla = system.url("sla-monitor", f"/v1/leads/{lead_id}/sla")
+
+    async def known() -> None:
+        answer = await client.get(sla, headers=tool)
+        assert answer.status_code == 200, answer.text
+
+    await eventually(known)
+    won = await client.post(
+        system.url("sla-monitor", f"/v1/leads/{lead_id}/progress"),
+        json={"stage": "won", "amount": "990.00", "currency": "EUR"},
+        headers=tool,
+    )
+    assert won.status_code == 202, won.text
+    # management and reports need a system key
+    for path in ("/v1/sla/policies", "/v1/sla/calendars", "/v1/sla/marketing"):
+        refused = await client.get(system.url("sla-monitor", path), headers=tool)
+        assert refused.status_code == 401, path
+    listed = system.leadloop_cli("sla", "keys", "list")
+    assert f"crm-{run}" in listed.stdout
+    assert key not in listed.stdout
+    revoked = system.leadloop_cli("sla", "keys", "revoke", key[: len(f"crm{run}") + 12])
+    assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+    assert (await client.get(sla, headers=tool)).status_code == 401

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from leadkit.auth import require_api_key
 from leadkit.idempotency import (
     KeyReused,
     claim_key,
@@ -30,10 +29,12 @@ from sla_monitor.api_models import (
 )
 from sla_monitor.db.tables import ProgressReport, SalesLead, SlaTimer
 from sla_monitor.domain.stages import ImpossibleStep
+from sla_monitor.keys import require
 from sla_monitor.parts import SlaParts
 from sla_monitor.progress import CadenceNotDone, StepBeforeCapture, UnknownLead, report_progress
 
-router = APIRouter(prefix="/v1", tags=["sales progress"], dependencies=[Depends(require_api_key)])
+# a sales tool's own key (scope `progress`) or a system key
+router = APIRouter(prefix="/v1", tags=["sales progress"], dependencies=[Depends(require("progress"))])
 IDEMPOTENCY_TTL = timedelta(days=7)  # sales tools retry for hours at most
 
 

@@ -1,14 +1,74 @@
-"""`leadloop sla …`: SLA policies, compliance. (`leadloop import outcomes` lives in outcomes_cli.)"""
+"""`leadloop sla …`: SLA policies and sales tools' keys. (`leadloop import outcomes`: outcomes_cli.)"""
 
 from __future__ import annotations
 
-import typer
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, TypeVar
 
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from leadkit.db import Connection, create_pool
 from leadkit.policy_cli import policy_cli
+from sla_monitor.keys import create_tool_key, revoke_tool_key, tool_keys
 from sla_monitor.parts import sla_parts
 from sla_monitor.settings import SlaMonitorSettings
 
-app = typer.Typer(help="leadloop sla-monitor: SLA policies", no_args_is_help=True)
+app = typer.Typer(help="leadloop sla-monitor: SLA policies, sales tools' keys", no_args_is_help=True)
+keys_app = typer.Typer(help="Sales tools' API keys (scope progress)", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+console = Console()
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Connection], Awaitable[T]]) -> T:
+    async def main() -> T:
+        pool = await create_pool(SlaMonitorSettings().database_url, size=1)
+        try:
+            async with pool.acquire() as conn:
+                return await work(conn)
+        finally:
+            await pool.close()
+
+    return asyncio.run(main())
+
+
+@keys_app.command("create")
+def create(name: Annotated[str, typer.Option(help="the sales tool, e.g. hubspot")]) -> None:
+    """A key for one sales tool to report progress with; shown once, stored as a hash."""
+    key_id, key = _run(lambda conn: create_tool_key(conn, name=name, now=datetime.now(UTC)))
+    console.print(f"key {key_id} for {name} (scope progress):")
+    print(key)  # noqa: T201 - plain, so scripts can take it
+
+
+@keys_app.command("list")
+def list_keys() -> None:
+    """Every sales tool's key: id, name, prefix, scopes, when made and revoked (never the key)."""
+    table = Table("id", "name", "prefix", "scopes", "created", "revoked")
+    for key in _run(tool_keys):
+        table.add_row(
+            str(key["id"]),
+            str(key["name"]),
+            str(key["prefix"]),
+            ", ".join(key["scopes"]),  # type: ignore[arg-type]
+            f"{key['created_at']:%Y-%m-%d %H:%M}",
+            f"{key['revoked_at']:%Y-%m-%d %H:%M}" if key["revoked_at"] else "",
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def revoke(prefix_or_id: str) -> None:
+    """Revoke a key (by its id or prefix): it stops working at once."""
+    if not _run(lambda conn: revoke_tool_key(conn, prefix_or_id, now=datetime.now(UTC))):
+        console.print(f"[red]no active key {prefix_or_id}[/red]")
+        raise typer.Exit(1)
+    console.print(f"revoked {prefix_or_id}")
+
+
 app.add_typer(
     policy_cli(
         sla_parts(SlaMonitorSettings().policy_file).policies,

@@ -129,3 +129,17 @@ class ProgressReport(Base):
     via: Mapped[str] = mapped_column(Text, server_default="api", comment="api | import")
     event_id: Mapped[UUID] = mapped_column()
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ToolKey(Base):
+    """A sales tool's API key: reports progress (scope `progress`) and nothing else. SHA-256 only."""
+
+    __tablename__ = "tool_keys"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    key_hash: Mapped[str] = mapped_column(Text, unique=True)
+    prefix: Mapped[str] = mapped_column(Text, comment="the key's first characters, to tell keys apart")
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
