@@ -183,6 +183,25 @@ async def test_first_contact_missed_warns_breaches_and_reassigns_and_outcomes_im
             rows[("accept", "team", None)]["met"] == 2
         )  # the first owner's, and the import's for the second
 
+        # the same window through a draft with a one-minute accept clock: both accepts here took
+        # seconds, so they still meet it; the missed first contact stays breached
+        strict = sla_policy.replace("accept = { minutes = 2 }", "accept = { minutes = 1 }")
+        drafted = await client.post(
+            system.url("sla-monitor", "/v1/sla/policies"),
+            content=strict,
+            headers=headers | {"Content-Type": "application/toml"},
+        )
+        assert drafted.status_code == 201, drafted.text
+        simulated = await client.post(
+            system.url("sla-monitor", f"/v1/sla/policies/{drafted.json()['version']}/simulate"),
+            params=window,
+            headers=headers,
+        )
+        assert simulated.status_code == 200, simulated.text
+        ours = simulated.json()["by_clock"]
+        assert ours["accept"]["draft"].get("met", 0) >= 2
+        assert ours["first_contact"]["draft"].get("breached", 0) >= 1
+
         backwards = await client.get(
             system.url("sla-monitor", "/v1/sla/compliance"),
             params={"from": window["to"], "to": window["from"]},

@@ -8,6 +8,7 @@ and the timer sweep can then never wait on each other in a cycle (a deadlock, an
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from uuid import UUID
 
@@ -32,13 +33,13 @@ ORDER BY lead_id FOR UPDATE
 """
 _SAVE_LEADS = """
 INSERT INTO leads (lead_id, owner, correlation_id, qualified_event_id, team, tier, sla_version, qualified_at,
-                   assignment, updated_at)
+                   assignment, facts, updated_at)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::int[],
-                     $8::timestamptz[], $9::int[], $10::timestamptz[])
+                     $8::timestamptz[], $9::int[], $10::jsonb[], $11::timestamptz[])
 ON CONFLICT (lead_id) DO UPDATE SET
     owner = excluded.owner, qualified_event_id = excluded.qualified_event_id, team = excluded.team,
     tier = excluded.tier, sla_version = excluded.sla_version, qualified_at = excluded.qualified_at,
-    assignment = excluded.assignment, updated_at = excluded.updated_at,
+    assignment = excluded.assignment, facts = excluded.facts, updated_at = excluded.updated_at,
     -- a new owner starts over (accept first); a won lead stays won
     stage = CASE WHEN leads.stage = 'won' THEN leads.stage ELSE NULL END
 """
@@ -64,6 +65,19 @@ def email_hash(email: str) -> str | None:
     except EmailNotValidError:
         return None
     return hashlib.sha256(normalized.encode()).hexdigest()
+
+
+def tier_facts(event: LeadQualified) -> dict[str, str | int | None]:
+    """What lead.qualified carries that an SLA tier's `when` may test."""
+    data = event.data
+    return {
+        "team": data.team,
+        "grade": data.grade,
+        "score": data.score,
+        "source": data.source,
+        "region": data.region,
+        "country": data.country,
+    }
 
 
 async def know_captured_leads(events: Sequence[LeadCaptured], ctx: HandlerContext) -> None:
@@ -100,19 +114,8 @@ async def start_accept_clocks(
     latest = {event.lead_id: event for event in events}
     leads = sorted(latest)
     before = {row["lead_id"]: row for row in await conn.fetch(_LOCK_LEADS, leads)}
-    tiers = {
-        lead: policy.tier_for(
-            {
-                "team": event.data.team,
-                "grade": event.data.grade,
-                "score": event.data.score,
-                "source": event.data.source,
-                "region": event.data.region,
-                "country": event.data.country,
-            }
-        )
-        for lead, event in latest.items()
-    }
+    facts = {lead: tier_facts(event) for lead, event in latest.items()}
+    tiers = {lead: policy.tier_for(facts[lead]) for lead in leads}
     await conn.execute(
         _SAVE_LEADS,
         *columns(
@@ -127,12 +130,13 @@ async def start_accept_clocks(
                     version,
                     e.occurred_at,
                     e.data.assignment,
+                    json.dumps(facts[lead]),
                     ctx.now,
                 )
                 for lead in leads
                 for e in (latest[lead],)
             ],
-            width=10,
+            width=11,
         ),
     )
     await conn.execute(_CANCEL_PENDING, leads, [latest[lead].data.owner for lead in leads], ctx.now)

@@ -16,6 +16,7 @@ from sla_monitor.intake import forget_erased, know_captured_leads, start_accept_
 from sla_monitor.parts import sla_parts
 from sla_monitor.reports_api import router as reports_router
 from sla_monitor.settings import SlaMonitorSettings
+from sla_monitor.simulate_api import router as simulate_router
 from sla_monitor.workers import run_timer_worker
 
 
@@ -45,6 +46,7 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
             router,
             calendars_router,
             reports_router,
+            simulate_router,
             policy_router(parts.policies, prefix="/v1/sla/policies", noun="policy", tag="SLA policies"),
         ],
     )

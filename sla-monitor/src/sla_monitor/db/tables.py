@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import BigInteger, Date, DateTime, Identity, Index, Integer, Numeric, Text, func, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from leadkit.db import new_metadata
@@ -47,6 +48,9 @@ class SalesLead(Base):
     sla_version: Mapped[int | None] = mapped_column(Integer, comment="the SLA policy version that chose it")
     qualified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     assignment: Mapped[int] = mapped_column(Integer, server_default="0", comment="lead.qualified's count")
+    facts: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONB, comment="what the tier was chosen on (team, grade, score, source, region, country)"
+    )
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
