@@ -7,7 +7,7 @@ sweep. Closing a clock records the business minutes it took on its own calendar.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
@@ -61,10 +61,7 @@ async def lead_clocks(conn: Connection, leads: Sequence[tuple[Tier, int, str | N
 class TimerRows:
     """Timers to insert, gathered over a batch and written in one statement."""
 
-    rows: list[tuple[object, ...]]
-
-    def __init__(self) -> None:
-        self.rows = []
+    rows: list[tuple[object, ...]] = field(default_factory=list)
 
     def start(
         self,
