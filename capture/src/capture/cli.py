@@ -22,7 +22,6 @@ from uuid import UUID, uuid4
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -38,6 +37,7 @@ from lead_schemas import TouchType
 from leadkit.db import create_engine, create_pool, raw_connection, session_factory
 from leadkit.idempotency import request_hash
 from leadkit.policy_cli import add_plugins
+from leadkit.progress_bar import import_progress
 
 app = typer.Typer(help="leadloop capture: API keys, website forms, history import", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for POST /v1/leads and /v1/touches", no_args_is_help=True)
@@ -345,13 +345,7 @@ def import_touches(
         problems: list[str] = []
         pool = await create_pool(CaptureSettings().database_url, size=1)
         try:
-            with Progress(
-                TextColumn("importing"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=console,
-            ) as progress:
+            with import_progress(console) as progress:
                 task = progress.add_task("rows", total=len(rows))
                 # the bulk intake's path: one transaction, and one statement for the new people, per chunk
                 for start in range(0, len(rows), IMPORT_CHUNK):

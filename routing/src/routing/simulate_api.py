@@ -12,8 +12,7 @@ from pydantic import AwareDatetime
 from lead_schemas import LeadProfile
 from leadkit.auth import require_api_key
 from leadkit.db import Connection
-from leadkit.policies import UnknownVersion
-from leadkit.policy_api import VersionNumber
+from leadkit.policy_api import VersionNumber, simulation_subject
 from leadkit.service import Deps, get_deps, parts_of
 from routing.domain.roster import Absence
 from routing.domain.simulate import PastAbsence, PastLead, RosterHistory, replay, summary
@@ -84,15 +83,9 @@ async def simulate(
     from_: Annotated[AwareDatetime, Query(alias="from")],
     to: Annotated[AwareDatetime, Query()],
 ) -> dict[str, Any]:
-    if to <= from_:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "to must be after from")
     parts = parts_of(deps, RoutingParts)
     async with deps.pool.acquire() as conn:
-        try:
-            policy = await parts.policies.parsed(conn, version)
-        except UnknownVersion as error:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
-        active, _ = await parts.policies.active(conn)
+        policy, active = await simulation_subject(parts.policies, conn, version, from_, to)
         rows = await conn.fetch(_PAST, from_, to, MAX_LEADS + 1)
         history = await roster_history(conn)
     if len(rows) > MAX_LEADS:

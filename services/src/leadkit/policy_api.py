@@ -16,13 +16,14 @@ a system key (LEADLOOP_API_KEYS).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from leadkit.auth import require_api_key
+from leadkit.db import Connection
 from leadkit.policies import (
     Format,
     InvalidPolicy,
@@ -31,6 +32,8 @@ from leadkit.policies import (
     UnknownVersion,
 )
 from leadkit.service import Deps, get_deps
+
+T = TypeVar("T")
 
 MAX_DOCUMENT_BYTES = 256 * 1024
 DepsParam = Annotated[Deps, Depends(get_deps)]
@@ -71,6 +74,22 @@ class ProblemRead(BaseModel):
 class ValidationRead(BaseModel):
     valid: bool
     problems: list[ProblemRead]
+
+
+async def simulation_subject(
+    store: PolicyStore[T], conn: Connection, version: int, start: datetime, end: datetime
+) -> tuple[T, int]:
+    """What a `…/{version}/simulate` route replays through: the version's parsed policy (404 when
+    there is none) and the active version's number; a window whose end is not after its start is a
+    422. Each service supplies the history and the replay."""
+    if end <= start:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "`to` must be after `from`")
+    try:
+        policy = await store.parsed(conn, version)
+    except UnknownVersion as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    active, _ = await store.active(conn)
+    return policy, active
 
 
 def invalid_response(error: InvalidPolicy) -> JSONResponse:

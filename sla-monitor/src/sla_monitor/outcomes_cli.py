@@ -21,11 +21,12 @@ from uuid import UUID
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 
 from leadkit.db import Connection, create_pool
 from leadkit.idempotency import claim_key, release_key, remember
 from leadkit.messaging import outboxed_transaction
+from leadkit.progress_bar import import_progress
 from sla_monitor.api_models import ProgressCreate
 from sla_monitor.domain.stages import ImpossibleStep
 from sla_monitor.intake import email_hash
@@ -154,13 +155,7 @@ def import_outcomes(
     async def work() -> None:
         pool = await create_pool(SlaMonitorSettings().database_url, size=1)
         try:
-            with Progress(
-                TextColumn("importing"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=console,
-            ) as progress:
+            with import_progress(console) as progress:
                 async with pool.acquire() as conn:
                     await _apply(conn, rows, result, progress)
         finally:

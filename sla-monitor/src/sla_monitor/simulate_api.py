@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import AwareDatetime
 
 from leadkit.auth import require_api_key
-from leadkit.policies import UnknownVersion
-from leadkit.policy_api import VersionNumber
+from leadkit.policy_api import VersionNumber, simulation_subject
 from leadkit.service import Deps, get_deps, parts_of
 from sla_monitor.calendars import calendar_of
 from sla_monitor.domain.simulate import PastClock, replay, summary
@@ -42,15 +41,9 @@ async def simulate(
     from_: Annotated[AwareDatetime, Query(alias="from", description="Clocks started from (inclusive)")],
     to: Annotated[AwareDatetime, Query(description="Clocks started before (exclusive)")],
 ) -> dict[str, Any]:
-    if to <= from_:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "`to` must be after `from`")
     parts = parts_of(deps, SlaParts)
     async with deps.pool.acquire() as conn:
-        try:
-            policy = await parts.policies.parsed(conn, version)
-        except UnknownVersion as error:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
-        active, _ = await parts.policies.active(conn)
+        policy, active = await simulation_subject(parts.policies, conn, version, from_, to)
         rows = await conn.fetch(_PAST, from_, to, MAX_CLOCKS + 1)
         calendars = {row["team"]: calendar_of(row) for row in await conn.fetch(_CALENDARS)}
     if len(rows) > MAX_CLOCKS:
