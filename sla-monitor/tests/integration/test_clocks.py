@@ -4,7 +4,7 @@ steps with the business minutes they took, the cadence guard, escalation by the 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -16,6 +16,8 @@ from lead_schemas.events import Person, Touch
 from leadkit.consumer import HandlerContext
 from leadkit.db import Connection, Pool
 from leadkit.messaging import Outbox
+from sla_monitor.calendars import save_calendar
+from sla_monitor.domain.calendar import BusinessCalendar
 from sla_monitor.domain.stages import ImpossibleStep, Step
 from sla_monitor.intake import know_captured_leads, start_accept_clocks
 from sla_monitor.parts import SlaParts
@@ -36,7 +38,9 @@ def captured(lead_id: UUID, at: datetime, email: str) -> LeadCaptured:
     )
 
 
-def qualified(lead_id: UUID, at: datetime, owner: str | None, *, assignment: int = 1) -> LeadQualified:
+def qualified(
+    lead_id: UUID, at: datetime, owner: str | None, *, assignment: int = 1, team: str = "it-team"
+) -> LeadQualified:
     return LeadQualified.new(
         producer="routing",
         lead_id=lead_id,
@@ -49,7 +53,7 @@ def qualified(lead_id: UUID, at: datetime, owner: str | None, *, assignment: int
             score=80,
             grade="A",
             assignment=assignment,
-            team="it-team",
+            team=team,
             source="google",
             region="emea",
         ),
@@ -228,3 +232,30 @@ async def test_the_sweep_escalates_as_each_clock_says(pool: Pool, parts: SlaPart
         found = await clocks(conn, lead_id)
         assert found["follow_up"]["status"] == "cancelled"  # the lead left sales
         assert await conn.fetchval("SELECT stage FROM leads WHERE lead_id = $1", lead_id) == "recycled"
+
+
+async def test_a_friday_evening_lead_falls_due_in_the_teams_next_business_hours(
+    pool: Pool, parts: SlaParts
+) -> None:
+    """The issue's example on the real database, with a holiday: a team calendar 9-18 Berlin with
+    Monday 30 November 2026 off; a lead assigned Friday 27 November at 17:50 Berlin time with a
+    30-minute accept clock (its half-way warning too) falls due Tuesday at 09:20."""
+    team = f"berlin-{uuid4().hex[:6]}"
+    monday = date(2026, 11, 30)
+    calendar = BusinessCalendar.of("Europe/Berlin", "mon-fri 09:00-18:00", frozenset({monday}))
+    friday_evening = datetime(2026, 11, 27, 16, 50, tzinfo=UTC)  # 17:50 in Berlin (UTC+1)
+    lead_id = uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        await save_calendar(conn, team, calendar, "mon-fri 09:00-18:00", friday_evening)
+        ctx = HandlerContext(conn, Outbox(), friday_evening)
+        await know_captured_leads([captured(lead_id, friday_evening, f"{lead_id.hex}@example.com")], ctx)
+        await start_accept_clocks([qualified(lead_id, friday_evening, "ada", team=team)], ctx, parts=parts)
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT escalation, due_at, calendar FROM timers WHERE lead_id = $1 ORDER BY id", lead_id
+        )
+    (clock, warning) = rows
+    assert clock["due_at"] == datetime(2026, 12, 1, 8, 20, tzinfo=UTC)  # Tuesday 09:20 Berlin
+    assert clock["calendar"] == team
+    # 15 of the 30 minutes: 10 on Friday, 5 on Tuesday
+    assert (warning["escalation"], warning["due_at"]) == ("warn", datetime(2026, 12, 1, 8, 5, tzinfo=UTC))
