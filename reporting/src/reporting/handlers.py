@@ -4,6 +4,7 @@ memory, then one statement to lock and load the rows and one to write them back.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import astuple
 
 from lead_schemas import (
     Envelope,
@@ -17,7 +18,7 @@ from lead_schemas import (
 )
 from leadkit.consumer import Handler, HandlerContext
 from leadkit.db import columns
-from reporting.domain.projection import COLUMNS, FunnelRow, project
+from reporting.domain.projection import COLUMN_TYPES, COLUMNS, FunnelRow, project, touch_of
 
 _RETURNED = ", ".join(COLUMNS)
 # Creates the rows not seen yet and locks all of them in one statement; the no-op update makes
@@ -28,37 +29,29 @@ INSERT INTO lead_funnel (lead_id) SELECT * FROM unnest($1::uuid[])
 ON CONFLICT (lead_id) DO UPDATE SET lead_id = excluded.lead_id
 RETURNING {_RETURNED}
 """
-_TYPES = [
-    "uuid",
-    "timestamptz",
-    "text",
-    "text",
-    "text",
-    "text",
-    "int",
-    "int",
-    "text",
-    "text",
-    "bool",
-    "timestamptz",
-    "bool",
-    "bool",
-    "bool",
-    "bool",
-    "numeric",
-    "bool",
-    "text",
-    "int",
-    "bool",
-]  # of COLUMNS, in order
 _WRITE = f"""
 UPDATE lead_funnel AS f SET {", ".join(f"{name} = u.{name}" for name in COLUMNS[1:])}
-FROM unnest({", ".join(f"${i}::{kind}[]" for i, kind in enumerate(_TYPES, start=1))}) AS u({_RETURNED})
+FROM unnest({", ".join(f"${i}::{kind}[]" for i, kind in enumerate(COLUMN_TYPES, start=1))}) AS u({_RETURNED})
 WHERE f.lead_id = u.lead_id
 """
 
 
+_TOUCHES = """
+INSERT INTO touches (lead_id, touch_id, occurred_at, channel, source, medium, campaign, content, created_lead)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
+                     $7::text[], $8::text[], $9::bool[])
+ON CONFLICT (lead_id, touch_id) DO NOTHING
+"""
+
+
 async def project_events(events: Sequence[Envelope], ctx: HandlerContext) -> None:
+    touches = {
+        (t.lead_id, t.touch_id): t for t in (touch_of(e) for e in events if isinstance(e, LeadCaptured))
+    }
+    if touches:
+        await ctx.connection.execute(
+            _TOUCHES, *columns([astuple(touches[k]) for k in sorted(touches)], width=9)
+        )
     lead_ids = sorted({event.lead_id for event in events})
     rows = {
         record["lead_id"]: FunnelRow(**dict(record))

@@ -18,8 +18,8 @@ from lead_schemas import (
     Person,
     Touch,
 )
-from reporting.domain.projection import COLUMNS, FunnelRow, project
-from reporting.handlers import _TYPES
+from reporting.db.tables import LeadFunnel
+from reporting.domain.projection import COLUMN_TYPES, COLUMNS, FunnelRow, project
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LEAD = uuid4()
@@ -82,5 +82,6 @@ def test_a_lost_lead_reaches_no_stage() -> None:
     assert not row.is_won
 
 
-def test_the_write_statement_names_a_type_for_every_column() -> None:
-    assert len(_TYPES) == len(COLUMNS)
+def test_the_row_is_the_table_and_every_column_has_its_type() -> None:
+    assert tuple(column.name for column in LeadFunnel.__table__.columns) == COLUMNS
+    assert len(COLUMN_TYPES) == len(COLUMNS)

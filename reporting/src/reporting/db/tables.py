@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import DateTime, Integer, Numeric, Text, text
+from sqlalchemy import DateTime, Index, Integer, Numeric, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from leadkit.db import new_metadata
@@ -24,27 +24,62 @@ class Base(DeclarativeBase):
 
 
 class LeadFunnel(Base):
+    """A lead's first touch, its facts and the first time it reached each stage."""
+
     __tablename__ = "lead_funnel"
+    __table_args__ = (Index("ix_lead_funnel_captured_at", "captured_at"),)
 
     lead_id: Mapped[UUID] = mapped_column(primary_key=True)
-    # first touch: where the lead came from (single-touch attribution until multi-touch arrives)
     captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     source: Mapped[str | None] = mapped_column(Text)
     medium: Mapped[str | None] = mapped_column(Text)
     campaign: Mapped[str | None] = mapped_column(Text)
     content: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(Text)
+    form: Mapped[str | None] = mapped_column(Text)
     touches: Mapped[int] = mapped_column(Integer, server_default="0")
     score: Mapped[int | None] = mapped_column(Integer)
     grade: Mapped[str | None] = mapped_column(Text)
     owner: Mapped[str | None] = mapped_column(Text)
+    team: Mapped[str | None] = mapped_column(Text)
     is_mql: Mapped[bool] = mapped_column(server_default=text("false"))
     mql_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_sal: Mapped[bool] = mapped_column(server_default=text("false"))
+    sal_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_sql: Mapped[bool] = mapped_column(server_default=text("false"))
+    sql_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_opportunity: Mapped[bool] = mapped_column(server_default=text("false"))
+    opportunity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_won: Mapped[bool] = mapped_column(server_default=text("false"))
+    won_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revenue: Mapped[Decimal] = mapped_column(Numeric(16, 2), server_default="0")
+    is_lost: Mapped[bool] = mapped_column(server_default=text("false"))
+    lost_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lost_reason: Mapped[str | None] = mapped_column(Text)
+    is_rejected: Mapped[bool] = mapped_column(server_default=text("false"))
+    rejected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rejected_reason: Mapped[str | None] = mapped_column(Text)
     is_recycled: Mapped[bool] = mapped_column(server_default=text("false"))
+    recycled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     recycle_reason: Mapped[str | None] = mapped_column(Text)
     sla_breaches: Mapped[int] = mapped_column(Integer, server_default="0")
     erased: Mapped[bool] = mapped_column(server_default=text("false"))
+
+
+class TouchLog(Base):
+    """Every touch of every lead: the journeys multi-touch attribution credits. No personal data."""
+
+    __tablename__ = "touches"
+
+    lead_id: Mapped[UUID] = mapped_column(primary_key=True)
+    touch_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    medium: Mapped[str | None] = mapped_column(Text)
+    campaign: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str | None] = mapped_column(Text)
+    created_lead: Mapped[bool] = mapped_column(
+        server_default=text("false"), comment="the touch that made the lead"
+    )
