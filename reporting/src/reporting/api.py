@@ -1,29 +1,84 @@
-"""reporting's HTTP API."""
+"""reporting's HTTP API: the funnel with rates and velocity (attribution: attribution_api.py)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel, Field
 
 from leadkit.auth import require_api_key
 from leadkit.service import Deps, get_deps
-from reporting.domain.funnel import GroupBy
+from reporting.domain.funnel import GROUP_KEYS, STEPS, GroupBy
+from reporting.formats import FormatParam, csv_response, wants_csv
 from reporting.queries import FunnelRow, funnel
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
+_FILTERS = [key for key in GROUP_KEYS if key not in ("day", "week", "month")]
 
 
 class FunnelReport(BaseModel):
     group_by: GroupBy
+    start: datetime | None = Field(serialization_alias="from")
+    to: datetime | None
+    filters: dict[str, str]
     rows: list[FunnelRow]
 
 
-@router.get("/funnel", response_model=FunnelReport, summary="Lead → MQL → SAL → SQL → opportunity → won")
+@router.get(
+    "/funnel",
+    response_model=FunnelReport,
+    response_model_by_alias=True,
+    summary="Lead → MQL → SAL → SQL → opportunity → won: counts, rates, velocity, by any group key",
+    description="Leads captured in [from, to), grouped by a first-touch field, rep, team, grade or the "
+    "day/week/month of capture (the cohort view: leads captured in a period and what they became since). "
+    f"Any of {', '.join(_FILTERS)} may also be given as a filter, e.g. `source=google&team=emea`.",
+)
 async def get_funnel(
+    request: Request,
     deps: Annotated[Deps, Depends(get_deps)],
-    group_by: Annotated[GroupBy, Query(description="The first touch's field to group by")] = "source",
-) -> FunnelReport:
-    async with deps.sessions() as session:
-        return FunnelReport(group_by=group_by, rows=await funnel(session, group_by=group_by))
+    group_by: Annotated[GroupBy, Query(description="What a row is")] = "source",
+    start: Annotated[
+        AwareDatetime | None, Query(alias="from", description="Captured from (inclusive)")
+    ] = None,
+    to: Annotated[AwareDatetime | None, Query(description="Captured before (exclusive)")] = None,
+    format_: FormatParam = None,
+) -> FunnelReport | Response:
+    if start is not None and to is not None and start >= to:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="`from` must be before `to`")
+    where = {key: value for key in _FILTERS if (value := request.query_params.get(key)) is not None}
+    async with deps.pool.acquire() as conn:
+        rows = await funnel(conn, group_by=group_by, start=start or EPOCH, end=to or FOREVER, where=where)
+    if wants_csv(request, format_):
+        velocity = [f"{name}_{kind}_hours" for name, _, _ in STEPS for kind in ("median", "p90")]
+        rates = list(rows[0].rates) if rows else []
+        counts = [
+            "leads",
+            "mqls",
+            "sals",
+            "sqls",
+            "opportunities",
+            "won",
+            "lost",
+            "rejected",
+            "recycled",
+            "revenue",
+        ]
+        return csv_response(
+            f"funnel-{group_by}",
+            ["key", *counts, *rates, *velocity],
+            [
+                [row.key, *(getattr(row, c) for c in counts), *(row.rates[r] for r in rates)]
+                + [
+                    getattr(row.velocity_hours[name], "median" if kind == "median" else "p90")
+                    for name, _, _ in STEPS
+                    for kind in ("median", "p90")
+                ]
+                for row in rows
+            ],
+        )
+    return FunnelReport(group_by=group_by, start=start, to=to, filters=where, rows=rows)

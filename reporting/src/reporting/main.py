@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from leadkit.service import Service, create_service_app
 from reporting.api import router
+from reporting.attribution_api import router as attribution_router
 from reporting.handlers import HANDLERS
 from reporting.settings import ReportingSettings
 
@@ -15,5 +16,5 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         service,
         title="leadloop reporting",
         description="Funnel and closed-loop reports, projected from every leadloop event.",
-        routers=[router],
+        routers=[router, attribution_router],
     )

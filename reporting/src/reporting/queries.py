@@ -1,16 +1,21 @@
-"""Read-side queries over the projection."""
+"""The funnel over reporting's lead rows: counts, stage-to-stage rates and velocity, grouped and
+filtered by any of the group keys, in one statement."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Integer, cast, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from pydantic import BaseModel, Field
 
-from reporting.db.tables import LeadFunnel
-from reporting.domain.funnel import NONE_KEY, GroupBy
+from leadkit.db import Connection
+from reporting.domain.funnel import GROUP_COLUMNS, NONE_KEY, PERIODS, STEPS, GroupBy
+
+
+class Spread(BaseModel):
+    median: float | None
+    p90: float | None
 
 
 class FunnelRow(BaseModel):
@@ -21,31 +26,78 @@ class FunnelRow(BaseModel):
     sqls: int
     opportunities: int
     won: int
-    revenue: Decimal
+    lost: int
+    rejected: int
     recycled: int
-
-
-async def funnel(session: AsyncSession, *, group_by: GroupBy) -> list[FunnelRow]:
-    key = func.coalesce(getattr(LeadFunnel, group_by), NONE_KEY).label("key")
-
-    def count(flag: InstrumentedAttribute[bool]) -> ColumnElement[int]:
-        return func.coalesce(func.sum(cast(flag, Integer)), 0)
-
-    stmt = (
-        select(
-            key,
-            func.count().label("leads"),
-            count(LeadFunnel.is_mql).label("mqls"),
-            count(LeadFunnel.is_sal).label("sals"),
-            count(LeadFunnel.is_sql).label("sqls"),
-            count(LeadFunnel.is_opportunity).label("opportunities"),
-            count(LeadFunnel.is_won).label("won"),
-            func.coalesce(func.sum(LeadFunnel.revenue), 0).label("revenue"),
-            count(LeadFunnel.is_recycled).label("recycled"),
-        )
-        # a lead reporting has only heard of from later topics is counted once its capture arrives
-        .where(LeadFunnel.captured_at.is_not(None))
-        .group_by(key)
-        .order_by(func.count().desc(), key)
+    revenue: Decimal
+    rates: dict[str, float | None] = Field(description="Each stage's share of the stage before it")
+    velocity_hours: dict[str, Spread] = Field(
+        description="Hours between stages, of the leads that reached both: median and p90"
     )
-    return [FunnelRow.model_validate(row._asdict()) for row in (await session.execute(stmt)).all()]
+
+
+def key_sql(group_by: GroupBy) -> str:
+    if group_by in PERIODS:
+        return f"to_char(date_trunc('{group_by}', captured_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
+    return f"coalesce({GROUP_COLUMNS[group_by]}, '{NONE_KEY}')"
+
+
+def _hours(start: str, end: str) -> str:
+    return f"extract(epoch FROM {end} - {start}) / 3600.0"
+
+
+def _funnel_sql(group_by: GroupBy, filters: list[str]) -> str:
+    spreads = [
+        f"percentile_cont({share}) WITHIN GROUP (ORDER BY {_hours(start, end)}) "
+        f"FILTER (WHERE {end} IS NOT NULL) AS {name}_{label}"
+        for name, start, end in STEPS
+        for share, label in ((0.5, "p50"), (0.9, "p90"))
+    ]
+    where = " AND ".join(["captured_at IS NOT NULL", "captured_at >= $1", "captured_at < $2", *filters])
+    return f"""
+SELECT {key_sql(group_by)} AS key, count(*) AS leads,
+       count(*) FILTER (WHERE is_mql) AS mqls, count(*) FILTER (WHERE is_sal) AS sals,
+       count(*) FILTER (WHERE is_sql) AS sqls, count(*) FILTER (WHERE is_opportunity) AS opportunities,
+       count(*) FILTER (WHERE is_won) AS won, count(*) FILTER (WHERE is_lost) AS lost,
+       count(*) FILTER (WHERE is_rejected) AS rejected, count(*) FILTER (WHERE is_recycled) AS recycled,
+       coalesce(sum(revenue), 0) AS revenue, {", ".join(spreads)}
+FROM lead_funnel WHERE {where}
+GROUP BY 1 ORDER BY count(*) DESC, 1
+"""
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _row(record: Any) -> FunnelRow:
+    counts = [record[name] for name in ("leads", "mqls", "sals", "sqls", "opportunities", "won")]
+    names = ("lead_to_mql", "mql_to_sal", "sal_to_sql", "sql_to_opportunity", "opportunity_to_won")
+    rates = {name: _rate(counts[i + 1], counts[i]) for i, name in enumerate(names)}
+    rates["lead_to_won"] = _rate(record["won"], record["leads"])
+    velocity = {
+        name: Spread(
+            median=None if record[f"{name}_p50"] is None else round(record[f"{name}_p50"], 2),
+            p90=None if record[f"{name}_p90"] is None else round(record[f"{name}_p90"], 2),
+        )
+        for name, _, _ in STEPS
+    }
+    return FunnelRow(
+        **{k: record[k] for k in ("key", "leads", "mqls", "sals", "sqls", "opportunities", "won", "lost")},
+        rejected=record["rejected"],
+        recycled=record["recycled"],
+        revenue=record["revenue"],
+        rates=rates,
+        velocity_hours=velocity,
+    )
+
+
+async def funnel(
+    conn: Connection, *, group_by: GroupBy, start: datetime, end: datetime, where: dict[GroupBy, str]
+) -> list[FunnelRow]:
+    """Leads captured in [start, end), narrowed by `where` (a group key's value each)."""
+    filters, values = [], []
+    for index, (name, value) in enumerate(sorted(where.items()), start=3):
+        filters.append(f"{key_sql(name)} = ${index}")
+        values.append(value)
+    return [_row(r) for r in await conn.fetch(_funnel_sql(group_by, filters), start, end, *values)]

@@ -37,8 +37,8 @@ def credits(model: str, *journeys: Journey, half_life: float = 168.0) -> dict[st
 
 def test_first_and_last_touch() -> None:
     path = journey("ABC", revenue="100")
-    assert credits("first_touch", path) == {"A": (1.0, Decimal("100.00")), "B": (0.0, 0), "C": (0.0, 0)}
-    assert credits("last_touch", path) == {"A": (0.0, 0), "B": (0.0, 0), "C": (1.0, Decimal("100.00"))}
+    assert credits("first_touch", path) == {"A": (1.0, Decimal("100.00"))}
+    assert credits("last_touch", path) == {"C": (1.0, Decimal("100.00"))}
 
 
 def test_linear_gives_each_touch_a_share_so_a_key_touched_twice_of_three_gets_two_thirds() -> None:

@@ -38,6 +38,7 @@ class LeadFunnel(Base):
     channel: Mapped[str | None] = mapped_column(Text)
     form: Mapped[str | None] = mapped_column(Text)
     touches: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_touch_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     score: Mapped[int | None] = mapped_column(Integer)
     grade: Mapped[str | None] = mapped_column(Text)
     owner: Mapped[str | None] = mapped_column(Text)

@@ -73,9 +73,15 @@ def apportion(total: Decimal, shares: Mapping[str, float]) -> dict[str, Decimal]
 
 
 def finish(credits: Credits, total_revenue: Decimal) -> list[Credit]:
-    """The credits as rows, largest first; revenue in exact cents summing to the total."""
+    """The credits as rows, largest first; revenue in exact cents summing to the total. A key that
+    got neither conversions nor revenue (a weight of 0, as first touch gives later touches) is left
+    out."""
     revenue = apportion(total_revenue, credits.revenue_share)
-    rows = [Credit(key, round(value, 6), revenue[key]) for key, value in credits.conversions.items()]
+    rows = [
+        Credit(key, round(value, 6), revenue[key])
+        for key, value in credits.conversions.items()
+        if round(value, 6) != 0 or revenue[key] != 0  # a key touched but given nothing is no row
+    ]
     return sorted(rows, key=lambda c: (-c.conversions, c.key))
 
 

@@ -39,6 +39,7 @@ class FunnelRow:
     channel: str | None = None
     form: str | None = None
     touches: int = 0
+    last_touch_at: datetime | None = None
     score: int | None = None
     grade: str | None = None
     owner: str | None = None
@@ -127,6 +128,8 @@ def project(row: FunnelRow, event: Envelope) -> None:
         case LeadCaptured():
             touch = event.data.touch
             row.touches += 1
+            if row.last_touch_at is None or touch.occurred_at > row.last_touch_at:
+                row.last_touch_at = touch.occurred_at
             if row.captured_at is None or touch.occurred_at < row.captured_at:
                 row.captured_at = touch.occurred_at
                 row.source, row.medium = touch.source, touch.medium
