@@ -182,6 +182,15 @@ class LeadQualifiedData(Payload):
     )
 
 
+class ClockAnswered(Payload):
+    """An SLA clock a step met, as sla-monitor measured it on the clock's own calendar."""
+
+    clock: str = Field(description="accept, first_contact, follow_up or disposition")
+    business_minutes: float = Field(description="Working time from the clock's start to the step")
+    target_minutes: float | None = None
+    in_time: bool = Field(description="Met by the clock's due time")
+
+
 class LeadProgressedData(Payload):
     stage: Stage
     owner: str | None = None
@@ -197,6 +206,9 @@ class LeadProgressedData(Payload):
     )
     forced: bool = Field(
         default=False, description="Reported against the stage order, by someone who said why (`detail`)."
+    )
+    clocks_met: list[ClockAnswered] = Field(
+        default_factory=list, description="The SLA clocks this step met (speed to lead, in business time)."
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from lead_schemas import LeadProgressed, LeadProgressedData, LeadRecycled, LeadRecycledData
+from lead_schemas.events import ClockAnswered
 from leadkit.db import Connection
 from leadkit.messaging import Outbox
 from sla_monitor.clocks import Closing, LeadClocks, TimerRows, close, lead_clocks, met
@@ -24,7 +25,7 @@ SELECT lead_id, owner, correlation_id, qualified_event_id, stage, captured_at, t
 FROM leads WHERE lead_id = $1 FOR UPDATE
 """
 _RUNNING = """
-SELECT id, clock, escalation, started_at, due_at, attempts, required_attempts FROM timers
+SELECT id, clock, escalation, started_at, due_at, attempts, required_attempts, target_minutes FROM timers
 WHERE lead_id = $1 AND status = 'pending' ORDER BY id FOR UPDATE
 """
 _ATTEMPT = "UPDATE timers SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])"
@@ -84,7 +85,7 @@ async def report_progress(
     on = await _clocks_of(conn, lead, parts)
     _check_cadence(step, running, on, move)
     effect = effect_of(step.stage, step.reason)
-    await _answer_clocks(conn, running, effect, on, at=at, owner=lead["owner"], stage=step.stage)
+    answered = await _answer_clocks(conn, running, effect, on, at=at, owner=lead["owner"], stage=step.stage)
     await conn.execute(_STAGE, lead_id, step.stage, now)
     progressed = LeadProgressed.new(
         producer=PRODUCER,
@@ -101,6 +102,7 @@ async def report_progress(
             detail=step.detail,
             channel=step.channel,
             forced=not move.allowed,
+            clocks_met=answered,
         ),
     )
     await conn.execute(
@@ -190,11 +192,12 @@ async def _answer_clocks(
     at: datetime,
     owner: str | None,
     stage: str,
-) -> None:
+) -> list[ClockAnswered]:
     """Meet the clocks this step meets (follow-up once its attempts are made), cancel the rest when
     the lead closes; a clock's warning goes with its clock."""
     calendar = on.calendar if on is not None else None
     closings: list[Closing] = []
+    answered: list[ClockAnswered] = []
     attempted: list[int] = []
     closed_clocks: set[str] = set()
     for timer in running:
@@ -206,8 +209,18 @@ async def _answer_clocks(
             done = done or timer["attempts"] + 1 >= (timer["required_attempts"] or 1)
         if done:
             why = f"{owner or 'sales'} reported {stage}"
-            closings.append(met(timer["id"], timer["started_at"], at, calendar, by=owner, why=why))
+            closing = met(timer["id"], timer["started_at"], at, calendar, by=owner, why=why)
+            closings.append(closing)
             closed_clocks.add(timer["clock"])
+            target = timer["target_minutes"]
+            answered.append(
+                ClockAnswered(
+                    clock=timer["clock"],
+                    business_minutes=float(closing.minutes or 0),
+                    target_minutes=None if target is None else float(target),
+                    in_time=at <= timer["due_at"],
+                )
+            )
         elif effect.closes_lead:
             closings.append(Closing(timer["id"], "cancelled", at, f"lead {stage}"))
             closed_clocks.add(timer["clock"])
@@ -217,3 +230,4 @@ async def _answer_clocks(
     if attempted:
         await conn.execute(_ATTEMPT, attempted)
     await close(conn, closings)
+    return answered

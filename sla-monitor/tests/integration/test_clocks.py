@@ -98,7 +98,11 @@ async def test_acceptance_meets_the_accept_clock_and_starts_the_rest(pool: Pool,
         )
         assert warning == T0 + timedelta(minutes=16)  # half of the 30 minutes
 
-        await step(conn, parts, lead_id, Step(stage="accepted"), T0 + timedelta(minutes=11))
+        outbox = await step(conn, parts, lead_id, Step(stage="accepted"), T0 + timedelta(minutes=11))
+        (progressed,) = events(outbox, "lead.progressed")
+        assert progressed["data"]["clocks_met"] == [
+            {"clock": "accept", "business_minutes": 10.0, "target_minutes": 30.0, "in_time": True}
+        ]
         found = await clocks(conn, lead_id)
         assert (found["accept"]["status"], found["accept"]["business_minutes"]) == ("met", Decimal("10.00"))
         assert found["accept"]["met_by"] == "ada"
