@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from leadkit.testing import eventually
-from tests.system.fixtures import System
+from tests.system.fixtures import QUALIFYING, System
 
 MODELS = ("first_touch", "last_touch", "linear", "u_shaped", "w_shaped", "time_decay", "markov", "shapley")
 
@@ -38,13 +38,13 @@ async def touch(client: httpx.AsyncClient, system: System, lead_id: str, source:
     assert posted.status_code == 202, posted.text
 
 
-async def won(client: httpx.AsyncClient, system: System, lead_id: str, amount: str, at: datetime) -> None:
-    """A deal sales closed from the CRM for a lead that never qualified: its first step may be won."""
+async def step(client: httpx.AsyncClient, system: System, lead_id: str, at: datetime, **step: str) -> None:
+    """A step sales reported from the CRM for a lead that never qualified: its first may be any."""
 
     async def reported() -> None:
         answer = await client.post(
             system.url("sla-monitor", f"/v1/leads/{lead_id}/progress"),
-            json={"stage": "won", "amount": amount, "currency": "EUR", "occurred_at": at.isoformat()},
+            json={**step, "occurred_at": at.isoformat()},
             headers=system.headers,
         )
         assert answer.status_code == 202, answer.text
@@ -52,10 +52,14 @@ async def won(client: httpx.AsyncClient, system: System, lead_id: str, amount: s
     await eventually(reported)
 
 
+async def won(client: httpx.AsyncClient, system: System, lead_id: str, amount: str, at: datetime) -> None:
+    await step(client, system, lead_id, at, stage="won", amount=amount, currency="EUR")
+
+
 @pytest.fixture(scope="module")
 def t0() -> datetime:
     """A quiet past hour of its own, so this module's journeys are the only ones in its window."""
-    return datetime(2025, 1, 6, tzinfo=UTC) + timedelta(hours=random.randrange(0, 24 * 300))
+    return datetime(2000, 1, 3, tzinfo=UTC) + timedelta(hours=random.randrange(0, 24 * 365 * 20))
 
 
 async def test_funnel_and_attribution_over_backdated_journeys(
@@ -70,6 +74,8 @@ async def test_funnel_and_attribution_over_backdated_journeys(
     second = await lead(client, system, linkedin, t0)  # linkedin → google → won 300
     await touch(client, system, second, google, t0 + day)
     await lead(client, system, google, t0)  # google, no outcome
+    rejected = await lead(client, system, news, t0)  # newsletter, rejected by sales: bad data
+    await step(client, system, rejected, t0 + day, stage="rejected", reason="bad_data")
     await won(client, system, first, "900.00", t0 + 3 * day)
     await won(client, system, second, "300.00", t0 + 2 * day)
     window = {"from": (t0 - timedelta(hours=1)).isoformat(), "to": (t0 + 10 * day).isoformat()}
@@ -79,7 +85,7 @@ async def test_funnel_and_attribution_over_backdated_journeys(
         answer = await client.get(url, params={**window, "group_by": "source"}, headers=system.headers)
         assert answer.status_code == 200, answer.text
         body: dict[str, Any] = answer.json()
-        assert (body["journeys"], body["conversions"], body["revenue"]) == (3, 2, "1200.00"), body
+        assert (body["journeys"], body["conversions"], body["revenue"]) == (4, 2, "1200.00"), body
         return body
 
     report = await eventually(projected, within=60)
@@ -95,7 +101,9 @@ async def test_funnel_and_attribution_over_backdated_journeys(
     assert credits["linear"][google] == (pytest.approx(1 / 3 + 1 / 2, abs=1e-6), "450.00")
     assert credits["linear"][news] == (pytest.approx(1 / 3, abs=1e-6), "300.00")
     assert set(report["markov"]["removal_effects"]) == {google, linkedin, news}
-    assert report["markov"]["transitions"]["(start)"] == pytest.approx({google: 2 / 3, linkedin: 1 / 3})
+    assert report["markov"]["transitions"]["(start)"] == pytest.approx(
+        {google: 0.5, linkedin: 0.25, news: 0.25}
+    )
 
     only = await client.get(
         url, params={**window, "group_by": "source", "models": "markov,linear"}, headers=system.headers
@@ -123,7 +131,8 @@ async def test_funnel_and_attribution_over_backdated_journeys(
     )
     assert funnel.status_code == 200, funnel.text
     by_source = {row["key"]: row for row in funnel.json()["rows"]}
-    assert set(by_source) == {google, linkedin}  # a lead counts under its first touch
+    assert set(by_source) == {google, linkedin, news}  # a lead counts under its first touch
+    assert (by_source[news]["leads"], by_source[news]["rejected"]) == (1, 1)
     assert (by_source[google]["leads"], by_source[google]["won"], by_source[google]["revenue"]) == (
         2,
         1,
@@ -167,3 +176,85 @@ async def test_bad_report_parameters_are_named(system: System, client: httpx.Asy
         [],
     )
     assert (await client.get(url, params=window)).status_code == 401
+
+
+async def test_lead_quality_names_sales_reasons_per_source(
+    system: System, client: httpx.AsyncClient, t0: datetime
+) -> None:
+    """Runs after the journeys above: their rejected newsletter lead, by source and by score band."""
+    window = {"from": (t0 - timedelta(hours=1)).isoformat(), "to": (t0 + timedelta(days=10)).isoformat()}
+    url = system.url("reporting", "/v1/reports/quality")
+    answer = await client.get(url, params={**window, "group_by": "source"}, headers=system.headers)
+    assert answer.status_code == 200, answer.text
+    rows = {row["key"]: row for row in answer.json()["rows"]}
+    (news,) = [key for key in rows if key.startswith("newsletter-")]
+    assert (rows[news]["rejected"], rows[news]["rejected_by_reason"]) == (1, {"bad_data": 1})
+    assert rows[news]["recycled_by_reason"] == {"rejected_by_sales": 1}
+    (google,) = [key for key in rows if key.startswith("google-")]
+    assert (rows[google]["won"], rows[google]["sql_to_won"]) == (1, 1.0)
+    bands = await client.get(url, params={**window, "group_by": "score_band"}, headers=system.headers)
+    assert bands.status_code == 200
+    assert sum(row["leads"] for row in bands.json()["rows"]) == 4
+    as_csv = await client.get(url, params={**window, "format": "csv"}, headers=system.headers)
+    assert as_csv.text.splitlines()[0] == "key,leads,mqls,sqls,won,mql_to_sql,sql_to_won,kind,reason,count"
+    assert f"{news},1,0,0,0,,,rejected,bad_data,1" in as_csv.text
+
+
+async def test_speed_to_lead_per_source(system: System, client: httpx.AsyncClient) -> None:
+    source = f"speedy-{uuid4().hex[:6]}"
+    qualified = await system.tail("lead.qualified")
+    body = {**QUALIFYING, "email": f"{uuid4().hex[:10]}@speed.example", "utm_source": source}
+    posted = await client.post(system.url("capture", "/v1/leads"), json=body, headers=system.headers)
+    assert posted.status_code == 202, posted.text
+    lead_id = posted.json()["lead_id"]
+    (assignment,) = await qualified.events_for(lead_id, within=60)
+    await qualified.stop()
+    owner = assignment["data"]["owner"]
+
+    async def accepted() -> None:
+        sla = await client.get(system.url("sla-monitor", f"/v1/leads/{lead_id}/sla"), headers=system.headers)
+        assert sla.json()["owner"] is not None, "sla-monitor has not taken the assignment yet"
+        answer = await client.post(
+            system.url("sla-monitor", f"/v1/leads/{lead_id}/progress"),
+            json={"stage": "accepted"},
+            headers=system.headers,
+        )
+        assert answer.status_code == 202, answer.text
+
+    await eventually(accepted)
+    now = datetime.now(UTC)
+    window = {"from": (now - timedelta(hours=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
+
+    async def measured() -> dict[str, Any]:
+        answer = await client.get(
+            system.url("reporting", "/v1/reports/speed"),
+            params={**window, "group_by": "source"},
+            headers=system.headers,
+        )
+        assert answer.status_code == 200, answer.text
+        (row,) = [r for r in answer.json()["rows"] if r["key"] == source]
+        assert row["business_minutes"]["accept"]["median"] is not None, "the acceptance is not projected yet"
+        return dict(row)
+
+    row = await eventually(measured, within=60)
+    assert (row["leads"], row["assigned"], row["no_human_step"]) == (1, 1, 0)
+    assert owner is not None
+    # a lead posted now is assigned within seconds; the accept clock ran on business minutes
+    assert 0 <= row["wall_minutes"]["to_assignment"]["median"] < 5
+    assert row["wall_minutes"]["to_acceptance"]["median"] >= row["wall_minutes"]["to_assignment"]["median"]
+    assert row["business_minutes"]["accept"]["median"] >= 0
+    wrong = await client.get(
+        system.url("reporting", "/v1/reports/speed"),
+        params={**window, "group_by": "hour", "timezone": "Mars/Olympus"},
+        headers=system.headers,
+    )
+    assert wrong.status_code == 422
+    by_hour = await client.get(
+        system.url("reporting", "/v1/reports/speed"),
+        params={**window, "group_by": "weekday", "timezone": "Europe/Berlin", "format": "csv"},
+        headers=system.headers,
+    )
+    assert by_hour.status_code == 200
+    assert by_hour.text.startswith(
+        "key,leads,assigned,breached,breach_rate,no_human_step,wall_to_assignment_median"
+    )

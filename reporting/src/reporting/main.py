@@ -6,7 +6,9 @@ from leadkit.service import Service, create_service_app
 from reporting.api import router
 from reporting.attribution_api import router as attribution_router
 from reporting.handlers import HANDLERS
+from reporting.quality import router as quality_router
 from reporting.settings import ReportingSettings
+from reporting.speed import router as speed_router
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
@@ -16,5 +18,5 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         service,
         title="leadloop reporting",
         description="Funnel and closed-loop reports, projected from every leadloop event.",
-        routers=[router, attribution_router],
+        routers=[router, attribution_router, speed_router, quality_router],
     )

@@ -11,11 +11,7 @@ from pydantic import BaseModel, Field
 
 from leadkit.db import Connection
 from reporting.domain.funnel import GROUP_COLUMNS, NONE_KEY, PERIODS, STEPS, GroupBy
-
-
-class Spread(BaseModel):
-    median: float | None
-    p90: float | None
+from reporting.sql import Spread, between, rate, spread_of, spread_sql
 
 
 class FunnelRow(BaseModel):
@@ -42,16 +38,9 @@ def key_sql(group_by: GroupBy) -> str:
     return f"coalesce({GROUP_COLUMNS[group_by]}, '{NONE_KEY}')"
 
 
-def _hours(start: str, end: str) -> str:
-    return f"extract(epoch FROM {end} - {start}) / 3600.0"
-
-
 def _funnel_sql(group_by: GroupBy, filters: list[str]) -> str:
     spreads = [
-        f"percentile_cont({share}) WITHIN GROUP (ORDER BY {_hours(start, end)}) "
-        f"FILTER (WHERE {end} IS NOT NULL) AS {name}_{label}"
-        for name, start, end in STEPS
-        for share, label in ((0.5, "p50"), (0.9, "p90"))
+        spread_sql(name, between(start, end, 3600.0), f"{end} IS NOT NULL") for name, start, end in STEPS
     ]
     where = " AND ".join(["captured_at IS NOT NULL", "captured_at >= $1", "captured_at < $2", *filters])
     return f"""
@@ -66,22 +55,12 @@ GROUP BY 1 ORDER BY count(*) DESC, 1
 """
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 def _row(record: Any) -> FunnelRow:
     counts = [record[name] for name in ("leads", "mqls", "sals", "sqls", "opportunities", "won")]
     names = ("lead_to_mql", "mql_to_sal", "sal_to_sql", "sql_to_opportunity", "opportunity_to_won")
-    rates = {name: _rate(counts[i + 1], counts[i]) for i, name in enumerate(names)}
-    rates["lead_to_won"] = _rate(record["won"], record["leads"])
-    velocity = {
-        name: Spread(
-            median=None if record[f"{name}_p50"] is None else round(record[f"{name}_p50"], 2),
-            p90=None if record[f"{name}_p90"] is None else round(record[f"{name}_p90"], 2),
-        )
-        for name, _, _ in STEPS
-    }
+    rates = {name: rate(counts[i + 1], counts[i]) for i, name in enumerate(names)}
+    rates["lead_to_won"] = rate(record["won"], record["leads"])
+    velocity = {name: spread_of(record, name) for name, _, _ in STEPS}
     return FunnelRow(
         **{k: record[k] for k in ("key", "leads", "mqls", "sals", "sqls", "opportunities", "won", "lost")},
         rejected=record["rejected"],

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import DateTime, Index, Integer, Numeric, Text, text
+from sqlalchemy import DateTime, Double, Index, Integer, Numeric, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from leadkit.db import new_metadata
@@ -46,6 +46,10 @@ class LeadFunnel(Base):
     is_mql: Mapped[bool] = mapped_column(server_default=text("false"))
     mql_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_step_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_contact_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accept_business_minutes: Mapped[float | None] = mapped_column(Double)
+    contact_business_minutes: Mapped[float | None] = mapped_column(Double)
     is_sal: Mapped[bool] = mapped_column(server_default=text("false"))
     sal_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_sql: Mapped[bool] = mapped_column(server_default=text("false"))

@@ -47,6 +47,10 @@ class FunnelRow:
     is_mql: bool = False
     mql_at: datetime | None = None
     assigned_at: datetime | None = None
+    first_step_at: datetime | None = None  # sales' first step of any kind: a human touched it
+    first_contact_at: datetime | None = None
+    accept_business_minutes: float | None = None  # as sla-monitor measured the accept clock
+    contact_business_minutes: float | None = None  # and the first-contact clock
     is_sal: bool = False
     sal_at: datetime | None = None
     is_sql: bool = False
@@ -75,6 +79,7 @@ class FunnelRow:
 COLUMNS = tuple(f.name for f in fields(FunnelRow))
 _PG_TYPES = {
     "UUID": "uuid",
+    "float | None": "float8",
     "datetime | None": "timestamptz",
     "str | None": "text",
     "int": "int",
@@ -156,8 +161,20 @@ def project(row: FunnelRow, event: Envelope) -> None:
             row.erased = True
 
 
+_CONTACTS = frozenset({"contacted", "meeting"})
+
+
 def _progressed(row: FunnelRow, event: LeadProgressed) -> None:
     data, at = event.data, event.occurred_at
+    row.first_step_at = _earliest(row.first_step_at, at)
+    if data.stage in _CONTACTS:
+        row.first_contact_at = _earliest(row.first_contact_at, at)
+    for clock in data.clocks_met:
+        # the first owner's clocks: a later owner's would measure a reassignment, not speed to lead
+        if clock.clock == "accept" and row.accept_business_minutes is None:
+            row.accept_business_minutes = clock.business_minutes
+        if clock.clock == "first_contact" and row.contact_business_minutes is None:
+            row.contact_business_minutes = clock.business_minutes
     for flag in stages_reached(data.stage):
         setattr(row, flag, True)
         setattr(row, _TIMES[flag], _earliest(getattr(row, _TIMES[flag]), at))
