@@ -258,3 +258,107 @@ async def test_speed_to_lead_per_source(system: System, client: httpx.AsyncClien
     assert by_hour.text.startswith(
         "key,leads,assigned,breached,breach_rate,no_human_step,wall_to_assignment_median"
     )
+
+
+async def test_spend_roi_and_goals(
+    system: System, client: httpx.AsyncClient, t0: datetime, tmp_path: Any
+) -> None:
+    """Runs after the journeys above: spend on their google source, and what it bought under linear."""
+    google = await _source_of(client, system, t0, "google-")
+    first_day = t0.date()
+    spend = {
+        "entries": [
+            {
+                "from": str(first_day),
+                "to": str(first_day),
+                "source": google,
+                "amount": "400.00",
+                "currency": "EUR",
+            },
+        ]
+    }
+    put = await client.put(system.url("reporting", "/v1/spend"), json=spend, headers=system.headers)
+    assert put.status_code == 200, put.text
+    # the rest of it from a CSV file, through the CLI; a wrong file is refused naming the line
+    csv_file = tmp_path / "spend.csv"
+    csv_file.write_text(
+        f"from,to,channel,source,campaign,amount,currency\n{first_day},{first_day},,{google},brand,200.00,EUR\n"
+    )
+    imported = system.leadloop_cli("reporting", "spend", "import", str(csv_file))
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text(f"from,to,source,amount,currency\n{first_day},{first_day},{google},-5,EUR\n")
+    refused = system.leadloop_cli("reporting", "spend", "import", str(wrong))
+    assert refused.returncode == 1
+    assert "line 2: amount" in refused.stderr
+    bad = await client.put(
+        system.url("reporting", "/v1/spend"),
+        content="from,to,amount,currency\n2026-01-02,2026-01-01,5,EUR\n",
+        headers=system.headers | {"Content-Type": "text/csv"},
+    )
+    assert bad.status_code == 422
+    assert "line 2" in bad.text
+
+    window = {"from": (t0 - timedelta(hours=1)).isoformat(), "to": (t0 + timedelta(days=10)).isoformat()}
+    roi = await client.get(
+        system.url("reporting", "/v1/reports/roi"),
+        params={**window, "group_by": "source", "model": "linear"},
+        headers=system.headers,
+    )
+    assert roi.status_code == 200, roi.text
+    (row,) = [r for r in roi.json()["rows"] if r["key"] == google]
+    # 600 spent; two leads came in on google; linear credits it 1/3 + 1/2 of a customer and 300 + 150
+    assert (row["spend"], row["leads"], row["cost_per_lead"]) == ("600.00", 2, "300.00")
+    assert row["customers"] == pytest.approx(5 / 6, abs=1e-6)
+    assert (row["revenue"], row["roi"], row["roas"]) == ("450.00", -0.25, 0.75)
+    assert row["cac"] == "720.00"
+
+    goals = await client.get(
+        system.url("reporting", "/v1/reports/goals"),
+        params={
+            "revenue_target": "1000000",
+            "period": "quarter",
+            "lead_to_mql": 0.5,
+            "mql_to_sql": 0.5,
+            "sql_to_opportunity": 0.5,
+            "opportunity_to_won": 0.1,
+            "average_deal": "10000",
+        },
+        headers=system.headers,
+    )
+    assert goals.status_code == 200, goals.text
+    body = goals.json()
+    assert body["per_period"] == {
+        "leads": 8000,
+        "mqls": 4000,
+        "sqls": 2000,
+        "opportunities": 1000,
+        "won": 100,
+    }
+    assert body["per_month"] == {"leads": 2667, "mqls": 1334, "sqls": 667, "opportunities": 334, "won": 34}
+    assert Decimal(body["pipeline_value"]) == body["open_opportunities"] * 10000
+    as_csv = await client.get(
+        system.url("reporting", "/v1/reports/goals"),
+        params={
+            "revenue_target": "1000000",
+            "average_deal": "10000",
+            "lead_to_mql": 0.5,
+            "mql_to_sql": 0.5,
+            "sql_to_opportunity": 0.5,
+            "opportunity_to_won": 0.1,
+            "format": "csv",
+        },
+        headers=system.headers,
+    )
+    assert as_csv.text.splitlines()[1] == "period,8000,4000,2000,1000,100"
+
+
+async def _source_of(client: httpx.AsyncClient, system: System, t0: datetime, prefix: str) -> str:
+    window = {"from": (t0 - timedelta(hours=1)).isoformat(), "to": (t0 + timedelta(days=10)).isoformat()}
+    funnel = await client.get(
+        system.url("reporting", "/v1/reports/funnel"),
+        params={**window, "group_by": "source"},
+        headers=system.headers,
+    )
+    (source,) = [row["key"] for row in funnel.json()["rows"] if row["key"].startswith(prefix)]
+    return str(source)

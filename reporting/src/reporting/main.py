@@ -5,7 +5,9 @@ from fastapi import FastAPI
 from leadkit.service import Service, create_service_app
 from reporting.api import router
 from reporting.attribution_api import router as attribution_router
+from reporting.goals import router as goals_router
 from reporting.handlers import HANDLERS
+from reporting.money import router as money_router
 from reporting.quality import router as quality_router
 from reporting.settings import ReportingSettings
 from reporting.speed import router as speed_router
@@ -18,5 +20,5 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         service,
         title="leadloop reporting",
         description="Funnel and closed-loop reports, projected from every leadloop event.",
-        routers=[router, attribution_router, speed_router, quality_router],
+        routers=[router, attribution_router, speed_router, quality_router, money_router, goals_router],
     )

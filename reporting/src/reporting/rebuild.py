@@ -23,6 +23,7 @@ from reporting.handlers import HANDLERS
 from reporting.settings import ReportingSettings
 
 SERVICE = "reporting"
+KEPT = frozenset({"outbox", "spend"})
 
 
 async def rebuild(settings: ReportingSettings) -> int:
@@ -37,8 +38,9 @@ async def rebuild(settings: ReportingSettings) -> int:
     engine = create_engine(settings.database_url, pool_size=1)
     try:
         async with engine.begin() as conn:
-            # every table but the outbox, which reporting never writes to
-            emptied = ", ".join(t.name for t in metadata.sorted_tables if t.name != "outbox")
+            # every projection; not the outbox (reporting never writes to it) nor the spend marketing
+            # entered (no topic holds it)
+            emptied = ", ".join(t.name for t in metadata.sorted_tables if t.name not in KEPT)
             await conn.execute(text(f"TRUNCATE {emptied}"))
     finally:
         await engine.dispose()

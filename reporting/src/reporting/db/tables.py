@@ -5,11 +5,24 @@ Rebuildable from the topics alone (invariant 8): every column is set from events
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import DateTime, Double, Index, Integer, Numeric, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Double,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from leadkit.db import new_metadata
@@ -88,3 +101,22 @@ class TouchLog(Base):
     created_lead: Mapped[bool] = mapped_column(
         server_default=text("false"), comment="the touch that made the lead"
     )
+
+
+class Spend(Base):
+    """What marketing spent on a channel, source or campaign over a period (days, inclusive)."""
+
+    __tablename__ = "spend"
+    __table_args__ = (
+        UniqueConstraint("starts", "ends", "channel", "source", "campaign", name="uq_spend_period_and_keys"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    starts: Mapped[date] = mapped_column(Date)
+    ends: Mapped[date] = mapped_column(Date, comment="inclusive")
+    channel: Mapped[str] = mapped_column(Text, server_default="", comment="'' when the spend names none")
+    source: Mapped[str] = mapped_column(Text, server_default="")
+    campaign: Mapped[str] = mapped_column(Text, server_default="")
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
