@@ -337,11 +337,15 @@ async def test_reporting_rebuilds_its_funnel_from_the_topics_alone(
     async def rebuild_while_down() -> None:
         rebuilt = system.run_module("reporting.rebuild")
         assert rebuilt.returncode == 0, rebuilt.stderr
-        assert "emptied" in rebuilt.stdout
+        assert "reporting rebuilt from" in rebuilt.stdout
+        # the rows are back before reporting runs again: the rebuild folded the topics itself
         engine = create_engine(REPORTING_TEST_DB, pool_size=1)
         try:
             async with engine.connect() as conn:
-                assert await conn.scalar(text("SELECT count(*) FROM lead_funnel")) == 0
+                found = await conn.scalar(
+                    text("SELECT count(*) FROM lead_funnel WHERE source = :source"), {"source": source}
+                )
+                assert found == 2
         finally:
             await engine.dispose()
 

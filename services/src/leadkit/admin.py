@@ -106,6 +106,24 @@ class GroupActive(RuntimeError):
     """The consumer group has running members; its offsets can only be moved while it is empty."""
 
 
+async def _partitions(admin: AIOKafkaAdminClient, topics: list[str]) -> list[TopicPartition]:
+    return [
+        TopicPartition(topic, p["partition"])
+        for topic, d in zip(topics, await admin.describe_topics(topics), strict=True)
+        for p in d["partitions"]
+    ]
+
+
+async def partitions_of(*, bootstrap_servers: str, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of `topics`, as the cluster describes them."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="leadloop-admin")
+    await admin.start()
+    try:
+        return await _partitions(admin, topics)
+    finally:
+        await admin.close()
+
+
 async def move_group(
     *, bootstrap_servers: str, group: str, topics: list[str], to: Literal["beginning", "end"]
 ) -> int:
@@ -123,11 +141,7 @@ async def move_group(
             raise GroupActive(
                 f"consumer group {group} has {members} running member(s): stop the service first"
             )
-        partitions = [
-            TopicPartition(topic, p["partition"])
-            for topic, d in zip(topics, await admin.describe_topics(topics), strict=True)
-            for p in d["partitions"]
-        ]
+        partitions = await _partitions(admin, topics)
     finally:
         await admin.close()
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False)
