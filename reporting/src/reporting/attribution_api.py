@@ -12,14 +12,14 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from leadkit.auth import require_api_key
 from leadkit.service import Deps, get_deps
-from reporting.attribution_store import load_journeys
+from reporting.aggregates import window_tally
 from reporting.domain.attribution import (
     DEFAULT_HALF_LIFE_HOURS,
     MODELS,
     AttributionKey,
     Model,
     Outcome,
-    attribute,
+    attribute_tally,
 )
 from reporting.formats import FormatParam, csv_response, wants_csv
 
@@ -95,8 +95,16 @@ async def get_attribution(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="`from` must be before `to`")
     chosen = parse_models(models)
     async with deps.pool.acquire() as conn:
-        journeys = await load_journeys(conn, outcome=outcome, key=group_by, start=start, end=to)
-    result = attribute(journeys, chosen, half_life_hours=half_life_hours)
+        found = await window_tally(
+            conn,
+            outcome=outcome,
+            key=group_by,
+            start=start,
+            end=to,
+            models=chosen,
+            half_life_hours=half_life_hours,
+        )
+    result = attribute_tally(found, chosen)
     if wants_csv(request, format_):
         return csv_response(
             f"attribution-{outcome}-{group_by}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import astuple
+from datetime import datetime
 
 from lead_schemas import (
     Envelope,
@@ -18,6 +19,7 @@ from lead_schemas import (
 )
 from leadkit.consumer import Handler, HandlerContext
 from leadkit.db import columns
+from reporting.aggregates import journey_days, mark_dirty
 from reporting.domain.projection import COLUMN_TYPES, COLUMNS, FunnelRow, project, touch_of
 
 _RETURNED = ", ".join(COLUMNS)
@@ -44,6 +46,10 @@ ON CONFLICT (lead_id, touch_id) DO NOTHING
 """
 
 
+def _window_times(row: FunnelRow) -> tuple[datetime | None, ...]:
+    return (row.last_touch_at, row.won_at, row.opportunity_at, row.sql_at, row.mql_at)
+
+
 async def project_events(events: Sequence[Envelope], ctx: HandlerContext) -> None:
     touches = {
         (t.lead_id, t.touch_id): t for t in (touch_of(e) for e in events if isinstance(e, LeadCaptured))
@@ -57,8 +63,11 @@ async def project_events(events: Sequence[Envelope], ctx: HandlerContext) -> Non
         record["lead_id"]: FunnelRow(**dict(record))
         for record in await ctx.connection.fetch(_LOCK_AND_LOAD, lead_ids)
     }
+    before = journey_days(_window_times(row) for row in rows.values())
     for event in events:
         project(rows[event.lead_id], event)
+    # the days whose attribution the poll changed: where the leads' journeys were, and are
+    await mark_dirty(ctx.connection, before | journey_days(_window_times(row) for row in rows.values()))
     await ctx.connection.execute(_WRITE, *columns([rows[lead_id].values() for lead_id in lead_ids]))
 
 

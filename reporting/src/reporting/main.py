@@ -1,8 +1,11 @@
 """reporting: every topic → projections → closed-loop reports."""
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from leadkit.service import Service, create_service_app
+from reporting.aggregates import run_refresher
 from reporting.api import router
 from reporting.attribution_api import router as attribution_router
 from reporting.goals import router as goals_router
@@ -15,7 +18,14 @@ from reporting.speed import router as speed_router
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     settings = settings or ReportingSettings()
-    service = Service(name="reporting", settings=settings, handlers=HANDLERS)
+    service = Service(
+        name="reporting",
+        settings=settings,
+        handlers=HANDLERS,
+        workers=[
+            ("attribution-aggregates", partial(run_refresher, poll_seconds=settings.aggregate_poll_seconds))
+        ],
+    )
     return create_service_app(
         service,
         title="leadloop reporting",

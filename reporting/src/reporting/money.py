@@ -17,8 +17,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from leadkit.auth import require_api_key
 from leadkit.db import Connection, columns
 from leadkit.service import Deps, get_deps
-from reporting.attribution_store import load_journeys
-from reporting.domain.attribution import Model, attribute
+from reporting.aggregates import window_tally
+from reporting.domain.attribution import DEFAULT_HALF_LIFE_HOURS, Model, attribute_tally
 from reporting.domain.funnel import NONE_KEY
 from reporting.domain.money import Bought, SpendEntry, keys_of, spend_in
 from reporting.formats import FormatParam, csv_response, wants_csv
@@ -176,9 +176,17 @@ async def get_roi(
         counts = {
             r["key"]: r for r in await conn.fetch(_FIRST_TOUCH.format(key=group_by, none=NONE_KEY), start, to)
         }
-        journeys = await load_journeys(conn, outcome="won", key=group_by, start=start, end=to)
+        found = await window_tally(
+            conn,
+            outcome="won",
+            key=group_by,
+            start=start,
+            end=to,
+            models=[model],
+            half_life_hours=DEFAULT_HALF_LIFE_HOURS,
+        )
     spend = spend_in(spent, start.date(), to.date(), group_by, NONE_KEY)
-    credited = {c.key: c for c in attribute(journeys, [model]).models[model]}
+    credited = {c.key: c for c in attribute_tally(found, [model]).models[model]}
     rows = []
     for key in keys_of(spend, counts, credited):
         row: Any = counts.get(key, {})

@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from leadkit.db import new_metadata
@@ -120,3 +121,53 @@ class Spend(Base):
     amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
     currency: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AttributionCredits(Base):
+    """Per day, what the rule models credit each key (time decay at the default half-life)."""
+
+    __tablename__ = "attribution_credits"
+
+    outcome: Mapped[str] = mapped_column(Text, primary_key=True)
+    key_type: Mapped[str] = mapped_column(Text, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, comment="of the outcome, or the last touch")
+    model: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    conversions: Mapped[float] = mapped_column(Double)
+    revenue_share: Mapped[float] = mapped_column(Double)
+
+
+class AttributionTransitions(Base):
+    """Per day, how often Markov's transitions were walked."""
+
+    __tablename__ = "attribution_transitions"
+
+    outcome: Mapped[str] = mapped_column(Text, primary_key=True)
+    key_type: Mapped[str] = mapped_column(Text, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    from_state: Mapped[str] = mapped_column(Text, primary_key=True)
+    to_state: Mapped[str] = mapped_column(Text, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AttributionSets(Base):
+    """Per day, the journeys of each set of distinct keys (Shapley's game, and the totals)."""
+
+    __tablename__ = "attribution_sets"
+
+    outcome: Mapped[str] = mapped_column(Text, primary_key=True)
+    key_type: Mapped[str] = mapped_column(Text, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    keys: Mapped[list[str]] = mapped_column(ARRAY(Text), primary_key=True, comment="sorted")
+    journeys: Mapped[int] = mapped_column(Integer)
+    conversions: Mapped[int] = mapped_column(Integer)
+    revenue: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+
+
+class AttributionDirty(Base):
+    """Days whose attribution aggregates are behind the projection: recomputed by the refresher,
+    and answered live until then."""
+
+    __tablename__ = "attribution_dirty"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)

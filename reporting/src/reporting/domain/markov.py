@@ -52,13 +52,24 @@ def _probability(states: list[str], q: np.ndarray, r: np.ndarray, removed: int |
     return float(x[0])
 
 
-def markov(journeys: Sequence[Journey]) -> MarkovModel:
-    paths = _paths(journeys)
+def transition_counts(journeys: Sequence[Journey]) -> Counter[tuple[str, str]]:
+    """How often each transition was walked: what Markov learns, additive over any split of the
+    journeys (so days can be counted apart and summed)."""
     counts: Counter[tuple[str, str]] = Counter()
-    for path, times in paths.items():
+    for path, times in _paths(journeys).items():
         for here, there in pairwise(path):
             counts[(here, there)] += times
-    keys = sorted({state for path in paths for state in path[1:-1]})
+    return counts
+
+
+def markov(journeys: Sequence[Journey]) -> MarkovModel:
+    return markov_from_counts(transition_counts(journeys))
+
+
+def markov_from_counts(counts: Counter[tuple[str, str]]) -> MarkovModel:
+    if not counts:
+        return MarkovModel(0.0, {}, {})
+    keys = sorted({state for pair in counts for state in pair if state not in (START, CONVERSION, NULL)})
     states = [START, *keys]
     index = {state: i for i, state in enumerate(states)}
     out: Counter[str] = Counter()
@@ -74,8 +85,6 @@ def markov(journeys: Sequence[Journey]) -> MarkovModel:
             r[index[here]] = share
         elif there != NULL:
             q[index[here], index[there]] = share
-    if not paths:
-        return MarkovModel(0.0, {}, {})
     probability = _probability(states, q, r)
     effects = {
         key: (1 - _probability(states, q, r, index[key]) / probability) if probability > 0 else 0.0
@@ -84,11 +93,9 @@ def markov(journeys: Sequence[Journey]) -> MarkovModel:
     return MarkovModel(probability, effects, transitions)
 
 
-def markov_credits(model: MarkovModel, journeys: Sequence[Journey]) -> Credits:
+def markov_credits(model: MarkovModel, conversions: int, revenue: float) -> Credits:
     """The conversions and revenue of the converting journeys, over the keys by removal effect."""
     credits = Credits()
-    conversions = sum(1 for j in journeys if j.converted)
-    revenue = float(sum(j.revenue for j in journeys if j.converted))
     total = sum(model.removal_effects.values())
     if total <= 0:
         return credits

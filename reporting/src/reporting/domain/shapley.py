@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from itertools import combinations
 from math import factorial
 
@@ -21,13 +23,25 @@ from reporting.domain.journeys import NONE_KEY, Credits, Journey
 MAX_PLAYERS = 12
 
 
-def _rates(journeys: Sequence[Journey]) -> dict[frozenset[str], float]:
-    seen: dict[frozenset[str], list[int]] = defaultdict(lambda: [0, 0])
+@dataclass
+class SetStats:
+    """The journeys whose set of distinct keys is one set: how many, how many converted, revenue."""
+
+    journeys: int = 0
+    conversions: int = 0
+    revenue: Decimal = Decimal(0)
+
+
+def set_stats(journeys: Sequence[Journey]) -> dict[frozenset[str], SetStats]:
+    """What Shapley learns, additive over any split of the journeys."""
+    stats: dict[frozenset[str], SetStats] = defaultdict(SetStats)
     for journey in journeys:
-        counts = seen[frozenset(t.key for t in journey.touches)]
-        counts[0] += 1
-        counts[1] += journey.converted
-    return {players: converted / total for players, (total, converted) in seen.items() if converted}
+        found = stats[frozenset(t.key for t in journey.touches) or frozenset({NONE_KEY})]
+        found.journeys += 1
+        if journey.converted:
+            found.conversions += 1
+            found.revenue += journey.revenue
+    return dict(stats)
 
 
 def shapley_values(players: frozenset[str], worth: dict[frozenset[str], float]) -> dict[str, float]:
@@ -46,15 +60,18 @@ def shapley_values(players: frozenset[str], worth: dict[frozenset[str], float]) 
 
 
 def shapley_credits(journeys: Sequence[Journey]) -> tuple[Credits, dict[str, float]]:
+    return shapley_from_sets(set_stats(journeys))
+
+
+def shapley_from_sets(stats: dict[frozenset[str], SetStats]) -> tuple[Credits, dict[str, float]]:
     """The credits, and each key's Shapley value summed over the sets it played in."""
-    worth = _rates(journeys)
-    by_set: dict[frozenset[str], list[Journey]] = defaultdict(list)
-    for journey in journeys:
-        if journey.converted:
-            by_set[frozenset(t.key for t in journey.touches) or frozenset({NONE_KEY})].append(journey)
+    worth = {players: s.conversions / s.journeys for players, s in stats.items() if s.conversions}
+    worth.pop(frozenset({NONE_KEY}), None)
     credits = Credits()
     values: dict[str, float] = defaultdict(float)
-    for players, converted in sorted(by_set.items(), key=lambda item: sorted(item[0])):
+    for players, found in sorted(stats.items(), key=lambda item: sorted(item[0])):
+        if not found.conversions:
+            continue
         phi = (
             shapley_values(players, worth)
             if len(players) <= MAX_PLAYERS and players != {NONE_KEY}
@@ -64,7 +81,7 @@ def shapley_credits(journeys: Sequence[Journey]) -> tuple[Credits, dict[str, flo
         shares = {p: v / total for p, v in phi.items()} if total else {p: 1 / len(players) for p in players}
         for player, value in phi.items():
             values[player] += value
-        for journey in converted:
-            for player, share in shares.items():
-                credits.add(player, share, journey)
+        for player, share in shares.items():
+            credits.conversions[player] += share * found.conversions
+            credits.revenue_share[player] += share * float(found.revenue)
     return credits, dict(values)

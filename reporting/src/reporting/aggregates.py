@@ -1,0 +1,207 @@
+"""Attribution aggregates per day, and the answer for a window summed from them.
+
+A journey belongs to the UTC day of its outcome (or, without one, of its last touch). For every
+day, outcome and key type, the models' `Tally` is kept in three tables (rule-model credits at the
+default half-life, Markov's transitions, Shapley's key sets with the totals). The projection marks
+the days an event changes (`attribution_dirty`); a refresher recomputes them every
+REPORTING_AGGREGATE_POLL_SECONDS. A window's answer is the sum of its clean full days plus a live
+count of its partial first and last day and of any day still marked — so it is always exact, and a
+year costs a few hundred rows. A half-life other than the default is computed live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from leadkit.db import Connection, columns
+from leadkit.service import Deps
+from reporting.attribution_store import OUTCOME_AT, load_journeys, load_journeys_by_key
+from reporting.domain.attribution import (
+    DEFAULT_HALF_LIFE_HOURS,
+    OUTCOMES,
+    RULE_MODELS,
+    AttributionKey,
+    Model,
+    Outcome,
+    Tally,
+    tally,
+)
+from reporting.domain.journeys import Credits
+from reporting.domain.shapley import SetStats
+
+_CLAIM = """
+DELETE FROM attribution_dirty WHERE day IN (
+    SELECT day FROM attribution_dirty ORDER BY day DESC LIMIT $1 FOR UPDATE SKIP LOCKED
+) RETURNING day
+"""
+_FORGET = [
+    f"DELETE FROM {table} WHERE day = ANY($1::date[])"
+    for table in ("attribution_credits", "attribution_transitions", "attribution_sets")
+]
+_DIRTY = "SELECT day FROM attribution_dirty WHERE day >= $1 AND day < $2"
+_MARK = "INSERT INTO attribution_dirty (day) SELECT DISTINCT unnest($1::date[]) ON CONFLICT DO NOTHING"
+_MARK_ALL = f"""
+INSERT INTO attribution_dirty (day)
+SELECT DISTINCT (d AT TIME ZONE 'UTC')::date FROM lead_funnel,
+    unnest(ARRAY[last_touch_at, {", ".join(OUTCOME_AT.values())}]) AS d
+WHERE d IS NOT NULL
+ON CONFLICT DO NOTHING
+"""
+_CREDITS = """
+SELECT model, key, sum(conversions) AS conversions, sum(revenue_share) AS revenue_share
+FROM attribution_credits
+WHERE outcome = $1 AND key_type = $2 AND day >= $3 AND day < $4 AND NOT (day = ANY($5::date[])) GROUP BY 1, 2
+"""
+_TRANSITIONS = """
+SELECT from_state, to_state, sum(count) AS count FROM attribution_transitions
+WHERE outcome = $1 AND key_type = $2 AND day >= $3 AND day < $4 AND NOT (day = ANY($5::date[])) GROUP BY 1, 2
+"""
+_SETS = """
+SELECT keys, sum(journeys) AS journeys, sum(conversions) AS conversions, sum(revenue) AS revenue
+FROM attribution_sets
+WHERE outcome = $1 AND key_type = $2 AND day >= $3 AND day < $4 AND NOT (day = ANY($5::date[])) GROUP BY 1
+"""
+_WRITE_CREDITS = """
+INSERT INTO attribution_credits (outcome, key_type, day, model, key, conversions, revenue_share)
+SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::float8[], $7::float8[])
+"""
+_WRITE_TRANSITIONS = """
+INSERT INTO attribution_transitions (outcome, key_type, day, from_state, to_state, count)
+SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::int[])
+"""
+_WRITE_SETS = """
+INSERT INTO attribution_sets (outcome, key_type, day, keys, journeys, conversions, revenue)
+SELECT o, k, d, string_to_array(s, chr(31)), j, c, r
+FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::int[], $6::int[], $7::numeric[])
+    AS u(o, k, d, s, j, c, r)
+"""
+SEPARATOR = chr(31)  # joins a key set into one text for unnest (no key holds it)
+
+
+def day_of(at: datetime) -> date:
+    return at.astimezone(UTC).date()
+
+
+def journey_days(rows: Iterable[Sequence[datetime | None]]) -> set[date]:
+    """The days that hold journeys of these leads: each outcome's day, and the last touch's."""
+    return {day_of(at) for row in rows for at in row if at is not None}
+
+
+async def mark_dirty(conn: Connection, days: set[date]) -> None:
+    if days:
+        await conn.execute(_MARK, sorted(days))
+
+
+async def mark_all_dirty(conn: Connection) -> None:
+    await conn.execute(_MARK_ALL)
+
+
+def _bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+async def refresh(conn: Connection, *, limit: int = 7) -> int:
+    """Recompute up to `limit` marked days (newest first; several instances share them); how many."""
+    async with conn.transaction():
+        days = [row["day"] for row in await conn.fetch(_CLAIM, limit)]
+        if not days:
+            return 0
+        for statement in _FORGET:
+            await conn.execute(statement, days)
+        credits: list[tuple[object, ...]] = []
+        transitions: list[tuple[object, ...]] = []
+        sets: list[tuple[object, ...]] = []
+        for day in days:
+            start, end = _bounds(day)
+            for outcome in OUTCOMES:
+                for key_type, journeys in (
+                    await load_journeys_by_key(conn, outcome=outcome, start=start, end=end)
+                ).items():
+                    found = tally(journeys)
+                    head = (outcome, key_type, day)
+                    for model, values in found.rules.items():
+                        credits += [
+                            (*head, model, key, value, values.revenue_share[key])
+                            for key, value in values.conversions.items()
+                        ]
+                    transitions += [
+                        (*head, here, there, count) for (here, there), count in found.transitions.items()
+                    ]
+                    sets += [
+                        (*head, SEPARATOR.join(sorted(players)), s.journeys, s.conversions, s.revenue)
+                        for players, s in found.sets.items()
+                    ]
+        for statement, rows, width in (
+            (_WRITE_CREDITS, credits, 7),
+            (_WRITE_TRANSITIONS, transitions, 6),
+            (_WRITE_SETS, sets, 7),
+        ):
+            if rows:
+                await conn.execute(statement, *columns(rows, width=width))
+        return len(days)
+
+
+async def run_refresher(deps: Deps, *, poll_seconds: float) -> None:
+    while True:
+        async with deps.pool.acquire() as conn:
+            done = await refresh(conn)
+        if not done:
+            await asyncio.sleep(poll_seconds)
+
+
+async def window_tally(
+    conn: Connection,
+    *,
+    outcome: Outcome,
+    key: AttributionKey,
+    start: datetime,
+    end: datetime,
+    models: Sequence[Model],
+    half_life_hours: float,
+) -> Tally:
+    """The window's tally: stored full days, and live for the partial ends and the marked days."""
+    if half_life_hours != DEFAULT_HALF_LIFE_HOURS and "time_decay" in models:
+        journeys = await load_journeys(conn, outcome=outcome, key=key, start=start, end=end)
+        return tally(journeys, half_life_hours=half_life_hours, models=models)
+    first = day_of(start) + (timedelta(days=1) if _bounds(day_of(start))[0] < start else timedelta(0))
+    last = day_of(end)  # the days [first, last) lie wholly inside the window
+    live: list[tuple[datetime, datetime]] = []
+    if first >= last:
+        live.append((start, end))
+        dirty: list[date] = []
+    else:
+        dirty = [row["day"] for row in await conn.fetch(_DIRTY, first, last)]
+        live += [(start, _bounds(first)[0]), (_bounds(last)[0], end)] + [_bounds(day) for day in dirty]
+    found = Tally() if first >= last else await _stored(conn, outcome, key, first, last, dirty)
+    for low, high in live:
+        if low < high:
+            found.add(
+                tally(await load_journeys(conn, outcome=outcome, key=key, start=low, end=high), models=models)
+            )
+    return found
+
+
+async def _stored(
+    conn: Connection, outcome: str, key: str, first: date, last: date, dirty: list[date]
+) -> Tally:
+    found = Tally()
+    args = (outcome, key, first, last, dirty)
+    for row in await conn.fetch(_CREDITS, *args):
+        credits = found.rules.setdefault(row["model"], Credits())
+        credits.conversions[row["key"]] += row["conversions"]
+        credits.revenue_share[row["key"]] += row["revenue_share"]
+    for model in RULE_MODELS:
+        found.rules.setdefault(model, Credits())
+    found.transitions = Counter(
+        {(r["from_state"], r["to_state"]): r["count"] for r in await conn.fetch(_TRANSITIONS, *args)}
+    )
+    found.sets = {
+        frozenset(r["keys"]): SetStats(r["journeys"], r["conversions"], Decimal(r["revenue"]))
+        for r in await conn.fetch(_SETS, *args)
+    }
+    return found
