@@ -46,6 +46,7 @@ import uvloop
 from cost import find_infrastructure, rss_mb, snapshot  # type: ignore[import-not-found]
 from hotspots import PG_BY_DATABASE, PG_TOP, start_py_spy, summarise  # type: ignore[import-not-found]
 from load import offer_leads  # type: ignore[import-not-found]
+from reporting_scale import reporting_at_scale  # type: ignore[import-not-found]
 from routing_bench import routing_decision_in_process  # type: ignore[import-not-found]
 from scoring_bench import rescore_on_activation, scoring_in_process  # type: ignore[import-not-found]
 from sla_bench import timer_sweep_burst  # type: ignore[import-not-found]
@@ -541,6 +542,22 @@ async def main() -> None:
             process.terminate()
         for process in processes:
             process.wait(timeout=40)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    # last, every service stopped: a year of a million leads for reporting alone
+    at_scale: list[subprocess.Popen[bytes]] = []
+
+    def start_reporting() -> subprocess.Popen[bytes]:
+        start(at_scale, ["reporting"])
+        return at_scale[-1]
+
+    results["reporting_at_scale"] = await reporting_at_scale(
+        env(),
+        start_reporting,
+        lambda: wait_ready(["reporting"]),
+        f"http://127.0.0.1:{SERVICES['reporting']}",
+        API_KEY,
+        leads=int(os.environ.get("BENCH_REPORT_LEADS", "1000000")),
+    )
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))  # noqa: T201
 

@@ -41,7 +41,15 @@ class LeadFunnel(Base):
     """A lead's first touch, its facts and the first time it reached each stage."""
 
     __tablename__ = "lead_funnel"
-    __table_args__ = (Index("ix_lead_funnel_captured_at", "captured_at"),)
+    # attribution picks journeys by the time of their outcome, or of their last touch
+    __table_args__ = (
+        Index("ix_lead_funnel_captured_at", "captured_at"),
+        Index("ix_lead_funnel_last_touch_at", "last_touch_at"),
+        Index("ix_lead_funnel_mql_at", "mql_at"),
+        Index("ix_lead_funnel_sql_at", "sql_at"),
+        Index("ix_lead_funnel_opportunity_at", "opportunity_at"),
+        Index("ix_lead_funnel_won_at", "won_at"),
+    )
 
     lead_id: Mapped[UUID] = mapped_column(primary_key=True)
     captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -14,20 +14,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
+from typing import NamedTuple
 
 NONE_KEY = "(none)"
 CENT = Decimal("0.01")
 
 
-@dataclass(frozen=True)
-class TouchPoint:
+class TouchPoint(NamedTuple):  # a tuple: a year of journeys is millions of these
     at: datetime
     key: str
     created_lead: bool = False  # the touch that made the lead (W-shaped's second position)
 
 
-@dataclass(frozen=True)
-class Journey:
+class Journey(NamedTuple):
     touches: tuple[TouchPoint, ...]  # in time order, up to the outcome
     converted: bool
     revenue: Decimal = Decimal(0)
