@@ -56,6 +56,7 @@ bench: infra ## measure throughput, latency, CPU per lead and memory → bench/r
 rebuild-reporting: ## rebuild reporting's projection from the topics alone (stops and restarts reporting)
 	@deploy/services.sh stop reporting
 	@$(VENV)/python -m reporting.rebuild
+	@$(VENV)/python -m reporting.refresh
 	@deploy/services.sh start reporting
 
 demo: ## post realistic leads and sales progress to the running system, print the funnel
