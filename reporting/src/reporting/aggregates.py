@@ -3,10 +3,11 @@
 A journey belongs to the UTC day of its outcome (or, without one, of its last touch). For every
 day, outcome and key type, the models' `Tally` is kept in three tables (rule-model credits at the
 default half-life, Markov's transitions, Shapley's key sets with the totals). The projection marks
-the days an event changes (`attribution_dirty`); a refresher recomputes them every
-REPORTING_AGGREGATE_POLL_SECONDS. A window's answer is the sum of its clean full days plus a live
-count of its partial first and last day and of any day still marked — so it is always exact, and a
-year costs a few hundred rows. A half-life other than the default is computed live.
+the days an event changes (`attribution_dirty`); a refresher recomputes them once they have
+settled REPORTING_AGGREGATE_SETTLE_SECONDS, looking every REPORTING_AGGREGATE_POLL_SECONDS. A
+window's answer is the sum of its clean full days plus a live count of its partial first and last
+day and of any day still marked — so it is always exact, and a year costs a few hundred rows. A
+half-life other than the default is computed live.
 """
 
 from __future__ import annotations
@@ -33,9 +34,12 @@ from reporting.domain.attribution import (
 from reporting.domain.journeys import Credits
 from reporting.domain.shapley import SetStats
 
+# a day is left to settle first: under a steady stream of events (today's, mostly) it is recomputed
+# once a settling time, not every poll; until then it is counted live
 _CLAIM = """
 DELETE FROM attribution_dirty WHERE day IN (
-    SELECT day FROM attribution_dirty ORDER BY day DESC LIMIT $1 FOR UPDATE SKIP LOCKED
+    SELECT day FROM attribution_dirty WHERE marked_at <= now() - $2::interval
+    ORDER BY day DESC LIMIT $1 FOR UPDATE SKIP LOCKED
 ) RETURNING day
 """
 _FORGET = [
@@ -105,10 +109,11 @@ def _bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-async def refresh(conn: Connection, *, limit: int = 7) -> int:
-    """Recompute up to `limit` marked days (newest first; several instances share them); how many."""
+async def refresh(conn: Connection, *, limit: int = 7, settle: timedelta = timedelta(0)) -> int:
+    """Recompute up to `limit` days marked at least `settle` ago (newest first; several instances
+    share them); how many."""
     async with conn.transaction():
-        days = [row["day"] for row in await conn.fetch(_CLAIM, limit)]
+        days = [row["day"] for row in await conn.fetch(_CLAIM, limit, settle)]
         if not days:
             return 0
         for statement in _FORGET:
@@ -146,10 +151,10 @@ async def refresh(conn: Connection, *, limit: int = 7) -> int:
         return len(days)
 
 
-async def run_refresher(deps: Deps, *, poll_seconds: float) -> None:
+async def run_refresher(deps: Deps, *, poll_seconds: float, settle_seconds: float) -> None:
     while True:
         async with deps.pool.acquire() as conn:
-            done = await refresh(conn)
+            done = await refresh(conn, settle=timedelta(seconds=settle_seconds))
         if not done:
             await asyncio.sleep(poll_seconds)
 

@@ -23,7 +23,14 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         settings=settings,
         handlers=HANDLERS,
         workers=[
-            ("attribution-aggregates", partial(run_refresher, poll_seconds=settings.aggregate_poll_seconds))
+            (
+                "attribution-aggregates",
+                partial(
+                    run_refresher,
+                    poll_seconds=settings.aggregate_poll_seconds,
+                    settle_seconds=settings.aggregate_settle_seconds,
+                ),
+            )
         ],
     )
     return create_service_app(

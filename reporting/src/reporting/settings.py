@@ -12,5 +12,8 @@ class ReportingSettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://reporting:reporting@127.0.0.1:5432/reporting?ssl=disable"
     port: int = 8005
     aggregate_poll_seconds: float = Field(
-        default=2.0, gt=0, description="How often days whose attribution aggregates are behind are recomputed"
+        default=2.0, gt=0, description="How often days whose attribution aggregates are behind are looked for"
+    )
+    aggregate_settle_seconds: float = Field(
+        default=60.0, ge=0, description="How long a changed day waits before its aggregates are recomputed"
     )

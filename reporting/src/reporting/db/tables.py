@@ -179,3 +179,6 @@ class AttributionDirty(Base):
     __tablename__ = "attribution_dirty"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), comment="the first mark since the last refresh"
+    )
