@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from leadkit.auth import require_api_key
 from leadkit.service import Deps, get_deps
 from reporting.domain.funnel import GROUP_KEYS, STEPS, GroupBy
-from reporting.formats import FormatParam, csv_response, wants_csv
+from reporting.formats import FormatParam, check_window, csv_response, wants_csv
 from reporting.queries import FunnelRow, funnel
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
@@ -48,8 +48,7 @@ async def get_funnel(
     to: Annotated[AwareDatetime | None, Query(description="Captured before (exclusive)")] = None,
     format_: FormatParam = None,
 ) -> FunnelReport | Response:
-    if start is not None and to is not None and start >= to:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="`from` must be before `to`")
+    check_window(start, to)
     where = {key: value for key in _FILTERS if (value := request.query_params.get(key)) is not None}
     async with deps.pool.acquire() as conn:
         rows = await funnel(conn, group_by=group_by, start=start or EPOCH, end=to or FOREVER, where=where)

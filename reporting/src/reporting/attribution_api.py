@@ -21,7 +21,7 @@ from reporting.domain.attribution import (
     Outcome,
     attribute_tally,
 )
-from reporting.formats import FormatParam, csv_response, wants_csv
+from reporting.formats import FormatParam, check_window, csv_response, wants_csv
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
 
@@ -91,8 +91,7 @@ async def get_attribution(
     half_life_hours: Annotated[float, Query(gt=0, le=24 * 3650)] = DEFAULT_HALF_LIFE_HOURS,
     format_: FormatParam = None,
 ) -> AttributionRead | Response:
-    if start >= to:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="`from` must be before `to`")
+    check_window(start, to)
     chosen = parse_models(models)
     async with deps.pool.acquire() as conn:
         found = await window_tally(

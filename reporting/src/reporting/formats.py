@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Query, Request
+from fastapi import HTTPException, Query, Request, status
 from fastapi.responses import Response
 
 Format = Literal["json", "csv"]
@@ -31,3 +32,9 @@ def csv_response(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
+
+
+def check_window(start: datetime | None, end: datetime | None) -> None:
+    """Every report's window: `from` before `to` when both are given, or a 422."""
+    if start is not None and end is not None and start >= end:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="`from` must be before `to`")

@@ -21,7 +21,7 @@ from reporting.aggregates import window_tally
 from reporting.domain.attribution import DEFAULT_HALF_LIFE_HOURS, Model, attribute_tally
 from reporting.domain.funnel import NONE_KEY
 from reporting.domain.money import Bought, SpendEntry, keys_of, spend_in
-from reporting.formats import FormatParam, csv_response, wants_csv
+from reporting.formats import FormatParam, check_window, csv_response, wants_csv
 
 router = APIRouter(tags=["money"], dependencies=[Depends(require_api_key)])
 MAX_ENTRIES = 10_000
@@ -169,8 +169,7 @@ async def get_roi(
     model: Annotated[Model, Query(description="Whose credits make customers and revenue")] = "linear",
     format_: FormatParam = None,
 ) -> RoiReport | Response:
-    if start >= to:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="`from` must be before `to`")
+    check_window(start, to)
     async with deps.pool.acquire() as conn:
         spent = [SpendEntry(**dict(r)) for r in await conn.fetch(_LOAD, start.date(), to.date())]
         counts = {

@@ -8,14 +8,14 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from leadkit.auth import require_api_key
 from leadkit.service import Deps, get_deps
 from reporting.domain.funnel import NONE_KEY
-from reporting.formats import FormatParam, csv_response, wants_csv
+from reporting.formats import FormatParam, check_window, csv_response, wants_csv
 from reporting.sql import rate
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
@@ -118,8 +118,7 @@ async def get_quality(
     group_by: Annotated[QualityKey, Query()] = "source",
     format_: FormatParam = None,
 ) -> QualityReport | Response:
-    if start >= to:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="`from` must be before `to`")
+    check_window(start, to)
     async with deps.pool.acquire() as conn:
         rows = [_row(r) for r in await conn.fetch(_quality_sql(group_by), start, to)]
     if wants_csv(request, format_):

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from leadkit.auth import require_api_key
 from leadkit.service import Deps, get_deps
 from reporting.domain.funnel import NONE_KEY
-from reporting.formats import FormatParam, csv_response, wants_csv
+from reporting.formats import FormatParam, check_window, csv_response, wants_csv
 from reporting.sql import Spread, between, rate, spread_of, spread_sql
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
@@ -106,8 +106,7 @@ async def get_speed(
     timezone: Annotated[str, Query(max_length=64, description="For hour and weekday: an IANA zone")] = "UTC",
     format_: FormatParam = None,
 ) -> SpeedReport | Response:
-    if start >= to:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="`from` must be before `to`")
+    check_window(start, to)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
