@@ -102,6 +102,19 @@ async def create_topics(*, bootstrap_servers: str, topics: TopicNames, specs: li
         await admin.close()
 
 
+async def delete_topics(*, bootstrap_servers: str, names: list[str]) -> None:
+    """Delete the named physical topics (those that exist); a test's throwaway topics, for one."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="leadloop-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        doomed = [name for name in names if name in existing]
+        if doomed:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()
+
+
 class GroupActive(RuntimeError):
     """The consumer group has running members; its offsets can only be moved while it is empty."""
 

@@ -9,7 +9,7 @@ import pytest
 from kit_support import DATABASE_URL, KAFKA, metadata
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from leadkit.admin import TopicSpec, create_topics
+from leadkit.admin import TopicSpec, create_topics, delete_topics
 from leadkit.db import Pool, create_engine, create_pool, session_factory
 from leadkit.topics import TopicNames
 
@@ -37,8 +37,10 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @pytest.fixture
-async def topics() -> TopicNames:
+async def topics() -> AsyncIterator[TopicNames]:
     names = TopicNames(f"it-{uuid4().hex[:10]}.")
     specs = [TopicSpec(name, 3, 1) for name in ("lead.captured", "lead.captured.dlq", "lead.scored")]
-    await create_topics(bootstrap_servers=KAFKA, topics=names, specs=specs)
-    return names
+    created = await create_topics(bootstrap_servers=KAFKA, topics=names, specs=specs)
+    yield names
+    # Each test's topics are its own; left behind, thousands of partitions slow every broker start.
+    await delete_topics(bootstrap_servers=KAFKA, names=created)
