@@ -19,6 +19,7 @@ from lead_schemas import (
 )
 from leadkit.consumer import Handler, HandlerContext
 from leadkit.db import columns
+from reporting import funnel_aggregates
 from reporting.aggregates import journey_days, mark_dirty
 from reporting.domain.projection import COLUMN_TYPES, COLUMNS, FunnelRow, project, touch_of
 
@@ -64,10 +65,14 @@ async def project_events(events: Sequence[Envelope], ctx: HandlerContext) -> Non
         for record in await ctx.connection.fetch(_LOCK_AND_LOAD, lead_ids)
     }
     before = journey_days(_window_times(row) for row in rows.values())
+    captured = funnel_aggregates.capture_days(row.captured_at for row in rows.values())
     for event in events:
         project(rows[event.lead_id], event)
-    # the days whose attribution the poll changed: where the leads' journeys were, and are
+    # the days whose aggregates the poll changed: where the leads' journeys and captures were, and are
     await mark_dirty(ctx.connection, before | journey_days(_window_times(row) for row in rows.values()))
+    await funnel_aggregates.mark_dirty(
+        ctx.connection, captured | funnel_aggregates.capture_days(row.captured_at for row in rows.values())
+    )
     await ctx.connection.execute(_WRITE, *columns([rows[lead_id].values() for lead_id in lead_ids]))
 
 

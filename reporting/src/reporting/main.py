@@ -8,6 +8,7 @@ from leadkit.service import Service, create_service_app
 from reporting.aggregates import run_refresher
 from reporting.api import router
 from reporting.attribution_api import router as attribution_router
+from reporting.funnel_aggregates import run_funnel_refresher
 from reporting.goals import router as goals_router
 from reporting.handlers import HANDLERS
 from reporting.money import router as money_router
@@ -30,7 +31,15 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
                     poll_seconds=settings.aggregate_poll_seconds,
                     settle_seconds=settings.aggregate_settle_seconds,
                 ),
-            )
+            ),
+            (
+                "funnel-aggregates",
+                partial(
+                    run_funnel_refresher,
+                    poll_seconds=settings.aggregate_poll_seconds,
+                    settle_seconds=settings.aggregate_settle_seconds,
+                ),
+            ),
         ],
     )
     return create_service_app(

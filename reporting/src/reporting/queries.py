@@ -1,5 +1,7 @@
-"""The funnel over reporting's lead rows: counts, stage-to-stage rates and velocity, grouped and
-filtered by any of the group keys, in one statement."""
+"""The funnel: counts, stage-to-stage rates and velocity, grouped and filtered by any of the
+group keys. A funnel narrowed by a filter, or of few leads, is counted from the lead rows in one
+statement (percentiles exact); a large unfiltered one is summed from the daily aggregates
+(`reporting.funnel_aggregates`: counts exact, percentiles within 2 %)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,13 @@ from pydantic import BaseModel, Field
 
 from leadkit.db import Connection
 from reporting.domain.funnel import GROUP_COLUMNS, NONE_KEY, PERIODS, STEPS, GroupBy
-from reporting.sql import Spread, between, rate, spread_of, spread_sql
+from reporting.domain.funnel_cells import COUNTS, FunnelCell
+from reporting.funnel_aggregates import window_cells
+from reporting.sql import Spread, between, rate, rounded, spread_of, spread_sql
+
+# up to this many leads in a window, the funnel is counted from the lead rows: exact percentiles
+# for the price of a scan that stays well under the report's 100 ms
+EXACT_UP_TO = 20_000
 
 
 class FunnelRow(BaseModel):
@@ -51,30 +59,58 @@ SELECT {key_sql(group_by)} AS key, count(*) AS leads,
        count(*) FILTER (WHERE is_rejected) AS rejected, count(*) FILTER (WHERE is_recycled) AS recycled,
        coalesce(sum(revenue), 0) AS revenue, {", ".join(spreads)}
 FROM lead_funnel WHERE {where}
-GROUP BY 1 ORDER BY count(*) DESC, 1
+GROUP BY 1 ORDER BY count(*) DESC, {key_sql(group_by)} COLLATE "C"
 """
 
 
-def _row(record: Any) -> FunnelRow:
-    counts = [record[name] for name in ("leads", "mqls", "sals", "sqls", "opportunities", "won")]
+def _rates(counts: dict[str, int]) -> dict[str, float | None]:
+    stages = [counts[name] for name in ("leads", "mqls", "sals", "sqls", "opportunities", "won")]
     names = ("lead_to_mql", "mql_to_sal", "sal_to_sql", "sql_to_opportunity", "opportunity_to_won")
-    rates = {name: rate(counts[i + 1], counts[i]) for i, name in enumerate(names)}
-    rates["lead_to_won"] = rate(record["won"], record["leads"])
-    velocity = {name: spread_of(record, name) for name, _, _ in STEPS}
+    rates = {name: rate(stages[i + 1], stages[i]) for i, name in enumerate(names)}
+    rates["lead_to_won"] = rate(counts["won"], counts["leads"])
+    return rates
+
+
+def _row(record: Any) -> FunnelRow:
+    counts = {name: record[name] for name in COUNTS}
     return FunnelRow(
-        **{k: record[k] for k in ("key", "leads", "mqls", "sals", "sqls", "opportunities", "won", "lost")},
-        rejected=record["rejected"],
-        recycled=record["recycled"],
+        key=record["key"],
+        **counts,
         revenue=record["revenue"],
-        rates=rates,
-        velocity_hours=velocity,
+        rates=_rates(counts),
+        velocity_hours={name: spread_of(record, name) for name, _, _ in STEPS},
+    )
+
+
+def _cell_row(key: str, cell: FunnelCell) -> FunnelRow:
+    counts = {name: cell.count(name) for name in COUNTS}
+    return FunnelRow(
+        key=key,
+        **counts,
+        revenue=cell.revenue,
+        rates=_rates(counts),
+        velocity_hours={
+            name: Spread(median=rounded(cell.percentile(name, 0.5)), p90=rounded(cell.percentile(name, 0.9)))
+            for name, _, _ in STEPS
+        },
     )
 
 
 async def funnel(
-    conn: Connection, *, group_by: GroupBy, start: datetime, end: datetime, where: dict[GroupBy, str]
+    conn: Connection,
+    *,
+    group_by: GroupBy,
+    start: datetime,
+    end: datetime,
+    where: dict[GroupBy, str],
+    exact_up_to: int = EXACT_UP_TO,
 ) -> list[FunnelRow]:
     """Leads captured in [start, end), narrowed by `where` (a group key's value each)."""
+    if not where:
+        cells = await window_cells(conn, group_by=group_by, start=start, end=end)
+        if sum(cell.count("leads") for cell in cells.values()) > exact_up_to:
+            ordered = sorted(cells.items(), key=lambda item: (-item[1].count("leads"), item[0]))
+            return [_cell_row(key, cell) for key, cell in ordered]
     filters, values = [], []
     for index, (name, value) in enumerate(sorted(where.items()), start=3):
         filters.append(f"{key_sql(name)} = ${index}")

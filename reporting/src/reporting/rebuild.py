@@ -28,6 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from leadkit.admin import GroupActive, move_group, partitions_of
 from leadkit.db import Connection, create_pool
 from leadkit.topics import TopicNames
+from reporting import funnel_aggregates
 from reporting.aggregates import mark_all_dirty
 from reporting.db.tables import metadata
 from reporting.handlers import HANDLERS
@@ -51,7 +52,8 @@ async def _swap_in(conn: Connection) -> None:
     await conn.execute(f"TRUNCATE {emptied}")
     await conn.execute(f"INSERT INTO lead_funnel SELECT * FROM {STAGED_FUNNEL}")
     await conn.execute(f"INSERT INTO touches SELECT * FROM {STAGED_TOUCHES}")
-    await mark_all_dirty(conn)  # the refresher recomputes every day's attribution aggregates
+    await mark_all_dirty(conn)  # the refreshers recompute every day's aggregates
+    await funnel_aggregates.mark_all_dirty(conn)
 
 
 async def _ends(bootstrap: str, topics: list[str]) -> tuple[dict[TopicPartition, int], int]:

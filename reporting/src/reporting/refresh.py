@@ -1,4 +1,4 @@
-"""`python -m reporting.refresh [--workers N]`: bring every day's attribution aggregates up to date
+"""`python -m reporting.refresh [--workers N]`: bring every day's attribution and funnel aggregates up to date
 now, with a process a core (after a rebuild, say; reporting's own refresher does the same in the
 background, one day at a time). Safe beside running reporting instances: days are claimed with
 SKIP LOCKED."""
@@ -15,6 +15,7 @@ import typer
 
 from leadkit.db import create_pool
 from reporting.aggregates import refresh
+from reporting.funnel_aggregates import refresh_funnel
 from reporting.settings import ReportingSettings
 
 
@@ -25,6 +26,8 @@ async def _refresh_until_clean(database_url: str) -> int:
         async with pool.acquire() as conn:
             while done := await refresh(conn, limit=3):
                 days += done
+            while await refresh_funnel(conn, limit=7):
+                pass
     finally:
         await pool.close()
     return days
@@ -42,7 +45,8 @@ def main(
     with multiprocessing.get_context("spawn").Pool(count) as pool:
         days = sum(pool.map(_worker, [ReportingSettings().database_url] * count))
     typer.echo(
-        f"refreshed the attribution aggregates of {days} days in {time.perf_counter() - started:.1f} s"
+        f"refreshed the attribution and funnel aggregates ({days} days of attribution)"
+        f" in {time.perf_counter() - started:.1f} s"
     )
 
 

@@ -20,10 +20,11 @@ def spread_sql(name: str, value: str, present: str) -> str:
     )
 
 
-def spread_of(record: Any, name: str) -> Spread:
-    def rounded(value: float | None) -> float | None:
-        return None if value is None else round(float(value), 2)
+def rounded(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 2)
 
+
+def spread_of(record: Any, name: str) -> Spread:
     return Spread(median=rounded(record[f"{name}_p50"]), p90=rounded(record[f"{name}_p90"]))
 
 

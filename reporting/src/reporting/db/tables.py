@@ -17,6 +17,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     Text,
     UniqueConstraint,
@@ -177,6 +178,46 @@ class AttributionDirty(Base):
     and answered live until then."""
 
     __tablename__ = "attribution_dirty"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), comment="the first mark since the last refresh"
+    )
+
+
+class FunnelDays(Base):
+    """Per day of capture, the funnel of each key of a dimension ('all' keys its one row ''):
+    stage counts and the velocity histograms (`reporting.domain.funnel_cells`)."""
+
+    __tablename__ = "funnel_days"
+
+    dimension: Mapped[str] = mapped_column(Text, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    counts: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), comment="leads, mqls, sals, sqls, opportunities, won, lost, rejected, recycled"
+    )
+    revenue: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    spans: Mapped[bytes] = mapped_column(LargeBinary, comment="sparse (step u1, bucket u2, count u4) records")
+
+
+class FunnelMonths(Base):
+    """The days of a month summed, for a month none of whose days is marked."""
+
+    __tablename__ = "funnel_months"
+
+    dimension: Mapped[str] = mapped_column(Text, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True, comment="its first day")
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    counts: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    revenue: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    spans: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FunnelDirty(Base):
+    """Capture days whose funnel aggregates are behind the projection (as `attribution_dirty`)."""
+
+    __tablename__ = "funnel_dirty"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     marked_at: Mapped[datetime] = mapped_column(
