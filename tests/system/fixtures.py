@@ -90,6 +90,9 @@ def _env() -> dict[str, str]:
         SLA_MONITOR_POLICY_FILE=str(Path(__file__).parent / "sla_policy.toml"),
         SLA_MONITOR_TIMER_POLL_SECONDS="0.2",
         ROUTING_QUEUE_POLL_SECONDS="1",
+        # the running reporting recounts a changed day's aggregates a second after the change
+        REPORTING_AGGREGATE_SETTLE_SECONDS="1",
+        REPORTING_AGGREGATE_POLL_SECONDS="0.2",
         CAPTURE_PUBLIC_URL="http://127.0.0.1:18001",
         CAPTURE_META_GRAPH_URL=f"{STANDIN_URL}/graph/v21.0",
         CAPTURE_LINKEDIN_API_URL=f"{STANDIN_URL}/rest",

@@ -15,8 +15,9 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from leadkit.db import create_pool
 from leadkit.testing import eventually
-from tests.system.fixtures import QUALIFYING, System
+from tests.system.fixtures import QUALIFYING, System, database_url
 
 MODELS = ("first_touch", "last_touch", "linear", "u_shaped", "w_shaped", "time_decay", "markov", "shapley")
 
@@ -150,6 +151,30 @@ async def test_funnel_and_attribution_over_backdated_journeys(
     assert [(r["key"], r["leads"], r["won"], r["sales_cycle_median_hours"]) for r in table] == [
         (t0.strftime("%Y-%m-01"), "1", "1", "48.0")
     ]
+
+    # the running reporting recounts the changed days' aggregates (on its refresher thread); the
+    # same answer then comes from them
+    pool = await create_pool(database_url("reporting"), size=1)
+    try:
+        async with pool.acquire() as conn:
+
+            async def refreshed() -> None:
+                days = (t0 - day).date(), (t0 + 10 * day).date()
+                for table in ("attribution_dirty", "funnel_dirty"):
+                    assert not await conn.fetchval(
+                        f"SELECT count(*) FROM {table} WHERE day BETWEEN $1 AND $2", *days
+                    ), table
+                counts = await conn.fetchval(
+                    "SELECT counts FROM funnel_days WHERE dimension = 'source' AND day = $1 AND key = $2",
+                    t0.date(),
+                    google,
+                )
+                assert counts[:1] == [2], counts
+
+            await eventually(refreshed, within=30)
+    finally:
+        await pool.close()
+    assert await projected() == report
 
 
 async def test_bad_report_parameters_are_named(system: System, client: httpx.AsyncClient) -> None:

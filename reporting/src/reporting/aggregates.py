@@ -12,14 +12,12 @@ half-life other than the default is computed live.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from leadkit.db import Connection, columns
-from leadkit.service import Deps
 from reporting.attribution_store import OUTCOME_AT, load_journeys, load_journeys_by_key
 from reporting.domain.attribution import (
     DEFAULT_HALF_LIFE_HOURS,
@@ -149,14 +147,6 @@ async def refresh(conn: Connection, *, limit: int = 7, settle: timedelta = timed
             if rows:
                 await conn.execute(statement, *columns(rows, width=width))
         return len(days)
-
-
-async def run_refresher(deps: Deps, *, poll_seconds: float, settle_seconds: float) -> None:
-    while True:
-        async with deps.pool.acquire() as conn:
-            done = await refresh(conn, settle=timedelta(seconds=settle_seconds))
-        if not done:
-            await asyncio.sleep(poll_seconds)
 
 
 async def window_tally(

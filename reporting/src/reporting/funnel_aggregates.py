@@ -10,12 +10,10 @@ revenue are exact, velocity comes from the histograms (`reporting.domain.funnel_
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from leadkit.db import Connection, columns
-from leadkit.service import Deps
 from reporting.domain.funnel import GROUP_COLUMNS, NONE_KEY, PERIODS, STEPS, GroupBy
 from reporting.domain.funnel_cells import (
     ALL,
@@ -156,14 +154,6 @@ async def _refresh_month(conn: Connection, month: date) -> None:
     rows = [(dimension, key, *_encoded(cell)) for (dimension, key), cell in sums.items()]
     if rows:
         await conn.execute(_WRITE_MONTH, month, *columns(rows))
-
-
-async def run_funnel_refresher(deps: Deps, *, poll_seconds: float, settle_seconds: float) -> None:
-    while True:
-        async with deps.pool.acquire() as conn:
-            done = await refresh_funnel(conn, settle=timedelta(seconds=settle_seconds))
-        if not done:
-            await asyncio.sleep(poll_seconds)
 
 
 def period_key(group_by: GroupBy, day: date) -> str:

@@ -5,14 +5,13 @@ from functools import partial
 from fastapi import FastAPI
 
 from leadkit.service import Service, create_service_app
-from reporting.aggregates import run_refresher
 from reporting.api import router
 from reporting.attribution_api import router as attribution_router
-from reporting.funnel_aggregates import run_funnel_refresher
 from reporting.goals import router as goals_router
 from reporting.handlers import HANDLERS
 from reporting.money import router as money_router
 from reporting.quality import router as quality_router
+from reporting.refresher import run_refreshers
 from reporting.settings import ReportingSettings
 from reporting.speed import router as speed_router
 
@@ -25,17 +24,9 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         handlers=HANDLERS,
         workers=[
             (
-                "attribution-aggregates",
+                "aggregates",
                 partial(
-                    run_refresher,
-                    poll_seconds=settings.aggregate_poll_seconds,
-                    settle_seconds=settings.aggregate_settle_seconds,
-                ),
-            ),
-            (
-                "funnel-aggregates",
-                partial(
-                    run_funnel_refresher,
+                    run_refreshers,
                     poll_seconds=settings.aggregate_poll_seconds,
                     settle_seconds=settings.aggregate_settle_seconds,
                 ),
