@@ -1,7 +1,8 @@
 """reporting at scale: a year of 1,000,000 leads (about 3,000,000 touches) as real events on the
 bench topics, reporting rebuilt from them (events a second), its attribution aggregates refreshed,
 then the year's reports over HTTP: p50 and p99 of attribution (the rule models together, Markov,
-Shapley) and of the funnel."""
+Shapley) and of the funnel by several keys (from the day and month aggregates), and of one funnel
+narrowed by a filter (counted from the lead rows)."""
 
 from __future__ import annotations
 
@@ -86,7 +87,16 @@ async def reporting_at_scale(
                 "attribution_shapley": await _latencies(
                     client, attribution, {**year, "models": "shapley"}, 20
                 ),
-                "funnel": await _latencies(client, "/v1/reports/funnel", year, 10),
+                **{
+                    f"funnel_by_{group_by}": await _latencies(
+                        client, "/v1/reports/funnel", {**YEAR, "group_by": group_by}, 50
+                    )
+                    for group_by in ("source", "campaign", "rep", "week", "month")
+                },
+                # a filter is counted from the lead rows (no target: the aggregates answer unfiltered)
+                "funnel_filtered_by_source": await _latencies(
+                    client, "/v1/reports/funnel", {**year, "source": "google"}, 10
+                ),
             }
     finally:
         reporting.terminate()

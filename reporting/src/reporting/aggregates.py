@@ -4,7 +4,7 @@ A journey belongs to the UTC day of its outcome (or, without one, of its last to
 day, outcome and key type, the models' `Tally` is kept in three tables (rule-model credits at the
 default half-life, Markov's transitions, Shapley's key sets with the totals). The projection marks
 the days an event changes (`attribution_dirty`); a refresher recomputes them once they have
-settled REPORTING_AGGREGATE_SETTLE_SECONDS, looking every REPORTING_AGGREGATE_POLL_SECONDS. A
+settled (`reporting.day_marks`), looking every REPORTING_AGGREGATE_POLL_SECONDS. A
 window's answer is the sum of its clean full days plus a live count of its partial first and last
 day and of any day still marked — so it is always exact, and a year costs a few hundred rows. A
 half-life other than the default is computed live.
@@ -16,9 +16,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from time import perf_counter
 
 from leadkit.db import Connection, columns
 from reporting.attribution_store import OUTCOME_AT, load_journeys, load_journeys_by_key
+from reporting.day_marks import ATTRIBUTION_MARKS
 from reporting.domain.attribution import (
     DEFAULT_HALF_LIFE_HOURS,
     OUTCOMES,
@@ -32,26 +34,14 @@ from reporting.domain.attribution import (
 from reporting.domain.journeys import Credits
 from reporting.domain.shapley import SetStats
 
-# a day is left to settle first: under a steady stream of events (today's, mostly) it is recomputed
-# once a settling time, not every poll; until then it is counted live
-_CLAIM = """
-DELETE FROM attribution_dirty WHERE day IN (
-    SELECT day FROM attribution_dirty WHERE marked_at <= now() - $2::interval
-    ORDER BY day DESC LIMIT $1 FOR UPDATE SKIP LOCKED
-) RETURNING day
-"""
 _FORGET = [
     f"DELETE FROM {table} WHERE day = ANY($1::date[])"
     for table in ("attribution_credits", "attribution_transitions", "attribution_sets")
 ]
-_DIRTY = "SELECT day FROM attribution_dirty WHERE day >= $1 AND day < $2"
-_MARK = "INSERT INTO attribution_dirty (day) SELECT DISTINCT unnest($1::date[]) ON CONFLICT DO NOTHING"
-_MARK_ALL = f"""
-INSERT INTO attribution_dirty (day)
-SELECT DISTINCT (d AT TIME ZONE 'UTC')::date FROM lead_funnel,
+_JOURNEY_DAYS = f"""
+SELECT (d AT TIME ZONE 'UTC')::date AS day FROM lead_funnel,
     unnest(ARRAY[last_touch_at, {", ".join(OUTCOME_AT.values())}]) AS d
 WHERE d IS NOT NULL
-ON CONFLICT DO NOTHING
 """
 _CREDITS = """
 SELECT model, key, sum(conversions) AS conversions, sum(revenue_share) AS revenue_share
@@ -94,12 +84,11 @@ def journey_days(rows: Iterable[Sequence[datetime | None]]) -> set[date]:
 
 
 async def mark_dirty(conn: Connection, days: set[date]) -> None:
-    if days:
-        await conn.execute(_MARK, sorted(days))
+    await ATTRIBUTION_MARKS.mark(conn, days)
 
 
 async def mark_all_dirty(conn: Connection) -> None:
-    await conn.execute(_MARK_ALL)
+    await ATTRIBUTION_MARKS.mark_days_of(conn, _JOURNEY_DAYS)
 
 
 def _bounds(day: date) -> tuple[datetime, datetime]:
@@ -107,11 +96,13 @@ def _bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-async def refresh(conn: Connection, *, limit: int = 7, settle: timedelta = timedelta(0)) -> int:
-    """Recompute up to `limit` days marked at least `settle` ago (newest first; several instances
-    share them); how many."""
+async def refresh(
+    conn: Connection, *, limit: int = 7, settle: timedelta = timedelta(0), busy_share: float | None = None
+) -> int:
+    """Recompute up to `limit` settled days (`reporting.day_marks`); how many."""
+    started = perf_counter()
     async with conn.transaction():
-        days = [row["day"] for row in await conn.fetch(_CLAIM, limit, settle)]
+        days = await ATTRIBUTION_MARKS.claim(conn, limit=limit, settle=settle, busy_share=busy_share)
         if not days:
             return 0
         for statement in _FORGET:
@@ -146,6 +137,7 @@ async def refresh(conn: Connection, *, limit: int = 7, settle: timedelta = timed
         ):
             if rows:
                 await conn.execute(statement, *columns(rows, width=width))
+        await ATTRIBUTION_MARKS.record_cost(conn, days, perf_counter() - started)
         return len(days)
 
 
@@ -170,7 +162,7 @@ async def window_tally(
         live.append((start, end))
         dirty: list[date] = []
     else:
-        dirty = [row["day"] for row in await conn.fetch(_DIRTY, first, last)]
+        dirty = sorted(await ATTRIBUTION_MARKS.marked(conn, first, last))
         live += [(start, _bounds(first)[0]), (_bounds(last)[0], end)] + [_bounds(day) for day in dirty]
     found = Tally() if first >= last else await _stored(conn, outcome, key, first, last, dirty)
     for low, high in live:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 
 from leadkit.db import Connection, columns
+from reporting.day_marks import FUNNEL_MARKS
 from reporting.domain.funnel import GROUP_COLUMNS, NONE_KEY, PERIODS, STEPS, GroupBy
 from reporting.domain.funnel_cells import (
     ALL,
@@ -34,19 +36,9 @@ SELECT (captured_at AT TIME ZONE 'UTC')::date AS day,
        {", ".join(between(start, end, 3600.0) for _, start, end in STEPS)}
 FROM lead_funnel WHERE captured_at >= $1 AND captured_at < $2
 """
-_CLAIM = """
-DELETE FROM funnel_dirty WHERE day IN (
-    SELECT day FROM funnel_dirty WHERE marked_at <= now() - $2::interval
-    ORDER BY day DESC LIMIT $1 FOR UPDATE SKIP LOCKED
-) RETURNING day
+_CAPTURE_DAYS = """
+SELECT (captured_at AT TIME ZONE 'UTC')::date AS day FROM lead_funnel WHERE captured_at IS NOT NULL
 """
-_MARK = "INSERT INTO funnel_dirty (day) SELECT DISTINCT unnest($1::date[]) ON CONFLICT DO NOTHING"
-_MARK_ALL = """
-INSERT INTO funnel_dirty (day)
-SELECT DISTINCT (captured_at AT TIME ZONE 'UTC')::date FROM lead_funnel WHERE captured_at IS NOT NULL
-ON CONFLICT DO NOTHING
-"""
-_DIRTY = "SELECT day FROM funnel_dirty WHERE day >= $1 AND day < $2"
 _FORGET_DAYS = "DELETE FROM funnel_days WHERE day = ANY($1::date[])"
 _WRITE_DAYS = """
 INSERT INTO funnel_days (dimension, day, key, counts, revenue, spans)
@@ -95,12 +87,11 @@ def capture_days(times: Iterable[datetime | None]) -> set[date]:
 
 
 async def mark_dirty(conn: Connection, days: set[date]) -> None:
-    if days:
-        await conn.execute(_MARK, sorted(days))
+    await FUNNEL_MARKS.mark(conn, days)
 
 
 async def mark_all_dirty(conn: Connection) -> None:
-    await conn.execute(_MARK_ALL)
+    await FUNNEL_MARKS.mark_days_of(conn, _CAPTURE_DAYS)
 
 
 async def load_cells(
@@ -125,10 +116,13 @@ def _encoded(cell: FunnelCell) -> tuple[str, object, bytes]:
     return ",".join(str(int(c)) for c in cell.counts), cell.revenue, encode_spans(cell.spans)
 
 
-async def refresh_funnel(conn: Connection, *, limit: int = 7, settle: timedelta = timedelta(0)) -> int:
-    """Recompute up to `limit` days marked at least `settle` ago, and their months; how many days."""
+async def refresh_funnel(
+    conn: Connection, *, limit: int = 7, settle: timedelta = timedelta(0), busy_share: float | None = None
+) -> int:
+    """Recompute up to `limit` settled days (`reporting.day_marks`) and their months; how many days."""
+    started = perf_counter()
     async with conn.transaction():
-        days = sorted(row["day"] for row in await conn.fetch(_CLAIM, limit, settle))
+        days = await FUNNEL_MARKS.claim(conn, limit=limit, settle=settle, busy_share=busy_share)
         if not days:
             return 0
         await conn.execute(_FORGET_DAYS, days)
@@ -140,6 +134,7 @@ async def refresh_funnel(conn: Connection, *, limit: int = 7, settle: timedelta 
             await conn.execute(_WRITE_DAYS, *columns(rows))
         for month in sorted({month_of(day) for day in days}):
             await _refresh_month(conn, month)
+        await FUNNEL_MARKS.record_cost(conn, days, perf_counter() - started)
         return len(days)
 
 
@@ -177,7 +172,7 @@ async def window_cells(
     if first >= last:
         live.append((start, end))
     else:
-        dirty = {row["day"] for row in await conn.fetch(_DIRTY, first, last)}
+        dirty = await FUNNEL_MARKS.marked(conn, first, last)
         live += [(start, _start(first)), (_start(last), end)] + [
             (_start(day), _start(day + timedelta(days=1))) for day in dirty
         ]

@@ -29,6 +29,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
                     run_refreshers,
                     poll_seconds=settings.aggregate_poll_seconds,
                     settle_seconds=settings.aggregate_settle_seconds,
+                    busy_share=settings.aggregate_busy_share,
                 ),
             ),
         ],

@@ -24,25 +24,29 @@ REFRESHERS: tuple[Refresh, ...] = (refresh, refresh_funnel)
 
 
 async def refresh_once(
-    conn: Connection, *, settle: timedelta, refreshers: Sequence[Refresh] = REFRESHERS
+    conn: Connection, *, settle: timedelta, busy_share: float, refreshers: Sequence[Refresh] = REFRESHERS
 ) -> int:
     """One round of every refresher; how many days they recomputed."""
-    return sum([await each(conn, settle=settle) for each in refreshers])
+    return sum([await each(conn, settle=settle, busy_share=busy_share) for each in refreshers])
 
 
-async def _follow(database_url: str, poll: float, settle: timedelta, stop: threading.Event) -> None:
+async def _follow(
+    database_url: str, poll: float, settle: timedelta, busy_share: float, stop: threading.Event
+) -> None:
     pool = await create_pool(database_url, size=1)
     try:
         while not stop.is_set():
             async with pool.acquire() as conn:
-                done = await refresh_once(conn, settle=settle)
+                done = await refresh_once(conn, settle=settle, busy_share=busy_share)
             if not done:
                 await asyncio.sleep(poll)
     finally:
         await pool.close()
 
 
-async def run_refreshers(deps: Deps, *, poll_seconds: float, settle_seconds: float) -> None:
+async def run_refreshers(
+    deps: Deps, *, poll_seconds: float, settle_seconds: float, busy_share: float
+) -> None:
     """Runs the refreshers' thread until cancelled; a failure there is raised here, so the
     service's supervisor logs it and starts them again."""
     stop = threading.Event()
@@ -52,7 +56,13 @@ async def run_refreshers(deps: Deps, *, poll_seconds: float, settle_seconds: flo
     def follow() -> None:
         try:
             asyncio.run(
-                _follow(deps.settings.database_url, poll_seconds, timedelta(seconds=settle_seconds), stop)
+                _follow(
+                    deps.settings.database_url,
+                    poll_seconds,
+                    timedelta(seconds=settle_seconds),
+                    busy_share,
+                    stop,
+                )
             )
         except BaseException as error:  # handed to the service's supervisor below
             failure.append(error)

@@ -17,3 +17,10 @@ class ReportingSettings(ServiceSettings):
     aggregate_settle_seconds: float = Field(
         default=60.0, ge=0, description="How long a changed day waits before its aggregates are recomputed"
     )
+    aggregate_busy_share: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description="A changed day also waits its last recount's time divided by this share, so "
+        "recounting a busy day takes at most this share of the refresher's time",
+    )

@@ -223,3 +223,13 @@ class FunnelDirty(Base):
     marked_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), comment="the first mark since the last refresh"
     )
+
+
+class AggregateCosts(Base):
+    """What a day's last recount took, per kind of aggregate: a busy day waits longer to settle."""
+
+    __tablename__ = "aggregate_costs"
+
+    kind: Mapped[str] = mapped_column(Text, primary_key=True, comment="attribution or funnel")
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    seconds: Mapped[float] = mapped_column(Double)

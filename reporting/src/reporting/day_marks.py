@@ -1,0 +1,80 @@
+"""Marked days: the days whose aggregates (attribution's, the funnel's) are behind the projection.
+
+The projection marks a day when a poll changes it; a refresher claims marked days (several
+instances share them: SKIP LOCKED), recounts them and forgets the marks. A day is claimed only
+once it has settled: `settle` after its first mark, and at least its last recount's cost divided
+by `busy_share` — so under a steady stream of events a busy day (today, mostly) is recounted a few
+times an hour, not every poll, and the refresher spends at most that share of its time on it.
+Until then every report counts a marked day live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from leadkit.db import Connection
+
+
+@dataclass(frozen=True)
+class DayMarks:
+    kind: str  # the aggregates' name in aggregate_costs
+    table: str  # the marks; from a closed list in code, never from input
+
+    async def mark(self, conn: Connection, days: Iterable[date]) -> None:
+        ordered = sorted(set(days))
+        if ordered:
+            await conn.execute(
+                f"INSERT INTO {self.table} (day) SELECT DISTINCT unnest($1::date[]) ON CONFLICT DO NOTHING",
+                ordered,
+            )
+
+    async def mark_days_of(self, conn: Connection, days_sql: str) -> None:
+        """Mark every day a query answers (`SELECT day …`): all of them, after a rebuild."""
+        statement = f"INSERT INTO {self.table} (day) SELECT DISTINCT day FROM ({days_sql}) AS d"
+        await conn.execute(f"{statement} ON CONFLICT DO NOTHING")
+
+    async def marked(self, conn: Connection, first: date, last: date) -> set[date]:
+        """The marked days in [first, last)."""
+        rows = await conn.fetch(f"SELECT day FROM {self.table} WHERE day >= $1 AND day < $2", first, last)
+        return {row["day"] for row in rows}
+
+    async def claim(
+        self, conn: Connection, *, limit: int, settle: timedelta, busy_share: float | None
+    ) -> list[date]:
+        """Up to `limit` settled days, newest first, their marks gone (inside the caller's
+        transaction); `busy_share` None claims regardless of cost."""
+        factor = 0.0 if busy_share is None else 1 / busy_share
+        rows = await conn.fetch(
+            f"""
+DELETE FROM {self.table} WHERE day IN (
+    SELECT d.day FROM {self.table} d
+    LEFT JOIN aggregate_costs c ON c.kind = $3 AND c.day = d.day
+    WHERE d.marked_at <= now() - greatest($2::interval, make_interval(secs => coalesce(c.seconds, 0) * $4))
+    ORDER BY d.day DESC LIMIT $1 FOR UPDATE OF d SKIP LOCKED
+) RETURNING day
+""",
+            limit,
+            settle,
+            self.kind,
+            factor,
+        )
+        return sorted(row["day"] for row in rows)
+
+    async def record_cost(self, conn: Connection, days: list[date], seconds: float) -> None:
+        """What recounting these days took, shared evenly: the next claim of each waits for it."""
+        if days:
+            await conn.execute(
+                """
+INSERT INTO aggregate_costs (kind, day, seconds) SELECT $1, unnest($2::date[]), $3
+ON CONFLICT (kind, day) DO UPDATE SET seconds = excluded.seconds
+""",
+                self.kind,
+                days,
+                seconds / len(days),
+            )
+
+
+ATTRIBUTION_MARKS = DayMarks("attribution", "attribution_dirty")
+FUNNEL_MARKS = DayMarks("funnel", "funnel_dirty")
