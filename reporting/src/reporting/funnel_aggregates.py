@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
 
+import numpy as np
+
 from leadkit.db import Connection, columns
 from reporting.day_marks import FUNNEL_MARKS
 from reporting.domain.funnel import GROUP_COLUMNS, NONE_KEY, PERIODS, STEPS, GroupBy
@@ -21,7 +23,7 @@ from reporting.domain.funnel_cells import (
     ALL,
     FLAGS,
     FunnelCell,
-    LeadFacts,
+    FunnelFacts,
     cell_from,
     cells_of,
     encode_spans,
@@ -29,11 +31,15 @@ from reporting.domain.funnel_cells import (
 )
 from reporting.sql import between
 
+# one row of arrays: asyncpg decodes those in C, where tens of thousands of records cost seconds
+_KEYS = ", ".join(
+    f"array_agg(coalesce({column}, '{NONE_KEY}')) AS {name}" for name, column in GROUP_COLUMNS.items()
+)
+_SPANS = ", ".join(f"coalesce({between(start, end, 3600.0)}, 'NaN')" for _, start, end in STEPS)
 _FACTS = f"""
-SELECT (captured_at AT TIME ZONE 'UTC')::date AS day,
-       {", ".join(f"coalesce({column}, '{NONE_KEY}')" for column in GROUP_COLUMNS.values())},
-       {", ".join(FLAGS)}, revenue,
-       {", ".join(between(start, end, 3600.0) for _, start, end in STEPS)}
+SELECT array_agg((captured_at AT TIME ZONE 'UTC')::date) AS days, {_KEYS},
+       array_agg(ARRAY[{", ".join(FLAGS)}]) AS flags, array_agg(revenue) AS revenue,
+       array_agg(ARRAY[{_SPANS}]) AS spans
 FROM lead_funnel WHERE captured_at >= $1 AND captured_at < $2
 """
 _CAPTURE_DAYS = """
@@ -98,17 +104,16 @@ async def load_cells(
     conn: Connection, start: datetime, end: datetime
 ) -> dict[tuple[date, str, str], FunnelCell]:
     """The live cells of the leads captured in [start, end)."""
-    width = len(GROUP_COLUMNS)
-    facts = [
-        LeadFacts(
-            day=r[0],
-            keys=tuple(r[1 : 1 + width]),
-            flags=tuple(r[1 + width : 1 + width + len(FLAGS)]),
-            revenue=r[1 + width + len(FLAGS)],
-            spans=tuple(None if s is None else float(s) for s in r[2 + width + len(FLAGS) :]),
-        )
-        for r in await conn.fetch(_FACTS, start, end)
-    ]
+    row = await conn.fetchrow(_FACTS, start, end)
+    if row is None or row["days"] is None:
+        return {}
+    facts = FunnelFacts(
+        days=row["days"],
+        keys=[row[name] for name in GROUP_COLUMNS],
+        flags=np.array(row["flags"], dtype=bool).reshape(len(row["days"]), len(FLAGS)),
+        revenue=row["revenue"],
+        spans=np.array(row["spans"], dtype=float).reshape(len(row["days"]), len(STEPS)),
+    )
     return cells_of(facts)
 
 

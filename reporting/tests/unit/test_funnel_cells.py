@@ -16,6 +16,7 @@ from reporting.domain.funnel_cells import (
     BUCKETS,
     DIMENSIONS,
     FunnelCell,
+    FunnelFacts,
     LeadFacts,
     bucket_of,
     bucket_value,
@@ -79,7 +80,7 @@ def _lead(day: int, source: str, *, won: bool = False, amount: str | None = None
 
 def test_cells_count_each_dimension_and_all_per_day() -> None:
     leads = [_lead(1, "google", won=True, amount="100.50"), _lead(1, "google"), _lead(2, "meetup")]
-    cells = cells_of(leads)
+    cells = cells_of(FunnelFacts.of(leads))
     assert {dimension for _, dimension, _ in cells} == set(DIMENSIONS)
     google = cells[(date(2026, 3, 1), "source", "google")]
     assert (google.count("leads"), google.count("mqls"), google.count("won")) == (2, 2, 1)
@@ -94,11 +95,11 @@ def test_cells_count_each_dimension_and_all_per_day() -> None:
 def test_cells_of_parts_add_up_to_the_cells_of_the_whole(specs: list[tuple[int, str, bool]]) -> None:
     leads = [_lead(day, source, won=won, amount="10" if won else None) for day, source, won in specs]
     half = len(leads) // 2
-    whole = merged((f"{d}|{dim}|{k}", c) for (d, dim, k), c in cells_of(leads).items())
+    whole = merged((f"{d}|{dim}|{k}", c) for (d, dim, k), c in cells_of(FunnelFacts.of(leads)).items())
     parts = merged(
         (f"{d}|{dim}|{k}", c)
         for part in (leads[:half], leads[half:])
-        for (d, dim, k), c in cells_of(part).items()
+        for (d, dim, k), c in cells_of(FunnelFacts.of(part)).items()
     )
     assert whole.keys() == parts.keys()
     for key, cell in whole.items():
@@ -108,7 +109,7 @@ def test_cells_of_parts_add_up_to_the_cells_of_the_whole(specs: list[tuple[int, 
 
 
 def test_an_empty_cell_adds_nothing() -> None:
-    cell = cells_of([_lead(1, "a", won=True, amount="5")])[(date(2026, 3, 1), "all", "")]
+    cell = cells_of(FunnelFacts.of([_lead(1, "a", won=True, amount="5")]))[(date(2026, 3, 1), "all", "")]
     before = cell.counts.copy()
     cell.add(FunnelCell())
     assert (cell.counts == before).all()

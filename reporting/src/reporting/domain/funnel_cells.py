@@ -115,25 +115,60 @@ class LeadFacts:
     spans: tuple[float | None, ...]  # hours, one per STEPS; None where the lead did not get there
 
 
-def cells_of(facts: Sequence[LeadFacts]) -> dict[tuple[date, str, str], FunnelCell]:
-    """The cells of these leads by (day, dimension, key)."""
+@dataclass(frozen=True)
+class FunnelFacts:
+    """Many leads' facts by column (what a recount of a busy day loads: tens of thousands)."""
+
+    days: Sequence[date]
+    keys: Sequence[Sequence[str]]  # per GROUP_COLUMNS, every lead's key
+    flags: npt.NDArray[np.bool_]  # (leads, FLAGS)
+    revenue: Sequence[Decimal | None]
+    spans: npt.NDArray[np.float64]  # (leads, STEPS), hours; NaN where the lead did not get there
+
+    @classmethod
+    def of(cls, leads: Sequence[LeadFacts]) -> FunnelFacts:
+        return cls(
+            days=[lead.day for lead in leads],
+            keys=[[lead.keys[i] for lead in leads] for i in range(len(GROUP_COLUMNS))],
+            flags=np.array([lead.flags for lead in leads], dtype=bool).reshape(len(leads), len(FLAGS)),
+            revenue=[lead.revenue for lead in leads],
+            spans=np.array(
+                [[np.nan if s is None else s for s in lead.spans] for lead in leads], dtype=float
+            ).reshape(len(leads), len(STEPS)),
+        )
+
+
+def cells_of(facts: FunnelFacts) -> dict[tuple[date, str, str], FunnelCell]:
+    """The cells of these leads by (day, dimension, key); vectorized per dimension, since a busy
+    day holds tens of thousands of leads."""
     cells: dict[tuple[date, str, str], FunnelCell] = {}
-    if not facts:
+    leads = len(facts.days)
+    if not leads:
         return cells
-    flags = np.array([(True, *f.flags) for f in facts], dtype=np.int64)
-    buckets = bucket_of(np.array([[np.nan if s is None else s for s in f.spans] for f in facts], dtype=float))
+    flags = np.column_stack([np.ones(leads, dtype=bool), facts.flags]).astype(np.float64)
+    buckets = bucket_of(facts.spans)
+    span_rows, span_steps = np.nonzero(buckets >= 0)
+    span_buckets = buckets[span_rows, span_steps]
+    earning = [(row, amount) for row, amount in enumerate(facts.revenue) if amount]
     for dimension_index, dimension in enumerate(DIMENSIONS):
-        groups: dict[tuple[date, str], list[int]] = {}
-        for row, lead in enumerate(facts):
-            key = "" if dimension == ALL else lead.keys[dimension_index - 1]
-            groups.setdefault((lead.day, key), []).append(row)
-        for (day, key), rows in groups.items():
-            cell = FunnelCell(counts=flags[rows].sum(axis=0))
-            for step in range(len(STEPS)):
-                present = buckets[rows, step]
-                np.add.at(cell.spans[step], present[present >= 0], 1)
-            cell.revenue = sum((facts[r].revenue or Decimal(0) for r in rows), Decimal(0))
-            cells[(day, dimension, key)] = cell
+        labels: Iterable[tuple[date, str]] = (
+            ((day, "") for day in facts.days)
+            if dimension == ALL
+            else zip(facts.days, facts.keys[dimension_index - 1], strict=True)
+        )
+        index: dict[tuple[date, str], int] = {}
+        group = np.fromiter((index.setdefault(label, len(index)) for label in labels), np.int64, leads)
+        count = len(index)
+        counts = np.column_stack(
+            [np.bincount(group, weights=flags[:, column], minlength=count) for column in range(len(COUNTS))]
+        ).astype(np.int64)
+        flat = (group[span_rows] * len(STEPS) + span_steps) * BUCKETS + span_buckets
+        spans = np.bincount(flat, minlength=count * len(STEPS) * BUCKETS).reshape(count, len(STEPS), BUCKETS)
+        revenue = [Decimal(0)] * count
+        for row, amount in earning:
+            revenue[group[row]] += amount
+        for (day, key), at in index.items():
+            cells[(day, dimension, key)] = FunnelCell(counts[at], revenue[at], spans[at].astype(np.int64))
     return cells
 
 
