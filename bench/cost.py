@@ -1,7 +1,8 @@
 """What each process of the bench costs, read from /proc: CPU seconds and resident memory.
 
 PostgreSQL runs one process per connection; its cost is the postmaster's own time, its live
-backends' and what its exited children left in the postmaster's cumulative child time.
+backends' and what its exited children left in the postmaster's cumulative child time. A service
+is counted the same way with its children (reporting's aggregate refresher is one).
 """
 
 from __future__ import annotations
@@ -26,11 +27,22 @@ def cpu_seconds(pid: int, *, with_children: bool = False) -> float:
     return ticks / _TICKS
 
 
-def rss_mb(pid: int) -> float:
+def _own_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident memory and its live children's."""
+    total = _own_rss_mb(pid)
+    for child in _children(pid):
+        try:
+            total += _own_rss_mb(child)
+        except OSError:  # exited meanwhile
+            continue
+    return total
 
 
 def _processes() -> list[tuple[int, int, str, str]]:
@@ -63,22 +75,26 @@ def find_infrastructure() -> Infrastructure:
     return Infrastructure(kafka, postmaster)
 
 
-def postgres_cpu_seconds(postmaster: int) -> float:
-    total = cpu_seconds(postmaster, with_children=True)
-    for pid, ppid, _, _ in _processes():
-        if ppid == postmaster:
-            try:
-                total += cpu_seconds(pid)
-            except OSError:  # exited meanwhile: now in the postmaster's child time
-                continue
+def _children(parent: int) -> list[int]:
+    return [pid for pid, ppid, _, _ in _processes() if ppid == parent]
+
+
+def tree_cpu_seconds(parent: int) -> float:
+    """The process's CPU, its exited children's and its live children's."""
+    total = cpu_seconds(parent, with_children=True)
+    for pid in _children(parent):
+        try:
+            total += cpu_seconds(pid)
+        except OSError:  # exited meanwhile: now in the parent's child time
+            continue
     return total
 
 
 def snapshot(services: dict[str, int], infrastructure: Infrastructure) -> dict[str, float]:
     """CPU seconds so far of each service (by pid), Kafka and PostgreSQL."""
-    taken = {name: cpu_seconds(pid) for name, pid in services.items()}
+    taken = {name: tree_cpu_seconds(pid) for name, pid in services.items()}
     if infrastructure.kafka is not None:
         taken["kafka"] = cpu_seconds(infrastructure.kafka)
     if infrastructure.postmaster is not None:
-        taken["postgresql"] = postgres_cpu_seconds(infrastructure.postmaster)
+        taken["postgresql"] = tree_cpu_seconds(infrastructure.postmaster)
     return taken

@@ -1,7 +1,5 @@
 """reporting: every topic → projections → closed-loop reports."""
 
-from functools import partial
-
 from fastapi import FastAPI
 
 from leadkit.service import Service, create_service_app
@@ -22,17 +20,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         name="reporting",
         settings=settings,
         handlers=HANDLERS,
-        workers=[
-            (
-                "aggregates",
-                partial(
-                    run_refreshers,
-                    poll_seconds=settings.aggregate_poll_seconds,
-                    settle_seconds=settings.aggregate_settle_seconds,
-                    busy_share=settings.aggregate_busy_share,
-                ),
-            ),
-        ],
+        workers=[("aggregates", run_refreshers)],
     )
     return create_service_app(
         service,

@@ -1,7 +1,8 @@
-"""`python -m reporting.refresh [--workers N]`: bring every day's attribution and funnel aggregates up to date
-now, with a process a core (after a rebuild, say; reporting's own refresher does the same in the
-background, one day at a time). Safe beside running reporting instances: days are claimed with
-SKIP LOCKED."""
+"""`python -m reporting.refresh [--workers N]`: bring every day's attribution and funnel aggregates
+up to date now, with a process a core (after a rebuild, say; reporting's own refresher does the
+same in the background). Safe beside running reporting instances: days are claimed with SKIP
+LOCKED. `--follow` is that background refresher, the child every reporting instance starts
+(`reporting.refresher`): settled days only, until its parent is gone."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Annotated
 import typer
 
 from leadkit.db import create_pool
+from reporting import refresher
 from reporting.aggregates import refresh
 from reporting.funnel_aggregates import refresh_funnel
 from reporting.settings import ReportingSettings
@@ -39,7 +41,13 @@ def _worker(database_url: str) -> int:
 
 def main(
     workers: Annotated[int, typer.Option(min=0, max=64, help="processes; 0: one a core")] = 0,
+    follow: Annotated[
+        bool, typer.Option(help="keep recounting settled days, as a reporting instance's child")
+    ] = False,
 ) -> None:
+    if follow:
+        asyncio.run(refresher.follow(ReportingSettings()))
+        return
     count = workers or os.cpu_count() or 1
     started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(count) as pool:

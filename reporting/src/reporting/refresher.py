@@ -1,16 +1,18 @@
-"""The aggregate refreshers of a running reporting instance, on a thread of their own.
+"""The aggregate refreshers of a running reporting instance, in a child process of their own.
 
-Recounting a busy day is seconds of Python. On the service's event loop that would hold up the
-consumers for as long (the bench saw seconds of end-to-end latency at every refresh of "today");
-on a thread with its own event loop and database connection the interpreter switches between the
-two every few milliseconds, so the projection keeps up while a day is recounted.
+Recounting a busy day is seconds of Python (a day of 76,000 leads: about fifteen, for attribution's
+four outcomes and five keys). In the service's process that held up the consumers — on its event
+loop for the whole recount, and on a thread still through the interpreter lock (the bench saw an
+18 s lag at 100 leads/s) — so the instance runs them as `python -m reporting.refresh --follow`, a
+child at a lower CPU priority: the projection keeps its share of the cores, and the recounts take
+what is left. The child leaves when its parent does; the parent restarts a child that died.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
+import os
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
@@ -18,9 +20,11 @@ from leadkit.db import Connection, create_pool
 from leadkit.service import Deps
 from reporting.aggregates import refresh
 from reporting.funnel_aggregates import refresh_funnel
+from reporting.settings import ReportingSettings
 
 Refresh = Callable[..., Awaitable[int]]
 REFRESHERS: tuple[Refresh, ...] = (refresh, refresh_funnel)
+NICENESS = 10
 
 
 async def refresh_once(
@@ -30,51 +34,40 @@ async def refresh_once(
     return sum([await each(conn, settle=settle, busy_share=busy_share) for each in refreshers])
 
 
-async def _follow(
-    database_url: str, poll: float, settle: timedelta, busy_share: float, stop: threading.Event
-) -> None:
-    pool = await create_pool(database_url, size=1)
+async def follow(settings: ReportingSettings) -> None:
+    """The child's loop: recount settled days until the parent is gone."""
+    parent = os.getppid()
+    os.nice(NICENESS)
+    settle = timedelta(seconds=settings.aggregate_settle_seconds)
+    pool = await create_pool(settings.database_url, size=1)
     try:
-        while not stop.is_set():
+        while os.getppid() == parent:
             async with pool.acquire() as conn:
-                done = await refresh_once(conn, settle=settle, busy_share=busy_share)
+                done = await refresh_once(conn, settle=settle, busy_share=settings.aggregate_busy_share)
             if not done:
-                await asyncio.sleep(poll)
+                await asyncio.sleep(settings.aggregate_poll_seconds)
     finally:
         await pool.close()
 
 
-async def run_refreshers(
-    deps: Deps, *, poll_seconds: float, settle_seconds: float, busy_share: float
-) -> None:
-    """Runs the refreshers' thread until cancelled; a failure there is raised here, so the
-    service's supervisor logs it and starts them again."""
-    stop = threading.Event()
-    failure: list[BaseException] = []
-    loop, ended = asyncio.get_running_loop(), asyncio.Event()
-
-    def follow() -> None:
-        try:
-            asyncio.run(
-                _follow(
-                    deps.settings.database_url,
-                    poll_seconds,
-                    timedelta(seconds=settle_seconds),
-                    busy_share,
-                    stop,
-                )
-            )
-        except BaseException as error:  # handed to the service's supervisor below
-            failure.append(error)
-        finally:
-            with contextlib.suppress(RuntimeError):  # the service's loop may be closed already
-                loop.call_soon_threadsafe(ended.set)
-
-    # a daemon: an instance stopping mid-recount does not wait for it (the transaction rolls back)
-    threading.Thread(target=follow, name="reporting-aggregates", daemon=True).start()
+async def run_refreshers(deps: Deps) -> None:
+    """Runs the child until cancelled; its exit is raised here, so the service's supervisor logs
+    it and starts another."""
+    settings = deps.settings
+    assert isinstance(settings, ReportingSettings)
+    env = os.environ | {
+        "REPORTING_DATABASE_URL": settings.database_url,
+        "REPORTING_AGGREGATE_POLL_SECONDS": str(settings.aggregate_poll_seconds),
+        "REPORTING_AGGREGATE_SETTLE_SECONDS": str(settings.aggregate_settle_seconds),
+        "REPORTING_AGGREGATE_BUSY_SHARE": str(settings.aggregate_busy_share),
+    }
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "reporting.refresh", "--follow", env=env
+    )
     try:
-        await ended.wait()
-        if failure:
-            raise failure[0]
+        code = await child.wait()
+        raise RuntimeError(f"the aggregate refresher exited with {code}")
     finally:
-        stop.set()
+        if child.returncode is None:
+            child.terminate()
+            await child.wait()
