@@ -177,6 +177,46 @@ async def test_funnel_and_attribution_over_backdated_journeys(
     assert await projected() == report
 
 
+async def test_the_issues_five_journeys_give_its_markov_removal_effects(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    """A>A>B (won, 90), A>B>A (won, 90), C (won, 30), B>C and C>B (no outcome), posted as leads,
+    touches and sales' outcomes: P = 0.6, RE(A) = 0.575758, RE(B) = 0.555556, RE(C) = 0.466667."""
+    t0 = datetime(1980, 1, 7, tzinfo=UTC) + timedelta(hours=random.randrange(0, 24 * 365 * 15))
+    run = uuid4().hex[:6]
+    names = {channel: f"{channel}-{run}" for channel in "ABC"}
+    journeys = [("AAB", "90.00"), ("ABA", "90.00"), ("C", "30.00"), ("BC", None), ("CB", None)]
+    for number, (path, amount) in enumerate(journeys):
+        at = t0 + timedelta(minutes=number)
+        lead_id = await lead(client, system, names[path[0]], at)
+        for hop, channel in enumerate(path[1:], start=1):
+            await touch(client, system, lead_id, names[channel], at + timedelta(hours=hop))
+        if amount:
+            await won(client, system, lead_id, amount, at + timedelta(hours=len(path)))
+    window = {"from": t0.isoformat(), "to": (t0 + timedelta(days=1)).isoformat(), "group_by": "source"}
+
+    async def attributed() -> dict[str, Any]:
+        answer = await client.get(
+            system.url("reporting", "/v1/reports/attribution"), params=window, headers=system.headers
+        )
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        assert (body["journeys"], body["conversions"], body["revenue"]) == (5, 3, "210.00"), body
+        return body
+
+    report = await eventually(attributed, within=60)
+    assert report["markov"]["conversion_probability"] == pytest.approx(0.6, abs=1e-6)
+    effects = report["markov"]["removal_effects"]
+    assert effects == pytest.approx(
+        {names["A"]: 0.575758, names["B"]: 0.555556, names["C"]: 0.466667}, abs=1e-6
+    )
+    for model, rows in report["models"].items():
+        assert sum(row["conversions"] for row in rows) == pytest.approx(3, abs=1e-4), model
+        assert sum(Decimal(row["revenue"]) for row in rows) == Decimal("210.00"), model
+    markov = {row["key"]: row["conversions"] for row in report["models"]["markov"]}
+    assert markov[names["A"]] == pytest.approx(3 * 0.575758 / (0.575758 + 0.555556 + 0.466667), abs=1e-5)
+
+
 async def test_bad_report_parameters_are_named(system: System, client: httpx.AsyncClient) -> None:
     url = system.url("reporting", "/v1/reports/attribution")
     window = {"from": "2025-01-01T00:00:00Z", "to": "2025-01-02T00:00:00Z"}

@@ -167,7 +167,7 @@ class AttributionSets(Base):
     outcome: Mapped[str] = mapped_column(Text, primary_key=True)
     key_type: Mapped[str] = mapped_column(Text, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    keys: Mapped[list[str]] = mapped_column(ARRAY(Text), primary_key=True, comment="sorted")
+    keys: Mapped[str] = mapped_column(Text, primary_key=True, comment="sorted, joined by U+001F")
     journeys: Mapped[int] = mapped_column(Integer)
     conversions: Mapped[int] = mapped_column(Integer)
     revenue: Mapped[Decimal] = mapped_column(Numeric(18, 2))
