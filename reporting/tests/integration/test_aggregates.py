@@ -4,34 +4,22 @@ real database: events through the live projection, the days refreshed, windows c
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
 
 from lead_schemas import LeadCaptured, LeadCapturedData, LeadProgressed, LeadProgressedData, Person, Touch
 from leadkit.consumer import HandlerContext
-from leadkit.db import Pool, create_pool
+from leadkit.db import Pool
 from leadkit.messaging import Outbox
-from leadkit.testing import database_url_for_tests, migrate_test_database
 from reporting.aggregates import refresh, window_tally
 from reporting.attribution_store import load_journeys
 from reporting.domain.attribution import MODELS, attribute, attribute_tally
 from reporting.handlers import project_events
 
-ROOT = Path(__file__).resolve().parents[3]
 SOURCES = ("google", "linkedin", "newsletter", "partner")
-
-
-@pytest.fixture(scope="module")
-async def pool() -> AsyncIterator[Pool]:
-    migrate_test_database(ROOT, "reporting")
-    pool = await create_pool(database_url_for_tests("reporting"), size=2)
-    yield pool
-    await pool.close()
 
 
 def captured(lead: object, at: datetime, source: str, *, new: bool) -> LeadCaptured:

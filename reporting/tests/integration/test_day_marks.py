@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from pathlib import Path
 
-import pytest
-
-from leadkit.db import Connection, Pool, create_pool
-from leadkit.testing import database_url_for_tests, migrate_test_database
+from leadkit.db import Connection, Pool
 from reporting.day_marks import FUNNEL_MARKS
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(scope="module")
-async def pool() -> AsyncIterator[Pool]:
-    migrate_test_database(ROOT, "reporting")
-    pool = await create_pool(database_url_for_tests("reporting"), size=1)
-    yield pool
-    await pool.close()
 
 
 class _Undo(Exception):

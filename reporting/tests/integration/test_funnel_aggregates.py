@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
-
-import pytest
 
 from lead_schemas import (
     LeadCaptured,
@@ -26,26 +22,16 @@ from lead_schemas import (
     Touch,
 )
 from leadkit.consumer import HandlerContext
-from leadkit.db import Connection, Pool, create_pool
+from leadkit.db import Connection, Pool
 from leadkit.messaging import Outbox
-from leadkit.testing import database_url_for_tests, migrate_test_database
 from reporting.domain.funnel import GroupBy
 from reporting.domain.funnel_cells import ACCURACY, FunnelCell, cell_from
 from reporting.funnel_aggregates import refresh_funnel
 from reporting.handlers import project_events
 from reporting.queries import FunnelRow, funnel
 
-ROOT = Path(__file__).resolve().parents[3]
 SOURCES = ("google", "linkedin", "newsletter")
 REPS = ("ada", "ben")
-
-
-@pytest.fixture(scope="module")
-async def pool() -> AsyncIterator[Pool]:
-    migrate_test_database(ROOT, "reporting")
-    pool = await create_pool(database_url_for_tests("reporting"), size=3)
-    yield pool
-    await pool.close()
 
 
 def _captured(lead: Any, at: datetime, source: str) -> LeadCaptured:
