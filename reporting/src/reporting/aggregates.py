@@ -19,11 +19,10 @@ from decimal import Decimal
 from time import perf_counter
 
 from leadkit.db import Connection, columns
-from reporting.attribution_store import OUTCOME_AT, load_journeys, load_journeys_by_key
+from reporting.attribution_store import OUTCOME_AT, load_every_outcome, load_journeys
 from reporting.day_marks import ATTRIBUTION_MARKS
 from reporting.domain.attribution import (
     DEFAULT_HALF_LIFE_HOURS,
-    OUTCOMES,
     RULE_MODELS,
     AttributionKey,
     Model,
@@ -112,10 +111,8 @@ async def refresh(
         sets: list[tuple[object, ...]] = []
         for day in days:
             start, end = _bounds(day)
-            for outcome in OUTCOMES:
-                for key_type, journeys in (
-                    await load_journeys_by_key(conn, outcome=outcome, start=start, end=end)
-                ).items():
+            for outcome, by_key in (await load_every_outcome(conn, start=start, end=end)).items():
+                for key_type, journeys in by_key.items():
                     found = tally(journeys)
                     head = (outcome, key_type, day)
                     for model, values in found.rules.items():
