@@ -233,7 +233,10 @@ async def test_bad_report_parameters_are_named(system: System, client: httpx.Asy
     )
     assert backwards.status_code == 422
     empty = await client.get(
-        url, params={"from": "1990-01-01T00:00:00Z", "to": "1990-02-01T00:00:00Z"}, headers=system.headers
+        # a month no test writes (the rebuild test re-projects every event the test topics hold)
+        url,
+        params={"from": "1901-01-01T00:00:00Z", "to": "1901-02-01T00:00:00Z"},
+        headers=system.headers,
     )
     assert empty.status_code == 200
     assert (empty.json()["journeys"], empty.json()["conversions"], empty.json()["models"]["linear"]) == (
