@@ -87,6 +87,9 @@ async def test_funnel_and_attribution_over_backdated_journeys(
         assert answer.status_code == 200, answer.text
         body: dict[str, Any] = answer.json()
         assert (body["journeys"], body["conversions"], body["revenue"]) == (4, 2, "1200.00"), body
+        # every touch projected (touches and outcomes travel on different topics): the last touches
+        last = {r["key"]: r["revenue"] for r in body["models"]["last_touch"]}
+        assert last == {news: "900.00", google: "300.00"}, last
         return body
 
     report = await eventually(projected, within=60)
@@ -203,6 +206,15 @@ async def test_the_issues_five_journeys_give_its_markov_removal_effects(
         assert answer.status_code == 200, answer.text
         body: dict[str, Any] = answer.json()
         assert (body["journeys"], body["conversions"], body["revenue"]) == (5, 3, "210.00"), body
+        # every touch projected: the first-order chain of the five paths, counted by hand
+        # (start>A>B>conv, start>A>B>A>conv, start>C>conv, start>B>C>null, start>C>B>null)
+        a, b, c = names["A"], names["B"], names["C"]
+        assert body["markov"]["transitions"] == {  # as the report rounds them, to six places
+            "(start)": {a: 0.4, b: 0.2, c: 0.4},
+            a: {b: 0.666667, "(conversion)": 0.333333},
+            b: {"(conversion)": 0.25, a: 0.25, c: 0.25, "(null)": 0.25},
+            c: {"(conversion)": 0.333333, "(null)": 0.333333, b: 0.333333},
+        }, body["markov"]["transitions"]
         return body
 
     report = await eventually(attributed, within=60)
