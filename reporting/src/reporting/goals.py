@@ -12,19 +12,13 @@ from pydantic import BaseModel, Field
 
 from leadkit.auth import require_api_key
 from leadkit.service import Deps, get_deps
-from reporting.domain.funnel import NONE_KEY
 from reporting.domain.goals import MONTHS, CannotPlan, Needs, Observed, needs, plan_inputs
 from reporting.formats import FormatParam, csv_response, wants_csv
+from reporting.queries import funnel
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
 Rate = Annotated[float | None, Query(gt=0, le=1)]
 
-_OBSERVED = f"""
-SELECT coalesce(source, '{NONE_KEY}') AS source, count(*) AS leads, count(*) FILTER (WHERE is_mql) AS mqls,
-       count(*) FILTER (WHERE is_sql) AS sqls, count(*) FILTER (WHERE is_opportunity) AS opportunities,
-       count(*) FILTER (WHERE is_won) AS won, coalesce(sum(revenue) FILTER (WHERE is_won), 0) AS revenue
-FROM lead_funnel WHERE captured_at >= $1 AND captured_at < $2 GROUP BY 1
-"""
 _OPEN = "SELECT count(*) FROM lead_funnel WHERE is_opportunity AND NOT is_won AND NOT is_lost"
 
 
@@ -101,15 +95,18 @@ async def get_goals(
 ) -> GoalsReport | Response:
     now = deps.clock()
     async with deps.pool.acquire() as conn:
-        by_source = await conn.fetch(_OBSERVED, now - timedelta(days=lookback_days), now)
+        # the lookback's funnel by source: observed rates, deal size and each source's share
+        by_source = await funnel(
+            conn, group_by="source", start=now - timedelta(days=lookback_days), end=now, where={}
+        )
         open_opportunities = await conn.fetchval(_OPEN)
     observed = Observed(
-        leads=sum(r["leads"] for r in by_source),
-        mqls=sum(r["mqls"] for r in by_source),
-        sqls=sum(r["sqls"] for r in by_source),
-        opportunities=sum(r["opportunities"] for r in by_source),
-        won=sum(r["won"] for r in by_source),
-        revenue=sum((r["revenue"] for r in by_source), Decimal(0)),
+        leads=sum(r.leads for r in by_source),
+        mqls=sum(r.mqls for r in by_source),
+        sqls=sum(r.sqls for r in by_source),
+        opportunities=sum(r.opportunities for r in by_source),
+        won=sum(r.won for r in by_source),
+        revenue=sum((r.revenue for r in by_source), Decimal(0)),
         open_opportunities=open_opportunities,
     )
     overrides = {
@@ -124,7 +121,7 @@ async def get_goals(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(error)) from None
     total = needs(revenue_target, rates, deal)
     month = total.per_month(MONTHS[period])
-    sources = [_source_needs(month, r["source"], r["leads"], observed.leads) for r in by_source]
+    sources = [_source_needs(month, r.key, r.leads, observed.leads) for r in by_source]
     sources.sort(key=lambda s: (-s.share_of_leads, s.source))
     pipeline = (deal * open_opportunities).quantize(Decimal("0.01"))
     report = GoalsReport(

@@ -8,7 +8,7 @@ import csv
 import io
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
@@ -22,6 +22,7 @@ from reporting.domain.attribution import DEFAULT_HALF_LIFE_HOURS, Model, attribu
 from reporting.domain.funnel import NONE_KEY
 from reporting.domain.money import Bought, SpendEntry, keys_of, spend_in
 from reporting.formats import FormatParam, check_window, csv_response, wants_csv
+from reporting.queries import funnel
 
 router = APIRouter(tags=["money"], dependencies=[Depends(require_api_key)])
 MAX_ENTRIES = 10_000
@@ -147,13 +148,6 @@ class RoiReport(BaseModel):
     rows: list[RoiRow]
 
 
-_FIRST_TOUCH = """
-SELECT coalesce({key}, '{none}') AS key, count(*) AS leads, count(*) FILTER (WHERE is_mql) AS mqls,
-       count(*) FILTER (WHERE is_opportunity) AS opportunities
-FROM lead_funnel WHERE captured_at >= $1 AND captured_at < $2 GROUP BY 1
-"""
-
-
 @router.get(
     "/v1/reports/roi",
     response_model=RoiReport,
@@ -172,9 +166,8 @@ async def get_roi(
     check_window(start, to)
     async with deps.pool.acquire() as conn:
         spent = [SpendEntry(**dict(r)) for r in await conn.fetch(_LOAD, start.date(), to.date())]
-        counts = {
-            r["key"]: r for r in await conn.fetch(_FIRST_TOUCH.format(key=group_by, none=NONE_KEY), start, to)
-        }
+        # leads, MQLs and opportunities by first touch: the funnel's counts
+        counts = {r.key: r for r in await funnel(conn, group_by=group_by, start=start, end=to, where={})}
         found = await window_tally(
             conn,
             outcome="won",
@@ -188,31 +181,16 @@ async def get_roi(
     credited = {c.key: c for c in attribute_tally(found, [model]).models[model]}
     rows = []
     for key in keys_of(spend, counts, credited):
-        row: Any = counts.get(key, {})
         bought = Bought(
             spend=spend.get(key, Decimal("0.00")),
-            leads=row.get("leads", 0) if row else 0,
-            mqls=row.get("mqls", 0) if row else 0,
-            opportunities=row.get("opportunities", 0) if row else 0,
+            leads=counts[key].leads if key in counts else 0,
+            mqls=counts[key].mqls if key in counts else 0,
+            opportunities=counts[key].opportunities if key in counts else 0,
             customers=credited[key].conversions if key in credited else 0.0,
             revenue=credited[key].revenue if key in credited else Decimal("0.00"),
         )
         rows.append(
-            RoiRow(
-                key=key,
-                spend=bought.spend,
-                leads=bought.leads,
-                mqls=bought.mqls,
-                opportunities=bought.opportunities,
-                customers=bought.customers,
-                revenue=bought.revenue,
-                cost_per_lead=bought.cost_per_lead,
-                cost_per_mql=bought.cost_per_mql,
-                cost_per_opportunity=bought.cost_per_opportunity,
-                cac=bought.cac,
-                roi=bought.roi,
-                roas=bought.roas,
-            )
+            RoiRow(key=key, **{name: getattr(bought, name) for name in RoiRow.model_fields if name != "key"})
         )
     if wants_csv(request, format_):
         fields = list(RoiRow.model_fields)
