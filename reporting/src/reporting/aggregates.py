@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from time import perf_counter
 
 from leadkit.db import Connection, columns
 from reporting.attribution_store import OUTCOME_AT, load_every_outcome, load_journeys
-from reporting.day_marks import ATTRIBUTION_MARKS
+from reporting.day_marks import ATTRIBUTION_MARKS, day_bounds, day_of
 from reporting.domain.attribution import (
     DEFAULT_HALF_LIFE_HOURS,
     RULE_MODELS,
@@ -73,10 +72,6 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::int[], 
 SEPARATOR = chr(31)
 
 
-def day_of(at: datetime) -> date:
-    return at.astimezone(UTC).date()
-
-
 def journey_days(rows: Iterable[Sequence[datetime | None]]) -> set[date]:
     """The days that hold journeys of these leads: each outcome's day, and the last touch's."""
     return {day_of(at) for row in rows for at in row if at is not None}
@@ -90,52 +85,47 @@ async def mark_all_dirty(conn: Connection) -> None:
     await ATTRIBUTION_MARKS.mark_days_of(conn, _JOURNEY_DAYS)
 
 
-def _bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(), tzinfo=UTC)
-    return start, start + timedelta(days=1)
-
-
 async def refresh(
     conn: Connection, *, limit: int = 7, settle: timedelta = timedelta(0), busy_share: float | None = None
 ) -> int:
     """Recompute up to `limit` settled days (`reporting.day_marks`); how many."""
-    started = perf_counter()
-    async with conn.transaction():
-        days = await ATTRIBUTION_MARKS.claim(conn, limit=limit, settle=settle, busy_share=busy_share)
-        if not days:
-            return 0
-        for statement in _FORGET:
-            await conn.execute(statement, days)
-        credits: list[tuple[object, ...]] = []
-        transitions: list[tuple[object, ...]] = []
-        sets: list[tuple[object, ...]] = []
-        for day in days:
-            start, end = _bounds(day)
-            for outcome, by_key in (await load_every_outcome(conn, start=start, end=end)).items():
-                for key_type, journeys in by_key.items():
-                    found = tally(journeys)
-                    head = (outcome, key_type, day)
-                    for model, values in found.rules.items():
-                        credits += [
-                            (*head, model, key, value, values.revenue_share[key])
-                            for key, value in values.conversions.items()
-                        ]
-                    transitions += [
-                        (*head, here, there, count) for (here, there), count in found.transitions.items()
+    async with ATTRIBUTION_MARKS.recounting(conn, limit=limit, settle=settle, busy_share=busy_share) as days:
+        if days:
+            await _recount(conn, days)
+    return len(days)
+
+
+async def _recount(conn: Connection, days: list[date]) -> None:
+    for statement in _FORGET:
+        await conn.execute(statement, days)
+    credits: list[tuple[object, ...]] = []
+    transitions: list[tuple[object, ...]] = []
+    sets: list[tuple[object, ...]] = []
+    for day in days:
+        start, end = day_bounds(day)
+        for outcome, by_key in (await load_every_outcome(conn, start=start, end=end)).items():
+            for key_type, journeys in by_key.items():
+                found = tally(journeys)
+                head = (outcome, key_type, day)
+                for model, values in found.rules.items():
+                    credits += [
+                        (*head, model, key, value, values.revenue_share[key])
+                        for key, value in values.conversions.items()
                     ]
-                    sets += [
-                        (*head, SEPARATOR.join(sorted(players)), s.journeys, s.conversions, s.revenue)
-                        for players, s in found.sets.items()
-                    ]
-        for statement, rows, width in (
-            (_WRITE_CREDITS, credits, 7),
-            (_WRITE_TRANSITIONS, transitions, 6),
-            (_WRITE_SETS, sets, 7),
-        ):
-            if rows:
-                await conn.execute(statement, *columns(rows, width=width))
-        await ATTRIBUTION_MARKS.record_cost(conn, days, perf_counter() - started)
-        return len(days)
+                transitions += [
+                    (*head, here, there, count) for (here, there), count in found.transitions.items()
+                ]
+                sets += [
+                    (*head, SEPARATOR.join(sorted(players)), s.journeys, s.conversions, s.revenue)
+                    for players, s in found.sets.items()
+                ]
+    for statement, rows, width in (
+        (_WRITE_CREDITS, credits, 7),
+        (_WRITE_TRANSITIONS, transitions, 6),
+        (_WRITE_SETS, sets, 7),
+    ):
+        if rows:
+            await conn.execute(statement, *columns(rows, width=width))
 
 
 async def window_tally(
@@ -152,21 +142,14 @@ async def window_tally(
     if half_life_hours != DEFAULT_HALF_LIFE_HOURS and "time_decay" in models:
         journeys = await load_journeys(conn, outcome=outcome, key=key, start=start, end=end)
         return tally(journeys, half_life_hours=half_life_hours, models=models)
-    first = day_of(start) + (timedelta(days=1) if _bounds(day_of(start))[0] < start else timedelta(0))
-    last = day_of(end)  # the days [first, last) lie wholly inside the window
-    live: list[tuple[datetime, datetime]] = []
-    if first >= last:
-        live.append((start, end))
-        dirty: list[date] = []
-    else:
-        dirty = sorted(await ATTRIBUTION_MARKS.marked(conn, first, last))
-        live += [(start, _bounds(first)[0]), (_bounds(last)[0], end)] + [_bounds(day) for day in dirty]
-    found = Tally() if first >= last else await _stored(conn, outcome, key, first, last, dirty, models)
-    for low, high in live:
-        if low < high:
-            found.add(
-                tally(await load_journeys(conn, outcome=outcome, key=key, start=low, end=high), models=models)
-            )
+    days = await ATTRIBUTION_MARKS.window(conn, start, end)
+    found = Tally()
+    if days.stored:
+        found = await _stored(conn, outcome, key, days.first, days.last, sorted(days.marked), models)
+    for low, high in days.live:
+        found.add(
+            tally(await load_journeys(conn, outcome=outcome, key=key, start=low, end=high), models=models)
+        )
     return found
 
 

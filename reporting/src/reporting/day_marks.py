@@ -10,11 +10,37 @@ Until then every report counts a marked day live.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 
 from leadkit.db import Connection
+
+
+def day_of(at: datetime) -> date:
+    """The UTC day an instant falls on: aggregates are kept per UTC day."""
+    return at.astimezone(UTC).date()
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class WindowDays:
+    """A window cut into what the aggregates answer and what is counted live."""
+
+    first: date  # the days [first, last) lie wholly inside the window; none when first >= last
+    last: date
+    marked: set[date]  # of those, the ones behind: counted live
+    live: list[tuple[datetime, datetime]]  # the partial ends and the marked days, none empty
+
+    @property
+    def stored(self) -> bool:
+        return self.first < self.last
 
 
 @dataclass(frozen=True)
@@ -39,6 +65,28 @@ class DayMarks:
         """The marked days in [first, last)."""
         rows = await conn.fetch(f"SELECT day FROM {self.table} WHERE day >= $1 AND day < $2", first, last)
         return {row["day"] for row in rows}
+
+    async def window(self, conn: Connection, start: datetime, end: datetime) -> WindowDays:
+        first = day_of(start) + (timedelta(days=1) if day_bounds(day_of(start))[0] < start else timedelta(0))
+        last = day_of(end)
+        if first >= last:
+            return WindowDays(first, last, set(), [(start, end)] if start < end else [])
+        marked = await self.marked(conn, first, last)
+        live = [(start, day_bounds(first)[0]), (day_bounds(last)[0], end)]
+        live += [day_bounds(day) for day in sorted(marked)]
+        return WindowDays(first, last, marked, [(low, high) for low, high in live if low < high])
+
+    @asynccontextmanager
+    async def recounting(
+        self, conn: Connection, *, limit: int, settle: timedelta, busy_share: float | None
+    ) -> AsyncIterator[list[date]]:
+        """One transaction: the claimed days (maybe none) for the caller to recount, then what that
+        took recorded against them."""
+        started = perf_counter()
+        async with conn.transaction():
+            days = await self.claim(conn, limit=limit, settle=settle, busy_share=busy_share)
+            yield days
+            await self.record_cost(conn, days, perf_counter() - started)
 
     async def claim(
         self, conn: Connection, *, limit: int, settle: timedelta, busy_share: float | None

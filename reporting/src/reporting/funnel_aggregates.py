@@ -11,13 +11,12 @@ revenue are exact, velocity comes from the histograms (`reporting.domain.funnel_
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
-from time import perf_counter
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
 from leadkit.db import Connection, columns
-from reporting.day_marks import FUNNEL_MARKS
+from reporting.day_marks import FUNNEL_MARKS, day_bounds, day_of
 from reporting.domain.funnel import GROUP_COLUMNS, NONE_KEY, PERIODS, STEPS, GroupBy
 from reporting.domain.funnel_cells import (
     ALL,
@@ -72,14 +71,6 @@ SELECT day, key, counts, revenue, spans FROM funnel_days WHERE dimension = $1 AN
 """
 
 
-def day_of(at: datetime) -> date:
-    return at.astimezone(UTC).date()
-
-
-def _start(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
-
-
 def month_of(day: date) -> date:
     return day.replace(day=1)
 
@@ -125,22 +116,22 @@ async def refresh_funnel(
     conn: Connection, *, limit: int = 7, settle: timedelta = timedelta(0), busy_share: float | None = None
 ) -> int:
     """Recompute up to `limit` settled days (`reporting.day_marks`) and their months; how many days."""
-    started = perf_counter()
-    async with conn.transaction():
-        days = await FUNNEL_MARKS.claim(conn, limit=limit, settle=settle, busy_share=busy_share)
-        if not days:
-            return 0
-        await conn.execute(_FORGET_DAYS, days)
-        rows = []
-        for day in days:
-            cells = await load_cells(conn, _start(day), _start(day + timedelta(days=1)))
-            rows += [(dimension, d, key, *_encoded(cell)) for (d, dimension, key), cell in cells.items()]
-        if rows:
-            await conn.execute(_WRITE_DAYS, *columns(rows))
-        for month in sorted({month_of(day) for day in days}):
-            await _refresh_month(conn, month)
-        await FUNNEL_MARKS.record_cost(conn, days, perf_counter() - started)
-        return len(days)
+    async with FUNNEL_MARKS.recounting(conn, limit=limit, settle=settle, busy_share=busy_share) as days:
+        if days:
+            await _recount(conn, days)
+    return len(days)
+
+
+async def _recount(conn: Connection, days: list[date]) -> None:
+    await conn.execute(_FORGET_DAYS, days)
+    rows = []
+    for day in days:
+        cells = await load_cells(conn, *day_bounds(day))
+        rows += [(dimension, d, key, *_encoded(cell)) for (d, dimension, key), cell in cells.items()]
+    if rows:
+        await conn.execute(_WRITE_DAYS, *columns(rows))
+    for month in sorted({month_of(day) for day in days}):
+        await _refresh_month(conn, month)
 
 
 async def _refresh_month(conn: Connection, month: date) -> None:
@@ -170,28 +161,20 @@ async def window_cells(
 ) -> dict[str, FunnelCell]:
     """The funnel cells of the leads captured in [start, end), by key of `group_by`."""
     dimension = ALL if group_by in PERIODS else group_by
-    first = day_of(start) + (timedelta(days=1) if _start(day_of(start)) < start else timedelta(0))
-    last = day_of(end)  # the days [first, last) lie wholly inside the window
-    live: list[tuple[datetime, datetime]] = []
+    window = await FUNNEL_MARKS.window(conn, start, end)
     found: list[tuple[date, str, FunnelCell]] = []
-    if first >= last:
-        live.append((start, end))
-    else:
-        dirty = await FUNNEL_MARKS.marked(conn, first, last)
-        live += [(start, _start(first)), (_start(last), end)] + [
-            (_start(day), _start(day + timedelta(days=1))) for day in dirty
-        ]
-        months, days = _grains(first, last, dirty, by_month=group_by not in ("day", "week"))
+    if window.stored:
+        by_month = group_by not in ("day", "week")
+        months, days = _grains(window.first, window.last, window.marked, by_month=by_month)
         for statement, keys in ((_STORED_MONTHS, months), (_STORED_DAYS, days)):
             if keys:
                 found += [
                     (r["day"], r["key"], cell_from(r["counts"], r["revenue"], r["spans"]))
                     for r in await conn.fetch(statement, dimension, keys)
                 ]
-    for low, high in live:
-        if low < high:
-            cells = await load_cells(conn, low, high)
-            found += [(day, key, cell) for (day, d, key), cell in cells.items() if d == dimension]
+    for low, high in window.live:
+        cells = await load_cells(conn, low, high)
+        found += [(day, key, cell) for (day, d, key), cell in cells.items() if d == dimension]
     if group_by in PERIODS:
         return merged((period_key(group_by, day), cell) for day, _, cell in found)
     return merged((key, cell) for _, key, cell in found)

@@ -10,14 +10,13 @@ import asyncio
 import multiprocessing
 import os
 import time
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 
 from leadkit.db import create_pool
 from reporting import refresher
-from reporting.aggregates import refresh
-from reporting.funnel_aggregates import refresh_funnel
 from reporting.settings import ReportingSettings
 
 
@@ -26,10 +25,8 @@ async def _refresh_until_clean(database_url: str) -> int:
     days = 0
     try:
         async with pool.acquire() as conn:
-            while done := await refresh(conn, limit=3):
+            while done := await refresher.refresh_once(conn, settle=timedelta(0), busy_share=None):
                 days += done
-            while await refresh_funnel(conn, limit=7):
-                pass
     finally:
         await pool.close()
     return days
@@ -53,7 +50,7 @@ def main(
     with multiprocessing.get_context("spawn").Pool(count) as pool:
         days = sum(pool.map(_worker, [ReportingSettings().database_url] * count))
     typer.echo(
-        f"refreshed the attribution and funnel aggregates ({days} days of attribution)"
+        f"refreshed the attribution and funnel aggregates ({days} day recounts)"
         f" in {time.perf_counter() - started:.1f} s"
     )
 

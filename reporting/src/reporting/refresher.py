@@ -28,9 +28,14 @@ NICENESS = 10
 
 
 async def refresh_once(
-    conn: Connection, *, settle: timedelta, busy_share: float, refreshers: Sequence[Refresh] = REFRESHERS
+    conn: Connection,
+    *,
+    settle: timedelta,
+    busy_share: float | None,
+    refreshers: Sequence[Refresh] = REFRESHERS,
 ) -> int:
-    """One round of every refresher; how many days they recomputed."""
+    """One round of every refresher; how many days they recomputed (`busy_share` None: every marked
+    day that has settled, whatever it cost last time)."""
     return sum([await each(conn, settle=settle, busy_share=busy_share) for each in refreshers])
 
 
