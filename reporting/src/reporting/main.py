@@ -1,5 +1,7 @@
 """reporting: every topic → projections → closed-loop reports."""
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from leadkit.service import Service, create_service_app
@@ -20,7 +22,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         name="reporting",
         settings=settings,
         handlers=HANDLERS,
-        workers=[("aggregates", run_refreshers)],
+        workers=[("aggregates", partial(run_refreshers, settings=settings))],
     )
     return create_service_app(
         service,

@@ -55,11 +55,9 @@ async def follow(settings: ReportingSettings) -> None:
         await pool.close()
 
 
-async def run_refreshers(deps: Deps) -> None:
+async def run_refreshers(deps: Deps, *, settings: ReportingSettings) -> None:
     """Runs the child until cancelled; its exit is raised here, so the service's supervisor logs
-    it and starts another."""
-    settings = deps.settings
-    assert isinstance(settings, ReportingSettings)
+    it and starts another. The child gets the instance's own settings."""
     env = os.environ | {
         "REPORTING_DATABASE_URL": settings.database_url,
         "REPORTING_AGGREGATE_POLL_SECONDS": str(settings.aggregate_poll_seconds),
