@@ -394,17 +394,18 @@ async def test_spend_roi_and_goals(
     assert (row["revenue"], row["roi"], row["roas"]) == ("450.00", -0.25, 0.75)
     assert row["cac"] == "720.00"
 
+    # a $1M target with every rate and the deal size given: the needs follow from them alone
+    target = {
+        "revenue_target": "1000000",
+        "average_deal": "10000",
+        "lead_to_mql": 0.5,
+        "mql_to_sql": 0.5,
+        "sql_to_opportunity": 0.5,
+        "opportunity_to_won": 0.1,
+    }
     goals = await client.get(
         system.url("reporting", "/v1/reports/goals"),
-        params={
-            "revenue_target": "1000000",
-            "period": "quarter",
-            "lead_to_mql": 0.5,
-            "mql_to_sql": 0.5,
-            "sql_to_opportunity": 0.5,
-            "opportunity_to_won": 0.1,
-            "average_deal": "10000",
-        },
+        params={**target, "period": "quarter"},
         headers=system.headers,
     )
     assert goals.status_code == 200, goals.text
@@ -420,15 +421,7 @@ async def test_spend_roi_and_goals(
     assert Decimal(body["pipeline_value"]) == body["open_opportunities"] * 10000
     as_csv = await client.get(
         system.url("reporting", "/v1/reports/goals"),
-        params={
-            "revenue_target": "1000000",
-            "average_deal": "10000",
-            "lead_to_mql": 0.5,
-            "mql_to_sql": 0.5,
-            "sql_to_opportunity": 0.5,
-            "opportunity_to_won": 0.1,
-            "format": "csv",
-        },
+        params={**target, "format": "csv"},
         headers=system.headers,
     )
     assert as_csv.text.splitlines()[1] == "period,8000,4000,2000,1000,100"
