@@ -32,6 +32,7 @@ from capture.intake import Answer, IdempotencyClaim, Intake, accept, accept_batc
 from capture.keys import Principal, require
 from capture.limits import client_ip, enforce
 from capture.parts import capture_parts
+from leadkit.edge import item_problems
 from leadkit.idempotency import KeyReused, Replay, key_reused_error, replay_response, request_hash
 from leadkit.service import Deps, get_deps
 
@@ -225,6 +226,10 @@ async def post_leads_batch(
     intakes: list[Intake] = []
     ip = client_ip(request)
     for index, item in enumerate(batch.leads):
+        unstorable = item_problems(item, "leads", index)
+        if unstorable:
+            results[index] = ItemResult(index=index, status=422, errors=unstorable)
+            continue
         try:
             lead = LeadCreate.model_validate(item)
         except ValidationError as error:
@@ -260,6 +265,10 @@ async def post_touches_batch(
     results: list[ItemResult | None] = [None] * len(batch.touches)
     touches: dict[int, TouchCreate] = {}
     for index, item in enumerate(batch.touches):
+        unstorable = item_problems(item, "touches", index)
+        if unstorable:
+            results[index] = ItemResult(index=index, status=422, errors=unstorable)
+            continue
         try:
             touches[index] = TouchCreate.model_validate(item)
         except ValidationError as error:

@@ -8,7 +8,6 @@ from uuid import UUID
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -28,6 +27,7 @@ from capture.domain.normalize import (
     normalize_phone,
 )
 from capture.domain.submission import Submission, build_submission
+from leadkit.bounds import Instant
 
 # text fields are trimmed as they are read: an empty one becomes None and never overwrites a fact
 ShortText = Annotated[str | None, Field(default=None, max_length=300), AfterValidator(clean_text)]
@@ -43,7 +43,7 @@ def not_in_the_future(value: datetime | None) -> datetime | None:
     return value
 
 
-PastTime = Annotated[AwareDatetime | None, AfterValidator(not_in_the_future)]
+PastTime = Annotated[Instant | None, AfterValidator(not_in_the_future)]
 
 
 def headcount_as_text(value: Any) -> Any:

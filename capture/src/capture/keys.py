@@ -29,10 +29,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from capture.db.tables import ApiKey
-from capture.domain.rate_limit import RateLimiter
 from capture.limits import client_ip
 from capture.parts import capture_parts
 from leadkit.auth import missing_key_error, system_key_index
+from leadkit.rate_limit import RateLimiter
 from leadkit.service import Deps, get_deps
 
 Scope = Literal["ingest", "read", "erase", "admin"]

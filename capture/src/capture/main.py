@@ -6,16 +6,16 @@ from fastapi import FastAPI
 
 from capture.api import router as api_router
 from capture.db.tables import idempotency
-from capture.domain.rate_limit import RateLimiter
 from capture.fetchers import run_fetcher
 from capture.forms_api import router as forms_router
 from capture.hubspot_api import router as hubspot_router
 from capture.keys import KeyAuth, KeyCache
-from capture.limits import BodySizeLimit, limiters
+from capture.limits import limiters
 from capture.parts import CaptureParts
 from capture.settings import CaptureSettings
 from capture.webhooks import router as webhooks_router
 from leadkit.idempotency import expire_keys_worker
+from leadkit.rate_limit import RateLimiter
 from leadkit.service import Service, create_service_app
 
 
@@ -46,6 +46,6 @@ def create_app(settings: CaptureSettings | None = None) -> FastAPI:
         description="Validates, normalizes and deduplicates leads from APIs, forms and ad platforms; "
         "records each touch; emits lead.captured.",
         routers=[api_router, forms_router, hubspot_router, webhooks_router],
+        itemwise={"/v1/leads/batch": "leads", "/v1/touches/batch": "touches"},
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

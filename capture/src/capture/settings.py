@@ -21,12 +21,6 @@ class CaptureSettings(ServiceSettings):
     api_key_cache_seconds: float = Field(
         default=10, ge=0, description="A revoked key stops working within this"
     )
-    auth_failures_per_minute: float = Field(
-        default=30,
-        gt=0,
-        description="Failed authentications per client address per minute before it gets 429 "
-        "(checked before the key lookup, so a key spray costs no database reads)",
-    )
     idempotency_hours: float = Field(
         default=24, gt=0, description="How long an Idempotency-Key is remembered"
     )

@@ -16,7 +16,6 @@ from capture.domain.platforms import (
     meta_lead,
     meta_notices,
 )
-from capture.domain.rate_limit import RateLimiter, TokenBucket
 from capture.domain.signatures import (
     is_linkedin_challenge_code,
     linkedin_challenge_response,
@@ -25,6 +24,7 @@ from capture.domain.signatures import (
 )
 from capture.domain.spam import spam_reason
 from capture.domain.submission import build_submission
+from leadkit.rate_limit import RateLimiter, TokenBucket
 
 
 @pytest.mark.parametrize(

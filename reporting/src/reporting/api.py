@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from leadkit.auth import require_api_key
+from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps
 from reporting.domain.funnel import GROUP_KEYS, STEPS, GroupBy
 from reporting.formats import FormatParam, check_window, csv_response, wants_csv
@@ -42,10 +43,8 @@ async def get_funnel(
     request: Request,
     deps: Annotated[Deps, Depends(get_deps)],
     group_by: Annotated[GroupBy, Query(description="What a row is")] = "source",
-    start: Annotated[
-        AwareDatetime | None, Query(alias="from", description="Captured from (inclusive)")
-    ] = None,
-    to: Annotated[AwareDatetime | None, Query(description="Captured before (exclusive)")] = None,
+    start: Annotated[Instant | None, Query(alias="from", description="Captured from (inclusive)")] = None,
+    to: Annotated[Instant | None, Query(description="Captured before (exclusive)")] = None,
     format_: FormatParam = None,
 ) -> FunnelReport | Response:
     check_window(start, to)

@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from leadkit.auth import require_api_key
+from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps
 from reporting.aggregates import window_tally
 from reporting.domain.attribution import (
@@ -80,8 +81,8 @@ def _money(value: Decimal) -> str:
 async def get_attribution(
     request: Request,
     deps: Annotated[Deps, Depends(get_deps)],
-    start: Annotated[AwareDatetime, Query(alias="from", description="Window start (inclusive)")],
-    to: Annotated[AwareDatetime, Query(description="Window end (exclusive)")],
+    start: Annotated[Instant, Query(alias="from", description="Window start (inclusive)")],
+    to: Annotated[Instant, Query(description="Window end (exclusive)")],
     outcome: Annotated[Outcome, Query(description="What counts as a conversion")] = "won",
     group_by: Annotated[AttributionKey, Query(description="The touch field credited")] = "channel",
     models: Annotated[

@@ -12,9 +12,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from leadkit.auth import require_api_key
+from leadkit.bounds import Instant
 from leadkit.db import Connection, columns
 from leadkit.service import Deps, get_deps
 from reporting.aggregates import window_tally
@@ -157,8 +158,8 @@ class RoiReport(BaseModel):
 async def get_roi(
     request: Request,
     deps: Annotated[Deps, Depends(get_deps)],
-    start: Annotated[AwareDatetime, Query(alias="from")],
-    to: Annotated[AwareDatetime, Query()],
+    start: Annotated[Instant, Query(alias="from")],
+    to: Annotated[Instant, Query()],
     group_by: Annotated[RoiKey, Query(description="channel, source or campaign")] = "channel",
     model: Annotated[Model, Query(description="Whose credits make customers and revenue")] = "linear",
     format_: FormatParam = None,

@@ -10,9 +10,10 @@ from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from leadkit.auth import require_api_key
+from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps
 from reporting.domain.funnel import NONE_KEY
 from reporting.formats import FormatParam, check_window, csv_response, wants_csv
@@ -113,8 +114,8 @@ def _row(record: Any) -> QualityRow:
 async def get_quality(
     request: Request,
     deps: Annotated[Deps, Depends(get_deps)],
-    start: Annotated[AwareDatetime, Query(alias="from", description="Captured from (inclusive)")],
-    to: Annotated[AwareDatetime, Query(description="Captured before (exclusive)")],
+    start: Annotated[Instant, Query(alias="from", description="Captured from (inclusive)")],
+    to: Annotated[Instant, Query(description="Captured before (exclusive)")],
     group_by: Annotated[QualityKey, Query()] = "source",
     format_: FormatParam = None,
 ) -> QualityReport | Response:

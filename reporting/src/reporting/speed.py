@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from leadkit.auth import require_api_key
+from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps
 from reporting.domain.funnel import NONE_KEY
 from reporting.formats import FormatParam, check_window, csv_response, wants_csv
@@ -100,8 +101,8 @@ def _row(record: Any) -> SpeedRow:
 async def get_speed(
     request: Request,
     deps: Annotated[Deps, Depends(get_deps)],
-    start: Annotated[AwareDatetime, Query(alias="from", description="Captured from (inclusive)")],
-    to: Annotated[AwareDatetime, Query(description="Captured before (exclusive)")],
+    start: Annotated[Instant, Query(alias="from", description="Captured from (inclusive)")],
+    to: Annotated[Instant, Query(description="Captured before (exclusive)")],
     group_by: Annotated[SpeedKey, Query()] = "rep",
     timezone: Annotated[str, Query(max_length=64, description="For hour and weekday: an IANA zone")] = "UTC",
     format_: FormatParam = None,

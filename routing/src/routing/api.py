@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from leadkit.auth import require_api_key
+from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps, parts_of
 from routing.domain.fairness import RepFairness, fairness
 from routing.manual import CannotReassign, reassign_by_hand
@@ -172,8 +173,8 @@ class FairnessRead(BaseModel):
 async def get_fairness(
     deps: DepsParam,
     team: Annotated[str, Query(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:@-]+$")],
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: Annotated[AwareDatetime | None, Query()] = None,
+    from_: Annotated[Instant | None, Query(alias="from")] = None,
+    to: Annotated[Instant | None, Query()] = None,
 ) -> FairnessRead:
     if from_ is not None and to is not None and to <= from_:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "to must be after from")

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import AwareDatetime
 
 from lead_schemas import LeadProfile
 from leadkit.auth import require_api_key
+from leadkit.bounds import Instant
 from leadkit.db import Connection
 from leadkit.policy_api import VersionNumber, simulation_subject
 from leadkit.service import Deps, get_deps, parts_of
@@ -80,8 +80,8 @@ def past_lead(row: Any) -> PastLead:
 async def simulate(
     version: VersionNumber,
     deps: Annotated[Deps, Depends(get_deps)],
-    from_: Annotated[AwareDatetime, Query(alias="from")],
-    to: Annotated[AwareDatetime, Query()],
+    from_: Annotated[Instant, Query(alias="from")],
+    to: Annotated[Instant, Query()],
 ) -> dict[str, Any]:
     parts = parts_of(deps, RoutingParts)
     async with deps.pool.acquire() as conn:

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from lead_schemas import RuleHit
 from leadkit.auth import require_api_key
+from leadkit.bounds import Instant
 from leadkit.db import Connection
 from leadkit.service import Deps, get_deps, parts_of
 from scoring.domain.model import Grade
@@ -90,9 +91,7 @@ def _line(hit: Hit) -> Line:
 async def get_score(
     lead_id: UUID,
     deps: DepsParam,
-    at: Annotated[
-        AwareDatetime | None, Query(description="an instant in the past (RFC 3339); default now")
-    ] = None,
+    at: Annotated[Instant | None, Query(description="an instant in the past (RFC 3339); default now")] = None,
 ) -> LeadScoreRead:
     scoring = scoring_of(deps)
     now = deps.clock()

@@ -9,9 +9,9 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import AwareDatetime
 
 from leadkit.auth import require_api_key
+from leadkit.bounds import Instant
 from leadkit.policies import UnknownVersion
 from leadkit.service import Deps, get_deps
 from scoring.api import scoring_of
@@ -84,10 +84,8 @@ async def latest_rescore(deps: DepsParam) -> dict[str, Any]:
 async def simulate_version(
     version: int,
     deps: DepsParam,
-    from_: Annotated[
-        AwareDatetime | None, Query(alias="from", description="default: 90 days before `to`")
-    ] = None,
-    to: Annotated[AwareDatetime | None, Query(description="default: now")] = None,
+    from_: Annotated[Instant | None, Query(alias="from", description="default: 90 days before `to`")] = None,
+    to: Annotated[Instant | None, Query(description="default: now")] = None,
 ) -> dict[str, Any]:
     until = to or deps.clock()
     since = from_ or until - timedelta(days=90)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from leadkit.consumer import Clock, ConsumerLoop, ConsumerOptions, Handler, utc_now
 from leadkit.db import Connection, Pool, create_engine, create_pool, raw_connection, session_factory
+from leadkit.edge import guard_the_edge
 from leadkit.health import health_router
 from leadkit.logging import configure_logging
 from leadkit.messaging import Outbox, outboxed_transaction, write_outbox
@@ -211,7 +212,10 @@ def create_service_app(
     title: str,
     description: str,
     routers: Sequence[APIRouter] = (),
+    itemwise: Mapping[str, str] | None = None,
 ) -> FastAPI:
+    """`itemwise` names the routes that answer each item of a batch on its own, and the body's
+    list of items: the edge leaves those items' values to the route (`leadkit.edge`)."""
     configure_logging(
         service=service.name,
         level=service.settings.leadloop.log_level,
@@ -230,4 +234,10 @@ def create_service_app(
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)
+    guard_the_edge(
+        app,
+        max_body_bytes=service.settings.max_body_bytes,
+        auth_failures_per_minute=service.settings.auth_failures_per_minute,
+        itemwise=dict(itemwise or {}),
+    )
     return app

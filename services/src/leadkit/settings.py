@@ -35,6 +35,12 @@ class LeadloopSettings(BaseSettings):
     producer_linger_ms: int = Field(
         default=5, ge=0, description="How long the relay's producer gathers messages into one request."
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses (or CIDR ranges) of the proxies in front of the services. "
+        "Only a request arriving from one of them has its client address read from X-Forwarded-For; "
+        "empty (the default): the header is ignored and the peer's address is the client's.",
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
 
@@ -58,4 +64,13 @@ class ServiceSettings(BaseSettings):
         default=1.0, gt=0, description="Safety-net poll; committed rows wake the relay at once (NOTIFY)"
     )
     relay_batch_size: int = Field(default=500, ge=1)
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, le=64 * 1_048_576, description="Larger request bodies get 413"
+    )
+    auth_failures_per_minute: float = Field(
+        default=30,
+        gt=0,
+        le=100_000,
+        description="Failed authentications (401) per client address per minute before it gets 429",
+    )
     leadloop: LeadloopSettings = Field(default_factory=LeadloopSettings)

@@ -8,10 +8,11 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lead_schemas import Stage
 from lead_schemas.events import Channel
+from leadkit.bounds import Instant
 from sla_monitor.db.tables import SlaTimer
 from sla_monitor.domain.stages import Step, reason_problem
 
@@ -39,7 +40,7 @@ class ProgressCreate(BaseModel):
     detail: Annotated[str | None, Field(default=None, max_length=2000, description="Free text")]
     channel: Channel | None = Field(default=None, description="For contacted: call, email, meeting, social")
     force: bool = Field(default=False, description="Record a step against the stage order; needs `detail`")
-    occurred_at: AwareDatetime | None = Field(default=None, description="When it happened, if not now")
+    occurred_at: Instant | None = Field(default=None, description="When it happened, if not now")
 
     @model_validator(mode="after")
     def _consistent(self) -> ProgressCreate:

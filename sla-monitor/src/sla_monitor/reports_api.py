@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from leadkit.auth import require_api_key
+from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps, parts_of
 from sla_monitor.domain.marketing import MarketingRow, Verdicts, marketing_rows
 from sla_monitor.domain.periods import InvalidPeriod, current_month, parse_period
@@ -69,8 +70,8 @@ class ComplianceRead(BaseModel):
 )
 async def compliance(
     deps: Annotated[Deps, Depends(get_deps)],
-    start: Annotated[AwareDatetime, Query(alias="from", description="Clocks started from (inclusive)")],
-    to: Annotated[AwareDatetime, Query(description="Clocks started before (exclusive)")],
+    start: Annotated[Instant, Query(alias="from", description="Clocks started from (inclusive)")],
+    to: Annotated[Instant, Query(description="Clocks started before (exclusive)")],
     team: Annotated[str | None, Query(max_length=200)] = None,
     rep: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ComplianceRead:

@@ -6,9 +6,9 @@ import json
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import AwareDatetime
 
 from leadkit.auth import require_api_key
+from leadkit.bounds import Instant
 from leadkit.policy_api import VersionNumber, simulation_subject
 from leadkit.service import Deps, get_deps, parts_of
 from sla_monitor.calendars import calendar_of
@@ -38,8 +38,8 @@ _CALENDARS = "SELECT team, timezone, hours, holidays FROM calendars"
 async def simulate(
     version: VersionNumber,
     deps: Annotated[Deps, Depends(get_deps)],
-    from_: Annotated[AwareDatetime, Query(alias="from", description="Clocks started from (inclusive)")],
-    to: Annotated[AwareDatetime, Query(description="Clocks started before (exclusive)")],
+    from_: Annotated[Instant, Query(alias="from", description="Clocks started from (inclusive)")],
+    to: Annotated[Instant, Query(description="Clocks started before (exclusive)")],
 ) -> dict[str, Any]:
     parts = parts_of(deps, SlaParts)
     async with deps.pool.acquire() as conn:

@@ -23,6 +23,11 @@ class TokenBucket:
             return 0.0
         return (1 - self.tokens) / self.rate
 
+    def wait(self, now: float) -> float:
+        """The seconds until a token is available, taking none."""
+        tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
 
 class RateLimiter:
     """One bucket per key (an API key, a client IP), the least recently used forgotten first."""
@@ -36,6 +41,16 @@ class RateLimiter:
     def retry_after(self, key: str, now: float) -> int:
         """0 when the request may go ahead; otherwise whole seconds to wait (for Retry-After)."""
         return _whole_seconds(self._bucket(key, now).take(now))
+
+    def waiting(self, key: str, now: float) -> int:
+        """Like `retry_after` but taking nothing: for limits that count only failures, checked
+        before a request and charged (`failed`) once it has failed. A key never charged waits 0."""
+        bucket = self._buckets.get(key)
+        return 0 if bucket is None else _whole_seconds(bucket.wait(now))
+
+    def failed(self, key: str, now: float) -> None:
+        """Charge one failure to `key`."""
+        self._bucket(key, now).take(now)
 
     def refund(self, key: str) -> None:
         """Give back the token `retry_after` took: for limits that count only failures, a token is
