@@ -162,13 +162,14 @@ def totals(rows: list[dict[str, Any]]) -> tuple[int, int]:
 def sales_story(rng: random.Random) -> list[dict[str, Any]]:
     roll = rng.random()
     if roll < 0.15:
-        return [{"stage": "rejected", "reason": rng.choice(["not our market", "student, no budget"])}]
+        reason, detail = rng.choice([("not_a_lead", "not our market"), ("no_budget", "student, no budget")])
+        return [{"stage": "rejected", "reason": reason, "detail": detail}]
     steps: list[dict[str, Any]] = [{"stage": "accepted"}, {"stage": "contacted"}]
     if roll < 0.35:
         return steps
     steps.append({"stage": "sql"})
     if roll < 0.5:
-        return [*steps, {"stage": "lost", "reason": "not now, revisit next quarter"}]
+        return [*steps, {"stage": "lost", "reason": "bad_timing", "detail": "not now, revisit next quarter"}]
     steps.append({"stage": "opportunity"})
     if roll < 0.7:
         return steps

@@ -6,7 +6,9 @@ started=$SECONDS
 
 "$ROOT/deploy/install.sh"
 
-if [[ ! -f "$ROOT/.env" ]] || ! grep -q '^LEADLOOP_API_KEYS=' "$ROOT/.env"; then
+# .env holds keys: readable by its owner only, whoever made it
+touch "$ROOT/.env" && chmod 600 "$ROOT/.env"
+if ! grep -q '^LEADLOOP_API_KEYS=' "$ROOT/.env"; then
   if [[ -z "${LEADLOOP_API_KEYS:-}" ]]; then
     key="ll_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     echo "LEADLOOP_API_KEYS=$key" >> "$ROOT/.env"

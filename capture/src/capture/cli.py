@@ -34,6 +34,7 @@ from capture.intake import IdempotencyClaim, Intake, accept_all
 from capture.keys import DEFAULT_SCOPES, create_key, revoke_key, valid_scopes
 from capture.settings import CaptureSettings
 from lead_schemas import TouchType
+from leadkit.api_keys import AmbiguousKey
 from leadkit.db import create_engine, create_pool, raw_connection, session_factory
 from leadkit.idempotency import request_hash
 from leadkit.policy_cli import add_plugins
@@ -131,7 +132,11 @@ def keys_revoke(
         async with sessions.begin() as session:
             return await revoke_key(session, prefix_or_id=prefix_or_id, now=_now())
 
-    count = _run(work)
+    try:
+        count = _run(work)
+    except AmbiguousKey as refused:
+        console.print(f"[red]{refused}[/red]")
+        raise typer.Exit(code=1) from None
     if not count:
         console.print("no such active key")
         raise typer.Exit(code=1)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -31,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from capture.db.tables import ApiKey
 from capture.limits import client_ip
 from capture.parts import capture_parts
+from leadkit.api_keys import AmbiguousKey, NewKey, slug_of
+from leadkit.api_keys import new_key as make_key
 from leadkit.auth import missing_key_error, system_key_index
 from leadkit.rate_limit import RateLimiter
 from leadkit.service import Deps, get_deps
@@ -72,9 +73,8 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def new_key(source: str) -> str:
-    slug = "".join(c for c in source.lower() if c.isalnum())[:12] or "key"
-    return f"ll_{slug}_{secrets.token_urlsafe(24)}"
+def new_key(source: str) -> NewKey:
+    return make_key(slug_of(source, default="key"))
 
 
 def valid_scopes(scopes: Iterable[str]) -> list[Scope]:
@@ -93,13 +93,13 @@ async def create_key(
     now: datetime,
     scopes: Iterable[str] = DEFAULT_SCOPES,
 ) -> tuple[ApiKey, str]:
-    key = new_key(source)
+    key, prefix = new_key(source)
     row = ApiKey(
         id=uuid4(),
         name=name,
         source=source,
         key_hash=hash_key(key),
-        prefix=key[:12],
+        prefix=prefix,
         scopes=list(valid_scopes(scopes)),
         created_at=now,
     )
@@ -108,9 +108,13 @@ async def create_key(
 
 
 async def revoke_key(session: AsyncSession, *, prefix_or_id: str, now: datetime) -> int:
+    """Revoke the one active key `prefix_or_id` names; AmbiguousKey when it names several."""
     condition = ApiKey.prefix == prefix_or_id
     with contextlib.suppress(ValueError):
         condition = condition | (ApiKey.id == UUID(prefix_or_id))
+    named = (await session.execute(select(ApiKey.id).where(condition, ApiKey.revoked_at.is_(None)))).all()
+    if len(named) > 1:
+        raise AmbiguousKey(prefix_or_id, len(named))
     result = await session.execute(
         update(ApiKey)
         .where(condition, ApiKey.revoked_at.is_(None))

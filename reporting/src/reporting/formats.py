@@ -21,12 +21,27 @@ def wants_csv(request: Request, format_: Format | None) -> bool:
     return "text/csv" in request.headers.get("accept", "")
 
 
+# A cell a spreadsheet would run as a formula (OWASP's CSV injection list). Campaign and content
+# names come from public forms, so `=HYPERLINK(…)` in a utm_campaign must reach a sheet as text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """None is an empty cell; a text a spreadsheet would evaluate gets a leading `'`; numbers stay
+    numbers (a negative amount is not a formula)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_response(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
     """A CSV file (RFC 4180, a header row) named `name`.csv; None is an empty cell."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(["" if value is None else value for value in row] for row in rows)
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
     return Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -117,9 +117,9 @@ async def get_goals(
     }
     try:
         rates, deal = plan_inputs(observed, overrides, average_deal)
+        total = needs(revenue_target, rates, deal)
     except CannotPlan as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(error)) from None
-    total = needs(revenue_target, rates, deal)
     month = total.per_month(MONTHS[period])
     sources = [_source_needs(month, r.key, r.leads, observed.leads) for r in by_source]
     sources.sort(key=lambda s: (-s.share_of_leads, s.source))

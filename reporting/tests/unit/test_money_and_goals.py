@@ -86,3 +86,11 @@ def test_observed_rates_overrides_and_what_is_missing() -> None:
         CannotPlan, match="lead_to_mql, mql_to_sql, sql_to_opportunity, opportunity_to_won, average_deal"
     ):
         plan_inputs(empty, {}, None)
+
+
+def test_a_rate_too_small_to_plan_with_is_refused_not_overflowed() -> None:
+    from reporting.domain.goals import CannotPlan, needs
+
+    rates = {"lead_to_mql": 1e-300, "mql_to_sql": 0.5, "sql_to_opportunity": 0.5, "opportunity_to_won": 0.5}
+    with pytest.raises(CannotPlan, match="leads"):
+        needs(Decimal(1_000_000), rates, Decimal(1000))

@@ -145,3 +145,12 @@ def test_which_errors_are_the_infrastructure(error: BaseException, infrastructur
     wrapped = RuntimeError("while handling")  # as it reaches the consumer through a handler
     wrapped.__cause__ = error
     assert is_infrastructure_error(wrapped) is infrastructure
+
+
+def test_two_keys_of_one_long_source_never_share_a_prefix() -> None:
+    from leadkit.api_keys import PREFIX_RANDOM_CHARACTERS, new_key, slug_of
+
+    first, second = (new_key(slug_of("auditrotation", default="key")) for _ in range(2))
+    assert first.prefix != second.prefix
+    assert first.key.startswith(first.prefix)
+    assert len(first.prefix) == len("ll_auditrotatio_") + PREFIX_RANDOM_CHARACTERS

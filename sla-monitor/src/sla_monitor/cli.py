@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from leadkit.api_keys import AmbiguousKey
 from leadkit.db import Connection, create_pool
 from leadkit.policy_cli import policy_cli
 from sla_monitor.keys import create_tool_key, revoke_tool_key, tool_keys
@@ -63,7 +64,12 @@ def list_keys() -> None:
 @keys_app.command("revoke")
 def revoke(prefix_or_id: str) -> None:
     """Revoke a key (by its id or prefix): it stops working at once."""
-    if not _run(lambda conn: revoke_tool_key(conn, prefix_or_id, now=datetime.now(UTC))):
+    try:
+        revoked = _run(lambda conn: revoke_tool_key(conn, prefix_or_id, now=datetime.now(UTC)))
+    except AmbiguousKey as refused:
+        console.print(f"[red]{refused}[/red]")
+        raise typer.Exit(code=1) from None
+    if not revoked:
         console.print(f"[red]no active key {prefix_or_id}[/red]")
         raise typer.Exit(1)
     console.print(f"revoked {prefix_or_id}")

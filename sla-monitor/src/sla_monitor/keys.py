@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Literal
@@ -20,6 +19,7 @@ from uuid import UUID, uuid4
 from fastapi import Depends, HTTPException, Security, status
 from fastapi.security import APIKeyHeader
 
+from leadkit.api_keys import AmbiguousKey, new_key, slug_of
 from leadkit.auth import missing_key_error, system_key_index
 from leadkit.db import Connection
 from leadkit.service import Deps, get_deps
@@ -36,6 +36,7 @@ _CREATE = """
 INSERT INTO tool_keys (id, name, key_hash, prefix, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6)
 """
 _LIST = "SELECT id, name, prefix, scopes, created_at, revoked_at FROM tool_keys ORDER BY created_at"
+_NAMED = "SELECT count(*) FROM tool_keys WHERE (prefix = $1 OR id = $2) AND revoked_at IS NULL"
 _REVOKE = """
 UPDATE tool_keys SET revoked_at = $3 WHERE (prefix = $1 OR id = $2) AND revoked_at IS NULL RETURNING id
 """
@@ -47,18 +48,22 @@ def hash_key(key: str) -> str:
 
 async def create_tool_key(conn: Connection, *, name: str, now: datetime) -> tuple[UUID, str]:
     """A new key for a sales tool: its id, and the key itself, shown this once."""
-    slug = "".join(c for c in name.lower() if c.isalnum())[:12] or "tool"
-    key = f"ll_sla_{slug}_{secrets.token_urlsafe(24)}"
+    key, prefix = new_key("sla", slug_of(name, default="tool"))
     key_id = uuid4()
-    await conn.execute(_CREATE, key_id, name, hash_key(key), key[: len(slug) + 12], list(SCOPES), now)
+    await conn.execute(_CREATE, key_id, name, hash_key(key), prefix, list(SCOPES), now)
     return key_id, key
 
 
 async def revoke_tool_key(conn: Connection, prefix_or_id: str, *, now: datetime) -> int:
+    """Revoke the one active key `prefix_or_id` names; AmbiguousKey when it names several."""
     key_id = None
     with contextlib.suppress(ValueError):
         key_id = UUID(prefix_or_id)
-    return len(await conn.fetch(_REVOKE, prefix_or_id, key_id, now))
+    async with conn.transaction():
+        named = await conn.fetchval(_NAMED, prefix_or_id, key_id)
+        if named > 1:
+            raise AmbiguousKey(prefix_or_id, named)
+        return len(await conn.fetch(_REVOKE, prefix_or_id, key_id, now))
 
 
 async def tool_keys(conn: Connection) -> list[dict[str, object]]:

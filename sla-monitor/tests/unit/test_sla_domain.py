@@ -148,3 +148,11 @@ def test_business_time_taken_counts_only_working_time() -> None:
     monday = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
     assert business_time(nine_to_six, friday, monday) == timedelta(hours=2)
     assert business_time(None, friday, monday) == monday - friday
+
+
+@pytest.mark.parametrize("text", ["9999-Q4", "9999-12", "9999-W52", "0001-01", "1969-Q4", "2100-01"])
+def test_a_period_outside_the_years_leadloop_takes_is_refused(text: str) -> None:
+    from sla_monitor.domain.periods import InvalidPeriod, parse_period
+
+    with pytest.raises(InvalidPeriod):
+        parse_period(text)

@@ -64,12 +64,26 @@ class Needs:
         )
 
 
+# No plan needs more than this of anything; a rate such as 1e-300 would otherwise ask for more
+# leads than a float can count (and an answer no one could act on).
+MAX_COUNT = 10**12
+
+
+def _count(what: str, value: Decimal | float) -> int:
+    if not math.isfinite(value) or value > MAX_COUNT:
+        raise CannotPlan(
+            f"the plan would need more than {MAX_COUNT:,} {what}: check the rates and the deal size"
+        )
+    return math.ceil(value)
+
+
 def needs(target: Decimal, rates: dict[str, float], average_deal: Decimal) -> Needs:
-    won = math.ceil(target / average_deal)
-    opportunities = math.ceil(won / rates["opportunity_to_won"])
-    sqls = math.ceil(opportunities / rates["sql_to_opportunity"])
-    mqls = math.ceil(sqls / rates["mql_to_sql"])
-    return Needs(won, opportunities, sqls, mqls, math.ceil(mqls / rates["lead_to_mql"]))
+    """CannotPlan when a count would pass MAX_COUNT."""
+    won = _count("won deals", target / average_deal)
+    opportunities = _count("opportunities", won / rates["opportunity_to_won"])
+    sqls = _count("SQLs", opportunities / rates["sql_to_opportunity"])
+    mqls = _count("MQLs", sqls / rates["mql_to_sql"])
+    return Needs(won, opportunities, sqls, mqls, _count("leads", mqls / rates["lead_to_mql"]))
 
 
 def plan_inputs(

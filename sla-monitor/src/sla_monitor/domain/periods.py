@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
+from leadkit.bounds import EARLIEST, LATEST
+
 PeriodKind = Literal["week", "month", "quarter"]
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -30,7 +32,11 @@ def _month_start(year: int, month: int) -> datetime:
 
 
 def parse_period(text: str) -> Period:
-    """`2026-11` (a month), `2026-W47` (an ISO week), `2026-Q4` (a quarter)."""
+    """`2026-11` (a month), `2026-W47` (an ISO week), `2026-Q4` (a quarter), in 1970 to 2099 (the
+    instants leadloop takes, `leadkit.bounds`)."""
+    year_text = text[:4]
+    if year_text.isdigit() and not EARLIEST.year <= int(year_text) < LATEST.year:
+        raise InvalidPeriod(f"{text!r}: a period's year is from {EARLIEST.year} to {LATEST.year - 1}")
     if match := _MONTH.match(text):
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:
