@@ -55,3 +55,29 @@ def test_a_document_that_does_not_parse_is_refused_at_its_root(
 
 def test_toml_and_json_read_to_the_same_data() -> None:
     assert read_document('a = 1\n[b]\nc = "x"', "toml") == read_document('{"a": 1, "b": {"c": "x"}}', "json")
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("[clocks.accept]\nminutes = inf", "clocks.accept.minutes"),
+        ("[clocks.accept]\ndays = nan", "clocks.accept.days"),
+        ("[[rules]]\nwhen = { score = { min = nan } }", "rules[0].when.score.min"),
+        ("[[rules]]\npoints = 1e12", "rules[0].points"),
+        ("[[rules]]\npoints = -10000000000", "rules[0].points"),
+        ('label = "a\\u0000b"', "label"),
+    ],
+)
+def test_a_value_that_could_break_an_active_version_is_refused_on_save(text: str, path: str) -> None:
+    with pytest.raises(InvalidPolicy) as refused:
+        read_document(text, "toml")
+    assert path in [p.path for p in refused.value.problems]
+
+
+def test_json_documents_are_held_to_the_same_bounds() -> None:
+    with pytest.raises(InvalidPolicy) as refused:
+        read_document('{"weights": {"amara": NaN, "li": 1e999}}', "json")
+    assert sorted(p.path for p in refused.value.problems) == ["weights.amara", "weights.li"]
+    assert read_document('{"weights": {"amara": 3, "li": 0.5}}', "json") == {
+        "weights": {"amara": 3, "li": 0.5}
+    }

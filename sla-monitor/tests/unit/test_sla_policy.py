@@ -173,3 +173,9 @@ def test_mqls_delivered_against_the_targets() -> None:
     assert (smb.team, smb.target, smb.delivered, smb.volume_met) == ("smb", None, 4, None)
     (emea,) = marketing_rows(counts, targets, "quarter")[:1]
     assert (emea.region, emea.delivered, emea.volume_met) == ("emea", 12, False)
+
+
+@pytest.mark.parametrize("target", ["days = 1e12", "days = 367", "minutes = 1e9", "hours = 9000"])
+def test_a_clock_target_past_a_year_is_refused_at_its_path(target: str) -> None:
+    text = f'[[tiers]]\nname = "all"\naccept = {{ {target} }}\n'
+    assert "tiers[0].accept" in " ".join(problems(text))

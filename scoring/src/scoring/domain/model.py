@@ -43,6 +43,7 @@ TOUCH_FIELDS: tuple[str, ...] = (
 )  # fmt: skip
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_HALF_LIFE_SECONDS = 3653 * 86400  # ten years: decay dates stay far inside the calendar
 
 
 def half_life_seconds(text: str) -> float:
@@ -53,6 +54,8 @@ def half_life_seconds(text: str) -> float:
     seconds = float(match.group(1)) * _SECONDS[match.group(2)]
     if seconds <= 0:
         raise ValueError("a half-life must be greater than zero")
+    if seconds > MAX_HALF_LIFE_SECONDS:
+        raise ValueError("a half-life is at most 10 years")
     return seconds
 
 

@@ -20,9 +20,10 @@ class _Strict(BaseModel):
 
 
 class ClockDoc(_Strict):
-    minutes: float | None = Field(default=None, description="Business minutes")
-    hours: float | None = None
-    days: float | None = Field(default=None, description="Business days of the calendar")
+    # a year at most: a due time is found by walking the calendar, and an SLA of longer is a typo
+    minutes: float | None = Field(default=None, le=366 * 24 * 60, description="Business minutes")
+    hours: float | None = Field(default=None, le=366 * 24)
+    days: float | None = Field(default=None, le=366, description="Business days of the calendar")
     warn_share: Annotated[float, Field(ge=0, lt=1)] = 0.8
     on_breach: OnBreach = "reassign"
 
@@ -38,7 +39,7 @@ class ClockDoc(_Strict):
 
 class FollowUpDoc(_Strict):
     attempts: Annotated[int, Field(ge=1, le=100)]
-    days: Annotated[float, Field(gt=0)]
+    days: Annotated[float, Field(gt=0, le=366)]
     warn_share: Annotated[float, Field(ge=0, lt=1)] = 0.8
     on_breach: OnBreach = "notify_manager"
     unresponsive_reasons: list[str] = Field(default_factory=lambda: ["no_decision"])
