@@ -13,6 +13,7 @@ from uuid import uuid4
 import httpx
 from sqlalchemy import text
 
+from leadkit.api_keys import PREFIX_RANDOM_CHARACTERS
 from leadkit.db import create_engine
 from leadkit.testing import eventually
 from tests.system.fixtures import (
@@ -41,6 +42,12 @@ def new_key(system: System, *scopes: str) -> str:
     created = system.leadloop_cli("keys", "create", "--name", "Scoped", "--source", source, *options)
     assert created.returncode == 0, created.stderr
     return created.stdout.split()[0]
+
+
+def prefix_of(key: str) -> str:
+    """`ll_<source>_` and the random part's first characters: what `keys list` shows."""
+    head = key.index("_", 3) + 1
+    return key[: head + PREFIX_RANDOM_CHARACTERS]
 
 
 async def test_each_endpoint_checks_the_scope_it_needs(system: System, client: httpx.AsyncClient) -> None:
@@ -79,7 +86,8 @@ async def test_each_endpoint_checks_the_scope_it_needs(system: System, client: h
     listed = system.leadloop_cli("keys", "list")
     assert listed.returncode == 0, listed.stderr
     scopes_of = {
-        key: [line for line in listed.stdout.splitlines() if key[:12] in line] for key in (reader, ingest)
+        key: [line for line in listed.stdout.splitlines() if prefix_of(key) in line]
+        for key in (reader, ingest)
     }
     assert "read" in scopes_of[reader][0]
     assert "ingest" in scopes_of[ingest][0]
@@ -245,3 +253,30 @@ async def test_no_configured_secret_reaches_a_log_line_or_a_stored_row(
         for name, content in logs.items():
             assert secret not in content, f"{setting} appears in {name}"
         assert not [row for row in stored if secret in row], f"{setting} is stored in capture's database"
+
+
+async def test_a_revoke_that_names_two_keys_revokes_neither(system: System) -> None:
+    """Keys made before prefixes held random characters share theirs (`ll_auditrota` named every
+    key of a source); revoking by such a prefix is refused and both keys keep working."""
+    legacy = f"ll_{uuid4().hex[:9]}"
+    engine = create_engine(database_url("capture"), pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            for _ in range(2):
+                await conn.execute(
+                    text(
+                        "INSERT INTO api_keys (id, name, source, key_hash, prefix, scopes, created_at) "
+                        "VALUES (:id, 'legacy', 'legacy', :hash, :prefix, '{ingest}', now())"
+                    ),
+                    {"id": uuid4(), "hash": uuid4().hex, "prefix": legacy},
+                )
+        refused = system.leadloop_cli("keys", "revoke", legacy)
+        assert refused.returncode == 1
+        assert "names 2 active keys" in refused.stdout
+        async with engine.begin() as conn:
+            active = await conn.scalar(
+                text("SELECT count(*) FROM api_keys WHERE prefix = :p AND revoked_at IS NULL"), {"p": legacy}
+            )
+        assert active == 2
+    finally:
+        await engine.dispose()

@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import httpx
 
+from leadkit.api_keys import PREFIX_RANDOM_CHARACTERS
 from leadkit.testing import eventually
 from tests.system.fixtures import QUALIFYING, System, active_routing_policy, active_sla_policy
 
@@ -259,6 +260,8 @@ async def test_a_sales_tool_reports_with_its_own_progress_key_and_nothing_more(
     listed = system.leadloop_cli("sla", "keys", "list")
     assert f"crm-{run}" in listed.stdout
     assert key not in listed.stdout
-    revoked = system.leadloop_cli("sla", "keys", "revoke", key[: len(f"crm{run}") + 12])
+    prefix = key[: len(f"ll_sla_crm{run}_") + PREFIX_RANDOM_CHARACTERS]
+    assert prefix in listed.stdout
+    revoked = system.leadloop_cli("sla", "keys", "revoke", prefix)
     assert revoked.returncode == 0, revoked.stdout + revoked.stderr
     assert (await client.get(sla, headers=tool)).status_code == 401

@@ -22,7 +22,7 @@ from uuid import UUID, uuid4
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -111,7 +111,7 @@ def keys_list() -> None:
         async with sessions() as session:
             return list((await session.scalars(select(ApiKey).order_by(ApiKey.created_at))).all())
 
-    table = Table("prefix", "name", "source", "scopes", "created", "revoked")
+    table = Table(Column("prefix", no_wrap=True), "name", "source", "scopes", "created", "revoked")
     for key in _run(work):
         table.add_row(
             key.prefix,

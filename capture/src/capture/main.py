@@ -47,5 +47,7 @@ def create_app(settings: CaptureSettings | None = None) -> FastAPI:
         "records each touch; emits lead.captured.",
         routers=[api_router, forms_router, hubspot_router, webhooks_router],
         itemwise={"/v1/leads/batch": "leads", "/v1/touches/batch": "touches"},
+        # its key lookups are throttled before they reach the database (capture.keys)
+        throttles_its_own_auth=True,
     )
     return app

@@ -10,8 +10,8 @@
   strings get the text check.
 - Routes that answer each item of a batch on its own (`itemwise`) are not refused here for an
   item's values: they check each item with `item_problems`, so one bad item costs only itself.
-- A client address that keeps failing authentication (401) is answered 429 for a while, on
-  every service (`auth_failures_per_minute`).
+- A client address that keeps failing authentication (401) has its further failures answered
+  429 for a while, on every service (`auth_failures_per_minute`); good keys still pass.
 - Validation errors are answered without echoing what cannot be encoded.
 
 Hand-written as one ASGI middleware because it must see the raw bytes before FastAPI decodes
@@ -123,7 +123,7 @@ class EdgeGuard:
         app: ASGIApp,
         *,
         max_body_bytes: int,
-        auth_failures: RateLimiter,
+        auth_failures: RateLimiter | None,
         itemwise: dict[str, str] | None = None,
     ) -> None:
         self.app = app
@@ -136,15 +136,6 @@ class EdgeGuard:
             await self.app(scope, receive, send)
             return
         address = scope["client"][0] if scope.get("client") else "unknown"
-        wait = self.auth_failures.waiting(address, time.monotonic())
-        if wait:
-            await _answer(
-                send,
-                429,
-                {"detail": f"too many failed authentications from this address; retry after {wait} s"},
-                headers=[(b"retry-after", str(wait).encode())],
-            )
-            return
         problems = query_problems(scope.get("query_string", b""))
         if problems:
             await _answer(send, 422, {"detail": problems})
@@ -174,10 +165,32 @@ class EdgeGuard:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()  # after the body: the client's disconnect
 
+        throttled = False
+
         async def watch(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 401:
-                self.auth_failures.failed(address, time.monotonic())
-            await send(message)
+            # a refused key from an address past its budget is answered 429 instead of 401, so a
+            # guesser learns nothing more from it; a good key from the same address (a shared
+            # NAT) is answered as usual
+            nonlocal throttled
+            if (
+                self.auth_failures is not None
+                and message["type"] == "http.response.start"
+                and message["status"] == 401
+            ):
+                now = time.monotonic()
+                wait = self.auth_failures.waiting(address, now)
+                self.auth_failures.failed(address, now)
+                if wait:
+                    throttled = True
+                    await _answer(
+                        send,
+                        429,
+                        {"detail": f"too many failed authentications here; retry after {wait} s"},
+                        headers=[(b"retry-after", str(wait).encode())],
+                    )
+                    return
+            if not throttled:
+                await send(message)
 
         await self.app(scope, replay, watch)
 
@@ -266,13 +279,16 @@ def guard_the_edge(
     app: FastAPI,
     *,
     max_body_bytes: int,
-    auth_failures_per_minute: float,
+    auth_failures_per_minute: float | None,
     itemwise: dict[str, str] | None = None,
 ) -> None:
+    """`auth_failures_per_minute` None: the service throttles failed authentication itself."""
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_middleware(
         EdgeGuard,
         max_body_bytes=max_body_bytes,
-        auth_failures=RateLimiter(rate=auth_failures_per_minute / 60, burst=auth_failures_per_minute),
+        auth_failures=None
+        if auth_failures_per_minute is None
+        else RateLimiter(rate=auth_failures_per_minute / 60, burst=auth_failures_per_minute),
         itemwise=itemwise,
     )

@@ -213,9 +213,11 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter] = (),
     itemwise: Mapping[str, str] | None = None,
+    throttles_its_own_auth: bool = False,
 ) -> FastAPI:
     """`itemwise` names the routes that answer each item of a batch on its own, and the body's
-    list of items: the edge leaves those items' values to the route (`leadkit.edge`)."""
+    list of items: the edge leaves those items' values to the route (`leadkit.edge`). A service
+    that `throttles_its_own_auth` before its key lookups (capture) is not throttled twice."""
     configure_logging(
         service=service.name,
         level=service.settings.leadloop.log_level,
@@ -237,7 +239,9 @@ def create_service_app(
     guard_the_edge(
         app,
         max_body_bytes=service.settings.max_body_bytes,
-        auth_failures_per_minute=service.settings.auth_failures_per_minute,
+        auth_failures_per_minute=None
+        if throttles_its_own_auth
+        else service.settings.auth_failures_per_minute,
         itemwise=dict(itemwise or {}),
     )
     return app

@@ -9,7 +9,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from leadkit.api_keys import AmbiguousKey
 from leadkit.db import Connection, create_pool
@@ -48,7 +48,7 @@ def create(name: Annotated[str, typer.Option(help="the sales tool, e.g. hubspot"
 @keys_app.command("list")
 def list_keys() -> None:
     """Every sales tool's key: id, name, prefix, scopes, when made and revoked (never the key)."""
-    table = Table("id", "name", "prefix", "scopes", "created", "revoked")
+    table = Table("id", "name", Column("prefix", no_wrap=True), "scopes", "created", "revoked")
     for key in _run(tool_keys):
         table.add_row(
             str(key["id"]),
