@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from leadkit.auth import require_api_key
 from leadkit.bounds import Instant
 from leadkit.policies import UnknownVersion
+from leadkit.policy_api import VersionNumber
 from leadkit.service import Deps, get_deps
 from scoring.api import scoring_of
 from scoring.domain.simulate import SimulatedLead, ordered, simulate
@@ -82,7 +83,7 @@ async def latest_rescore(deps: DepsParam) -> dict[str, Any]:
     responses={404: {"description": "no such version"}, 422: {"description": "`from` is not before `to`"}},
 )
 async def simulate_version(
-    version: int,
+    version: VersionNumber,
     deps: DepsParam,
     from_: Annotated[Instant | None, Query(alias="from", description="default: 90 days before `to`")] = None,
     to: Annotated[Instant | None, Query(description="default: now")] = None,

@@ -65,7 +65,13 @@ def text_problem(text: str) -> str | None:
     return "text may not contain a lone surrogate (not valid Unicode)"
 
 
+# PostgreSQL's bigint: no whole number a service stores or compares in SQL is larger
+MAX_INTEGER = 2**63 - 1
+
+
 def number_problem(value: float) -> str | None:
+    if isinstance(value, int):
+        return None if -MAX_INTEGER <= value <= MAX_INTEGER else f"whole numbers are within ±{MAX_INTEGER}"
     if math.isfinite(value):
         return None
     return "numbers must be finite (JSON has no NaN or Infinity)"
@@ -112,7 +118,7 @@ def _walk(root: Any, *, max_depth: int, limit: int) -> Iterator[ValueProblem]:
         if isinstance(value, str):
             text = text_problem(value)
             problem = (text, "string_unstorable") if text else None
-        elif isinstance(value, float):
+        elif isinstance(value, float | int) and not isinstance(value, bool):
             number = number_problem(value)
             problem = (number, "finite_number") if number else None
         elif isinstance(value, dict | list):

@@ -7,7 +7,7 @@
   walked (`leadkit.bounds`): NUL, lone surrogates, non-finite numbers and nesting deeper than
   `MAX_DEPTH` are a 422 naming each place, in FastAPI's shape. A body nested past what Python's
   decoder can follow is a 422 too, not a RecursionError. Form bodies, text bodies and query
-  strings get the text check.
+  strings and paths get the text check.
 - Routes that answer each item of a batch on its own (`itemwise`) are not refused here for an
   item's values: they check each item with `item_problems`, so one bad item costs only itself.
 - A client address that keeps failing authentication (401) has its further failures answered
@@ -92,6 +92,11 @@ def item_problems(item: Any, where: str, index: int) -> list[dict[str, Any]]:
     return [p.as_error(where, index) for p in value_problems(item, max_depth=MAX_DEPTH - 2)]
 
 
+def path_problems(path: str) -> list[dict[str, Any]] | None:
+    problem = text_problem(path)
+    return [_error(("path",), problem, "string_unstorable")] if problem else None
+
+
 def query_problems(query_string: bytes) -> list[dict[str, Any]] | None:
     try:
         text = query_string.decode("latin-1")
@@ -136,7 +141,7 @@ class EdgeGuard:
             await self.app(scope, receive, send)
             return
         address = scope["client"][0] if scope.get("client") else "unknown"
-        problems = query_problems(scope.get("query_string", b""))
+        problems = path_problems(scope.get("path", "")) or query_problems(scope.get("query_string", b""))
         if problems:
             await _answer(send, 422, {"detail": problems})
             return

@@ -186,3 +186,9 @@ def test_every_instant_is_judged_without_overflow(at: datetime) -> None:
 def test_a_value_with_no_problem_encodes_as_json_and_utf8(value: Any) -> None:
     if not value_problems(value, limit=1):
         json.dumps(value, allow_nan=False).encode("utf-8")
+
+
+def test_a_path_with_nul_is_refused() -> None:
+    answer = app_under_test().get("/things/a%00b")
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["path"]
