@@ -89,10 +89,7 @@ async def refresh(
     conn: Connection, *, limit: int = 7, settle: timedelta = timedelta(0), busy_share: float | None = None
 ) -> int:
     """Recompute up to `limit` settled days (`reporting.day_marks`); how many."""
-    async with ATTRIBUTION_MARKS.recounting(conn, limit=limit, settle=settle, busy_share=busy_share) as days:
-        if days:
-            await _recount(conn, days)
-    return len(days)
+    return await ATTRIBUTION_MARKS.refresh(conn, _recount, limit=limit, settle=settle, busy_share=busy_share)
 
 
 async def _recount(conn: Connection, days: list[date]) -> None:

@@ -10,13 +10,16 @@ Until then every report counts a marked day live.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
+from typing import Any
 
 from leadkit.db import Connection
+from leadkit.messaging import Outbox
+from leadkit.quarantine import Quarantine, guarded
 
 
 def day_of(at: datetime) -> date:
@@ -41,6 +44,16 @@ class WindowDays:
     @property
     def stored(self) -> bool:
         return self.first < self.last
+
+
+# the settled marked days, newest first; $5: quarantined days passed over, $6: only this day
+_SETTLED = """
+{select} FROM {table} d
+LEFT JOIN aggregate_costs c ON c.kind = $3 AND c.day = d.day
+WHERE d.marked_at <= now() - greatest($2::interval, make_interval(secs => coalesce(c.seconds, 0) * $4))
+  AND d.day::text <> ALL($5::text[]) AND ($6::date IS NULL OR d.day = $6)
+ORDER BY d.day DESC LIMIT $1
+"""
 
 
 @dataclass(frozen=True)
@@ -76,39 +89,102 @@ class DayMarks:
         live += [day_bounds(day) for day in sorted(marked)]
         return WindowDays(first, last, marked, [(low, high) for low, high in live if low < high])
 
+    @property
+    def quarantine(self) -> Quarantine:
+        """A day whose recount fails alone is set aside (still marked: reports count it live)."""
+        return Quarantine("reporting", f"{self.kind}-aggregates")
+
+    async def refresh(
+        self,
+        conn: Connection,
+        recount: Callable[[Connection, list[date]], Awaitable[None]],
+        *,
+        limit: int,
+        settle: timedelta,
+        busy_share: float | None,
+    ) -> int:
+        """Claim up to `limit` settled days and `recount` them; how many days. A round that fails
+        is worked day by day and a day that fails alone is quarantined (`leadkit.quarantine`)."""
+
+        async def work(conn: Connection, _: Outbox, skip: list[str], only: date | None = None) -> int:
+            claim = self.recounting(
+                conn, limit=limit, settle=settle, busy_share=busy_share, skip=skip, only=only
+            )
+            async with claim as days:
+                if days:
+                    await recount(conn, days)
+            return len(days)
+
+        async def pending(conn: Connection, skip: list[str]) -> list[str]:
+            days = await self._settled(conn, "SELECT d.day", limit, settle, busy_share, skip, None)
+            return [row["day"].isoformat() for row in days]
+
+        async def one(conn: Connection, outbox: Outbox, day: str) -> int:
+            return await work(conn, outbox, [], only=date.fromisoformat(day))
+
+        done = await guarded(conn, self.quarantine, work=work, pending=pending, one=one, notify=False)
+        return 1 if done is None else done  # a round worked day by day: look again at once
+
     @asynccontextmanager
     async def recounting(
-        self, conn: Connection, *, limit: int, settle: timedelta, busy_share: float | None
+        self,
+        conn: Connection,
+        *,
+        limit: int,
+        settle: timedelta,
+        busy_share: float | None,
+        skip: Sequence[str] = (),
+        only: date | None = None,
     ) -> AsyncIterator[list[date]]:
         """One transaction: the claimed days (maybe none) for the caller to recount, then what that
         took recorded against them."""
         started = perf_counter()
         async with conn.transaction():
-            days = await self.claim(conn, limit=limit, settle=settle, busy_share=busy_share)
+            days = await self.claim(
+                conn, limit=limit, settle=settle, busy_share=busy_share, skip=skip, only=only
+            )
             yield days
             await self.record_cost(conn, days, perf_counter() - started)
 
     async def claim(
-        self, conn: Connection, *, limit: int, settle: timedelta, busy_share: float | None
+        self,
+        conn: Connection,
+        *,
+        limit: int,
+        settle: timedelta,
+        busy_share: float | None,
+        skip: Sequence[str] = (),
+        only: date | None = None,
     ) -> list[date]:
         """Up to `limit` settled days, newest first, their marks gone (inside the caller's
-        transaction); `busy_share` None claims regardless of cost."""
-        factor = 0.0 if busy_share is None else 1 / busy_share
+        transaction), but the quarantined ones in `skip` (or only the day `only`); `busy_share`
+        None claims regardless of cost."""
+        chosen = "SELECT d.day"
         rows = await conn.fetch(
-            f"""
-DELETE FROM {self.table} WHERE day IN (
-    SELECT d.day FROM {self.table} d
-    LEFT JOIN aggregate_costs c ON c.kind = $3 AND c.day = d.day
-    WHERE d.marked_at <= now() - greatest($2::interval, make_interval(secs => coalesce(c.seconds, 0) * $4))
-    ORDER BY d.day DESC LIMIT $1 FOR UPDATE OF d SKIP LOCKED
-) RETURNING day
-""",
-            limit,
-            settle,
-            self.kind,
-            factor,
+            f"DELETE FROM {self.table} WHERE day IN ({_SETTLED.format(table=self.table, select=chosen)}"
+            " FOR UPDATE OF d SKIP LOCKED) RETURNING day",
+            *self._settled_args(limit, settle, busy_share, skip, only),
         )
         return sorted(row["day"] for row in rows)
+
+    async def _settled(
+        self,
+        conn: Connection,
+        select: str,
+        limit: int,
+        settle: timedelta,
+        busy_share: float | None,
+        skip: Sequence[str],
+        only: date | None,
+    ) -> list[Any]:
+        statement = _SETTLED.format(table=self.table, select=select)
+        return list(await conn.fetch(statement, *self._settled_args(limit, settle, busy_share, skip, only)))
+
+    def _settled_args(
+        self, limit: int, settle: timedelta, busy_share: float | None, skip: Sequence[str], only: date | None
+    ) -> tuple[object, ...]:
+        factor = 0.0 if busy_share is None else 1 / busy_share
+        return limit, settle, self.kind, factor, list(skip), only
 
     async def record_cost(self, conn: Connection, days: list[date], seconds: float) -> None:
         """What recounting these days took, shared evenly: the next claim of each waits for it."""

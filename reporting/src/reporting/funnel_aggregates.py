@@ -116,10 +116,7 @@ async def refresh_funnel(
     conn: Connection, *, limit: int = 7, settle: timedelta = timedelta(0), busy_share: float | None = None
 ) -> int:
     """Recompute up to `limit` settled days (`reporting.day_marks`) and their months; how many days."""
-    async with FUNNEL_MARKS.recounting(conn, limit=limit, settle=settle, busy_share=busy_share) as days:
-        if days:
-            await _recount(conn, days)
-    return len(days)
+    return await FUNNEL_MARKS.refresh(conn, _recount, limit=limit, settle=settle, busy_share=busy_share)
 
 
 async def _recount(conn: Connection, days: list[date]) -> None:

@@ -29,6 +29,7 @@ from leadkit.db import Pool, create_pool
 from leadkit.hours import parse_hours
 from leadkit.messaging import Outbox
 from leadkit.policies import PolicyKind, PolicyStore
+from leadkit.quarantine import quarantined, release
 from leadkit.testing import database_url_for_tests, migrate_test_database
 from routing.batch import open_batch
 from routing.domain.config import RoutingConfig
@@ -36,6 +37,7 @@ from routing.domain.policy import DEFAULT_POLICY, parse_routing_policy
 from routing.domain.roster import Rep, Team
 from routing.handlers import route_leads
 from routing.parts import RoutingParts
+from routing.queues import queues_round
 from routing.store import roster_check, upsert_reps, upsert_teams
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -207,3 +209,49 @@ async def test_two_batches_racing_for_one_team_never_overrun_its_daily_caps(pool
     assert len(owners) == 12
     assert sorted(owner for owner in owners if owner) == sorted([rep.id for rep in reps] * 2)
     assert owners.count(None) == 6
+
+
+async def test_a_team_whose_queue_cannot_be_served_is_quarantined_and_the_others_are_served(
+    pool: Pool, team: str
+) -> None:
+    other = f"it-{uuid4().hex[:8]}"
+    try:
+        served_here = await _two_queues_one_poisoned(pool, poisoned=other, healthy=team)
+        assert served_here == {team}
+        async with pool.acquire() as conn:
+            assert other in {row.item for row in await quarantined(conn, "queues")}
+            assert (
+                await conn.fetchval("SELECT count(*) FROM leads WHERE team = $1 AND status = 'queued'", other)
+                == 1
+            )
+            assert await release(conn, "queues", [other]) == 1
+    finally:
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM leads WHERE team = $1", other)
+            await conn.execute("DELETE FROM reps WHERE team = $1", other)
+            await conn.execute("DELETE FROM rotation WHERE team = $1", other)
+            await conn.execute("DELETE FROM teams WHERE id = $1", other)
+
+
+async def _two_queues_one_poisoned(pool: Pool, *, poisoned: str, healthy: str) -> set[str]:
+    """A lead queued after hours in each team; the poisoned team's row no longer parses."""
+    for name in (poisoned, healthy):
+        parts = await _parts(
+            pool, name, [_rep(f"{name}-ann", name, hours=parse_hours("mon-fri 09:00-17:00"))]
+        )
+        (queued,) = await _handle(pool, parts, [_scored(uuid4(), TUESDAY_EVENING)], TUESDAY_EVENING)
+        assert queued.data.team == name
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE leads SET profile = '[1, 2]'::jsonb WHERE team = $1", poisoned)
+    served: set[str] = set()
+    morning = TUESDAY_EVENING + timedelta(hours=13)
+    while (done := await queues_round(pool, parts, now=morning, notify=False)) != 0:
+        assert done is None or done > 0
+    async with pool.acquire() as conn:
+        for name in (poisoned, healthy):
+            if (
+                await conn.fetchval("SELECT count(*) FROM leads WHERE team = $1 AND status = 'queued'", name)
+                == 0
+            ):
+                served.add(name)
+    return served

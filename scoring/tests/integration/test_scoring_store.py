@@ -17,8 +17,9 @@ from leadkit.consumer import HandlerContext
 from leadkit.db import Pool, create_pool
 from leadkit.messaging import Outbox
 from leadkit.policies import PolicyKind, PolicyStore
+from leadkit.quarantine import quarantined, release
 from leadkit.testing import database_url_for_tests, migrate_test_database
-from scoring.decay import emit_decayed
+from scoring.decay import decay_round, emit_decayed
 from scoring.domain.model import DEFAULT_MODEL, parse_rule_model
 from scoring.handlers import Scoring, forget_lead_facts, record_outcomes, score_captured_leads
 from scoring.predictors import Predictors
@@ -266,3 +267,21 @@ async def test_an_erased_person_s_facts_stay_erased_through_re_scoring(
         fit = await conn.fetchval("SELECT fit_score FROM lead_profiles WHERE lead_id = $1", lead_id)
     assert facts == '{"erased": true}'
     assert fit == 0  # the VP title is gone with the rest
+
+
+async def test_a_lead_that_fails_to_decay_is_quarantined_and_the_others_decay(
+    pool: Pool, scoring: Scoring, leads: list[UUID]
+) -> None:
+    poisoned, healthy = uuid4(), uuid4()
+    leads.extend((poisoned, healthy))
+    await _handle(pool, score_captured_leads, [_webinar(lead, NOW) for lead in leads], scoring, NOW)
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE lead_profiles SET facts = '[1, 2]'::jsonb WHERE lead_id = $1", poisoned)
+    when = NOW + timedelta(hours=1)
+    while (due := await decay_round(pool, scoring, now=when, limit=500, notify=False)) != 0:
+        assert due is None or due > 0
+    assert (await _due_at(pool, healthy) or when) > when  # decayed: its next instant is later
+    assert (await _due_at(pool, poisoned) or when) <= when  # still due: set aside, not lost
+    async with pool.acquire() as conn:
+        assert str(poisoned) in {row.item for row in await quarantined(conn, "decay")}
+        await release(conn, "decay", [str(poisoned)])

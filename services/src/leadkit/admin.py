@@ -4,6 +4,8 @@ python -m leadkit.admin create-topics [--prefix test.]
 python -m leadkit.admin replay-dlq lead.captured [--prefix …]
 python -m leadkit.admin outbox parked capture
 python -m leadkit.admin outbox unpark capture 42 43 | --all
+python -m leadkit.admin quarantine list sla-monitor
+python -m leadkit.admin quarantine retry sla-monitor [--worker sla-timers] ITEM… | --all
 
 `move_group` is the building block of a projection rebuild (see `reporting.rebuild`).
 """
@@ -14,7 +16,6 @@ import asyncio
 import os
 import tomllib
 import uuid
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -27,10 +28,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import MetaData, select, update
 from sqlalchemy import Table as SqlTable
-from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from leadkit.db import create_engine, session_factory
 from leadkit.messaging import REPLAY_HEADER, messaging_tables
+from leadkit.operator_db import ServiceArgument, against_database
+from leadkit.quarantine_cli import quarantine_cli
 from leadkit.settings import LeadloopSettings
 from leadkit.topics import TopicNames, dlq_of
 
@@ -40,6 +42,7 @@ T = TypeVar("T")
 cli = typer.Typer(help="leadloop operator commands", no_args_is_help=True)
 outbox_cli = typer.Typer(help="Outbox rows Kafka refused for good (parked)", no_args_is_help=True)
 cli.add_typer(outbox_cli, name="outbox")
+cli.add_typer(quarantine_cli, name="quarantine")
 
 
 @dataclass(frozen=True)
@@ -258,15 +261,6 @@ def replay_dlq_command(
     typer.echo(f"replayed {count} message(s) from {names.physical(dlq_of(topic))}")
 
 
-def service_database_url(service: str) -> str:
-    """`<SERVICE>_DATABASE_URL`, else the local default `make up` creates."""
-    module = service.replace("-", "_")
-    return os.environ.get(
-        f"{module.upper()}_DATABASE_URL",
-        f"postgresql+asyncpg://{module}:{module}@127.0.0.1:5432/{module}?ssl=disable",
-    )
-
-
 def _outbox() -> SqlTable:
     return messaging_tables(MetaData()).outbox
 
@@ -303,24 +297,10 @@ async def unpark_rows(database_url: str, ids: list[int] | None) -> int:
         await engine.dispose()
 
 
-ServiceArgument = Annotated[str, typer.Argument(help="capture, scoring, routing, sla-monitor or reporting")]
-
-
-def _against_database(service: str, work: Callable[[str], Coroutine[Any, Any, T]]) -> T:
-    """Run `work` on the service's database; an unreachable or unmigrated one is one clear line."""
-    try:
-        return asyncio.run(work(service_database_url(service)))
-    except ProgrammingError:
-        typer.echo(f"{service}'s database has no outbox yet: migrate it first (make up)", err=True)
-    except (DBAPIError, OSError) as error:
-        typer.echo(f"cannot reach {service}'s database ({type(error).__name__}); is it running?", err=True)
-    raise typer.Exit(1)
-
-
 @outbox_cli.command("parked")
 def outbox_parked_command(service: ServiceArgument) -> None:
     """List the rows the relay parked, with Kafka's reason."""
-    rows = _against_database(service, parked_rows)
+    rows = against_database(service, parked_rows)
     table = Table("id", "topic", "key", "parked at", "error")
     for row in rows:
         table.add_row(str(row.id), row.topic, row.key or "", f"{row.parked_at:%Y-%m-%d %H:%M:%S}", row.error)
@@ -337,7 +317,7 @@ def outbox_unpark_command(
     """Give parked rows back to the relay once their cause is fixed (e.g. the topic exists now)."""
     if not ids and not all_rows:
         raise typer.BadParameter("name the row ids, or pass --all")
-    count = _against_database(service, lambda url: unpark_rows(url, None if all_rows else ids))
+    count = against_database(service, lambda url: unpark_rows(url, None if all_rows else ids))
     typer.echo(f"{count} row(s) handed back to {service}'s relay")
 
 

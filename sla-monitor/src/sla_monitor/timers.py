@@ -7,6 +7,7 @@ report that committed meanwhile has already closed them — so each due timer fi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -34,9 +35,15 @@ SELECT l.lead_id, l.correlation_id, l.tier, l.sla_version
 FROM leads l
 JOIN (SELECT lead_id, min(due_at) AS due FROM timers WHERE status = 'pending' AND due_at <= $1
       GROUP BY lead_id) d ON d.lead_id = l.lead_id
+WHERE l.lead_id::text <> ALL($3::text[]) AND ($4::uuid[] IS NULL OR l.lead_id = ANY($4::uuid[]))
 ORDER BY d.due
 LIMIT $2
 FOR UPDATE OF l SKIP LOCKED
+"""
+# what a claim would take, read without locks: the leads a failed round is worked through one by one
+_PENDING_LEADS = """
+SELECT lead_id FROM timers WHERE status = 'pending' AND due_at <= $1 AND lead_id::text <> ALL($3::text[])
+GROUP BY lead_id ORDER BY min(due_at) LIMIT $2
 """
 _DUE = """
 SELECT id, lead_id, clock, escalation, escalation_step, owner, started_at, due_at, cause_event_id, tier,
@@ -62,10 +69,23 @@ WHERE lead_id = ANY($1::uuid[]) AND status = 'pending'
 
 
 async def fire_due_timers(
-    conn: Connection, *, parts: SlaParts, outbox: Outbox, now: datetime, limit: int = 1000
+    conn: Connection,
+    *,
+    parts: SlaParts,
+    outbox: Outbox,
+    now: datetime,
+    limit: int = 1000,
+    skip: Sequence[str] = (),
+    only: Sequence[UUID] | None = None,
 ) -> int:
-    """Fire up to `limit` leads' due timers; how many timers fired (0: nothing was due)."""
-    leads = {row["lead_id"]: row for row in await conn.fetch(_CLAIM_LEADS, now, limit)}
+    """Fire up to `limit` leads' due timers, passing over the quarantined leads in `skip` (or of
+    `only` these leads); how many timers fired (0: nothing was due)."""
+    leads = {
+        row["lead_id"]: row
+        for row in await conn.fetch(
+            _CLAIM_LEADS, now, limit, list(skip), None if only is None else list(only)
+        )
+    }
     if not leads:
         return 0
     due = await conn.fetch(_DUE, sorted(leads), now)
@@ -101,6 +121,12 @@ async def fire_due_timers(
         await conn.execute(_RECYCLE, recycled, now)
         await conn.execute(_CANCEL_REST, recycled, now)
     return len(due)
+
+
+async def pending_leads(
+    conn: Connection, *, now: datetime, skip: Sequence[str], limit: int = 1000
+) -> list[str]:
+    return [str(row["lead_id"]) for row in await conn.fetch(_PENDING_LEADS, now, limit, list(skip))]
 
 
 def _warned(timer: Any, lead: Any, clock: Any, now: datetime) -> LeadSlaWarned:

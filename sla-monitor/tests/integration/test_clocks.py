@@ -16,6 +16,7 @@ from lead_schemas.events import Person, Touch
 from leadkit.consumer import HandlerContext
 from leadkit.db import Connection, Pool
 from leadkit.messaging import Outbox
+from leadkit.quarantine import quarantined, release
 from sla_monitor.calendars import save_calendar
 from sla_monitor.domain.calendar import BusinessCalendar
 from sla_monitor.domain.stages import ImpossibleStep, Step
@@ -23,6 +24,7 @@ from sla_monitor.intake import know_captured_leads, start_accept_clocks
 from sla_monitor.parts import SlaParts
 from sla_monitor.progress import CadenceNotDone, StepBeforeCapture, UnknownLead, report_progress
 from sla_monitor.timers import fire_due_timers
+from sla_monitor.workers import fire_round
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -263,3 +265,34 @@ async def test_a_friday_evening_lead_falls_due_in_the_teams_next_business_hours(
     assert clock["calendar"] == team
     # 15 of the 30 minutes: 10 on Friday, 5 on Tuesday
     assert (warning["escalation"], warning["due_at"]) == ("warn", datetime(2026, 12, 1, 8, 5, tzinfo=UTC))
+
+
+async def test_a_lead_whose_timers_cannot_fire_is_quarantined_and_the_rest_fire(
+    pool: Pool, parts: SlaParts
+) -> None:
+    """A timer at `-infinity` (what PostgreSQL made of year 1 before the kit bounded instants)
+    used to fail every sweep for good; now its lead is set aside and the others fire."""
+    async with pool.acquire() as conn:
+        poisoned, healthy = await assigned_lead(conn, parts), await assigned_lead(conn, parts)
+        await conn.execute(
+            "UPDATE timers SET due_at = '-infinity' WHERE lead_id = $1 AND escalation <> 'warn'", poisoned
+        )
+    late = T0 + timedelta(hours=1)
+    while await fire_round(pool, parts, now=late, notify=False) != 0:
+        pass
+    async with pool.acquire() as conn:
+        assert (await clocks(conn, healthy))["accept"]["status"] == "breached"
+        assert (await clocks(conn, poisoned))["accept"]["status"] == "pending"  # kept, not lost
+        (row,) = [r for r in await quarantined(conn, "sla-timers") if r.item == str(poisoned)]
+        assert row.attempts == 1
+        assert row.error
+        # fixed and released, the next round fires it
+        await conn.execute(
+            "UPDATE timers SET due_at = $2 WHERE lead_id = $1", poisoned, T0 + timedelta(minutes=31)
+        )
+        assert await release(conn, "sla-timers", [str(poisoned)]) == 1
+    while await fire_round(pool, parts, now=late, notify=False) != 0:
+        pass
+    async with pool.acquire() as conn:
+        assert (await clocks(conn, poisoned))["accept"]["status"] == "breached"
+        assert str(poisoned) not in {r.item for r in await quarantined(conn, "sla-timers")}

@@ -14,9 +14,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from leadkit.db import new_metadata
 from leadkit.messaging import messaging_tables
 from leadkit.policies import policy_tables
+from leadkit.quarantine import quarantine_table
 
 metadata = new_metadata()
 messaging = messaging_tables(metadata)
+quarantine = quarantine_table(metadata)
 policies = policy_tables(metadata)
 
 

@@ -15,9 +15,11 @@ from leadkit.db import new_metadata
 from leadkit.idempotency import idempotency_table
 from leadkit.messaging import messaging_tables
 from leadkit.policies import policy_tables
+from leadkit.quarantine import quarantine_table
 
 metadata = new_metadata()
 messaging = messaging_tables(metadata)
+quarantine = quarantine_table(metadata)
 idempotency = idempotency_table(metadata)
 policy_versions, policy_activations = policy_tables(metadata)
 

@@ -1,0 +1,37 @@
+"""quarantine for background workers
+
+Revision ID: b9f230545db8
+Revises: 6f5bbe39ff71
+Create Date: 2026-12-02 13:30:13.426824
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "b9f230545db8"
+down_revision: str | None = "6f5bbe39ff71"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "quarantine",
+        sa.Column("worker", sa.Text(), nullable=False, comment="the background loop, e.g. sla-timers"),
+        sa.Column("item", sa.Text(), nullable=False, comment="what it claims: a lead id, a day"),
+        sa.Column("error", sa.Text(), nullable=False, comment="the last failure, type and message"),
+        sa.Column("attempts", sa.Integer(), server_default="1", nullable=False),
+        sa.Column(
+            "first_failed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.Column(
+            "last_failed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("worker", "item", name=op.f("pk_quarantine")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("quarantine")
