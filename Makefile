@@ -35,7 +35,7 @@ infra: install ## start PostgreSQL and Kafka only
 
 test: infra lint ## lint, then every test: unit, integration, system (starts Kafka and PostgreSQL if needed)
 	@deploy/postgres.sh reset-test-dbs >/dev/null
-	@$(VENV)/python -m leadkit.admin create-topics --prefix test. >/dev/null
+	@$(VENV)/python -m leadkit.admin create-topics --prefix test. --privacy-window-seconds 20 >/dev/null
 	@$(VENV)/pytest
 
 test-unit: ## the pure tests only, no infrastructure

@@ -17,6 +17,7 @@ from lead_schemas import (
     LeadScored,
     LeadSlaBreached,
 )
+from lead_schemas.privacy import history_of
 from leadkit.consumer import Handler, HandlerContext
 from leadkit.db import columns
 from reporting import funnel_aggregates
@@ -76,10 +77,12 @@ async def project_events(events: Sequence[Envelope], ctx: HandlerContext) -> Non
     await ctx.connection.execute(_WRITE, *columns([rows[lead_id].values() for lead_id in lead_ids]))
 
 
+# captures and scores come from their history twins, which carry no personal data and are kept
+# forever: the live projection reads what a rebuild reads (lead_schemas.privacy)
 HANDLERS: dict[str, Handler] = dict.fromkeys(
     (
-        LeadCaptured.topic,
-        LeadScored.topic,
+        history_of(LeadCaptured.topic),
+        history_of(LeadScored.topic),
         LeadQualified.topic,
         LeadProgressed.topic,
         LeadRecycled.topic,

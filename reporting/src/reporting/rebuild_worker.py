@@ -14,6 +14,7 @@ from uuid import UUID
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lead_schemas import EVENT_TYPES, Envelope, LeadCaptured
+from lead_schemas.privacy import event_type_of
 from leadkit.db import Connection, create_pool
 from reporting.domain.projection import COLUMNS, FunnelRow, TouchRow, project, touch_of
 
@@ -136,5 +137,5 @@ def fold_partitions(
     skipped. `topics` maps each physical topic to the event type it holds; `report` (a queue)
     takes the count of records read, as they are."""
     offsets = {TopicPartition(topic, partition): end for topic, partition, end in ends}
-    kinds = {physical: EVENT_TYPES[logical] for physical, logical in topics.items()}
+    kinds = {physical: EVENT_TYPES[event_type_of(logical)] for physical, logical in topics.items()}
     return asyncio.run(_work(bootstrap, database_url, offsets, kinds, numbers, report))

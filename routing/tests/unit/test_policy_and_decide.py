@@ -241,7 +241,8 @@ def test_an_owned_account_goes_to_its_owner_with_the_match_in_the_steps() -> Non
         fields(LeadProfile(country="US"), account=account), account, policy(), ROSTER, EMPTY, at=NOW
     )
     assert (decision.owner, decision.rule, decision.method) == ("ben", "owned", "account_owner")
-    assert any("domain acme.com" in step for step in decision.steps)
+    assert any("account a1 (matched by domain) is owned by ben" in step for step in decision.steps)
+    assert not any("acme" in step.lower() for step in decision.steps)  # the reason is kept forever
 
 
 def test_an_absent_owner_falls_back_to_the_rule_s_team_and_says_so() -> None:

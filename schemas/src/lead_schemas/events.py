@@ -200,7 +200,11 @@ class LeadProgressedData(Payload):
         default=None,
         description="For rejected and lost: the reason code agreed with marketing, e.g. `no_budget`.",
     )
-    detail: str | None = Field(default=None, description="Free text sales added to the step.")
+    detail: str | None = Field(
+        default=None,
+        description="Never published (always null): sales' free text stays in sla-monitor's database, "
+        "where an erasure reaches it. Kept in the schema for readers of older events.",
+    )
     channel: Channel | None = Field(
         default=None, description="For contacted: call, email, meeting or social."
     )
@@ -238,7 +242,11 @@ class LeadSlaWarnedData(Payload):
 
 class LeadRecycledData(Payload):
     reason: Literal["rejected_by_sales", "sla_exhausted", "lost_not_now"]
-    detail: str | None = None
+    detail: str | None = Field(
+        default=None,
+        description="leadloop's own words (an SLA breach's clock); never sales' free text, which stays in "
+        "sla-monitor's database.",
+    )
     owner: str | None = None
     reason_code: str | None = Field(
         default=None, description="Sales' reason code when rejected or lost, e.g. `bad_timing`."

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lead_schemas.events import EVENT_TYPES
+from lead_schemas.privacy import PERSONAL_TOPICS, history_of
 
 SCHEMAS_DIR = Path(__file__).resolve().parents[2]
 JSON_DIR = SCHEMAS_DIR / "json"
@@ -75,6 +76,21 @@ def asyncapi() -> dict[str, Any]:
             "channel": {"$ref": f"#/channels/{topic}"},
             "summary": f"{_PRODUCERS[topic]} publishes {topic}",
         }
+        if topic in PERSONAL_TOPICS:
+            channels[topic]["description"] = (
+                f"Personal: kept for the privacy window only. Its history twin is {history_of(topic)}."
+            )
+            channels[history_of(topic)] = {
+                "address": history_of(topic),
+                "description": f"The history of {topic}, kept forever: the same messages with every "
+                "personal field removed and an id derived from the original's (lead_schemas.privacy).",
+                "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+            }
+            operations[f"publish_{name}_history"] = {
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{history_of(topic)}"},
+                "summary": f"{_PRODUCERS[topic]} publishes the history twin of each {topic}",
+            }
     return {
         "asyncapi": "3.0.0",
         "info": {

@@ -16,14 +16,12 @@ import asyncio
 import os
 import tomllib
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import MetaData, select, update
@@ -34,88 +32,14 @@ from leadkit.messaging import REPLAY_HEADER, messaging_tables
 from leadkit.operator_db import ServiceArgument, against_database
 from leadkit.quarantine_cli import quarantine_cli
 from leadkit.settings import LeadloopSettings
+from leadkit.topic_specs import DEFAULT_TOPICS_FILE, TopicSpec, create_topics, delete_topics, topic_specs
 from leadkit.topics import TopicNames, dlq_of
-
-DEFAULT_TOPICS_FILE = Path(__file__).resolve().parents[3] / "deploy" / "topics.toml"
 
 T = TypeVar("T")
 cli = typer.Typer(help="leadloop operator commands", no_args_is_help=True)
 outbox_cli = typer.Typer(help="Outbox rows Kafka refused for good (parked)", no_args_is_help=True)
 cli.add_typer(outbox_cli, name="outbox")
 cli.add_typer(quarantine_cli, name="quarantine")
-
-
-@dataclass(frozen=True)
-class TopicSpec:
-    name: str
-    partitions: int
-    replication_factor: int
-    config: dict[str, str] = field(default_factory=dict)
-
-
-def topic_specs(
-    definition: dict[str, Any], *, replication_factor: int | None = None, partitions: int | None = None
-) -> list[TopicSpec]:
-    """Every topic of the definition file, dead-letter twins included (pure: dict in, specs out)."""
-    defaults = definition.get("defaults", {})
-    specs: list[TopicSpec] = []
-    for name, overrides in definition["topics"].items():
-        merged = {
-            **defaults,
-            **overrides,
-            "config": {**defaults.get("config", {}), **overrides.get("config", {})},
-        }
-        spec = TopicSpec(
-            name=name,
-            partitions=partitions or int(merged["partitions"]),
-            replication_factor=replication_factor or int(merged["replication_factor"]),
-            config={key: str(value) for key, value in merged["config"].items()},
-        )
-        specs.append(spec)
-        if merged.get("dead_letter", False):
-            specs.append(TopicSpec(dlq_of(name), spec.partitions, spec.replication_factor, spec.config))
-    return specs
-
-
-async def create_topics(*, bootstrap_servers: str, topics: TopicNames, specs: list[TopicSpec]) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="leadloop-admin")
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [spec for spec in specs if topics.physical(spec.name) not in existing]
-        created: list[str] = []
-        for spec in missing:
-            try:
-                await admin.create_topics(
-                    [
-                        NewTopic(
-                            topics.physical(spec.name),
-                            spec.partitions,
-                            spec.replication_factor,
-                            topic_configs=spec.config,
-                        )
-                    ]
-                )
-                created.append(topics.physical(spec.name))
-            except TopicAlreadyExistsError:
-                pass  # another process created it between our list and create
-        return created
-    finally:
-        await admin.close()
-
-
-async def delete_topics(*, bootstrap_servers: str, names: list[str]) -> None:
-    """Delete the named physical topics (those that exist); a test's throwaway topics, for one."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="leadloop-admin")
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        doomed = [name for name in names if name in existing]
-        if doomed:
-            await admin.delete_topics(doomed)
-    finally:
-        await admin.close()
 
 
 class GroupActive(RuntimeError):
@@ -128,6 +52,9 @@ async def _partitions(admin: AIOKafkaAdminClient, topics: list[str]) -> list[Top
         for topic, d in zip(topics, await admin.describe_topics(topics), strict=True)
         for p in d["partitions"]
     ]
+
+
+__all__ = ["DEFAULT_TOPICS_FILE", "TopicSpec", "create_topics", "delete_topics", "topic_specs"]
 
 
 async def partitions_of(*, bootstrap_servers: str, topics: list[str]) -> list[TopicPartition]:
@@ -177,14 +104,31 @@ def create_topics_command(
         str | None, typer.Option(help="Topic prefix; defaults to LEADLOOP_TOPIC_PREFIX")
     ] = None,
     file: Annotated[Path, typer.Option(help="Topic definition file")] = DEFAULT_TOPICS_FILE,
+    privacy_window_seconds: Annotated[
+        float | None,
+        typer.Option(
+            min=1,
+            help="How long personal topics and DLQs keep a record; default LEADLOOP_PRIVACY_WINDOW_DAYS "
+            "or the file's (30 days). The test suite's topics use seconds.",
+        ),
+    ] = None,
 ) -> None:
     settings = LeadloopSettings()
     replication = os.environ.get("LEADLOOP_REPLICATION_FACTOR")
     partitions = os.environ.get("LEADLOOP_TOPIC_PARTITIONS")
+    window_days = os.environ.get("LEADLOOP_PRIVACY_WINDOW_DAYS")
+    window_ms = (
+        privacy_window_seconds * 1000
+        if privacy_window_seconds
+        else float(window_days) * 86_400_000
+        if window_days
+        else None
+    )
     specs = topic_specs(
         tomllib.loads(file.read_text()),
         replication_factor=int(replication) if replication else None,
         partitions=int(partitions) if partitions else None,
+        privacy_window_ms=int(window_ms) if window_ms else None,
     )
     names = TopicNames(settings.topic_prefix if prefix is None else prefix)
     created = asyncio.run(

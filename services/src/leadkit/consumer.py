@@ -39,6 +39,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from lead_schemas import EVENT_TYPES, Envelope, parse_event
+from lead_schemas.privacy import HISTORY_TOPICS, event_type_of
 from leadkit.db import Connection, Pool
 from leadkit.infrastructure import is_infrastructure_error
 from leadkit.messaging import (
@@ -138,7 +139,7 @@ class ConsumerLoop:
         notify_relay: Callable[[], bool] = lambda: True,
         redact: Redactor | None = None,
     ) -> None:
-        unknown = set(handlers) - set(EVENT_TYPES)
+        unknown = set(handlers) - set(EVENT_TYPES) - set(HISTORY_TOPICS)
         if unknown:
             raise ValueError(f"no event type for topics {sorted(unknown)}")
         self._service = service
@@ -383,7 +384,7 @@ class ConsumerLoop:
             event = parse_event(value)
         except ValueError as exc:
             raise PoisonEvent(f"not a valid event: {exc}") from exc
-        if event.type != topic:
+        if event.type != event_type_of(topic):
             raise PoisonEvent(f"event of type {event.type!r} on topic {topic!r}")
         return event
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from lead_schemas import Envelope
+from lead_schemas.privacy import history_of, history_twin
 from leadkit.db import Connection
 
 Headers = list[tuple[str, str]]
@@ -109,12 +110,24 @@ class Outbox:
         self.rows: list[OutboxRow] = []
 
     def add(self, *events: Envelope) -> None:
+        """Each event on its topic; an event of a personal topic also as its history twin, which
+        carries no personal data (`lead_schemas.privacy`), in the same transaction."""
         for event in events:
             self.rows.append(
                 OutboxRow(
                     event.type, str(event.lead_id), event.model_dump_json().encode(), event_headers(event)
                 )
             )
+            twin = history_twin(event)
+            if twin is not None:
+                self.rows.append(
+                    OutboxRow(
+                        history_of(event.type),
+                        str(twin.lead_id),
+                        twin.model_dump_json().encode(),
+                        event_headers(twin),
+                    )
+                )
 
     def add_raw(self, *, topic: str, key: str | None, payload: bytes, headers: Headers) -> None:
         self.rows.append(OutboxRow(topic, key, payload, headers))

@@ -9,6 +9,8 @@ import pytest
 import structlog
 from sqlalchemy.exc import DBAPIError
 
+from lead_schemas import EVENT_TYPES
+from lead_schemas.privacy import HISTORY_TOPICS, PERSONAL_TOPICS
 from leadkit.admin import DEFAULT_TOPICS_FILE, topic_specs
 from leadkit.infrastructure import is_infrastructure_error
 from leadkit.logging import configure_logging
@@ -17,22 +19,23 @@ from leadkit.settings import LeadloopSettings
 from leadkit.topics import TopicNames
 
 
-def test_every_contract_topic_has_a_dead_letter_twin_kept_forever() -> None:
-    specs = topic_specs(tomllib.loads(DEFAULT_TOPICS_FILE.read_text()))
-    names = {spec.name for spec in specs}
-    contract = {
-        "lead.captured",
-        "lead.scored",
-        "lead.qualified",
-        "lead.progressed",
-        "lead.sla_warned",
-        "lead.sla_breached",
-        "lead.recycled",
-        "lead.erased",
-    }
-    assert names == contract | {f"{t}.dlq" for t in contract}
-    assert {spec.partitions for spec in specs} == {3}  # one machine; a cluster sets more
-    assert all(spec.config["retention.ms"] == "-1" for spec in specs)
+def test_history_is_kept_forever_and_personal_data_for_the_privacy_window_only() -> None:
+    specs = {spec.name: spec for spec in topic_specs(tomllib.loads(DEFAULT_TOPICS_FILE.read_text()))}
+    contract = set(EVENT_TYPES) | set(HISTORY_TOPICS)
+    assert set(specs) == contract | {f"{t}.dlq" for t in contract}
+    assert {spec.partitions for spec in specs.values()} == {3}  # one machine; a cluster sets more
+    thirty_days = str(30 * 86_400_000)
+    kept_forever = {name for name, spec in specs.items() if spec.config["retention.ms"] == "-1"}
+    assert kept_forever == contract - set(PERSONAL_TOPICS)  # reporting rebuilds from these alone
+    for name in [*PERSONAL_TOPICS, *(n for n in specs if n.endswith(".dlq"))]:
+        assert specs[name].config["retention.ms"] == thirty_days, name
+        assert int(specs[name].config["segment.ms"]) <= 86_400_000  # the bound's last day
+
+
+def test_a_privacy_window_of_seconds_rolls_segments_as_often() -> None:
+    specs = topic_specs(tomllib.loads(DEFAULT_TOPICS_FILE.read_text()), privacy_window_ms=20_000)
+    (captured,) = [spec for spec in specs if spec.name == "lead.captured"]
+    assert (captured.config["retention.ms"], captured.config["segment.ms"]) == ("20000", "20000")
 
 
 def test_overrides_win_over_defaults() -> None:

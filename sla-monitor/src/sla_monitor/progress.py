@@ -99,7 +99,7 @@ async def report_progress(
             amount=step.amount,
             currency=step.currency,
             reason=step.reason,
-            detail=step.detail,
+            detail=None,  # sales' words stay in this database, where an erasure reaches them
             channel=step.channel,
             forced=not move.allowed,
             clocks_met=answered,
@@ -147,7 +147,7 @@ async def report_progress(
             occurred_at=at,
             data=LeadRecycledData(
                 reason=effect.recycle_reason,
-                detail=step.detail,
+                detail=None,  # sales' words stay in this database
                 owner=lead["owner"],
                 reason_code=step.reason,
                 nurture_track=track,

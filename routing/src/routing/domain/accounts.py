@@ -97,6 +97,12 @@ class AccountMatch:
     account: Account
     matched_by: str  # "domain acme.com" or "name 'acme'"
 
+    @property
+    def how(self) -> str:
+        """How it matched, without the lead's domain or company name (which the reason on
+        lead.qualified, a topic kept forever, may not carry)."""
+        return "by domain" if self.matched_by.startswith("domain") else "by company name"
+
 
 @dataclass
 class AccountIndex:

@@ -214,12 +214,10 @@ def decide(
         if account is None:
             attempts.steps.append("no account with an owner matches")
         elif account.account.owner is None:
-            attempts.steps.append(f"account {account.account.name} has no owner")
+            attempts.steps.append(f"account {account.account.id} has no owner")
         else:
             owner = account.account.owner
-            attempts.steps.append(
-                f"account {account.account.name} ({account.matched_by}) is owned by {owner}"
-            )
+            attempts.steps.append(f"account {account.account.id} (matched {account.how}) is owned by {owner}")
             decision = attempts.direct(owner, "account_owner", rule)
     elif rule.rep:
         decision = attempts.direct(rule.rep, "rep", rule)
