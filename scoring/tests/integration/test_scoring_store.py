@@ -116,7 +116,7 @@ async def _handle(pool: Pool, handler, events, scoring: Scoring, now: datetime) 
 
 
 def _scored(outbox: Outbox) -> list[LeadScored]:
-    events = [parse_event(row.payload) for row in outbox.rows]
+    events = [parse_event(row.payload) for row in outbox.rows if row.topic == "lead.scored"]
     return [event for event in events if isinstance(event, LeadScored)]
 
 

@@ -39,7 +39,16 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @pytest.fixture
 async def topics() -> AsyncIterator[TopicNames]:
     names = TopicNames(f"it-{uuid4().hex[:10]}.")
-    specs = [TopicSpec(name, 3, 1) for name in ("lead.captured", "lead.captured.dlq", "lead.scored")]
+    specs = [
+        TopicSpec(name, 3, 1)
+        for name in (
+            "lead.captured",
+            "lead.captured.dlq",
+            "lead.scored",
+            "lead.captured.history",
+            "lead.scored.history",
+        )
+    ]
     created = await create_topics(bootstrap_servers=KAFKA, topics=names, specs=specs)
     yield names
     # Each test's topics are its own; left behind, thousands of partitions slow every broker start.

@@ -49,7 +49,9 @@ async def test_a_poll_with_an_event_twice_hands_the_handler_each_event_once_in_o
     assert [event_id for call in calls for event_id in call] == [first.id, second.id]
     handled = await rows(sessions, effects, effects.c.lead_id == lead_id)
     assert sorted(row.event_id for row in handled) == sorted([first.id, second.id])
-    emitted = await rows(sessions, tables.outbox, tables.outbox.c.key == str(lead_id))
+    emitted = await rows(
+        sessions, tables.outbox, tables.outbox.c.key == str(lead_id), tables.outbox.c.topic == "lead.scored"
+    )
     assert len(emitted) == 2
 
 
