@@ -27,7 +27,7 @@ from capture.api_models import (
 from capture.db.tables import Lead, Touch
 from capture.domain.spam import spam_reason
 from capture.domain.submission import Submission, build_submission
-from capture.handlers import erase_person, find_lead, find_leads
+from capture.handlers import erasable_leads, erase_person, erase_spam, find_lead, find_leads
 from capture.intake import Answer, IdempotencyClaim, Intake, accept, accept_batch
 from capture.keys import Principal, require
 from capture.limits import client_ip, enforce
@@ -303,14 +303,26 @@ async def post_touches_batch(
 async def post_erasure(
     erasure: ErasureCreate, request: Request, deps: DepsDep, principal: Erase
 ) -> ErasureAccepted:
+    """Every lead the id, email or phone names is erased (and every spam row holding them); one
+    `lead.erased` each, which every service acts on. 404 when nothing at all matched."""
     rate_limit(request, deps, principal)
     now = deps.clock()
     async with deps.transaction() as (session, outbox):
-        lead = await find_lead(session, lead_id=erasure.lead_id, email=erasure.email, phone=erasure.phone)
-        if lead is None:
+        leads = await erasable_leads(
+            session, lead_id=erasure.lead_id, email=erasure.email, phone=erasure.phone
+        )
+        for lead in leads:
+            await erase_person(session, outbox, lead=lead, now=now, correlation_id=uuid4())
+        spam = await erase_spam(
+            session,
+            emails=[erasure.email] if erasure.email else [],
+            phones=[erasure.phone] if erasure.phone else [],
+            lead_ids=[],
+        )
+        if not leads and not spam:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NO_SUCH_LEAD)
-        await erase_person(session, outbox, lead=lead, now=now, correlation_id=uuid4())
-    return ErasureAccepted(lead_id=lead.id, erased_at=now)
+    lead_ids = [lead.id for lead in leads]
+    return ErasureAccepted(lead_id=lead_ids[0] if lead_ids else None, lead_ids=lead_ids, erased_at=now)
 
 
 @router.get(

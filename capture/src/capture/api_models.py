@@ -286,7 +286,10 @@ class ErasureCreate(BaseModel):
 
 
 class ErasureAccepted(BaseModel):
-    lead_id: UUID
+    lead_id: UUID | None = Field(
+        description="The first lead erased; null when only spam rows held the person"
+    )
+    lead_ids: list[UUID] = Field(description="Every lead erased: the id, email and phone may name several")
     erased_at: datetime
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from capture.db.tables import Lead, PlatformLead, SpamSubmission, Touch
@@ -349,12 +349,57 @@ async def find_leads(
     return by_id, by_email
 
 
+_FORGET_PUBLISHED = text("DELETE FROM outbox WHERE key = :key AND published_at IS NOT NULL")
+
+
+async def erasable_leads(
+    session: AsyncSession, *, lead_id: UUID | None, email: str | None, phone: str | None
+) -> list[Lead]:
+    """Every person (not erased yet) an erasure names: by id, by email, and by phone whatever
+    their email (one person may have been captured once by email and once by phone alone)."""
+    conditions = []
+    if lead_id is not None:
+        conditions.append(Lead.id == lead_id)
+    if email:
+        conditions.append(Lead.email == email)
+    if phone:
+        conditions.append(Lead.phone == phone)
+    if not conditions:
+        return []
+    found = await session.scalars(
+        select(Lead).where(or_(*conditions), Lead.erased_at.is_(None)).order_by(Lead.id)
+    )
+    return list(found.all())
+
+
+async def erase_spam(
+    session: AsyncSession, *, emails: Sequence[str], phones: Sequence[str], lead_ids: Sequence[UUID]
+) -> int:
+    """Spam kept for audit holds a person's email, phone, name and IP too: it goes with them."""
+    conditions = [SpamSubmission.released_lead_id.in_(lead_ids)] if lead_ids else []
+    if emails:
+        conditions += [SpamSubmission.email.in_(emails), SpamSubmission.payload["email"].astext.in_(emails)]
+    if phones:
+        conditions.append(SpamSubmission.payload["phone"].astext.in_(phones))
+    if not conditions:
+        return 0
+    result = await session.execute(
+        delete(SpamSubmission).where(or_(*conditions)).returning(SpamSubmission.id)
+    )
+    return len(result.all())
+
+
 async def erase_person(
     session: AsyncSession, outbox: Outbox, *, lead: Lead, now: datetime, correlation_id: UUID
 ) -> None:
-    """Forget a person: personal data goes, anonymous facts (source, campaign, channel) stay."""
-    if lead.email:
-        await session.execute(delete(SpamSubmission).where(SpamSubmission.email == lead.email))
+    """Forget a person: personal data goes, anonymous facts (source, campaign, channel) stay. The
+    row stays as the tombstone (`erased_at`, an identity key no email or phone finds)."""
+    await erase_spam(
+        session,
+        emails=[lead.email] if lead.email else [],
+        phones=[lead.phone] if lead.phone else [],
+        lead_ids=[lead.id],
+    )
     await session.execute(
         update(Lead)
         .where(Lead.id == lead.id)
@@ -374,9 +419,17 @@ async def erase_person(
             li_fat_id=None,
             consent_text=None,
             term=None,
+            external_id=None,
         )
     )
-    await session.execute(update(PlatformLead).where(PlatformLead.lead_id == lead.id).values(notification={}))
+    # its published outbox rows (kept a day for operators) hold it too (leadkit.erasure)
+    await session.execute(_FORGET_PUBLISHED, {"key": str(lead.id)})
+    # the platform's id stays, so a late or redelivered notification is known and not fetched again
+    await session.execute(
+        update(PlatformLead)
+        .where(PlatformLead.lead_id == lead.id)
+        .values(notification={}, status="deleted", last_error=None)
+    )
     outbox.add(
         LeadErased.new(
             producer=PRODUCER,

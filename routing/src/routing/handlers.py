@@ -20,7 +20,9 @@ from lead_schemas import (
     LeadScored,
     LeadSlaBreached,
 )
+from lead_schemas.privacy import impersonal_profile
 from leadkit.consumer import HandlerContext
+from leadkit.erasure import erased_among
 from routing.batch import RoutingBatch, log, open_batch
 from routing.domain.qualify import Qualification, qualify
 from routing.lead_rows import EARLIER_OWNERS, Lead
@@ -49,10 +51,11 @@ async def route_leads(
         for row in await conn.fetch(EARLIER_OWNERS, breached):
             leads[row["lead_id"]].earlier_owners.add(row["owner"])
     scored = [e for e in events if isinstance(e, LeadScored)]
+    erased = await erased_among(conn, {e.lead_id for e in scored})  # a late or replayed lead.scored
     for event in scored:
         lead = leads[event.lead_id]
         if event.data.lead is not None:
-            lead.profile = event.data.lead
+            lead.profile = impersonal_profile(event.data.lead) if event.lead_id in erased else event.data.lead
         lead.correlation_id = lead.correlation_id or event.correlation_id
     accounts = await match_accounts(
         conn, [(lead.profile.company_domain, lead.profile.company) for lead in leads.values() if lead.profile]

@@ -109,4 +109,8 @@ def account_of(inputs: dict[str, Any]) -> AccountMatch | None:
     found = inputs.get("account")
     if not found:
         return None
-    return AccountMatch(Account(found["id"], found["name"], found["owner"]), found["matched_by"])
+    # an erased lead's record keeps the account's id and owner only (routing.erasure)
+    return AccountMatch(
+        Account(found["id"], found.get("name", found["id"]), found["owner"]),
+        found.get("matched_by", "domain"),
+    )

@@ -5,11 +5,12 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from lead_schemas import LeadProgressed, LeadRecycled, LeadScored, LeadSlaBreached
+from lead_schemas import LeadErased, LeadProgressed, LeadRecycled, LeadScored, LeadSlaBreached
 from leadkit.policy_api import policy_router
 from leadkit.service import Service, create_service_app
 from routing.accounts_api import router as accounts_router
 from routing.api import router
+from routing.erasure import forget_erased
 from routing.handlers import route_leads
 from routing.parts import routing_parts
 from routing.queues import run_queue_worker
@@ -33,6 +34,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
             LeadSlaBreached.topic: route,
             LeadProgressed.topic: route,
             LeadRecycled.topic: route,
+            LeadErased.topic: forget_erased,
         },
         workers=[
             ("queues", partial(run_queue_worker, parts=parts, poll_seconds=settings.queue_poll_seconds))

@@ -21,6 +21,7 @@ from lead_schemas.envelope import Envelope, Payload
 from lead_schemas.events import (
     EVENT_TYPES,
     LeadCaptured,
+    LeadCapturedData,
     LeadProfile,
     LeadScored,
     Person,
@@ -88,17 +89,22 @@ def impersonal_profile(profile: LeadProfile) -> LeadProfile:
     )
 
 
+def impersonal_capture(data: LeadCapturedData) -> LeadCapturedData:
+    """A capture as the history keeps it, and as a service stores one of a person already erased."""
+    return data.model_copy(
+        update={
+            "person": impersonal_person(data.person),
+            "touch": impersonal_touch(data.touch),
+            "first_touch": impersonal_touch(data.first_touch) if data.first_touch else None,
+        }
+    )
+
+
 def history_twin(event: Envelope) -> Envelope | None:
     """The event's twin for `<topic>.history`, or None when its topic is not personal."""
     data: Payload
     if isinstance(event, LeadCaptured):
-        data = event.data.model_copy(
-            update={
-                "person": impersonal_person(event.data.person),
-                "touch": impersonal_touch(event.data.touch),
-                "first_touch": impersonal_touch(event.data.first_touch) if event.data.first_touch else None,
-            }
-        )
+        data = impersonal_capture(event.data)
     elif isinstance(event, LeadScored):
         profile = event.data.lead
         data = event.data.model_copy(update={"lead": impersonal_profile(profile) if profile else None})

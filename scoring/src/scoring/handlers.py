@@ -23,8 +23,10 @@ from lead_schemas import (
     LeadScoredData,
     RuleHit,
 )
+from lead_schemas.privacy import impersonal_capture
 from leadkit.consumer import HandlerContext
 from leadkit.db import Connection
+from leadkit.erasure import erased_among, record_erased
 from leadkit.messaging import Outbox
 from leadkit.policies import PolicyStore
 from scoring.domain.facts import fold_captured, lead_profile
@@ -40,6 +42,8 @@ Cause = Literal["captured", "decay", "activation", "recycled"]
 _FORGET_FACTS = """
 UPDATE lead_profiles SET facts = '{"erased": true}'::jsonb, updated_at = $2 WHERE lead_id = ANY($1::uuid[])
 """
+# a landing page's query string can hold an email or a click id; the rest of a touch is anonymous
+_FORGET_PAGES = "UPDATE touches SET page_url = NULL WHERE lead_id = ANY($1::uuid[]) AND page_url IS NOT NULL"
 _RECORD_OUTCOMES = """
 INSERT INTO outcomes (event_id, lead_id, stage, reason, amount, occurred_at)
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::numeric[], $6::timestamptz[])
@@ -59,12 +63,15 @@ async def score_captured_leads(
     events: Sequence[LeadCaptured], ctx: HandlerContext, *, scoring: Scoring
 ) -> None:
     conn = ctx.connection
-    states = await load_states(conn, sorted({event.lead_id for event in events}))
+    lead_ids = sorted({event.lead_id for event in events})
+    states = await load_states(conn, lead_ids)
+    erased = await erased_among(conn, lead_ids)  # a late or replayed capture of an erased person
     causes: dict[UUID, Envelope] = {}
     for event in events:  # in order: a lead's second capture folds onto its first
         state = states.setdefault(event.lead_id, LeadState(lead_id=event.lead_id))
-        state.facts = fold_captured(state.facts, event.data)
-        state.add_touch(touch_of(event.data.touch))
+        data = impersonal_capture(event.data) if event.lead_id in erased else event.data
+        state.facts = fold_captured(state.facts, data)
+        state.add_touch(touch_of(data.touch))
         state.correlation_id = state.correlation_id or event.correlation_id
         causes[event.lead_id] = event
     await settle(conn, ctx.outbox, scoring, states.values(), now=ctx.now, cause="captured", causes=causes)
@@ -98,8 +105,12 @@ async def record_outcomes(
 
 
 async def forget_lead_facts(events: Sequence[LeadErased], ctx: HandlerContext) -> None:
-    """The people asked to be forgotten: drop what scoring knew of them, keep the bare score."""
-    await ctx.connection.execute(_FORGET_FACTS, sorted({event.lead_id for event in events}), ctx.now)
+    """The people asked to be forgotten: drop what scoring knew of them, keep the bare score, and
+    a tombstone so that nothing stores it again."""
+    lead_ids = sorted({event.lead_id for event in events})
+    await record_erased(ctx.connection, lead_ids, ctx.now)
+    await ctx.connection.execute(_FORGET_FACTS, lead_ids, ctx.now)
+    await ctx.connection.execute(_FORGET_PAGES, lead_ids)
 
 
 async def settle(

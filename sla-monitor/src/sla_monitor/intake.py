@@ -17,6 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from lead_schemas import LeadCaptured, LeadErased, LeadQualified
 from leadkit.consumer import HandlerContext
 from leadkit.db import columns
+from leadkit.erasure import erased_among, record_erased
 from sla_monitor.clocks import TimerRows, lead_clocks
 from sla_monitor.parts import SlaParts
 
@@ -54,6 +55,7 @@ INSERT INTO mqls (lead_id, qualified_at, team, region, source)
 SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[])
 """
 _FORGET = "UPDATE leads SET email_hash = NULL WHERE lead_id = ANY($1::uuid[])"
+_FORGET_DETAIL = "UPDATE progress SET detail = NULL WHERE lead_id = ANY($1::uuid[]) AND detail IS NOT NULL"
 # a lead comes to sales anew (an MQL delivered) the first time, and again after sales let it go
 _NEW_RUN_STAGES = frozenset({"rejected", "lost", "recycled"})
 
@@ -82,10 +84,12 @@ def tier_facts(event: LeadQualified) -> dict[str, str | int | None]:
 
 async def know_captured_leads(events: Sequence[LeadCaptured], ctx: HandlerContext) -> None:
     """Every captured lead, so sales may report outcomes for leads that never qualified, and no
-    step is dated before its lead was captured. Only a hash of the email is kept."""
+    step is dated before its lead was captured. Only a hash of the email is kept, and none of a
+    person erased (a late or replayed capture)."""
     rows = {}
+    erased = await erased_among(ctx.connection, {event.lead_id for event in events})
     for event in events:
-        email = event.data.person.email
+        email = event.data.person.email if event.lead_id not in erased else None
         rows[event.lead_id] = (
             event.lead_id,
             event.correlation_id,
@@ -98,8 +102,12 @@ async def know_captured_leads(events: Sequence[LeadCaptured], ctx: HandlerContex
 
 
 async def forget_erased(events: Sequence[LeadErased], ctx: HandlerContext) -> None:
-    """An erased person can no longer be found by email; their steps stay, anonymous."""
-    await ctx.connection.execute(_FORGET, sorted({e.lead_id for e in events}))
+    """An erased person can no longer be found by email; their steps stay, anonymous (sales' free
+    text about them goes); a tombstone keeps a late capture from bringing the hash back."""
+    lead_ids = sorted({e.lead_id for e in events})
+    await record_erased(ctx.connection, lead_ids, ctx.now)
+    await ctx.connection.execute(_FORGET, lead_ids)
+    await ctx.connection.execute(_FORGET_DETAIL, lead_ids)
 
 
 async def start_accept_clocks(

@@ -3,7 +3,7 @@ events it emits. The API and the outcomes import both come through here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -11,6 +11,7 @@ from uuid import UUID
 from lead_schemas import LeadProgressed, LeadProgressedData, LeadRecycled, LeadRecycledData
 from lead_schemas.events import ClockAnswered
 from leadkit.db import Connection
+from leadkit.erasure import erased_among
 from leadkit.messaging import Outbox
 from sla_monitor.clocks import Closing, LeadClocks, TimerRows, close, lead_clocks, met
 from sla_monitor.domain.progress import ProgressEffect, cadence_problem, effect_of
@@ -85,6 +86,8 @@ async def report_progress(
     on = await _clocks_of(conn, lead, parts)
     _check_cadence(step, running, on, move)
     effect = effect_of(step.stage, step.reason)
+    if await erased_among(conn, [lead_id]):
+        step = replace(step, detail=None)  # the person was erased: sales' words about them are not kept
     answered = await _answer_clocks(conn, running, effect, on, at=at, owner=lead["owner"], stage=step.stage)
     await conn.execute(_STAGE, lead_id, step.stage, now)
     progressed = LeadProgressed.new(

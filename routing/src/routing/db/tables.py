@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from leadkit.db import new_metadata
+from leadkit.erasure import tombstone_table
 from leadkit.messaging import messaging_tables
 from leadkit.policies import policy_tables
 from leadkit.quarantine import quarantine_table
@@ -19,6 +20,7 @@ from leadkit.quarantine import quarantine_table
 metadata = new_metadata()
 messaging = messaging_tables(metadata)
 quarantine = quarantine_table(metadata)
+erased_leads = tombstone_table(metadata)
 policies = policy_tables(metadata)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from leadkit.db import new_metadata
+from leadkit.erasure import tombstone_table
 from leadkit.idempotency import idempotency_table
 from leadkit.messaging import messaging_tables
 from leadkit.policies import policy_tables
@@ -20,6 +21,7 @@ from leadkit.quarantine import quarantine_table
 metadata = new_metadata()
 messaging = messaging_tables(metadata)
 quarantine = quarantine_table(metadata)
+erased_leads = tombstone_table(metadata)
 idempotency = idempotency_table(metadata)
 policy_versions, policy_activations = policy_tables(metadata)
 

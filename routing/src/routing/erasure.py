@@ -1,0 +1,42 @@
+"""`lead.erased` in routing: the person's company, domain, job title and custom attributes leave
+the lead's profile and every assignment record's inputs; the decisions stay (who, when, which
+rule, which rep was passed over and why), and a tombstone keeps a late `lead.scored` from
+storing them again (`route_leads` strips the profile of an erased lead)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lead_schemas import LeadErased
+from leadkit.consumer import HandlerContext
+from leadkit.erasure import record_erased
+
+# the profile keys that name the person or their company (lead_schemas.privacy.impersonal_profile)
+_PERSONAL = "- 'company' - 'company_domain' - 'job_title' - 'attributes'"
+_FORGET_PROFILES = f"""
+UPDATE leads SET profile = profile {_PERSONAL}
+WHERE lead_id = ANY($1::uuid[]) AND jsonb_typeof(profile) = 'object'
+"""
+# an account match keeps its id and owner; its name is the lead's company, its `matched_by` the
+# lead's domain or company name. Steps and reasons written before they left these out are reworded.
+_FORGET_RECORDS = f"""
+UPDATE assignments SET
+    inputs = CASE WHEN inputs IS NULL THEN NULL ELSE
+        jsonb_set(inputs #- '{{account,name}}' #- '{{account,matched_by}}', '{{profile}}',
+                  CASE WHEN jsonb_typeof(inputs->'profile') = 'object' THEN (inputs->'profile') {_PERSONAL}
+                       ELSE 'null'::jsonb END) END,
+    steps = (SELECT coalesce(jsonb_agg(CASE WHEN s LIKE 'account %' THEN to_jsonb('account matched'::text)
+                                            ELSE to_jsonb(s) END), '[]'::jsonb)
+             FROM jsonb_array_elements_text(steps) AS s),
+    reason = regexp_replace(
+        reason, 'account [^;]*?\\((domain|company name)[^)]*\\)', 'account (matched)', 'g'
+    )
+WHERE lead_id = ANY($1::uuid[])
+"""
+
+
+async def forget_erased(events: Sequence[LeadErased], ctx: HandlerContext) -> None:
+    lead_ids = sorted({event.lead_id for event in events})
+    await record_erased(ctx.connection, lead_ids, ctx.now)
+    await ctx.connection.execute(_FORGET_PROFILES, lead_ids)
+    await ctx.connection.execute(_FORGET_RECORDS, lead_ids)
