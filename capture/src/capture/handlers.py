@@ -21,7 +21,7 @@ from capture.domain.submission import PERSON_FIELDS, Submission
 from lead_schemas import Consent, LeadCaptured, LeadCapturedData, LeadErased, LeadErasedData, Person
 from lead_schemas import Touch as TouchEvent
 from leadkit.db import Connection, columns
-from leadkit.messaging import OUTBOX_CHANNEL, Outbox, event_headers, write_outbox
+from leadkit.messaging import OUTBOX_CHANNEL, Outbox, write_outbox
 
 PRODUCER = "capture"
 MERGED_FIELDS = (*PERSON_FIELDS, "company_domain")
@@ -81,7 +81,15 @@ def _after_touches(*names: str) -> dict[str, str]:
 # NOTHING), and the caller merges them in `_capture_known`. Each submission's event was built
 # beforehand for the id it would get as a new person, and is written only when it did.
 _L = _after_touches(
-    "lead_ids", "identity_keys", *MERGED_FIELDS, "attributes", "created_at", "keys", "payloads", "headers"
+    "lead_ids",
+    "identity_keys",
+    *MERGED_FIELDS,
+    "attributes",
+    "created_at",
+    "topics",
+    "keys",
+    "payloads",
+    "headers",
 )
 _NEW_PEOPLE = f"""
 WITH people AS (
@@ -104,9 +112,10 @@ WITH people AS (
     RETURNING lead_id
 ), events AS (
     INSERT INTO outbox (topic, key, payload, headers)
-    SELECT 'lead.captured', key, payload, headers::jsonb
-    FROM unnest({_L["keys"]}::text[], {_L["payloads"]}::bytea[], {_L["headers"]}::text[])
-        WITH ORDINALITY AS o(key, payload, headers, n)
+    SELECT topic, key, payload, headers::jsonb
+    FROM unnest({_L["topics"]}::text[], {_L["keys"]}::text[], {_L["payloads"]}::bytea[],
+                {_L["headers"]}::text[])
+        WITH ORDINALITY AS o(topic, key, payload, headers, n)
     WHERE key::uuid IN (SELECT lead_id FROM touches) ORDER BY n
     RETURNING key
 )"""
@@ -186,6 +195,8 @@ async def capture_leads(
         for c, touch in zip(captures, touches, strict=True)
     ]
     statement = _CAPTURE_NEW_AND_NOTIFY if notify else _CAPTURE_NEW
+    outbox = Outbox()  # each event and its history twin (lead_schemas.privacy)
+    outbox.add(*guesses)
     new = {
         row["lead_id"]
         for row in await connection.fetch(
@@ -196,9 +207,10 @@ async def capture_leads(
             *[[getattr(c.submission.person, f) for c in captures] for f in MERGED_FIELDS],
             [json.dumps(c.submission.attributes) for c in captures],
             [now] * len(captures),
-            [str(c.lead_id) for c in captures],
-            [event.model_dump_json().encode() for event in guesses],
-            [json.dumps(event_headers(event)) for event in guesses],
+            [row.topic for row in outbox.rows],
+            [row.key for row in outbox.rows],
+            [row.payload for row in outbox.rows],
+            [json.dumps(row.headers) for row in outbox.rows],
         )
     }
     known = [i for i, c in enumerate(captures) if c.lead_id not in new]
