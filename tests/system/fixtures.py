@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from leadkit.api_keys import PREFIX_RANDOM_CHARACTERS
 from leadkit.testing import TopicTail, database_url_for_tests, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +64,12 @@ QUALIFYING = {  # a senior buyer asking for a demo: scores well above the MQL ba
     "utm_medium": "cpc",
     "utm_campaign": "brand",
 }
+
+
+def key_prefix(key: str) -> str:
+    """`ll_<source>_` and the random part's first characters: what `leadloop keys list` shows."""
+    head = key.index("_", 3) + 1
+    return key[: head + PREFIX_RANDOM_CHARACTERS]
 
 
 def hmac_hex(secret: str, message: bytes) -> str:

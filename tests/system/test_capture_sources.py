@@ -10,7 +10,9 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+from sqlalchemy import text
 
+from leadkit.db import create_engine
 from leadkit.testing import TopicTail, eventually
 from tests.system.fixtures import (
     GOOGLE_KEY,
@@ -19,7 +21,9 @@ from tests.system.fixtures import (
     META_VERIFY_TOKEN,
     STANDIN_URL,
     System,
+    database_url,
     hmac_hex,
+    key_prefix,
 )
 
 CAPTURE = "http://127.0.0.1:18001"
@@ -40,6 +44,21 @@ async def touches_of(client: httpx.AsyncClient, system: System, lead_id: str) ->
     response = await client.get(f"{CAPTURE}/v1/leads/{lead_id}", headers=system.headers)
     assert response.status_code == 200, response.text
     return list(response.json()["touches"])
+
+
+async def lead_of_receipt(receipt: str) -> str | None:
+    """The lead a public form's receipt (the post's correlation id) became, read where capture
+    keeps it: the poster is never told."""
+    engine = create_engine(database_url("capture"), pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.scalar(
+                text("SELECT lead_id::text FROM touches WHERE correlation_id = :receipt"),
+                {"receipt": receipt},
+            )
+    finally:
+        await engine.dispose()
+    return str(found) if found else None
 
 
 async def only_events_for(
@@ -105,7 +124,7 @@ async def test_a_source_key_names_the_source_and_stops_working_when_revoked(
     assert answer.status_code == 202, answer.text
     (touch,) = await touches_of(client, system, answer.json()["lead_id"])
     assert (touch["source"], touch["via"]) == ("partner-portal", "api")
-    assert system.leadloop_cli("keys", "revoke", key[:12]).returncode == 0
+    assert system.leadloop_cli("keys", "revoke", key_prefix(key)).returncode == 0
     refused = await client.post(f"{CAPTURE}/v1/leads", json={"email": email()}, headers={"X-API-Key": key})
     assert refused.status_code == 401
 
@@ -171,6 +190,43 @@ async def test_spam_is_answered_like_success_never_becomes_a_lead_and_can_be_rel
     assert system.leadloop_cli("spam", "release", "999999999").returncode == 1
 
 
+async def test_a_public_form_post_never_rewrites_a_known_person(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    """Anyone can post a public form with someone's email: the post becomes a touch of that
+    person, fills no field the person already has, and keeps what it said on the touch, for review."""
+    action = create_form(f"pub-{uuid4().hex[:6]}", "--name", "Public", "--origin", "https://www.example.com")
+    known = email()
+    posted = await client.post(
+        f"{CAPTURE}/v1/leads",
+        json={"email": known, "first_name": "Ada", "company": "Analytical Engines"},
+        headers=system.headers,
+    )
+    assert posted.status_code == 202, posted.text
+    lead_id = posted.json()["lead_id"]
+    forged = await client.post(
+        action,
+        data={"email": known, "first_name": "Mallory", "company": "Evil Corp", "job_title": "CEO"},
+        headers={"Origin": "https://www.example.com", "Accept": "application/json"},
+    )
+    assert forged.status_code == 202, forged.text
+    assert set(forged.json()) == {"receipt"}
+    assert await lead_of_receipt(forged.json()["receipt"]) == lead_id
+    lead = (await client.get(f"{CAPTURE}/v1/leads/{lead_id}", headers=system.headers)).json()
+    assert (lead["first_name"], lead["company"]) == ("Ada", "Analytical Engines")  # never overwritten
+    assert lead["job_title"] == "CEO"  # a gap is filled
+    (submitted,) = [t["submitted"] for t in lead["touches"] if t["submitted"]]
+    assert (submitted["first_name"], submitted["company"]) == ("Mallory", "Evil Corp")
+    # an authenticated source may still correct the person
+    fixed = await client.post(
+        f"{CAPTURE}/v1/leads", json={"email": known, "first_name": "Augusta"}, headers=system.headers
+    )
+    assert fixed.status_code == 202
+    assert (await client.get(f"{CAPTURE}/v1/leads/{lead_id}", headers=system.headers)).json()[
+        "first_name"
+    ] == ("Augusta")
+
+
 async def test_a_browser_form_post(system: System, client: httpx.AsyncClient) -> None:
     form_id = f"demo-{uuid4().hex[:6]}"
     action = create_form(
@@ -207,7 +263,10 @@ async def test_a_browser_form_post(system: System, client: httpx.AsyncClient) ->
     )
     assert as_json.status_code == 202, as_json.text
     assert as_json.headers["access-control-allow-origin"] == "https://www.example.com"
-    (touch,) = await touches_of(client, system, as_json.json()["lead_id"])
+    assert set(as_json.json()) == {"receipt"}  # no lead id: nobody learns whether an email is a lead
+    lead_id = await lead_of_receipt(as_json.json()["receipt"])
+    assert lead_id is not None
+    (touch,) = await touches_of(client, system, lead_id)
     assert touch["consent_marketing"] is True
     assert (touch["via"], touch["source"], touch["medium"], touch["campaign"], touch["form_id"]) == (
         "form",
@@ -245,9 +304,8 @@ async def test_a_browser_form_post(system: System, client: httpx.AsyncClient) ->
         headers={**origin, "Accept": "application/json"},
     )
     assert bot.status_code == 202
-    assert (
-        await client.get(f"{CAPTURE}/v1/leads/{bot.json()['lead_id']}", headers=system.headers)
-    ).status_code == 404
+    assert set(bot.json()) == {"receipt"}  # answered like success
+    assert await lead_of_receipt(bot.json()["receipt"]) is None  # held as spam, never a lead
 
 
 async def test_a_hubspot_forms_api_submission(system: System, client: httpx.AsyncClient) -> None:

@@ -13,7 +13,6 @@ from uuid import uuid4
 import httpx
 from sqlalchemy import text
 
-from leadkit.api_keys import PREFIX_RANDOM_CHARACTERS
 from leadkit.db import create_engine
 from leadkit.testing import eventually
 from tests.system.fixtures import (
@@ -26,6 +25,7 @@ from tests.system.fixtures import (
     System,
     database_url,
     hmac_hex,
+    key_prefix,
     metric_total,
 )
 
@@ -42,12 +42,6 @@ def new_key(system: System, *scopes: str) -> str:
     created = system.leadloop_cli("keys", "create", "--name", "Scoped", "--source", source, *options)
     assert created.returncode == 0, created.stderr
     return created.stdout.split()[0]
-
-
-def prefix_of(key: str) -> str:
-    """`ll_<source>_` and the random part's first characters: what `keys list` shows."""
-    head = key.index("_", 3) + 1
-    return key[: head + PREFIX_RANDOM_CHARACTERS]
 
 
 async def test_each_endpoint_checks_the_scope_it_needs(system: System, client: httpx.AsyncClient) -> None:
@@ -86,7 +80,7 @@ async def test_each_endpoint_checks_the_scope_it_needs(system: System, client: h
     listed = system.leadloop_cli("keys", "list")
     assert listed.returncode == 0, listed.stderr
     scopes_of = {
-        key: [line for line in listed.stdout.splitlines() if prefix_of(key) in line]
+        key: [line for line in listed.stdout.splitlines() if key_prefix(key) in line]
         for key in (reader, ingest)
     }
     assert "read" in scopes_of[reader][0]

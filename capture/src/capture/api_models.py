@@ -193,6 +193,10 @@ class TouchRead(BaseModel):
     fbclid: str | None
     form_id: str | None
     page_url: str | None
+    submitted: dict[str, Any] | None = Field(
+        description="What an unauthenticated post (a public form) said of the person: kept here for "
+        "review, never merged over the person's known fields"
+    )
 
 
 class LeadRead(BaseModel):

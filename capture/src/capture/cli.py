@@ -121,7 +121,7 @@ def keys_list() -> None:
             f"{key.created_at:%Y-%m-%d}",
             f"{key.revoked_at:%Y-%m-%d}" if key.revoked_at else "",
         )
-    console.print(table)
+    Console(width=max(console.width, 160)).print(table)  # whole prefixes and names, even in a pipe
 
 
 @keys_app.command("revoke")

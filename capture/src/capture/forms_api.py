@@ -142,7 +142,10 @@ async def post_form(
         raw=dict(fields),
     )
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse(answer.body, status_code=answer.status_code, headers=cors)
+        # a receipt, not the lead id: whoever posts a public form learns nothing of whether the
+        # email was already a lead (the receipt is the correlation id of all the post causes)
+        receipt = {"receipt": answer.body.get("correlation_id")} if answer.status_code == 202 else answer.body
+        return JSONResponse(receipt, status_code=answer.status_code, headers=cors)
     thanks = form.thank_you_url or f"{request.base_url}v1/forms/{form_id}/thanks"
     return RedirectResponse(thanks, status_code=status.HTTP_303_SEE_OTHER, headers=cors)
 

@@ -49,8 +49,9 @@ TOUCH_FIELDS = (
 )
 
 
-_TOUCH_TYPES = {"is_test": "bool", "consent_marketing": "bool", "api_key_id": "uuid"}
-_TOUCH_COLUMNS = ("id", "lead_id", "occurred_at", "received_at", "correlation_id", *TOUCH_FIELDS)
+_TOUCH_TYPES = {"is_test": "bool", "consent_marketing": "bool", "api_key_id": "uuid", "submitted": "jsonb"}
+# `submitted`: what an unauthenticated post said of the person, kept with its touch for review
+_TOUCH_COLUMNS = ("id", "lead_id", "occurred_at", "received_at", "correlation_id", *TOUCH_FIELDS, "submitted")
 _TOUCH_ARRAYS = ", ".join(
     f"${i}::{kind}[]"
     for i, kind in enumerate(
@@ -61,6 +62,7 @@ _TOUCH_ARRAYS = ", ".join(
             "timestamptz",
             "uuid",
             *(_TOUCH_TYPES.get(f, "text") for f in TOUCH_FIELDS),
+            "jsonb",
         ),
         start=1,
     )
@@ -131,9 +133,10 @@ SELECT key::uuid AS lead_id, (SELECT count(*) FROM notified) AS notified FROM ev
 # recorded, and the lead's first touch read back (a first touch that is this one is not visible
 # to the statement that inserts it, so it comes back empty: this touch is the first).
 # Merge rule: the newer submission's non-empty values win; an empty field erases nothing; an
-# older (backfilled) submission only fills gaps.
-_K = _after_touches("lead_id", "identity_key", *MERGED_FIELDS, "attributes", "created_at")
-_NEWER = "excluded.updated_at >= l.updated_at"
+# older (backfilled) submission only fills gaps, and so does an unauthenticated one (a public form:
+# anyone who knows an email could otherwise rewrite that person's name, company and phone).
+_K = _after_touches("lead_id", "identity_key", *MERGED_FIELDS, "attributes", "created_at", "trusted")
+_NEWER = f"({_K['trusted']}::bool AND excluded.updated_at >= l.updated_at)"
 _FIRST = "l.first_touch_at IS NULL OR excluded.first_touch_at < l.first_touch_at"
 _LAST = "l.last_touch_at IS NULL OR excluded.last_touch_at >= l.last_touch_at"
 _MERGE = ",\n        ".join(
@@ -258,6 +261,7 @@ async def _capture_known(
         *[getattr(submission.person, f) for f in MERGED_FIELDS],
         json.dumps(submission.attributes),
         now,
+        not untrusted(submission),
     )
     person = Person(**{f: row[f] for f in MERGED_FIELDS}, attributes=json.loads(row["attributes"]))
     first_touch = touch
@@ -273,8 +277,17 @@ def _identity(submission: Submission) -> str:
     return identity_key(email=submission.person.email, phone=submission.person.phone)
 
 
+def untrusted(submission: Submission) -> bool:
+    """Posted without a key or a signature: a public form (HTML or HubSpot-style)."""
+    return submission.touch.via == "form"
+
+
 def _touch_row(capture: Capture, now: datetime) -> dict[str, Any]:
     touch = capture.submission.touch
+    submitted = None
+    if untrusted(capture.submission):
+        said = {f: getattr(capture.submission.person, f) for f in MERGED_FIELDS}
+        submitted = json.dumps({k: v for k, v in said.items() if v} | capture.submission.attributes)
     return {
         "id": capture.touch_id,
         "lead_id": capture.lead_id,
@@ -282,6 +295,7 @@ def _touch_row(capture: Capture, now: datetime) -> dict[str, Any]:
         "received_at": now,
         "correlation_id": capture.correlation_id,
         **{name: getattr(touch, name) for name in TOUCH_FIELDS},
+        "submitted": submitted,
     }
 
 
@@ -432,6 +446,7 @@ async def erase_person(
             consent_text=None,
             term=None,
             external_id=None,
+            submitted=None,
         )
     )
     # its published outbox rows (kept a day for operators) hold it too (leadkit.erasure)

@@ -58,7 +58,7 @@ def list_keys() -> None:
             f"{key['created_at']:%Y-%m-%d %H:%M}",
             f"{key['revoked_at']:%Y-%m-%d %H:%M}" if key["revoked_at"] else "",
         )
-    console.print(table)
+    Console(width=max(console.width, 160)).print(table)  # whole prefixes and names, even in a pipe
 
 
 @keys_app.command("revoke")

@@ -91,6 +91,9 @@ class Touch(Base):
     fbclid: Mapped[str | None] = mapped_column(Text)
     form_id: Mapped[str | None] = mapped_column(Text)
     page_url: Mapped[str | None] = mapped_column(Text)
+    submitted: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONB, comment="an unauthenticated post's own person fields, kept for review; never merged over"
+    )
 
 
 class ApiKey(Base):
