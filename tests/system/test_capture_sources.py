@@ -757,6 +757,26 @@ async def test_importing_history_goes_through_the_same_validation_and_dedupe(
     )
 
 
+async def test_an_import_keeps_its_good_rows_and_lists_the_unstorable_by_line(tmp_path: Any) -> None:
+    """NUL and bytes that are not UTF-8 used to abort the import and lose the good rows of the chunk."""
+    batch = uuid4().hex[:8]
+    csv_file = tmp_path / "dirty.csv"
+    csv_file.write_bytes(
+        b"email,first_name,external_id\n"
+        + f"{email()},Ada,{batch}-1\n".encode()
+        + f"{email()},Gr\x00ace,{batch}-2\n".encode()
+        + email().encode()
+        + b",Ren\xe9,"
+        + f"{batch}-3\n".encode()
+        + f"{email()},Alan,{batch}-4\n".encode()
+    )
+    run = System.leadloop_cli("import", "touches", str(csv_file))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "2 imported, 0 already imported, 2 refused" in run.stdout
+    assert "line 3: first_name: text may not contain the NUL character" in run.stdout
+    assert "line 4: first_name: text may not contain a lone surrogate" in run.stdout
+
+
 async def test_a_lead_whose_fetch_failed_is_kept_and_can_be_retried(
     system: System, client: httpx.AsyncClient
 ) -> None:

@@ -30,13 +30,15 @@ from capture.api_models import LeadCreate
 from capture.db.tables import ApiKey, Form, PlatformLead, SpamSubmission
 from capture.domain.spam import HONEYPOT_FIELD
 from capture.handlers import Capture, capture_leads
-from capture.intake import IdempotencyClaim, Intake, accept_all
+from capture.intake import Answer, IdempotencyClaim, Intake, accept_all
 from capture.keys import DEFAULT_SCOPES, create_key, revoke_key, valid_scopes
 from capture.settings import CaptureSettings
 from lead_schemas import TouchType
 from leadkit.api_keys import AmbiguousKey
-from leadkit.db import create_engine, create_pool, raw_connection, session_factory
+from leadkit.bounds import value_problems
+from leadkit.db import Pool, create_engine, create_pool, raw_connection, session_factory
 from leadkit.idempotency import request_hash
+from leadkit.infrastructure import is_infrastructure_error
 from leadkit.policy_cli import add_plugins
 from leadkit.progress_bar import import_progress
 
@@ -342,7 +344,8 @@ def import_touches(
     """Import leads and touches (history, backfills). Columns are the JSON API's field names, plus
     `type` (touch type) and `external_id` (makes re-importing the file harmless). Each row goes
     through the same validation and dedupe as a live submission; `occurred_at` keeps its time."""
-    with file.open(newline="", encoding="utf-8-sig") as handle:
+    # bytes that are not UTF-8 come through as lone surrogates, and refuse their row (not the file)
+    with file.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         rows = list(csv.DictReader(handle))
 
     async def work() -> tuple[int, int, list[str]]:
@@ -354,15 +357,15 @@ def import_touches(
                 task = progress.add_task("rows", total=len(rows))
                 # the bulk intake's path: one transaction, and one statement for the new people, per chunk
                 for start in range(0, len(rows), IMPORT_CHUNK):
-                    intakes: list[Intake] = []
+                    intakes: list[tuple[int, Intake]] = []
                     for line, row in enumerate(rows[start : start + IMPORT_CHUNK], start=start + 2):
                         intake = _import_intake(row, source)
                         if isinstance(intake, str):
                             problems.append(f"line {line}: {intake}")
                         else:
-                            intakes.append(intake)
+                            intakes.append((line, intake))
                     # another process's relay publishes what this writes: it is woken by NOTIFY
-                    answers = await accept_all(pool, intakes, now=_now(), notify=True) if intakes else []
+                    answers = await _accept_chunk(pool, intakes, problems)
                     repeated += sum(answer.replayed for answer in answers)
                     imported += sum(not answer.replayed for answer in answers)
                     progress.advance(task, min(IMPORT_CHUNK, len(rows) - start))
@@ -381,9 +384,33 @@ def import_touches(
 IMPORT_CHUNK = 500
 
 
+async def _accept_chunk(pool: Pool, intakes: list[tuple[int, Intake]], problems: list[str]) -> list[Answer]:
+    """A chunk in one transaction; should the database refuse it, row by row, so one row it cannot
+    take costs only itself (its line is listed) and the good rows of the chunk are kept."""
+    if not intakes:
+        return []
+    try:
+        return await accept_all(pool, [intake for _, intake in intakes], now=_now(), notify=True)
+    except Exception as error:
+        if is_infrastructure_error(error):
+            raise
+    answers: list[Answer] = []
+    for line, intake in intakes:
+        try:
+            answers += await accept_all(pool, [intake], now=_now(), notify=True)
+        except Exception as error:
+            if is_infrastructure_error(error):
+                raise
+            problems.append(f"line {line}: not stored ({type(error).__name__})")
+    return answers
+
+
 def _import_intake(row: dict[str, Any], source: str | None) -> Intake | str:
     """The row as an intake, or why it is refused."""
     cleaned = {k.strip(): v for k, v in row.items() if k and v not in (None, "")}
+    unstorable = value_problems(cleaned)
+    if unstorable:
+        return "; ".join(f"{'.'.join(map(str, p.loc)) or 'row'}: {p.msg}" for p in unstorable)
     touch_type = cleaned.pop("type", "import")
     external_id = cleaned.pop("external_id", None)
     if touch_type not in TOUCH_TYPES:
