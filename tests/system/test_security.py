@@ -274,3 +274,64 @@ async def test_a_revoke_that_names_two_keys_revokes_neither(system: System) -> N
         assert active == 2
     finally:
         await engine.dispose()
+
+
+async def test_every_webhook_is_limited_per_client_address(system: System, client: httpx.AsyncClient) -> None:
+    base = await system.start_instance(
+        "capture-limited", service="capture", port=18012, env={"CAPTURE_RATE_LIMIT_PER_IP": "1"}
+    )
+    try:
+        for method, path in (
+            ("GET", "/v1/webhooks/meta?hub.mode=subscribe"),
+            ("POST", "/v1/webhooks/meta"),
+            ("GET", "/v1/webhooks/linkedin?challengeCode=x"),
+            ("POST", "/v1/webhooks/linkedin"),
+            ("POST", "/v1/webhooks/google"),
+        ):
+            statuses = [
+                (await client.request(method, base + path, content=b"{}")).status_code for _ in range(4)
+            ]
+            assert 429 in statuses, (path, statuses)  # a burst of 2, then one a second
+    finally:
+        system.processes.stop("capture-limited")
+
+
+async def test_an_idempotency_key_is_the_callers_own(system: System, client: httpx.AsyncClient) -> None:
+    """Two sales tools choosing the same Idempotency-Key for one lead are two requests."""
+    run = uuid4().hex[:6]
+    created = system.leadloop_cli("sla", "keys", "create", "--name", f"idem-{run}")
+    assert created.returncode == 0, created.stdout + created.stderr
+    tool = {"X-API-Key": created.stdout.strip().splitlines()[-1]}
+    posted = await client.post(f"{CAPTURE}/v1/leads", json={"email": email()}, headers=system.headers)
+    lead_id = posted.json()["lead_id"]
+    url = system.url("sla-monitor", f"/v1/leads/{lead_id}/progress")
+
+    async def known() -> None:
+        assert (
+            await client.get(system.url("sla-monitor", f"/v1/leads/{lead_id}/sla"), headers=tool)
+        ).status_code == 200
+
+    await eventually(known)
+    same_key = {"Idempotency-Key": f"step-{run}"}
+    rejected = await client.post(
+        url, json={"stage": "rejected", "reason": "no_need"}, headers=system.headers | same_key
+    )
+    assert rejected.status_code == 202, rejected.text
+    won = await client.post(
+        url,
+        json={"stage": "won", "amount": "10.00", "currency": "EUR", "force": True, "detail": "typo"},
+        headers=tool | same_key,
+    )
+    assert won.status_code == 202, won.text
+    assert won.json()["event_id"] != rejected.json()["event_id"]  # not the system key's stored answer
+    again = await client.post(
+        url, json={"stage": "rejected", "reason": "no_need"}, headers=system.headers | same_key
+    )
+    assert again.json()["event_id"] == rejected.json()["event_id"]  # the system key's own retry
+    currency = await client.post(
+        url,
+        json={"stage": "won", "amount": "1.00", "currency": "ZZZ", "force": True, "detail": "x"},
+        headers=system.headers,
+    )
+    assert currency.status_code == 422
+    assert currency.json()["detail"][0]["loc"] == ["body", "currency"]

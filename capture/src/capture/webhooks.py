@@ -37,8 +37,16 @@ from capture.settings import CaptureSettings
 from leadkit.idempotency import request_hash
 from leadkit.service import Deps, get_deps
 
-router = APIRouter(prefix="/v1/webhooks", tags=["ad platforms"])
 DepsDep = Annotated[Deps, Depends(get_deps)]
+
+
+async def _per_address(request: Request, deps: DepsDep) -> None:
+    """Every webhook, handshakes included, is limited per client address: they are unauthenticated
+    until their signature or token is checked, and that check is what a flood would cost."""
+    enforce(capture_parts(deps).limiters.ip, client_ip(request), what="client address")
+
+
+router = APIRouter(prefix="/v1/webhooks", tags=["ad platforms"], dependencies=[Depends(_per_address)])
 log = structlog.get_logger(__name__)
 
 
@@ -103,7 +111,6 @@ async def _record(deps: Deps, platform: str, external_id: str, notification: dic
     },
 )
 async def google_webhook(request: Request, deps: DepsDep) -> Response:
-    enforce(capture_parts(deps).limiters.ip, client_ip(request), what="client address")
     body = await request.body()
     payload = _json(body)
     expected = _settings(deps).google_key.get_secret_value()

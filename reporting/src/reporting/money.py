@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from leadkit.auth import require_api_key
-from leadkit.bounds import Instant
+from leadkit.bounds import Currency, Instant
 from leadkit.db import Connection, columns
 from leadkit.service import Deps, get_deps
 from reporting.aggregates import window_tally
@@ -56,7 +56,7 @@ class SpendIn(BaseModel):
     source: Name
     campaign: Name
     amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
-    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217; reports add amounts as they are")
+    currency: Currency = Field(description="ISO 4217; reports add amounts as they are")
 
     @model_validator(mode="after")
     def _consistent(self) -> SpendIn:

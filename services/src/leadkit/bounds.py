@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import pycountry
 from pydantic import AfterValidator, AwareDatetime, Field
 
 # Leads, touches and outcomes are never older than the Unix epoch and no plan reaches past 2100;
@@ -52,6 +53,18 @@ Instant = Annotated[
     AwareDatetime,
     AfterValidator(_in_range),
     Field(json_schema_extra={"x-earliest": EARLIEST.isoformat(), "x-latest": LATEST.isoformat()}),
+]
+
+
+def _known_currency(code: str) -> str:
+    if pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+    return code
+
+
+# An ISO 4217 code (EUR, USD, JPY), checked against pycountry's copy of the standard's list
+Currency = Annotated[
+    str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217"), AfterValidator(_known_currency)
 ]
 
 

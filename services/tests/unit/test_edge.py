@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from leadkit.bounds import EARLIEST, LATEST, Instant, instant_problem, value_problems
+from leadkit.bounds import EARLIEST, LATEST, Currency, Instant, instant_problem, value_problems
 from leadkit.edge import guard_the_edge, item_problems, safe_errors
 
 
@@ -192,3 +192,13 @@ def test_a_path_with_nul_is_refused() -> None:
     answer = app_under_test().get("/things/a%00b")
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"] == ["path"]
+
+
+def test_a_currency_is_one_the_iso_4217_list_holds() -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    currency = TypeAdapter(Currency)
+    assert currency.validate_python("EUR") == "EUR"
+    for wrong in ("ZZZ", "eur", "EURO", "€"):
+        with pytest.raises(ValidationError):
+            currency.validate_python(wrong)

@@ -29,12 +29,12 @@ from sla_monitor.api_models import (
 )
 from sla_monitor.db.tables import ProgressReport, SalesLead, SlaTimer
 from sla_monitor.domain.stages import ImpossibleStep
-from sla_monitor.keys import require
+from sla_monitor.keys import require_progress
 from sla_monitor.parts import SlaParts
 from sla_monitor.progress import CadenceNotDone, StepBeforeCapture, UnknownLead, report_progress
 
 # a sales tool's own key (scope `progress`) or a system key
-router = APIRouter(prefix="/v1", tags=["sales progress"], dependencies=[Depends(require("progress"))])
+router = APIRouter(prefix="/v1", tags=["sales progress"], dependencies=[Depends(require_progress)])
 IDEMPOTENCY_TTL = timedelta(days=7)  # sales tools retry for hours at most
 
 
@@ -58,12 +58,18 @@ async def post_progress(
     report: ProgressCreate,
     request: Request,
     deps: Annotated[Deps, Depends(get_deps)],
+    caller: Annotated[str, Depends(require_progress)],
     idempotency_key: Annotated[
-        str | None, Header(max_length=255, description="A retry with the same key gets the first answer")
+        str | None,
+        Header(
+            max_length=255,
+            description="A retry with the same key (from the same API key) gets the first answer",
+        ),
     ] = None,
 ) -> JSONResponse:
     now = deps.clock()
-    scope = f"progress:{lead_id}"
+    # a key is the caller's own: another sales tool using the same key value is another request
+    scope = f"progress:{caller}:{lead_id}"
     parts = parts_of(deps, SlaParts)
     try:
         async with deps.pooled_transaction() as (conn, outbox):

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lead_schemas import Stage
 from lead_schemas.events import Channel
-from leadkit.bounds import Instant
+from leadkit.bounds import Currency, Instant
 from sla_monitor.db.tables import SlaTimer
 from sla_monitor.domain.stages import Step, reason_problem
 
@@ -30,7 +30,7 @@ class ProgressCreate(BaseModel):
 
     stage: Stage
     amount: Annotated[Decimal | None, Field(default=None, ge=0, max_digits=14, decimal_places=2)]
-    currency: Annotated[str | None, Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217")]
+    currency: Currency | None = None
     reason: Annotated[
         str | None,
         Field(

@@ -31,7 +31,7 @@ _header = APIKeyHeader(
     auto_error=False,
     description="A sales tool's key (`progress`) or one of LEADLOOP_API_KEYS",
 )
-_FIND = "SELECT scopes FROM tool_keys WHERE key_hash = $1 AND revoked_at IS NULL"
+_FIND = "SELECT id, scopes FROM tool_keys WHERE key_hash = $1 AND revoked_at IS NULL"
 _CREATE = """
 INSERT INTO tool_keys (id, name, key_hash, prefix, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6)
 """
@@ -71,21 +71,26 @@ async def tool_keys(conn: Connection) -> list[dict[str, object]]:
 
 
 def require(scope: Scope) -> Callable[..., Awaitable[str]]:
-    """A dependency: a system key, or a sales tool's key that holds `scope` (403 names the scope)."""
+    """A dependency: a system key, or a sales tool's key that holds `scope` (403 names the scope).
+    It answers who called (`system-0`, `tool-<key id>`): idempotency keys are the caller's own."""
 
     async def with_scope(
         deps: Annotated[Deps, Depends(get_deps)], api_key: Annotated[str | None, Security(_header)]
     ) -> str:
         if not api_key:
             raise missing_key_error()
-        if system_key_index(deps.settings.leadloop, api_key) is not None:
-            return "system"
+        index = system_key_index(deps.settings.leadloop, api_key)
+        if index is not None:
+            return f"system-{index}"
         async with deps.pool.acquire() as conn:
-            scopes = await conn.fetchval(_FIND, hash_key(api_key))
-        if scopes is None:
+            found = await conn.fetchrow(_FIND, hash_key(api_key))
+        if found is None:
             raise missing_key_error()
-        if scope not in scopes:
+        if scope not in found["scopes"]:
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this API key lacks the '{scope}' scope")
-        return "tool"
+        return f"tool-{found['id']}"
 
     return with_scope
+
+
+require_progress = require("progress")  # one object, so FastAPI runs it once per request
