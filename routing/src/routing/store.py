@@ -115,7 +115,7 @@ async def seed_roster(conn: Connection, config: RoutingConfig) -> None:
         )
 
 
-async def roster_check(conn: Connection, document: dict[str, Any], _: RoutingPolicy) -> list[Problem]:
+async def roster_check(conn: Connection, document: dict[str, Any], _: RoutingPolicy | None) -> list[Problem]:
     """The policy store's check: every team and rep a version names is on the roster now."""
     return roster_problems(document, await load_roster(conn))
 

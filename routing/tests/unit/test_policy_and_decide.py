@@ -314,3 +314,11 @@ def test_the_fairness_report_shows_shares_skips_credits_and_drift() -> None:
     assert report["b"].skips == {"absent": 12}
     assert report["b"].credits == 12
     assert report["a"].reassigned_away == 2
+
+
+def test_a_missing_fallback_an_unknown_field_team_and_rep_are_named_together() -> None:
+    """Each stage used to hide the next: fixing the fallback revealed the field, then the roster."""
+    text = '[[rules]]\nid = "a"\nwhen = { colour = "red" }\nteam = "nowhere"\nrep = "nobody"\n'
+    document = tomllib.loads(text)
+    found = set(problems(text)) | {p.path for p in roster_problems(document, ROSTER)}
+    assert {"fallback", "rules[0].when.colour", "rules[0].team", "rules[0].rep"} <= found

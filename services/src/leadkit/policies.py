@@ -116,6 +116,10 @@ def unbounded_values(data: dict[str, Any]) -> list[Problem]:
     return sorted(problems, key=lambda p: p.path)
 
 
+def _distinct(problems: Sequence[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
 @dataclass(frozen=True)
 class PolicyKind(Generic[T]):
     """What a service supplies: its kind's name, a parser (raises InvalidPolicy) and its default."""
@@ -220,7 +224,7 @@ class PolicyStore(Generic[T]):
         kind: PolicyKind[T],
         *,
         on_activated: Callable[[Connection, int], Awaitable[None]] | None = None,
-        check: Callable[[Connection, dict[str, Any], T], Awaitable[list[Problem]]] | None = None,
+        check: Callable[[Connection, dict[str, Any], T | None], Awaitable[list[Problem]]] | None = None,
     ) -> None:
         """`on_activated` runs inside an activation's (or a rollback's) transaction, so whatever it
         writes (a re-score job, say) commits with the activation or not at all. `check` tests a
@@ -244,8 +248,15 @@ class PolicyStore(Generic[T]):
         return document, self.kind.parse(document)
 
     async def checked(self, conn: Connection, text: str, format: Format) -> tuple[dict[str, Any], T]:
-        """`validate`, then the service's `check` against its data; InvalidPolicy names every part."""
-        document, parsed = self.validate(text, format)
+        """`validate`, then the service's `check` against its data; InvalidPolicy names every part
+        in one answer: the check runs on the document even when it does not parse (it is handed
+        None for the parsed value then)."""
+        document = read_document(text, format)
+        try:
+            parsed = self.kind.parse(document)
+        except InvalidPolicy as invalid:
+            found = await self._check(conn, document, None) if self._check is not None else []
+            raise InvalidPolicy(_distinct([*invalid.problems, *found])) from invalid
         await self._check_parsed(conn, document, parsed)
         return document, parsed
 

@@ -19,8 +19,13 @@ class SlaParts:
     policies: PolicyStore[SlaPolicy]
 
 
-async def calendars_check(conn: Connection, document: dict[str, Any], policy: SlaPolicy) -> list[Problem]:
-    """A tier that names a team's calendar needs that calendar (PUT /v1/sla/calendars/{team})."""
+async def calendars_check(
+    conn: Connection, document: dict[str, Any], policy: SlaPolicy | None
+) -> list[Problem]:
+    """A tier that names a team's calendar needs that calendar (PUT /v1/sla/calendars/{team});
+    checked once the tiers themselves parse."""
+    if policy is None:
+        return []
     named = policy.calendar_teams()
     known = {row["team"] for row in await conn.fetch(_CALENDAR_TEAMS, sorted(named))} if named else set()
     return [

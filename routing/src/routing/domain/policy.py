@@ -255,7 +255,8 @@ def parse_routing_policy(document: dict[str, Any]) -> RoutingPolicy:
     try:
         parsed = _PolicyDocument.model_validate(document)
     except ValidationError as error:
-        raise InvalidPolicy(problems_of(error) + problems) from error
+        # the conditions are checked all the same, so one answer names every wrong part
+        raise InvalidPolicy(problems_of(error) + problems + _condition_problems(rules_raw)) from error
     regions: dict[str, str] = {}
     for name, countries in parsed.regions.items():
         for index, country in enumerate(countries):
@@ -320,8 +321,19 @@ def parse_routing_policy(document: dict[str, Any]) -> RoutingPolicy:
     )
 
 
+def _condition_problems(rules: object) -> list[Problem]:
+    """The `when` conditions of rules that did not validate as a whole, checked one by one."""
+    problems: list[Problem] = []
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        when = rule.get("when") if isinstance(rule, dict) else None
+        for name, value in (when or {}).items() if isinstance(when, dict) else ():
+            _condition(f"rules[{index}].when.{name}", name, value, problems)
+    return problems
+
+
 def roster_problems(document: dict[str, Any], roster: Roster) -> list[Problem]:
-    """The teams and reps a (parsed) document names that the roster lacks, each with its path."""
+    """The teams and reps a document names that the roster lacks, each with its path (a document
+    with other faults too: every wrong part is named in one answer)."""
     problems: list[Problem] = []
 
     def team(path: str, name: object) -> None:
@@ -334,8 +346,13 @@ def roster_problems(document: dict[str, Any], roster: Roster) -> list[Problem]:
         if isinstance(name, str) and (name not in roster.reps or roster.reps[name].deleted):
             problems.append(Problem(path, f"unknown rep {name!r}"))
 
-    team("fallback.team", document["fallback"]["team"])
-    for index, rule in enumerate(document.get("rules", [])):
+    fallback_doc = document.get("fallback")
+    if isinstance(fallback_doc, dict):
+        team("fallback.team", fallback_doc.get("team"))
+    rules = document.get("rules", [])
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        if not isinstance(rule, dict):
+            continue
         team(f"rules[{index}].team", rule.get("team"))
         rep(f"rules[{index}].rep", rule.get("rep"))
         fallback = rule.get("fallback")

@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -265,37 +266,22 @@ class _ModelDocument(BaseModel):
 
 
 def parse_rule_model(document: dict[str, Any]) -> RuleModel:
-    """A model document as values; InvalidPolicy names the path of every wrong part."""
+    """A model document as values; InvalidPolicy names the path of every wrong part at once: the
+    fields that do not validate, and the bands, levels, matrix and groups that do not fit together
+    (each checked as soon as its own sections validate, whatever else is wrong)."""
     problems = _duplicate_ids(document.get("rules"))
     try:
         parsed = _ModelDocument.model_validate(document)
     except ValidationError as error:
-        raise InvalidPolicy(problems_of(error) + problems) from error
-    bands = _bands(parsed.grades, problems)
-    levels = sorted(parsed.levels.items(), key=lambda item: -item[1])
-    if len({floor for _, floor in levels}) != len(levels):
-        problems.append(Problem("levels", "two levels have the same floor"))
-    qualified: set[tuple[Grade, str]] = set()
-    for grade, cells in parsed.qualification.items():
-        for index, level in enumerate(cells):
-            if level not in parsed.levels:
-                problems.append(
-                    Problem(
-                        f"qualification.{grade}[{index}]",
-                        f"unknown level {level!r}; levels: {', '.join(parsed.levels)}",
-                    )
-                )
-            qualified.add((grade, level))
-    default_half_life = _seconds(parsed.decay.half_life)
-    for index, rule in enumerate(parsed.rules):
-        if rule.group is not None and rule.group not in parsed.groups:
-            problems.append(
-                Problem(
-                    f"rules[{index}].group", f"unknown group {rule.group!r}; define [groups.{rule.group}]"
-                )
-            )
+        field_problems = problems_of(error)
+        raise InvalidPolicy(field_problems + problems + _fit_problems(document)) from error
+    problems += _fit_problems(document)
     if problems:
         raise InvalidPolicy(problems)
+    bands = _bands(parsed.grades, [])
+    levels = sorted(parsed.levels.items(), key=lambda item: -item[1])
+    qualified = {(grade, level) for grade, cells in parsed.qualification.items() for level in cells}
+    default_half_life = _seconds(parsed.decay.half_life)
     groups = tuple(
         Group(name=name, cap=group.cap, half_life=_seconds(group.half_life) or default_half_life)
         for name, group in parsed.groups.items()
@@ -339,6 +325,53 @@ def _rule(rule: _RuleDocument, groups: dict[str, Group], default_half_life: floa
         group=rule.group,
         half_life=half_life,
     )
+
+
+_SECTIONS: dict[str, TypeAdapter[Any]] = {
+    "grades": TypeAdapter(dict[Literal["A", "B", "C", "D"], int | _BandDocument]),
+    "levels": TypeAdapter(dict[str, int]),
+    "qualification": TypeAdapter(dict[Literal["A", "B", "C", "D"], list[str]]),
+    "groups": TypeAdapter(dict[str, _GroupDocument]),
+}
+
+
+def _section(document: dict[str, Any], name: str) -> Any:
+    """One section of the document, validated alone; None when it is wrong (its fields say why)."""
+    try:
+        return _SECTIONS[name].validate_python(document.get(name, {}))
+    except ValidationError:
+        return None
+
+
+def _fit_problems(document: dict[str, Any]) -> list[Problem]:
+    """What is wrong between the sections that validate on their own."""
+    problems: list[Problem] = []
+    grades, levels = _section(document, "grades"), _section(document, "levels")
+    qualification, groups = _section(document, "qualification"), _section(document, "groups")
+    if grades is not None:
+        _bands(grades, problems)
+    if levels:
+        floors = [floor for floor in levels.values()]
+        if len(set(floors)) != len(floors):
+            problems.append(Problem("levels", "two levels have the same floor"))
+        for grade, cells in (qualification or {}).items():
+            for index, level in enumerate(cells):
+                if level not in levels:
+                    problems.append(
+                        Problem(
+                            f"qualification.{grade}[{index}]",
+                            f"unknown level {level!r}; levels: {', '.join(levels)}",
+                        )
+                    )
+    rules = document.get("rules")
+    if groups is not None and isinstance(rules, list):
+        for index, rule in enumerate(rules):
+            group = rule.get("group") if isinstance(rule, dict) else None
+            if isinstance(group, str) and group not in groups:
+                problems.append(
+                    Problem(f"rules[{index}].group", f"unknown group {group!r}; define [groups.{group}]")
+                )
+    return problems
 
 
 def _bands(grades: dict[Grade, int | _BandDocument], problems: list[Problem]) -> tuple[GradeBand, ...]:
