@@ -133,12 +133,13 @@ async def test_first_contact_missed_warns_breaches_and_reassigns_and_outcomes_im
         assert sla.json()["tier"] == f"fast-{run}"
         assert [step["stage"] for step in sla.json()["steps"]] == ["accepted"]
 
-        # a CRM's history: by email, in time order whatever the file's order; a bad row and an unknown one
+        # a CRM's history in time order whatever the file's order, even when one row names the lead
+        # by id and a later line, of an earlier step, by email; a bad row and an unknown one
         now = datetime.now(UTC)
         csv_file = tmp_path / "outcomes.csv"
         csv_file.write_text(
             "email,lead_id,stage,reason,amount,currency,occurred_at\n"
-            f"{email.upper()},,won,,4200.00,EUR,{now.isoformat()}\n"
+            f",{lead_id},won,,4200.00,EUR,{now.isoformat()}\n"
             f"{email},,accepted,,,,{(now - timedelta(seconds=1)).isoformat()}\n"
             f"{email},,promoted,,,,{now.isoformat()}\n"
             f"nobody-{run}@example.com,,accepted,,,,{now.isoformat()}\n"

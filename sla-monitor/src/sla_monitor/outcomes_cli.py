@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 
+from leadkit.bounds import value_problems
 from leadkit.db import Connection, create_pool
 from leadkit.idempotency import claim_key, release_key, remember
 from leadkit.messaging import outboxed_transaction
@@ -50,6 +51,9 @@ class OutcomeRow:
     fingerprint: str
 
 
+Resolved = tuple[UUID, OutcomeRow]
+
+
 @dataclass
 class ImportResult:
     imported: int = 0
@@ -60,6 +64,9 @@ class ImportResult:
 def parse_row(line: int, row: dict[str, str]) -> OutcomeRow | str:
     """A row as a validated step, or why it is refused."""
     values = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+    unstorable = value_problems(values)
+    if unstorable:
+        return "; ".join(f"{'.'.join(map(str, p.loc)) or 'row'}: {p.msg}" for p in unstorable)
     lead_text, email = values.get("lead_id", ""), values.get("email", "")
     if not lead_text and not email:
         return "give lead_id or email"
@@ -92,18 +99,30 @@ async def _lead_of(conn: Connection, row: OutcomeRow) -> UUID | None:
     return None if hashed is None else await conn.fetchval(_BY_EMAIL, hashed)
 
 
+async def _in_time_order(conn: Connection, rows: list[OutcomeRow], result: ImportResult) -> list[Resolved]:
+    """Each row with its lead, every lead's rows in the order they happened, however the file
+    names the lead (by id on one row, by email on another); rows without a time come last, in the
+    file's order."""
+    resolved: list[Resolved] = []
+    for row in rows:
+        lead_id = await _lead_of(conn, row)
+        if lead_id is None:
+            result.refused.append(f"line {row.line}: no lead with that email has been captured")
+        else:
+            resolved.append((lead_id, row))
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(resolved, key=lambda pair: (str(pair[0]), pair[1].report.occurred_at or far, pair[1].line))
+
+
 async def _apply(conn: Connection, rows: list[OutcomeRow], result: ImportResult, progress: Progress) -> None:
     parts = sla_parts(SlaMonitorSettings().policy_file)
-    task = progress.add_task("rows", total=len(rows))
-    for start in range(0, len(rows), CHUNK):
+    ordered = await _in_time_order(conn, rows, result)
+    task = progress.add_task("rows", total=len(ordered))
+    for start in range(0, len(ordered), CHUNK):
         async with outboxed_transaction(conn, notify=True) as outbox:
-            for row in rows[start : start + CHUNK]:
+            for lead_id, row in ordered[start : start + CHUNK]:
                 progress.advance(task)
                 now = datetime.now(UTC)
-                lead_id = await _lead_of(conn, row)
-                if lead_id is None:
-                    result.refused.append(f"line {row.line}: no lead with that email has been captured")
-                    continue
                 scope = f"import-outcome:{lead_id}"
                 replay = await claim_key(
                     conn,
@@ -138,7 +157,8 @@ def import_outcomes(
 ) -> None:
     """Import a CRM's sales outcomes (lead_id or email, stage, reason, amount, currency, occurred_at)
     through the progress API's validation; rows refused are listed with why."""
-    with file.open(newline="", encoding="utf-8-sig") as handle:
+    # bytes that are not UTF-8 come through as lone surrogates, and refuse their row (not the file)
+    with file.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         lines = list(csv.DictReader(handle))
     result = ImportResult()
     rows: list[OutcomeRow] = []
@@ -148,9 +168,6 @@ def import_outcomes(
             result.refused.append(f"line {line}: {parsed}")
         else:
             rows.append(parsed)
-    # a lead's history in the order it happened (rows without a time keep the file's order, last)
-    far = datetime.max.replace(tzinfo=UTC)
-    rows.sort(key=lambda r: (str(r.lead_id or (r.email or "").lower()), r.report.occurred_at or far, r.line))
 
     async def work() -> None:
         pool = await create_pool(SlaMonitorSettings().database_url, size=1)
