@@ -148,7 +148,8 @@ class RepFairnessRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     rep_id: str
-    weight: int
+    weight: int = Field(description="As the roster has it (GET /v1/reps)")
+    in_rotation: bool = Field(description="False for a rep deleted or off the team: no share is promised it")
     weight_share: float
     assignments: int
     rotation_assignments: int
@@ -184,7 +185,8 @@ async def get_fairness(
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no team {team!r}")
         counts = await ledger_counts(conn, team, from_, to)
     weights = {rep.id: rep.weight for rep in roster.members(team) if rep.active}
-    reps: list[RepFairness] = fairness(counts, weights)
+    known = {rep.id: rep.weight for rep in roster.reps.values()}
+    reps: list[RepFairness] = fairness(counts, weights, known)
     return FairnessRead(
         team=team,
         window={"from": from_, "to": to},

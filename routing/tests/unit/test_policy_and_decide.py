@@ -322,3 +322,13 @@ def test_a_missing_fallback_an_unknown_field_team_and_rep_are_named_together() -
     document = tomllib.loads(text)
     found = set(problems(text)) | {p.path for p in roster_problems(document, ROSTER)}
     assert {"fallback", "rules[0].when.colour", "rules[0].team", "rules[0].rep"} <= found
+
+
+def test_a_deleted_rep_keeps_its_roster_weight_in_the_ledger_but_no_share() -> None:
+    counts = [
+        LedgerCount("a", "assigned", "weighted_round_robin", None, False, 6),
+        LedgerCount("gone", "assigned", "weighted_round_robin", None, False, 4),
+    ]
+    report = {rep.rep_id: rep for rep in fairness(counts, {"a": 2}, {"a": 2, "gone": 3})}
+    assert (report["gone"].weight, report["gone"].in_rotation, report["gone"].weight_share) == (3, False, 0.0)
+    assert (report["a"].in_rotation, report["a"].weight_share) == (True, 1.0)
