@@ -105,7 +105,11 @@ async def published_anywhere(identifiers: Sequence[str]) -> list[str]:
     partitions = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
     wanted = [identifier.lower().encode() for identifier in identifiers]
     found: set[str] = set()
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
+    # earliest: the window deletes old segments while this reads; an offset gone from under the
+    # reader must restart it at the log's new start, not skip to the end
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=KAFKA, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         consumer.assign(partitions)
