@@ -1,6 +1,7 @@
-"""A year of leads for reporting's benchmark, as real events on the bench topics: `lead.captured`
-for every touch (a lead's first with `is_new`), `lead.qualified` for the MQLs, `lead.progressed`
-for sales' steps — the shapes of schemas/, checked by parsing a sample of each with it.
+"""A year of leads for reporting's benchmark, as real events on the bench topics reporting reads:
+`lead.captured.history` (the history twin, without personal data) for every touch (a lead's first
+with `is_new`), `lead.qualified` for the MQLs, `lead.progressed` for sales' steps — the shapes of
+schemas/, checked by parsing a sample of each with it.
 
 `python bench/report_data.py [LEADS]` (default 1,000,000; about three touches a lead). The numbers
 are seeded, so every run makes the same year."""
@@ -80,10 +81,10 @@ def lead_events(number: int) -> list[tuple[str, bytes, bytes]]:
     for index, at in enumerate(touches):
         data = {
             "is_new": index == 0,
-            "person": {"email": f"lead{number}-{index}@bench.example"},
+            "person": {},  # a history twin carries no personal data
             "touch": _touch(at),
         }
-        events.append(("lead.captured", key, _envelope("lead.captured", lead, at, data, "capture")))
+        events.append(("lead.captured.history", key, _envelope("lead.captured", lead, at, data, "capture")))
     if random.random() > 0.3:
         return events
     qualified_at = touches[-1] + timedelta(minutes=random.uniform(1, 30))

@@ -189,11 +189,11 @@ async def skip_captured_backlog() -> None:
     from leadkit.admin import move_group
 
     await outbox_drained()
-    for group in ("scoring", "reporting"):
+    for group, topic in (("scoring", "lead.captured"), ("reporting", "lead.captured.history")):
         await move_group(
             bootstrap_servers="127.0.0.1:9092",
             group=PREFIX + group,
-            topics=[PREFIX + "lead.captured"],
+            topics=[PREFIX + topic],
             to="end",
         )
 
