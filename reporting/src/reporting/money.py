@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from leadkit.auth import require_api_key
-from leadkit.bounds import Currency, Instant
+from leadkit.bounds import Currency, Day, Instant
 from leadkit.db import Connection, columns
 from leadkit.service import Deps, get_deps
 from reporting.aggregates import window_tally
@@ -50,8 +50,8 @@ class SpendIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    starts: date = Field(alias="from", description="First day")
-    ends: date = Field(alias="to", description="Last day, inclusive")
+    starts: Day = Field(alias="from", description="First day")
+    ends: Day = Field(alias="to", description="Last day, inclusive")
     channel: Name
     source: Name
     campaign: Name

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from leadkit.auth import require_api_key
+from leadkit.bounds import Day
 from leadkit.consumer import utc_now
 from leadkit.hours import HoursText, TimezoneName, parse_hours
 from leadkit.service import Deps, get_deps, parts_of
@@ -98,8 +99,8 @@ class RepWrite(Body):
 
 
 class AbsenceWrite(Body):
-    starts: date
-    ends: date = Field(description="Inclusive")
+    starts: Day
+    ends: Day = Field(description="Inclusive")
     reason: Name
 
     @model_validator(mode="after")

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import pycountry
@@ -66,6 +66,16 @@ def _known_currency(code: str) -> str:
 Currency = Annotated[
     str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217"), AfterValidator(_known_currency)
 ]
+
+
+def _day_in_range(value: date) -> date:
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise ValueError(f"a day must be from {EARLIEST.date()} to before {LATEST.date()}")
+    return value
+
+
+# A calendar day within the instants leadloop takes (absences, holidays, spend periods)
+Day = Annotated[date, AfterValidator(_day_in_range)]
 
 
 def text_problem(text: str) -> str | None:

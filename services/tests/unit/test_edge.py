@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from leadkit.bounds import EARLIEST, LATEST, Currency, Instant, instant_problem, value_problems
+from leadkit.bounds import EARLIEST, LATEST, Currency, Day, Instant, instant_problem, value_problems
 from leadkit.edge import guard_the_edge, item_problems, safe_errors
 
 
@@ -202,3 +202,15 @@ def test_a_currency_is_one_the_iso_4217_list_holds() -> None:
     for wrong in ("ZZZ", "eur", "EURO", "€"):
         with pytest.raises(ValidationError):
             currency.validate_python(wrong)
+
+
+def test_a_day_is_within_the_years_leadloop_takes() -> None:
+    from datetime import date
+
+    from pydantic import TypeAdapter, ValidationError
+
+    day = TypeAdapter(Day)
+    assert day.validate_python("2026-12-24") == date(2026, 12, 24)
+    for wrong in ("0001-01-01", "9999-12-31", "1969-12-31", "2100-01-01"):
+        with pytest.raises(ValidationError):
+            day.validate_python(wrong)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadkit.auth import require_api_key
+from leadkit.bounds import Day
 from leadkit.hours import HoursText, TimezoneName, parse_hours
 from leadkit.service import Deps, get_deps
 from sla_monitor.calendars import UnknownCountry, add_holidays, all_calendars, public_holidays, save_calendar
@@ -24,7 +25,7 @@ class CalendarWrite(BaseModel):
 
     timezone: TimezoneName = Field(description="IANA zone, e.g. Europe/Berlin")
     hours: HoursText = Field(description="'mon-fri 09:00-18:00'; several shifts with ';'")
-    holidays: list[date] = Field(default_factory=list, max_length=2000, description="Closed days")
+    holidays: list[Day] = Field(default_factory=list, max_length=2000, description="Closed days")
 
     def calendar(self) -> BusinessCalendar:
         return BusinessCalendar(self.timezone, parse_hours(self.hours), frozenset(self.holidays))

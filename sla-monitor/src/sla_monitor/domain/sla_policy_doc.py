@@ -3,11 +3,11 @@ the checks each part takes on its own (sla_policy.py turns it into the typed pol
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from leadkit.bounds import Day
 from leadkit.hours import InvalidHours, TimezoneName, parse_hours
 
 ClockName = Literal["accept", "first_contact", "follow_up", "disposition"]
@@ -53,7 +53,7 @@ class RangeDoc(_Strict):
 class CalendarDoc(_Strict):
     timezone: TimezoneName
     hours: str
-    holidays: list[date] = Field(default_factory=list)
+    holidays: list[Day] = Field(default_factory=list)
 
     @field_validator("hours")
     @classmethod
