@@ -34,8 +34,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from leadkit.bounds import MAX_DEPTH, ValueProblem, non_finite, parse_number, text_problem, value_problems
 from leadkit.rate_limit import RateLimiter
 
-_JSON_TYPES = (b"application/json", b"+json")
-
 
 def _decode_json(body: bytes) -> Any:
     return json.loads(body, parse_constant=non_finite, parse_float=parse_number)
@@ -50,7 +48,7 @@ def body_problems(
     content_type: bytes, body: bytes, *, itemwise: str | None = None
 ) -> list[dict[str, Any]] | None:
     """FastAPI-shaped errors for a body that cannot be taken, or None. For an `itemwise` route,
-    the values inside `body[itemwise][i]` are left to the route (only their nesting counts)."""
+    the values inside `body[itemwise][i]` are left to the route (`item_problems`)."""
     media = content_type.split(b";", 1)[0].strip().lower()
     if not body:
         return None
