@@ -335,3 +335,30 @@ async def test_an_idempotency_key_is_the_callers_own(system: System, client: htt
     )
     assert currency.status_code == 422
     assert currency.json()["detail"][0]["loc"] == ["body", "currency"]
+
+
+async def test_a_forwarded_address_counts_only_from_a_trusted_proxy(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    """A client naming its own address in X-Forwarded-For walks past no per-address limit; behind
+    a proxy that is listed, each visitor the proxy forwards has a bucket of its own."""
+    limit = {"CAPTURE_FORM_RATE_LIMIT_PER_IP": "3"}
+    for name, port, env, limited in (
+        ("capture-direct", 18013, limit, True),
+        ("capture-proxied", 18014, limit | {"LEADLOOP_TRUSTED_PROXIES": "127.0.0.1"}, False),
+    ):
+        base = await system.start_instance(name, service="capture", port=port, env=env)
+        try:
+            statuses = [
+                (
+                    await client.post(
+                        f"{base}/v1/forms/none?key=none",
+                        data={"email": email()},
+                        headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                    )
+                ).status_code
+                for n in range(8)
+            ]
+            assert (429 in statuses) is limited, (name, statuses)
+        finally:
+            system.processes.stop(name)
