@@ -27,7 +27,8 @@ from capture.api_models import (
 from capture.db.tables import Lead, Touch
 from capture.domain.spam import spam_reason
 from capture.domain.submission import Submission, build_submission
-from capture.handlers import erasable_leads, erase_person, erase_spam, find_lead, find_leads
+from capture.erasure import erasable_leads, erase_person, erase_spam
+from capture.handlers import find_lead, find_leads
 from capture.intake import Answer, IdempotencyClaim, Intake, accept, accept_batch
 from capture.keys import Principal, require
 from capture.limits import client_ip, enforce

@@ -10,13 +10,11 @@ leadloop spam list | leadloop spam release 42
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Annotated, Any, TypeVar, get_args
+from datetime import UTC, datetime
+from typing import Annotated, TypeVar
 from uuid import UUID, uuid4
 
 import typer
@@ -30,17 +28,12 @@ from capture.api_models import LeadCreate
 from capture.db.tables import ApiKey, Form, PlatformLead, SpamSubmission
 from capture.domain.spam import HONEYPOT_FIELD
 from capture.handlers import Capture, capture_leads
-from capture.intake import Answer, IdempotencyClaim, Intake, accept_all
+from capture.import_cli import import_touches
 from capture.keys import DEFAULT_SCOPES, create_key, revoke_key, valid_scopes
 from capture.settings import CaptureSettings
-from lead_schemas import TouchType
 from leadkit.api_keys import AmbiguousKey
-from leadkit.bounds import value_problems
-from leadkit.db import Pool, create_engine, create_pool, raw_connection, session_factory
-from leadkit.idempotency import request_hash
-from leadkit.infrastructure import is_infrastructure_error
+from leadkit.db import create_engine, raw_connection, session_factory
 from leadkit.policy_cli import add_plugins
-from leadkit.progress_bar import import_progress
 
 app = typer.Typer(help="leadloop capture: API keys, website forms, history import", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for POST /v1/leads and /v1/touches", no_args_is_help=True)
@@ -57,10 +50,10 @@ app.add_typer(platform_app, name="platform-leads")
 app.add_typer(forms_app, name="forms")
 app.add_typer(import_app, name="import")
 app.add_typer(spam_app, name="spam")
+import_app.command("touches")(import_touches)
 add_plugins(app, import_app)  # the other services' commands: `leadloop scoring models …`
 console = Console()
 T = TypeVar("T")
-TOUCH_TYPES: tuple[str, ...] = get_args(TouchType)
 
 
 def _run(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
@@ -334,103 +327,6 @@ def spam_release(spam_id: Annotated[int, typer.Argument(help="The id from `leadl
         console.print(f"already released as lead {lead_id}")
         return
     console.print(f"released as lead {lead_id}; the running capture publishes its lead.captured")
-
-
-@import_app.command("touches")
-def import_touches(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with a header row")],
-    source: Annotated[str | None, typer.Option(help="utm_source for rows without one")] = None,
-) -> None:
-    """Import leads and touches (history, backfills). Columns are the JSON API's field names, plus
-    `type` (touch type) and `external_id` (makes re-importing the file harmless). Each row goes
-    through the same validation and dedupe as a live submission; `occurred_at` keeps its time."""
-    # bytes that are not UTF-8 come through as lone surrogates, and refuse their row (not the file)
-    with file.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
-        rows = list(csv.DictReader(handle))
-
-    async def work() -> tuple[int, int, list[str]]:
-        imported = repeated = 0
-        problems: list[str] = []
-        pool = await create_pool(CaptureSettings().database_url, size=1)
-        try:
-            with import_progress(console) as progress:
-                task = progress.add_task("rows", total=len(rows))
-                # the bulk intake's path: one transaction, and one statement for the new people, per chunk
-                for start in range(0, len(rows), IMPORT_CHUNK):
-                    intakes: list[tuple[int, Intake]] = []
-                    for line, row in enumerate(rows[start : start + IMPORT_CHUNK], start=start + 2):
-                        intake = _import_intake(row, source)
-                        if isinstance(intake, str):
-                            problems.append(f"line {line}: {intake}")
-                        else:
-                            intakes.append((line, intake))
-                    # another process's relay publishes what this writes: it is woken by NOTIFY
-                    answers = await _accept_chunk(pool, intakes, problems)
-                    repeated += sum(answer.replayed for answer in answers)
-                    imported += sum(not answer.replayed for answer in answers)
-                    progress.advance(task, min(IMPORT_CHUNK, len(rows) - start))
-        finally:
-            await pool.close()
-        return imported, repeated, problems
-
-    imported, repeated, problems = asyncio.run(work())
-    console.print(f"{imported} imported, {repeated} already imported, {len(problems)} refused")
-    for problem in problems[:50]:
-        console.print(f"  {problem}", markup=False)
-    if problems:
-        raise typer.Exit(code=1)
-
-
-IMPORT_CHUNK = 500
-
-
-async def _accept_chunk(pool: Pool, intakes: list[tuple[int, Intake]], problems: list[str]) -> list[Answer]:
-    """A chunk in one transaction; should the database refuse it, row by row, so one row it cannot
-    take costs only itself (its line is listed) and the good rows of the chunk are kept."""
-    if not intakes:
-        return []
-    try:
-        return await accept_all(pool, [intake for _, intake in intakes], now=_now(), notify=True)
-    except Exception as error:
-        if is_infrastructure_error(error):
-            raise
-    answers: list[Answer] = []
-    for line, intake in intakes:
-        try:
-            answers += await accept_all(pool, [intake], now=_now(), notify=True)
-        except Exception as error:
-            if is_infrastructure_error(error):
-                raise
-            problems.append(f"line {line}: not stored ({type(error).__name__})")
-    return answers
-
-
-def _import_intake(row: dict[str, Any], source: str | None) -> Intake | str:
-    """The row as an intake, or why it is refused."""
-    cleaned = {k.strip(): v for k, v in row.items() if k and v not in (None, "")}
-    unstorable = value_problems(cleaned)
-    if unstorable:
-        return "; ".join(f"{'.'.join(map(str, p.loc)) or 'row'}: {p.msg}" for p in unstorable)
-    touch_type = cleaned.pop("type", "import")
-    external_id = cleaned.pop("external_id", None)
-    if touch_type not in TOUCH_TYPES:
-        return f"type must be one of {', '.join(TOUCH_TYPES)}"
-    try:
-        lead = LeadCreate.model_validate(cleaned)
-    except ValidationError as exc:
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors())
-    claim = None
-    if external_id:
-        claim = IdempotencyClaim(
-            scope="import",
-            key=external_id,
-            fingerprint=request_hash(external_id.encode()),
-            ttl=timedelta(days=3650),
-        )
-    submission = lead.to_submission(
-        via="import", touch_type=touch_type, default_source=source, external_id=external_id
-    )
-    return Intake(submission, correlation_id=uuid4(), idempotency=claim)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from capture.db.tables import Lead, PlatformLead, SpamSubmission, Touch
+from capture.db.tables import Lead
 from capture.domain.normalize import identity_key
 from capture.domain.submission import PERSON_FIELDS, Submission
-from lead_schemas import Consent, LeadCaptured, LeadCapturedData, LeadErased, LeadErasedData, Person
+from lead_schemas import Consent, LeadCaptured, LeadCapturedData, Person
 from lead_schemas import Touch as TouchEvent
 from leadkit.db import Connection, columns
 from leadkit.messaging import OUTBOX_CHANNEL, Outbox, write_outbox
@@ -373,96 +373,3 @@ async def find_leads(
     by_id = {row["id"]: row for row in found}
     by_email = {keys[row["identity_key"]]: row for row in found if row["identity_key"] in keys}
     return by_id, by_email
-
-
-_FORGET_PUBLISHED = text("DELETE FROM outbox WHERE key = :key AND published_at IS NOT NULL")
-
-
-async def erasable_leads(
-    session: AsyncSession, *, lead_id: UUID | None, email: str | None, phone: str | None
-) -> list[Lead]:
-    """Every person (not erased yet) an erasure names: by id, by email, and by phone whatever
-    their email (one person may have been captured once by email and once by phone alone)."""
-    conditions = []
-    if lead_id is not None:
-        conditions.append(Lead.id == lead_id)
-    if email:
-        conditions.append(Lead.email == email)
-    if phone:
-        conditions.append(Lead.phone == phone)
-    if not conditions:
-        return []
-    found = await session.scalars(
-        select(Lead).where(or_(*conditions), Lead.erased_at.is_(None)).order_by(Lead.id)
-    )
-    return list(found.all())
-
-
-async def erase_spam(
-    session: AsyncSession, *, emails: Sequence[str], phones: Sequence[str], lead_ids: Sequence[UUID]
-) -> int:
-    """Spam kept for audit holds a person's email, phone, name and IP too: it goes with them."""
-    conditions = [SpamSubmission.released_lead_id.in_(lead_ids)] if lead_ids else []
-    if emails:
-        conditions += [SpamSubmission.email.in_(emails), SpamSubmission.payload["email"].astext.in_(emails)]
-    if phones:
-        conditions.append(SpamSubmission.payload["phone"].astext.in_(phones))
-    if not conditions:
-        return 0
-    result = await session.execute(
-        delete(SpamSubmission).where(or_(*conditions)).returning(SpamSubmission.id)
-    )
-    return len(result.all())
-
-
-async def erase_person(
-    session: AsyncSession, outbox: Outbox, *, lead: Lead, now: datetime, correlation_id: UUID
-) -> None:
-    """Forget a person: personal data goes, anonymous facts (source, campaign, channel) stay. The
-    row stays as the tombstone (`erased_at`, an identity key no email or phone finds)."""
-    await erase_spam(
-        session,
-        emails=[lead.email] if lead.email else [],
-        phones=[lead.phone] if lead.phone else [],
-        lead_ids=[lead.id],
-    )
-    await session.execute(
-        update(Lead)
-        .where(Lead.id == lead.id)
-        .values(
-            **dict.fromkeys(MERGED_FIELDS), attributes={}, identity_key=f"erased:{lead.id}", erased_at=now
-        )
-    )
-    await session.execute(
-        update(Touch)
-        .where(Touch.lead_id == lead.id)
-        .values(
-            page_url=None,
-            referrer=None,
-            gclid=None,
-            fbclid=None,
-            msclkid=None,
-            li_fat_id=None,
-            consent_text=None,
-            term=None,
-            external_id=None,
-            submitted=None,
-        )
-    )
-    # its published outbox rows (kept a day for operators) hold it too (leadkit.erasure)
-    await session.execute(_FORGET_PUBLISHED, {"key": str(lead.id)})
-    # the platform's id stays, so a late or redelivered notification is known and not fetched again
-    await session.execute(
-        update(PlatformLead)
-        .where(PlatformLead.lead_id == lead.id)
-        .values(notification={}, status="deleted", last_error=None)
-    )
-    outbox.add(
-        LeadErased.new(
-            producer=PRODUCER,
-            lead_id=lead.id,
-            correlation_id=correlation_id,
-            occurred_at=now,
-            data=LeadErasedData(requested_at=now),
-        )
-    )

@@ -29,7 +29,7 @@ from capture.domain.signatures import (
     linkedin_signature_matches,
     meta_signature_matches,
 )
-from capture.handlers import erase_person
+from capture.erasure import erase_person
 from capture.intake import IdempotencyClaim, accept
 from capture.limits import client_ip, enforce
 from capture.parts import capture_parts
