@@ -23,7 +23,7 @@ from scoring.decay import decay_round, emit_decayed
 from scoring.domain.model import DEFAULT_MODEL, parse_rule_model
 from scoring.handlers import Scoring, forget_lead_facts, record_outcomes, score_captured_leads
 from scoring.predictors import Predictors
-from scoring.rescore import job_progress, latest_job, rescore_batch, start_rescore
+from scoring.rescore import job_progress, latest_job, rescore_batch, rescore_round, start_rescore
 
 ROOT = Path(__file__).resolve().parents[3]
 DATABASE_URL = database_url_for_tests("scoring")
@@ -285,3 +285,28 @@ async def test_a_lead_that_fails_to_decay_is_quarantined_and_the_others_decay(
     async with pool.acquire() as conn:
         assert str(poisoned) in {row.item for row in await quarantined(conn, "decay")}
         await release(conn, "decay", [str(poisoned)])
+
+
+async def test_a_lead_that_fails_to_re_score_is_quarantined_and_the_job_finishes(
+    pool: Pool, scoring: Scoring, leads: list[UUID]
+) -> None:
+    poisoned, healthy = uuid4(), uuid4()
+    leads.extend((poisoned, healthy))
+    await _handle(pool, score_captured_leads, [_webinar(lead, NOW) for lead in leads], scoring, NOW)
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE lead_profiles SET facts = '[1, 2]'::jsonb WHERE lead_id = $1", poisoned)
+        stricter = await scoring.models.draft(conn, STRICTER, "toml")
+        await scoring.models.activate(conn, stricter.version)
+        job_id = await latest_job(conn, stricter.version)
+        assert job_id is not None
+    for _ in range(1000):  # each round a batch, or a failed batch worked lead by lead
+        async with pool.acquire() as conn:
+            if (await job_progress(conn, job_id)).finished_at is not None:
+                break
+        await rescore_round(pool, scoring, now=NOW, batch=500, notify=False)
+    async with pool.acquire() as conn:
+        assert (await job_progress(conn, job_id)).finished_at is not None
+        assert str(poisoned) in {row.item for row in await quarantined(conn, "rescore")}
+        version = await conn.fetchval("SELECT model_version FROM lead_profiles WHERE lead_id = $1", healthy)
+        assert version == str(stricter.version)  # the rest of the job went on
+        await release(conn, "rescore", [str(poisoned)])
