@@ -75,7 +75,11 @@ def _day_in_range(value: date) -> date:
 
 
 # A calendar day within the instants leadloop takes (absences, holidays, spend periods)
-Day = Annotated[date, AfterValidator(_day_in_range)]
+Day = Annotated[
+    date,
+    AfterValidator(_day_in_range),
+    Field(json_schema_extra={"x-earliest-day": EARLIEST.date().isoformat(), "x-latest-day": "2099-12-31"}),
+]
 
 
 def text_problem(text: str) -> str | None:
