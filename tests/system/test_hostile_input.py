@@ -246,6 +246,15 @@ def test_the_issues_hostile_requests_each_get_a_4xx(system: System) -> None:
                 f"{method} {target[:120]} → {answer.status_code} {answer.text[:300]}"
             )
             answer.json()  # always a JSON answer that decodes
+    with httpx.Client(timeout=30) as browser:  # a public form post, with no key, both encodings
+        form = system.url("capture", "/v1/forms/anything?key=anything")
+        for sent in (
+            {"data": {"email": "a@b.example", "first_name": "a\x00b"}},
+            {"files": {"email": (None, "a@b.example"), "first_name": (None, "a\x00b")}},
+        ):
+            answer = browser.post(form, **sent)
+            assert answer.status_code == 422, (sent, answer.status_code, answer.text[:200])
+    with httpx.Client(timeout=30, headers=system.headers | {"content-type": "application/json"}) as client:
         chunked = client.post(
             url("capture", "/v1/leads"),
             content=iter([b'{"email": "a@b.example", "x": "', b"x" * 70_000, b'"}']),

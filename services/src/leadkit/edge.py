@@ -64,6 +64,12 @@ def body_problems(
         else:
             problems = value_problems(decoded)
         return [p.as_error("body") for p in problems] or None
+    if media == b"multipart/form-data":
+        # leadloop takes no file uploads: a NUL byte can only be a text field's, which PostgreSQL
+        # cannot store (a field's bytes that are not UTF-8 are replaced when the form is read)
+        if b"\x00" in body:
+            return [_error(("body",), "text may not contain the NUL character", "string_unstorable")]
+        return None
     if media == b"application/x-www-form-urlencoded" or media.startswith(b"text/"):
         try:
             text = body.decode("utf-8")

@@ -133,6 +133,12 @@ def test_a_form_body_with_nul_is_refused() -> None:
     assert answer.json()["detail"][0]["loc"] == ["body", "name"]
 
 
+def test_a_multipart_body_with_nul_is_refused() -> None:
+    answer = app_under_test().post("/things", files={"name": (None, "a\x00b")})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["body"]
+
+
 def test_an_itemwise_route_gets_its_bad_items_to_answer_one_by_one() -> None:
     answer = post_json(app_under_test(), '{"items": [{"a": 1}, {"b": NaN}, {"c": "x\\u0000"}]}', "/batch")
     assert answer.status_code == 200
