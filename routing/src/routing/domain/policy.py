@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from leadkit.policies import InvalidPolicy, PolicyKind, Problem, problems_of
+from leadkit.policy_document import InvalidPolicy, PolicyKind, Problem, problems_of
 from routing.domain.roster import Roster
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[1] / "config" / "default_policy.toml"

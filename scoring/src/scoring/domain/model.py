@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from leadkit.policies import InvalidPolicy, PolicyKind, Problem, problems_of, read_document
+from leadkit.policy_document import InvalidPolicy, PolicyKind, Problem, problems_of, read_document
 
 Kind = Literal["fit", "engagement", "negative"]
 Operator = Literal["equals", "in", "contains_any", "gte", "lte", "exists", "is_true"]

@@ -36,7 +36,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from leadkit.policies import InvalidPolicy, PolicyKind, Problem, problems_of
+from leadkit.policy_document import InvalidPolicy, PolicyKind, Problem, problems_of
 from sla_monitor.domain.calendar import BusinessCalendar
 from sla_monitor.domain.sla_policy_doc import (
     WHEN_FIELDS,
