@@ -157,3 +157,16 @@ def test_two_keys_of_one_long_source_never_share_a_prefix() -> None:
     assert first.prefix != second.prefix
     assert first.key.startswith(first.prefix)
     assert len(first.prefix) == len("ll_auditrotatio_") + PREFIX_RANDOM_CHARACTERS
+
+
+def test_one_glob_matcher_for_rules_conditions_and_tiers() -> None:
+    from leadkit.globs import compile_globs, matches_any
+
+    assert matches_any(("partner-*",), "Partner-Acme")  # case-blind, whole value
+    assert not matches_any(("partner-*",), "my-partner-acme")
+    assert matches_any(("de", "at"), ["fr", "AT"])  # a list matches when any item does
+    assert not matches_any(("*",), None)  # a missing value never matches
+    assert not matches_any((), "anything")
+    assert compile_globs(("*/pricing*",)).match("https://x.example/pricing?plan=pro")
+    assert matches_any(("lead?",), "leads")
+    assert not matches_any(("lead?",), "lead")

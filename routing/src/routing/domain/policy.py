@@ -9,7 +9,6 @@ checked against the roster when a version is saved or activated.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from leadkit.globs import matches_any
 from leadkit.policy_document import InvalidPolicy, PolicyKind, Problem, problems_of
 from routing.domain.roster import Roster
 
@@ -139,10 +139,7 @@ class Condition:
             if not isinstance(value, int | float) or isinstance(value, bool):
                 return False
             return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
-        if value is None:
-            return False
-        candidates = [str(v).lower() for v in value] if isinstance(value, list) else [str(value).lower()]
-        return any(fnmatch.fnmatchcase(c, pattern) for c in candidates for pattern in self.values)
+        return matches_any(self.values, value)
 
     def describe(self) -> str:
         if self.flag is not None:

@@ -4,7 +4,6 @@ default document, rules/default.toml."""
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from leadkit.globs import compile_globs, globs_of
 from leadkit.policy_document import InvalidPolicy, PolicyKind, Problem, problems_of, read_document
 
 Kind = Literal["fit", "engagement", "negative"]
@@ -93,19 +93,7 @@ class TouchPattern:
 
 def touch_pattern(spec: dict[str, str | list[str]]) -> TouchPattern:
     """`{"page_url": ["*/pricing*"]}` → each field's globs as one compiled, lowercase regex."""
-    return TouchPattern(
-        tuple(
-            (
-                name,
-                re.compile(
-                    "|".join(
-                        fnmatch.translate(p.lower()) for p in ([globs] if isinstance(globs, str) else globs)
-                    )
-                ),
-            )
-            for name, globs in spec.items()
-        )
-    )
+    return TouchPattern(tuple((name, compile_globs(globs_of(globs))) for name, globs in spec.items()))
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from leadkit.globs import matches_any
 from leadkit.policy_document import InvalidPolicy, PolicyKind, Problem, problems_of
 from sla_monitor.domain.calendar import BusinessCalendar
 from sla_monitor.domain.sla_policy_doc import (
@@ -94,11 +94,7 @@ class Tier:
                 or (high is not None and float(score) > high)
             ):
                 return False
-        for name, patterns in self.when:
-            value = facts.get(name)
-            if value is None or not any(fnmatchcase(str(value).lower(), p.lower()) for p in patterns):
-                return False
-        return True
+        return all(matches_any(patterns, facts.get(name)) for name, patterns in self.when)
 
 
 @dataclass(frozen=True)
