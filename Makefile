@@ -6,7 +6,7 @@ UV_COMPILE_BYTECODE := 1
 export UV_PYTHON_DOWNLOADS UV_COMPILE_BYTECODE
 VENV := .venv/bin
 
-.PHONY: help up down logs status test test-unit lint schemas demo bench install infra rebuild-reporting
+.PHONY: help up down logs status test test-unit lint docs docs-build schemas demo bench install infra rebuild-reporting
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,7 +33,7 @@ infra: install ## start PostgreSQL and Kafka only
 	@deploy/postgres.sh start
 	@deploy/kafka.sh start
 
-test: infra lint ## lint, then every test: unit, integration, system (starts Kafka and PostgreSQL if needed)
+test: infra lint docs-build ## lint, build the docs strictly, then every test: unit, integration, system (starts Kafka and PostgreSQL if needed)
 	@deploy/postgres.sh reset-test-dbs >/dev/null
 	@$(VENV)/python -m leadkit.admin create-topics --prefix test. --privacy-window-seconds 20 >/dev/null
 	@$(VENV)/pytest
@@ -45,6 +45,12 @@ lint: install ## ruff and mypy
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
 	@$(VENV)/mypy
+
+docs: install ## serve the reference site (docs/) at http://127.0.0.1:8000
+	@NO_MKDOCS_2_WARNING=1 $(VENV)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+docs-build: install ## build the reference site with --strict: a broken link or anchor fails
+	@NO_MKDOCS_2_WARNING=1 $(VENV)/mkdocs build --strict --quiet
 
 schemas: ## regenerate the JSON Schema and AsyncAPI files from the event models
 	@$(VENV)/python -m lead_schemas.generate

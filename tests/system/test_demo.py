@@ -1,4 +1,4 @@
-"""`make demo`, the README's first thing to try, against the running test system."""
+"""`make demo`, the README's tour in one command, against the running test system."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Routing on the real system: reps, accounts and a policy loaded the way the README shows, leads
+"""Routing on the real system: reps, accounts and a policy loaded the way docs/routing.md shows, leads
 posted to capture, decisions read from lead.qualified and routing's API; two instances at once."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Forgetting a person in capture: every lead an erasure names, the spam rows that hold them,
 their touches' personal fields and their published outbox rows; the lead row stays as the
-tombstone (DESIGN.md, invariant 10; README, Privacy)."""
+tombstone (DESIGN.md, invariant 10; docs/privacy.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""capture's settings: `CAPTURE_*` variables (README.md, Configuration)."""
+"""capture's settings: `CAPTURE_*` variables (docs/configuration.md)."""
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict

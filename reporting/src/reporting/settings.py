@@ -1,4 +1,4 @@
-"""reporting's settings: `REPORTING_*` variables (README.md, Configuration)."""
+"""reporting's settings: `REPORTING_*` variables (docs/configuration.md)."""
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict

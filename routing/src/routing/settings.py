@@ -1,4 +1,4 @@
-"""routing's settings: `ROUTING_*` variables (README.md, Configuration)."""
+"""routing's settings: `ROUTING_*` variables (docs/configuration.md)."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""scoring's settings: `SCORING_*` variables (README.md, Configuration)."""
+"""scoring's settings: `SCORING_*` variables (docs/configuration.md)."""
 
 from pathlib import Path
 

@@ -85,7 +85,7 @@ def test_every_part_of_a_model_with_many_faults_is_named_at_once() -> None:
 
 
 def test_an_overlapping_band_and_wrong_fields_are_named_in_one_answer() -> None:
-    """The README's own example: a wrong operator and an overlapping band, both at once (the band
+    """docs/scoring.md's own example: a wrong operator and an overlapping band, both at once (the band
     check used to wait until every field validated)."""
     rule = RULE + 'id="a"\nkind="fit"\npoints=1\nfield="employees"\nop="near"'
     grades = "\n[grades]\nA = { min = 50 }\nB = { min = 30, max = 60 }\n"

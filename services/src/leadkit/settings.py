@@ -1,4 +1,4 @@
-"""Settings read from the environment (pydantic-settings). Every name is documented in README.md."""
+"""Settings read from the environment (pydantic-settings); every name is in docs/configuration.md."""
 
 from __future__ import annotations
 

@@ -33,9 +33,7 @@ class ProgressCreate(BaseModel):
     currency: Currency | None = None
     reason: Annotated[
         str | None,
-        Field(
-            default=None, max_length=50, description="Rejected and lost: a reason code (README, Sales stages)"
-        ),
+        Field(default=None, max_length=50, description="Rejected and lost: a reason code (docs/progress.md)"),
     ]
     detail: Annotated[str | None, Field(default=None, max_length=2000, description="Free text")]
     channel: Channel | None = Field(default=None, description="For contacted: call, email, meeting, social")

@@ -1,4 +1,4 @@
-"""sla-monitor's settings: `SLA_MONITOR_*` variables (README.md, Configuration)."""
+"""sla-monitor's settings: `SLA_MONITOR_*` variables (docs/configuration.md)."""
 
 from pathlib import Path
 

@@ -1,6 +1,6 @@
 """Rule-based attribution models: each gives every touch of a converting journey a weight, the
 weights of a journey summing to 1, and credits the touch's key with that share of the journey's
-conversion and revenue. Pure; the formulas are README.md's (Attribution).
+conversion and revenue. Pure; the formulas are docs/reports.md's (Attribution).
 
 A converting journey without touches (an outcome dated before any touch) credits `(none)`.
 """

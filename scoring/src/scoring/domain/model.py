@@ -1,5 +1,5 @@
 """The scoring model marketing and sales agree on: a versioned document (leadkit.policies), read
-into frozen values. The format is documented in README.md ("The scoring model") and in the
+into frozen values. The format is documented in docs/scoring.md ("The model format") and in the
 default document, rules/default.toml."""
 
 from __future__ import annotations
