@@ -269,14 +269,20 @@ async def test_an_erased_person_s_facts_stay_erased_through_re_scoring(
     assert fit == 0  # the VP title is gone with the rest
 
 
-async def test_a_lead_that_fails_to_decay_is_quarantined_and_the_others_decay(
-    pool: Pool, scoring: Scoring, leads: list[UUID]
-) -> None:
+async def _poisoned_and_healthy(pool: Pool, scoring: Scoring, leads: list[UUID]) -> tuple[UUID, UUID]:
+    """Two scored leads; the first one's facts no longer load (a list where an object belongs)."""
     poisoned, healthy = uuid4(), uuid4()
     leads.extend((poisoned, healthy))
     await _handle(pool, score_captured_leads, [_webinar(lead, NOW) for lead in leads], scoring, NOW)
     async with pool.acquire() as conn:
         await conn.execute("UPDATE lead_profiles SET facts = '[1, 2]'::jsonb WHERE lead_id = $1", poisoned)
+    return poisoned, healthy
+
+
+async def test_a_lead_that_fails_to_decay_is_quarantined_and_the_others_decay(
+    pool: Pool, scoring: Scoring, leads: list[UUID]
+) -> None:
+    poisoned, healthy = await _poisoned_and_healthy(pool, scoring, leads)
     when = NOW + timedelta(hours=1)
     while (due := await decay_round(pool, scoring, now=when, limit=500, notify=False)) != 0:
         assert due is None or due > 0
@@ -290,11 +296,8 @@ async def test_a_lead_that_fails_to_decay_is_quarantined_and_the_others_decay(
 async def test_a_lead_that_fails_to_re_score_is_quarantined_and_the_job_finishes(
     pool: Pool, scoring: Scoring, leads: list[UUID]
 ) -> None:
-    poisoned, healthy = uuid4(), uuid4()
-    leads.extend((poisoned, healthy))
-    await _handle(pool, score_captured_leads, [_webinar(lead, NOW) for lead in leads], scoring, NOW)
+    poisoned, healthy = await _poisoned_and_healthy(pool, scoring, leads)
     async with pool.acquire() as conn:
-        await conn.execute("UPDATE lead_profiles SET facts = '[1, 2]'::jsonb WHERE lead_id = $1", poisoned)
         stricter = await scoring.models.draft(conn, STRICTER, "toml")
         await scoring.models.activate(conn, stricter.version)
         job_id = await latest_job(conn, stricter.version)
