@@ -6,11 +6,11 @@ poll's events for its topics at once (a handler registered for several topics ge
 call) and reads and writes per table, and one statement adds every outbox row. Within a
 partition the events keep their order, so one lead's events arrive in order.
 
-A message that is not a valid event goes straight to the DLQ. When a handler fails, the poll is
-retried one event at a time with backoff, so one poison event cannot hold back the rest: after
-`max_attempts` it is written to `<topic>.dlq` (through the outbox) with the error, its inbox row
-is marked dead-lettered, and the loop moves on. A redelivered dead-lettered event is skipped until
-`replay-dlq` sends it back on purpose.
+A message that is not a valid event goes straight to the DLQ (`leadkit.dead_letter`). When a
+handler fails, the poll is retried one event at a time with backoff, so one poison event cannot
+hold back the rest: after `max_attempts` it is written to `<topic>.dlq` (through the outbox) with
+the error, its inbox row is marked dead-lettered, and the loop moves on. A redelivered
+dead-lettered event is skipped until `replay-dlq` sends it back on purpose.
 
 The infrastructure's errors are not the handler's: while the database is away the batch in hand
 is retried with backoff, without limit and without counting an attempt, so a database restart
@@ -26,13 +26,10 @@ abandoned and rolled back), so the next owner neither waits for it nor races it.
 from __future__ import annotations
 
 import asyncio
-import json
-import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
-from uuid import UUID
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -41,19 +38,17 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from lead_schemas import EVENT_TYPES, Envelope, parse_event
 from lead_schemas.privacy import HISTORY_TOPICS, event_type_of
 from leadkit.db import Connection, Pool
+from leadkit.dead_letter import BatchAbandoned, DeadLetters, replay_of
 from leadkit.infrastructure import is_infrastructure_error
 from leadkit.messaging import (
-    REPLAY_HEADER,
     InboxClaim,
     Outbox,
     claim,
-    claim_dead_lettered,
     write_outbox,
 )
 from leadkit.metrics import (
     CONSUMER_WAITING_FOR_DATABASE,
     EVENTS_CONSUMED,
-    EVENTS_DEAD_LETTERED,
     EVENTS_DUPLICATE,
     EVENTS_FAILED,
     HANDLER_SECONDS,
@@ -61,7 +56,7 @@ from leadkit.metrics import (
 )
 from leadkit.redact import Redactor
 from leadkit.supervise import sleep_or_stop
-from leadkit.topics import TopicNames, dlq_of
+from leadkit.topics import TopicNames
 
 log = structlog.get_logger(__name__)
 
@@ -94,16 +89,11 @@ class _Received:
 
     @property
     def claim(self) -> InboxClaim:
-        return InboxClaim(self.event.id, self.topic, _replay_of(self.record))
+        return InboxClaim(self.event.id, self.topic, replay_of(self.record))
 
 
 class PoisonEvent(Exception):
     """The message is not a valid event for its topic: retrying cannot help."""
-
-
-class BatchAbandoned(Exception):
-    """The batch in hand was given up (shutdown during an outage, or a revocation that could not
-    wait for it): its transaction rolled back and its offsets are not committed."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +146,17 @@ class ConsumerLoop:
         self._notify_relay = notify_relay
         self._redact = redact or Redactor()  # for the DLQ headers; log lines are redacted by the formatter
         self._stopping = asyncio.Event()
+        self._dead_letters = DeadLetters(
+            service=service,
+            group_id=self._group_id,
+            pool=pool,
+            topics=topics,
+            redact=self._redact,
+            notify_relay=notify_relay,
+            on_outbox_written=on_outbox_written,
+            stopping=self._stopping,
+            backoff_seconds=options.backoff_seconds,
+        )
         self._in_hand: asyncio.Task[None] | None = None  # the batch being handled and committed
         self._committing: asyncio.Task[None] | None = None  # the last offset commit sent
         self._abandoning = False
@@ -269,7 +270,7 @@ class ConsumerLoop:
             # rare: one by one, so the DLQ keeps the partition's order
             for one in received:
                 if isinstance(one, tuple):
-                    await self._dead_letter(*one, attempts=1)  # no retry can make it an event
+                    await self._dead_letters.write(*one, attempts=1)  # no retry can make it an event
                 else:
                     await self._process_alone(one)
             return
@@ -374,7 +375,7 @@ class ConsumerLoop:
                 if attempt < self._options.max_attempts:
                     await asyncio.sleep(self._options.backoff_seconds * 2 ** (attempt - 1))
         assert error is not None
-        await self._dead_letter(one.record, error, attempt)
+        await self._dead_letters.write(one.record, error, attempt)
 
     @staticmethod
     def _decode(topic: str, value: bytes | None) -> Envelope:
@@ -387,57 +388,6 @@ class ConsumerLoop:
         if event.type != event_type_of(topic):
             raise PoisonEvent(f"event of type {event.type!r} on topic {topic!r}")
         return event
-
-    async def _dead_letter(self, record: Any, error: BaseException, attempts: int) -> None:
-        topic = self._topics.logical(record.topic)
-        event_id = _event_id_of(record.value)
-        headers = [(name, value.decode("utf-8", "replace")) for name, value in record.headers or ()]
-        headers = [(name, value) for name, value in headers if name != REPLAY_HEADER]
-        headers += [
-            ("dlq.error", self._redact(f"{type(error).__name__}: {error}")[:2000]),
-            ("dlq.traceback", self._redact("".join(traceback.format_exception(error)))[-4000:]),
-            ("dlq.original_topic", topic),
-            ("dlq.partition", str(record.partition)),
-            ("dlq.offset", str(record.offset)),
-            ("dlq.consumer_group", self._group_id),
-            ("dlq.attempts", str(attempts)),
-        ]
-        outbox = Outbox()
-        outbox.add_raw(
-            topic=dlq_of(topic),
-            key=record.key.decode("utf-8", "replace") if record.key else None,
-            payload=record.value or b"",
-            headers=headers,
-        )
-        backoff = self._options.backoff_seconds
-        while True:  # never move past an event that is neither handled nor dead-lettered
-            try:
-                async with self._pool.acquire() as connection, connection.transaction():
-                    if event_id is not None:
-                        await claim_dead_lettered(connection, InboxClaim(event_id, topic, _replay_of(record)))
-                    await write_outbox(connection, outbox.rows, notify=self._notify_relay())
-                self._on_outbox_written()
-                break
-            except Exception as exc:
-                log.warning(
-                    "could not write to the DLQ; retrying",
-                    topic=topic,
-                    offset=record.offset,
-                    error=repr(exc),
-                )
-                await sleep_or_stop(self._stopping, backoff)
-                if self._stopping.is_set():
-                    raise BatchAbandoned("stopping before the DLQ row was written") from exc
-                backoff = min(backoff * 2, 30.0)
-        EVENTS_DEAD_LETTERED.labels(self._service, topic).inc()
-        log.error(
-            "event dead-lettered",
-            topic=topic,
-            partition=record.partition,
-            offset=record.offset,
-            attempts=attempts,
-            error=repr(error),
-        )
 
     def _count(self, topic: str, outcome: Outcome) -> None:
         if outcome == "duplicate":
@@ -455,19 +405,3 @@ class _SettleOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("partitions assigned", partitions=len(assigned))
-
-
-def _replay_of(record: Any) -> str | None:
-    for name, value in record.headers or ():
-        if name == REPLAY_HEADER:
-            return bytes(value).decode("utf-8", "replace")
-    return None
-
-
-def _event_id_of(value: bytes | None) -> UUID | None:
-    """The envelope id of a message that may not be a valid event, when it has one."""
-    try:
-        decoded = json.loads(value or b"")
-        return UUID(str(decoded["id"])) if isinstance(decoded, dict) else None
-    except (ValueError, KeyError, TypeError):
-        return None
