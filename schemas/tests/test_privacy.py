@@ -23,6 +23,7 @@ IDENTIFIERS = [
     "lead-at-meta-881",
     "secret-attribute",
     "I agree, Dana",
+    "dana reyes",
 ]
 
 
@@ -34,6 +35,7 @@ def captured() -> LeadCaptured:
         medium="cpc",
         campaign="brand",
         content="ad-a",
+        term="dana reyes northwind",
         gclid="gclid-7f3a",
         fbclid="fbclid-19c2",
         external_id="lead-at-meta-881",

@@ -71,6 +71,7 @@ def impersonal_touch(touch: Touch) -> Touch:
             "msclkid": None,
             "li_fat_id": None,
             "external_id": None,
+            "term": None,  # the words searched for, which capture's erasure also clears
             "page_url": without_query(touch.page_url),
             "referrer": without_query(touch.referrer),
             "consent": touch.consent.model_copy(update={"text": None}) if touch.consent else None,
