@@ -278,19 +278,23 @@ async def test_a_lead_whose_timers_cannot_fire_is_quarantined_and_the_rest_fire(
             "UPDATE timers SET due_at = '-infinity' WHERE lead_id = $1 AND escalation <> 'warn'", poisoned
         )
     late = T0 + timedelta(hours=1)
-    while await fire_round(pool, parts, now=late, notify=False) != 0:
-        pass
-    async with pool.acquire() as conn:
-        assert (await clocks(conn, healthy))["accept"]["status"] == "breached"
-        assert (await clocks(conn, poisoned))["accept"]["status"] == "pending"  # kept, not lost
-        (row,) = [r for r in await quarantined(conn, "sla-timers") if r.item == str(poisoned)]
-        assert row.attempts == 1
-        assert row.error
-        # fixed and released, the next round fires it
-        await conn.execute(
-            "UPDATE timers SET due_at = $2 WHERE lead_id = $1", poisoned, T0 + timedelta(minutes=31)
-        )
-        assert await release(conn, "sla-timers", [str(poisoned)]) == 1
+    try:
+        while await fire_round(pool, parts, now=late, notify=False) != 0:
+            pass
+        async with pool.acquire() as conn:
+            assert (await clocks(conn, healthy))["accept"]["status"] == "breached"
+            assert (await clocks(conn, poisoned))["accept"]["status"] == "pending"  # kept, not lost
+            (row,) = [r for r in await quarantined(conn, "sla-timers") if r.item == str(poisoned)]
+            assert row.attempts == 1
+            assert row.error
+    finally:  # fixed and released, whatever happened: no other test's sweep meets the poison
+        async with pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE timers SET due_at = $2 WHERE lead_id = $1 AND due_at = '-infinity'",
+                poisoned,
+                T0 + timedelta(minutes=31),
+            )
+            await release(conn, "sla-timers", [str(poisoned)])
     while await fire_round(pool, parts, now=late, notify=False) != 0:
         pass
     async with pool.acquire() as conn:
