@@ -1,7 +1,9 @@
 """capture's use cases. The caller owns the transaction; these write state and outbox rows.
 
 Capturing is the hot path, on asyncpg with statements written out once: the common case, a new
-person, is one statement however many submissions come at once."""
+person, is one statement however many submissions come at once. Past 300 lines on purpose: both
+capture statements (new people, a known person) are built from the same column lists, here;
+erasure lives apart (capture.erasure)."""
 
 from __future__ import annotations
 

@@ -21,6 +21,10 @@ and only for partitions still assigned. The commit is sent without waiting for i
 the next poll; the next commit, a revocation and a shutdown wait for it. When a rebalance revokes
 partitions, the batch in hand is finished and committed first (or, if it cannot finish in time,
 abandoned and rolled back), so the next owner neither waits for it nor races it.
+
+Past 300 lines on purpose: the loop's methods share one batch's state (the batch in hand, the
+commit in flight, a revocation waiting for both) that a split would pass back and forth; the
+dead-letter path is apart (`leadkit.dead_letter`).
 """
 
 from __future__ import annotations

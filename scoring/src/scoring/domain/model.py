@@ -1,6 +1,10 @@
-"""The scoring model marketing and sales agree on: a versioned document (leadkit.policies), read
-into frozen values. The format is documented in docs/scoring.md ("The model format") and in the
-default document, rules/default.toml."""
+"""The scoring model marketing and sales agree on: a versioned document (leadkit.policy_document),
+read into frozen values. The format is documented in docs/scoring.md ("The model format") and in
+the default document, rules/default.toml.
+
+Past 300 lines on purpose: the document's shape (pydantic), every check that names a wrong part,
+and the frozen values it becomes are read side by side when the format changes; the glob
+matcher and the bounds live in the kit."""
 
 from __future__ import annotations
 
