@@ -70,7 +70,7 @@ def _touch(at: datetime) -> dict[str, Any]:
     }
 
 
-def lead_events(number: int) -> list[tuple[str, bytes, bytes]]:
+def lead_events() -> list[tuple[str, bytes, bytes]]:
     """(topic, key, value) of one lead's year."""
     lead = str(uuid.UUID(int=random.getrandbits(128), version=4))
     key = lead.encode()
@@ -124,7 +124,7 @@ def lead_events(number: int) -> list[tuple[str, bytes, bytes]]:
 
 async def produce(bootstrap: str, prefix: str, leads: int) -> dict[str, Any]:
     random.seed(20261124)
-    sample = lead_events(0) + lead_events(1) + lead_events(2)
+    sample = lead_events() + lead_events() + lead_events()
     for _, _, value in sample:
         parse_event(value)  # the shapes are schemas/'s, or this fails before anything is sent
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=1024 * 1024, acks=1)
@@ -133,8 +133,8 @@ async def produce(bootstrap: str, prefix: str, leads: int) -> dict[str, Any]:
     sent = 0
     try:
         pending = []
-        for number in range(leads):
-            for topic, key, value in lead_events(number):
+        for _ in range(leads):
+            for topic, key, value in lead_events():
                 pending.append(await producer.send(prefix + topic, value, key=key))
                 sent += 1
             if len(pending) > 50_000:

@@ -8,15 +8,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from capture.db.tables import Lead, PlatformLead, SpamSubmission, Touch
 from capture.handlers import MERGED_FIELDS, PRODUCER
 from lead_schemas import LeadErased, LeadErasedData
+from leadkit.db import raw_connection
+from leadkit.erasure import forget_published
 from leadkit.messaging import Outbox
-
-_FORGET_PUBLISHED = text("DELETE FROM outbox WHERE key = :key AND published_at IS NOT NULL")
 
 
 async def erasable_leads(
@@ -91,7 +91,7 @@ async def erase_person(
         )
     )
     # its published outbox rows (kept a day for operators) hold it too (leadkit.erasure)
-    await session.execute(_FORGET_PUBLISHED, {"key": str(lead.id)})
+    await forget_published(await raw_connection(session), [lead.id])
     # the platform's id stays, so a late or redelivered notification is known and not fetched again
     await session.execute(
         update(PlatformLead)

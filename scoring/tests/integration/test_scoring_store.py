@@ -15,6 +15,7 @@ import pytest
 from lead_schemas import LeadCaptured, LeadErased, LeadRecycled, LeadScored, parse_event
 from leadkit.consumer import HandlerContext
 from leadkit.db import Pool, create_pool
+from leadkit.erasure import record_erased
 from leadkit.messaging import Outbox
 from leadkit.policies import PolicyKind, PolicyStore
 from leadkit.quarantine import quarantined, release
@@ -290,6 +291,10 @@ async def test_a_lead_that_fails_to_decay_is_quarantined_and_the_others_decay(
     assert (await _due_at(pool, poisoned) or when) <= when  # still due: set aside, not lost
     async with pool.acquire() as conn:
         assert str(poisoned) in {row.item for row in await quarantined(conn, "decay")}
+        # erased while quarantined: the stored error, which may quote what failed, keeps no words
+        await record_erased(conn, [poisoned], NOW)
+        (row,) = [row for row in await quarantined(conn, "decay") if row.item == str(poisoned)]
+        assert row.error == "erased: the error is not kept"
         await release(conn, "decay", [str(poisoned)])
 
 

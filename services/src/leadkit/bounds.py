@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 import pycountry
@@ -78,7 +78,12 @@ def _day_in_range(value: date) -> date:
 Day = Annotated[
     date,
     AfterValidator(_day_in_range),
-    Field(json_schema_extra={"x-earliest-day": EARLIEST.date().isoformat(), "x-latest-day": "2099-12-31"}),
+    Field(
+        json_schema_extra={
+            "x-earliest-day": EARLIEST.date().isoformat(),
+            "x-latest-day": (LATEST.date() - timedelta(days=1)).isoformat(),
+        }
+    ),
 ]
 
 

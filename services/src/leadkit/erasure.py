@@ -23,7 +23,11 @@ ON CONFLICT (lead_id) DO NOTHING
 _AMONG = "SELECT lead_id FROM erased_leads WHERE lead_id = ANY($1::uuid[])"
 # published rows are kept a day for operators (the relay's sweep); an erased person's go now. A row
 # not yet published is left to the relay: the lead.erased that follows it reaches every consumer.
-FORGET_PUBLISHED = "DELETE FROM outbox WHERE key = ANY($1::text[]) AND published_at IS NOT NULL"
+_FORGET_PUBLISHED = "DELETE FROM outbox WHERE key = ANY($1::text[]) AND published_at IS NOT NULL"
+# a quarantined item's error may quote what failed to load: an erased person's item keeps no words
+_FORGET_QUARANTINED = (
+    "UPDATE quarantine SET error = 'erased: the error is not kept' WHERE item = ANY($1::text[])"
+)
 
 
 def tombstone_table(metadata: MetaData) -> Table:
@@ -37,10 +41,17 @@ def tombstone_table(metadata: MetaData) -> Table:
 
 
 async def record_erased(conn: Connection, lead_ids: Collection[UUID], at: datetime) -> None:
-    """The tombstones, and the erased people's published outbox rows gone."""
+    """The tombstones, the erased people's published outbox rows gone, and their quarantined
+    items' errors dropped."""
     if lead_ids:
         await conn.execute(_RECORD, sorted(lead_ids), at)
-        await conn.execute(FORGET_PUBLISHED, [str(lead_id) for lead_id in sorted(lead_ids)])
+        await forget_published(conn, lead_ids)
+        await conn.execute(_FORGET_QUARANTINED, [str(lead_id) for lead_id in sorted(lead_ids)])
+
+
+async def forget_published(conn: Connection, lead_ids: Collection[UUID]) -> None:
+    """The erased people's published outbox rows (capture, which keeps its own tombstone, too)."""
+    await conn.execute(_FORGET_PUBLISHED, [str(lead_id) for lead_id in sorted(lead_ids)])
 
 
 async def erased_among(conn: Connection, lead_ids: Collection[UUID]) -> set[UUID]:

@@ -57,7 +57,6 @@ INSERT INTO quarantine (worker, item, error) VALUES ($1, $2, $3)
 ON CONFLICT (worker, item) DO UPDATE
 SET error = excluded.error, attempts = quarantine.attempts + 1, last_failed_at = now()
 """
-_COUNT = "SELECT count(*) FROM quarantine WHERE worker = $1"
 
 
 @dataclass(frozen=True)
@@ -78,14 +77,16 @@ class Quarantine:
     worker: str
 
     async def items(self, conn: Connection) -> list[str]:
-        """What this worker's claims pass over (few: each is a failure an operator is told of)."""
-        return [row["item"] for row in await conn.fetch(_ITEMS, self.worker)]
+        """What this worker's claims pass over (few: each is a failure an operator is told of).
+        Read every round, so the gauge follows a release from another process."""
+        items = [row["item"] for row in await conn.fetch(_ITEMS, self.worker)]
+        QUARANTINE_SIZE.labels(self.service, self.worker).set(len(items))
+        return items
 
     async def set_aside(self, conn: Connection, item: str, error: BaseException) -> None:
         text = f"{type(error).__name__}: {error}"[:2000]
         await conn.execute(_SET_ASIDE, self.worker, item, text)
         QUARANTINED.labels(self.service, self.worker).inc()
-        QUARANTINE_SIZE.labels(self.service, self.worker).set(await conn.fetchval(_COUNT, self.worker))
         log.error("item quarantined", worker=self.worker, item=item, error=text)
 
 
