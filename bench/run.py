@@ -444,7 +444,7 @@ async def fresh_topics() -> None:
 
     from aiokafka.admin import AIOKafkaAdminClient
 
-    from leadkit.admin import DEFAULT_TOPICS_FILE, create_topics, topic_specs
+    from leadkit.topic_specs import DEFAULT_TOPICS_FILE, create_topics, topic_specs
     from leadkit.topics import TopicNames
 
     admin = AIOKafkaAdminClient(bootstrap_servers="127.0.0.1:9092")

@@ -10,7 +10,7 @@ from typing import Any
 
 from leadkit.db import Connection, columns
 from leadkit.hours import parse_hours
-from leadkit.policies import Problem
+from leadkit.policy_document import Problem
 from routing.domain.accounts import Account, AccountIndex, normalize_company_name, parent_domains
 from routing.domain.config import RoutingConfig
 from routing.domain.fairness import LedgerCount

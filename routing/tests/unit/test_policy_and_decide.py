@@ -10,7 +10,7 @@ import pytest
 
 from lead_schemas import LeadProfile
 from leadkit.hours import InvalidHours, Shift, parse_hours
-from leadkit.policies import InvalidPolicy
+from leadkit.policy_document import InvalidPolicy
 from routing.domain.accounts import Account, AccountIndex, normalize_company_name, normalize_domain
 from routing.domain.decide import RotationView, decide, decide_within_team, lead_fields
 from routing.domain.fairness import LedgerCount, fairness

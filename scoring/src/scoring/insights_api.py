@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from leadkit.auth import require_api_key
 from leadkit.bounds import Instant
-from leadkit.policies import UnknownVersion
 from leadkit.policy_api import VersionNumber
+from leadkit.policy_document import UnknownVersion
 from leadkit.service import Deps, get_deps
 from scoring.api import scoring_of
 from scoring.domain.simulate import SimulatedLead, ordered, simulate

@@ -17,7 +17,8 @@ from leadkit.consumer import HandlerContext
 from leadkit.db import Pool, create_pool
 from leadkit.erasure import record_erased
 from leadkit.messaging import Outbox
-from leadkit.policies import PolicyKind, PolicyStore
+from leadkit.policies import PolicyStore
+from leadkit.policy_document import PolicyKind
 from leadkit.quarantine import quarantined, release
 from leadkit.testing import database_url_for_tests, migrate_test_database
 from scoring.decay import decay_round, emit_decayed

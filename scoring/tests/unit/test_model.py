@@ -2,7 +2,7 @@
 
 import pytest
 
-from leadkit.policies import InvalidPolicy
+from leadkit.policy_document import InvalidPolicy
 from scoring.domain.model import DEFAULT_MODEL as DEFAULT_RULES
 from scoring.domain.model import half_life_seconds, load_rule_model
 

@@ -32,7 +32,7 @@ from leadkit.messaging import REPLAY_HEADER, messaging_tables
 from leadkit.operator_db import ServiceArgument, against_database
 from leadkit.quarantine_cli import quarantine_cli
 from leadkit.settings import LeadloopSettings
-from leadkit.topic_specs import DEFAULT_TOPICS_FILE, TopicSpec, create_topics, delete_topics, topic_specs
+from leadkit.topic_specs import DEFAULT_TOPICS_FILE, create_topics, topic_specs
 from leadkit.topics import TopicNames, dlq_of
 
 T = TypeVar("T")
@@ -52,9 +52,6 @@ async def _partitions(admin: AIOKafkaAdminClient, topics: list[str]) -> list[Top
         for topic, d in zip(topics, await admin.describe_topics(topics), strict=True)
         for p in d["partitions"]
     ]
-
-
-__all__ = ["DEFAULT_TOPICS_FILE", "TopicSpec", "create_topics", "delete_topics", "topic_specs"]
 
 
 async def partitions_of(*, bootstrap_servers: str, topics: list[str]) -> list[TopicPartition]:

@@ -29,25 +29,8 @@ from leadkit.policy_document import (
     Problem,
     UnknownVersion,
     distinct,
-    path_of,
-    problems_of,
     read_document,
-    unbounded_values,
 )
-
-__all__ = [
-    "Format",
-    "InvalidPolicy",
-    "NothingToRollBack",
-    "PolicyKind",
-    "PolicyStore",
-    "Problem",
-    "UnknownVersion",
-    "path_of",
-    "problems_of",
-    "read_document",
-    "unbounded_values",
-]
 
 T = TypeVar("T")
 

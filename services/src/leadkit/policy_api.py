@@ -24,13 +24,8 @@ from pydantic import BaseModel, ConfigDict
 
 from leadkit.auth import require_api_key
 from leadkit.db import Connection
-from leadkit.policies import (
-    Format,
-    InvalidPolicy,
-    NothingToRollBack,
-    PolicyStore,
-    UnknownVersion,
-)
+from leadkit.policies import PolicyStore
+from leadkit.policy_document import Format, InvalidPolicy, NothingToRollBack, UnknownVersion
 from leadkit.service import Deps, get_deps
 
 T = TypeVar("T")

@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from leadkit.db import Connection, create_pool
-from leadkit.policies import Format, InvalidPolicy, NothingToRollBack, PolicyStore, UnknownVersion
+from leadkit.policies import PolicyStore
+from leadkit.policy_document import Format, InvalidPolicy, NothingToRollBack, UnknownVersion
 
 R = TypeVar("R")
 console = Console()

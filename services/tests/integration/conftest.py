@@ -9,8 +9,8 @@ import pytest
 from kit_support import DATABASE_URL, KAFKA, metadata
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from leadkit.admin import TopicSpec, create_topics, delete_topics
 from leadkit.db import Pool, create_engine, create_pool, session_factory
+from leadkit.topic_specs import TopicSpec, create_topics, delete_topics
 from leadkit.topics import TopicNames
 
 

@@ -11,11 +11,11 @@ from sqlalchemy.exc import DBAPIError
 
 from lead_schemas import EVENT_TYPES
 from lead_schemas.privacy import HISTORY_TOPICS, PERSONAL_TOPICS
-from leadkit.admin import DEFAULT_TOPICS_FILE, topic_specs
 from leadkit.infrastructure import is_infrastructure_error
 from leadkit.logging import configure_logging
 from leadkit.redact import Redactor, secrets_of
 from leadkit.settings import LeadloopSettings
+from leadkit.topic_specs import DEFAULT_TOPICS_FILE, topic_specs
 from leadkit.topics import TopicNames
 
 

@@ -5,7 +5,7 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from leadkit.policies import InvalidPolicy, path_of, problems_of, read_document
+from leadkit.policy_document import InvalidPolicy, path_of, problems_of, read_document
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from leadkit.db import Connection
-from leadkit.policies import PolicyStore, Problem
+from leadkit.policies import PolicyStore
+from leadkit.policy_document import Problem
 from sla_monitor.domain.sla_policy import SlaPolicy, sla_policies
 
 DEFAULT_POLICY = Path(__file__).parent / "config" / "default_sla_policy.toml"

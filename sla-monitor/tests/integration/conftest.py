@@ -10,7 +10,8 @@ from uuid import uuid4
 import pytest
 
 from leadkit.db import Pool, create_pool
-from leadkit.policies import PolicyKind, PolicyStore
+from leadkit.policies import PolicyStore
+from leadkit.policy_document import PolicyKind
 from leadkit.testing import database_url_for_tests, migrate_test_database
 from sla_monitor.domain.sla_policy import parse_sla_policy
 from sla_monitor.parts import SlaParts, calendars_check

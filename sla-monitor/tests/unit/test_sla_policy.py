@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadkit.policies import InvalidPolicy
+from leadkit.policy_document import InvalidPolicy
 from sla_monitor.domain.marketing import Verdicts, marketing_rows
 from sla_monitor.domain.periods import InvalidPeriod, parse_period
 from sla_monitor.domain.sla_clock import clock_calendar, schedule
