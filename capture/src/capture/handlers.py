@@ -265,6 +265,7 @@ async def _capture_known(
         now,
         not untrusted(submission),
     )
+    assert row is not None  # the statement upserts, so it returns its row
     person = Person(**{f: row[f] for f in MERGED_FIELDS}, attributes=json.loads(row["attributes"]))
     first_touch = touch
     if row["first_id"] is not None:

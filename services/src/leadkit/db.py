@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from sqlalchemy import MetaData, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -43,9 +44,11 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 # PostgreSQL through asyncpg directly: through SQLAlchemy the same insert cost about twice the
 # client CPU. asyncpg prepares each distinct SQL text once per connection and caches it, so the
 # statements below are module-level constants, never built per call.
-# asyncpg ships no type hints: these aliases name what a value is for readers, not for mypy
-Connection: TypeAlias = Any
-Pool: TypeAlias = Any
+# asyncpg's own types (from asyncpg-stubs); a Record's values stay `Any`, which is why records
+# never leave a service's `db/` package: its functions return dataclasses or named tuples
+# (a pooled connection is a proxy of one: either may be passed where a connection is taken)
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
+Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 
 
 def asyncpg_connect_args(url: str) -> dict[str, Any]:
@@ -84,8 +87,9 @@ async def raw_connection(session: AsyncSession) -> Connection:
     """The asyncpg connection under a session, inside the session's open transaction."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    connection_: Connection = raw.driver_connection
-    return connection_
+    driver: Connection | None = raw.driver_connection
+    assert driver is not None  # an open session's connection has its driver's
+    return driver
 
 
 def columns(rows: Sequence[Sequence[Any]], width: int | None = None) -> list[list[Any]]:

@@ -116,6 +116,7 @@ async def claim_key(
     if await connection.fetchval(_CLAIM, scope, key, fingerprint, now, now + ttl) is not None:
         return None
     row = await connection.fetchrow(_EARLIER, scope, key)
+    assert row is not None  # the claim found the key
     if row["request_hash"] != fingerprint:
         raise KeyReused(key)
     assert row["status_code"] is not None  # written in the claiming transaction

@@ -254,6 +254,7 @@ class OutboxRelay:
     async def _housekeeping(self, connection: Connection) -> None:
         await connection.execute(_DELETE_PUBLISHED, self._retention)
         counts = await connection.fetchrow(_COUNT_WAITING)
+        assert counts is not None  # an aggregate always has its row
         OUTBOX_BACKLOG.labels(self._service).set(counts["backlog"] or 0)
         OUTBOX_PARKED.labels(self._service).set(counts["parked"] or 0)
 

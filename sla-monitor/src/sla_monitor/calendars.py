@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 import holidays
+from asyncpg import Record
 
 from leadkit.db import Connection
 from sla_monitor.domain.calendar import BusinessCalendar
@@ -30,7 +31,7 @@ class UnknownCountry(ValueError):
     pass
 
 
-def calendar_of(row: Mapping[str, Any]) -> BusinessCalendar:
+def calendar_of(row: Mapping[str, Any] | Record) -> BusinessCalendar:
     return BusinessCalendar.of(row["timezone"], row["hours"], frozenset(row["holidays"]))
 
 
