@@ -25,14 +25,15 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from capture.api_models import LeadCreate
-from capture.db.tables import ApiKey, Form, PlatformLead, SpamSubmission
+from capture.db.tables import Form, PlatformLead, SpamSubmission
 from capture.domain.spam import HONEYPOT_FIELD
 from capture.handlers import Capture, capture_leads
 from capture.import_cli import import_touches
-from capture.keys import DEFAULT_SCOPES, create_key, revoke_key, valid_scopes
+from capture.keys import DEFAULT_SCOPES, create_key, valid_scopes
 from capture.settings import CaptureSettings
 from leadkit.api_keys import AmbiguousKey
 from leadkit.db import create_engine, raw_connection, session_factory
+from leadkit.key_store import StoredKey, list_keys, revoke_key
 from leadkit.policy_cli import add_plugins
 
 app = typer.Typer(help="leadloop capture: API keys, website forms, history import", no_args_is_help=True)
@@ -90,7 +91,9 @@ def keys_create(
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions.begin() as session:
-            _, key = await create_key(session, name=name, source=source, now=_now(), scopes=scopes)
+            _, key = await create_key(
+                await raw_connection(session), name=name, source=source, now=_now(), scopes=scopes
+            )
         return key
 
     key = _run(work)
@@ -102,17 +105,17 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list() -> None:
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[ApiKey]:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[StoredKey]:
         async with sessions() as session:
-            return list((await session.scalars(select(ApiKey).order_by(ApiKey.created_at))).all())
+            return await list_keys(await raw_connection(session))
 
     table = Table(Column("prefix", no_wrap=True), "name", "source", "scopes", "created", "revoked")
     for key in _run(work):
         table.add_row(
             key.prefix,
             key.name,
-            key.source,
-            ",".join(key.scopes),
+            key.source or "",
+            ",".join(sorted(key.scopes)),
             f"{key.created_at:%Y-%m-%d}",
             f"{key.revoked_at:%Y-%m-%d}" if key.revoked_at else "",
         )
@@ -125,7 +128,7 @@ def keys_revoke(
 ) -> None:
     async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
         async with sessions.begin() as session:
-            return await revoke_key(session, prefix_or_id=prefix_or_id, now=_now())
+            return await revoke_key(await raw_connection(session), prefix_or_id, now=_now())
 
     try:
         count = _run(work)

@@ -11,28 +11,25 @@ database lookup, so a spray is answered with 429, not with database load.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal, get_args
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from cachetools import TTLCache
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 from prometheus_client import Counter
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from capture.db.tables import ApiKey
 from capture.limits import client_ip
 from capture.parts import capture_parts
-from leadkit.api_keys import AmbiguousKey, NewKey, slug_of
-from leadkit.api_keys import new_key as make_key
+from leadkit import key_store
+from leadkit.api_keys import slug_of
 from leadkit.auth import missing_key_error, system_key_index
+from leadkit.db import Connection
+from leadkit.key_store import StoredKey
 from leadkit.rate_limit import RateLimiter
 from leadkit.service import Deps, get_deps
 
@@ -69,14 +66,6 @@ class Principal:
         return scope in self.scopes or "admin" in self.scopes
 
 
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def new_key(source: str) -> NewKey:
-    return make_key(slug_of(source, default="key"))
-
-
 def valid_scopes(scopes: Iterable[str]) -> list[Scope]:
     chosen = list(dict.fromkeys(scopes))
     unknown = [scope for scope in chosen if scope not in SCOPES]
@@ -86,42 +75,22 @@ def valid_scopes(scopes: Iterable[str]) -> list[Scope]:
 
 
 async def create_key(
-    session: AsyncSession,
+    conn: Connection,
     *,
     name: str,
     source: str,
     now: datetime,
     scopes: Iterable[str] = DEFAULT_SCOPES,
-) -> tuple[ApiKey, str]:
-    key, prefix = new_key(source)
-    row = ApiKey(
-        id=uuid4(),
+) -> tuple[StoredKey, str]:
+    """A key posting as `source` (`ll_<source>_…`), with these scopes; the key is shown this once."""
+    return await key_store.create_key(
+        conn,
         name=name,
         source=source,
-        key_hash=hash_key(key),
-        prefix=prefix,
-        scopes=list(valid_scopes(scopes)),
-        created_at=now,
+        scopes=valid_scopes(scopes),
+        kind=[slug_of(source, default="key")],
+        now=now,
     )
-    session.add(row)
-    return row, key
-
-
-async def revoke_key(session: AsyncSession, *, prefix_or_id: str, now: datetime) -> int:
-    """Revoke the one active key `prefix_or_id` names; AmbiguousKey when it names several."""
-    condition = ApiKey.prefix == prefix_or_id
-    with contextlib.suppress(ValueError):
-        condition = condition | (ApiKey.id == UUID(prefix_or_id))
-    named = (await session.execute(select(ApiKey.id).where(condition, ApiKey.revoked_at.is_(None)))).all()
-    if len(named) > 1:
-        raise AmbiguousKey(prefix_or_id, len(named))
-    result = await session.execute(
-        update(ApiKey)
-        .where(condition, ApiKey.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .returning(ApiKey.id)
-    )
-    return len(result.all())
 
 
 class KeyCache:
@@ -134,19 +103,16 @@ class KeyCache:
         )
 
     def get(self, key: str) -> Principal | None:
-        return self._known.get(hash_key(key)) if self._known is not None else None
+        return self._known.get(key_store.hash_key(key)) if self._known is not None else None
 
     async def lookup(self, deps: Deps, key: str) -> Principal | None:
-        digest = hash_key(key)
-        async with deps.sessions() as session:
-            row = await session.scalar(
-                select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
-            )
+        async with deps.pool.acquire() as conn:
+            row = await key_store.find_key(conn, key)
         if row is None:
             return None  # never cached: misses must not evict known keys
-        principal = Principal(key_id=row.id, name=row.name, source=row.source, scopes=frozenset(row.scopes))
+        principal = Principal(key_id=row.id, name=row.name, source=row.source, scopes=row.scopes)
         if self._known is not None:
-            self._known[digest] = principal
+            self._known[key_store.hash_key(key)] = principal
         return principal
 
 

@@ -11,10 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
+from leadkit import key_store
 from leadkit.api_keys import AmbiguousKey
 from leadkit.db import Connection, create_pool
 from leadkit.policy_cli import policy_cli
-from sla_monitor.keys import create_tool_key, revoke_tool_key, tool_keys
+from sla_monitor.keys import create_tool_key
 from sla_monitor.parts import sla_parts
 from sla_monitor.settings import SlaMonitorSettings
 
@@ -46,17 +47,17 @@ def create(name: Annotated[str, typer.Option(help="the sales tool, e.g. hubspot"
 
 
 @keys_app.command("list")
-def list_keys() -> None:
+def keys_list() -> None:
     """Every sales tool's key: id, name, prefix, scopes, when made and revoked (never the key)."""
     table = Table("id", "name", Column("prefix", no_wrap=True), "scopes", "created", "revoked")
-    for key in _run(tool_keys):
+    for key in _run(key_store.list_keys):
         table.add_row(
-            str(key["id"]),
-            str(key["name"]),
-            str(key["prefix"]),
-            ", ".join(key["scopes"]),  # type: ignore[arg-type]
-            f"{key['created_at']:%Y-%m-%d %H:%M}",
-            f"{key['revoked_at']:%Y-%m-%d %H:%M}" if key["revoked_at"] else "",
+            str(key.id),
+            key.name,
+            key.prefix,
+            ", ".join(sorted(key.scopes)),
+            f"{key.created_at:%Y-%m-%d %H:%M}",
+            f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
         )
     Console(width=max(console.width, 160)).print(table)  # whole prefixes and names, even in a pipe
 
@@ -65,7 +66,7 @@ def list_keys() -> None:
 def revoke(prefix_or_id: str) -> None:
     """Revoke a key (by its id or prefix): it stops working at once."""
     try:
-        revoked = _run(lambda conn: revoke_tool_key(conn, prefix_or_id, now=datetime.now(UTC)))
+        revoked = _run(lambda conn: key_store.revoke_key(conn, prefix_or_id, now=datetime.now(UTC)))
     except AmbiguousKey as refused:
         console.print(f"[red]{refused}[/red]")
         raise typer.Exit(code=1) from None

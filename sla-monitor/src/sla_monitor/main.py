@@ -9,14 +9,11 @@ from lead_schemas import LeadCaptured, LeadErased, LeadQualified
 from leadkit.idempotency import expire_keys_worker
 from leadkit.policy_api import policy_router
 from leadkit.service import Service, create_service_app
-from sla_monitor.api import router
-from sla_monitor.calendars_api import router as calendars_router
+from sla_monitor.api import calendars, progress, reports, simulate
 from sla_monitor.db.tables import idempotency
-from sla_monitor.intake import forget_erased, know_captured_leads, start_accept_clocks
+from sla_monitor.handlers import forget_erased, know_captured_leads, start_accept_clocks
 from sla_monitor.parts import sla_parts
-from sla_monitor.reports_api import router as reports_router
 from sla_monitor.settings import SlaMonitorSettings
-from sla_monitor.simulate_api import router as simulate_router
 from sla_monitor.workers import run_timer_worker
 
 
@@ -43,10 +40,10 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
         description="Runs the SLA policy's clocks on business hours for assigned leads, takes sales' "
         "progress reports, escalates, and reports compliance.",
         routers=[
-            router,
-            calendars_router,
-            reports_router,
-            simulate_router,
+            progress.router,
+            calendars.router,
+            reports.router,
+            simulate.router,
             policy_router(parts.policies, prefix="/v1/sla/policies", noun="policy", tag="SLA policies"),
         ],
     )

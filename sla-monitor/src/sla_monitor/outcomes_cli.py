@@ -28,16 +28,16 @@ from leadkit.db import Connection, create_pool
 from leadkit.idempotency import claim_key, release_key, remember
 from leadkit.messaging import outboxed_transaction
 from leadkit.progress_bar import import_progress
-from sla_monitor.api_models import ProgressCreate
+from sla_monitor.api.models import ProgressCreate
+from sla_monitor.db.leads import lead_by_email_hash
 from sla_monitor.domain.stages import ImpossibleStep
-from sla_monitor.intake import email_hash
+from sla_monitor.handlers import email_hash
 from sla_monitor.parts import sla_parts
 from sla_monitor.progress import CadenceNotDone, StepBeforeCapture, UnknownLead, report_progress
 from sla_monitor.settings import SlaMonitorSettings
 
 CHUNK = 500  # rows per transaction
 REMEMBERED = timedelta(days=3650)  # an imported row is recognised for ten years
-_BY_EMAIL = "SELECT lead_id FROM leads WHERE email_hash = $1 ORDER BY captured_at DESC NULLS LAST LIMIT 1"
 _FIELDS = ("stage", "reason", "amount", "currency", "occurred_at", "detail", "channel", "force")
 console = Console()
 
@@ -96,7 +96,7 @@ async def _lead_of(conn: Connection, row: OutcomeRow) -> UUID | None:
     if row.lead_id is not None:
         return row.lead_id
     hashed = email_hash(row.email or "")
-    return None if hashed is None else await conn.fetchval(_BY_EMAIL, hashed)
+    return None if hashed is None else await lead_by_email_hash(conn, hashed)
 
 
 async def _in_time_order(conn: Connection, rows: list[OutcomeRow], result: ImportResult) -> list[Resolved]:

@@ -9,10 +9,10 @@ from typing import Any
 from leadkit.db import Connection
 from leadkit.policies import PolicyStore
 from leadkit.policy_document import Problem
+from sla_monitor.db.calendars import teams_with_calendars
 from sla_monitor.domain.sla_policy import SlaPolicy, sla_policies
 
 DEFAULT_POLICY = Path(__file__).parent / "config" / "default_sla_policy.toml"
-_CALENDAR_TEAMS = "SELECT team FROM calendars WHERE team = ANY($1::text[])"
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,7 @@ async def calendars_check(
     checked once the tiers themselves parse."""
     if policy is None:
         return []
-    named = policy.calendar_teams()
-    known = {row["team"] for row in await conn.fetch(_CALENDAR_TEAMS, sorted(named))} if named else set()
+    known = await teams_with_calendars(conn, policy.calendar_teams())
     return [
         Problem(f"tiers[{index}].team_calendar", f"no calendar for team {tier.calendar_team!r}")
         for index, tier in enumerate(policy.tiers)

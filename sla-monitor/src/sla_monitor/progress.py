@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from lead_schemas import LeadProgressed, LeadProgressedData, LeadRecycled, LeadRecycledData
@@ -13,29 +12,15 @@ from lead_schemas.events import ClockAnswered
 from leadkit.db import Connection
 from leadkit.erasure import erased_among
 from leadkit.messaging import Outbox
-from sla_monitor.clocks import Closing, LeadClocks, TimerRows, close, lead_clocks, met
-from sla_monitor.domain.progress import ProgressEffect, cadence_problem, effect_of
+from sla_monitor.db import leads as lead_rows
+from sla_monitor.db import timers as timer_rows
+from sla_monitor.db.calendars import lead_clocks
+from sla_monitor.domain.progress import LeadOnFile, ProgressEffect, cadence_problem, effect_of
 from sla_monitor.domain.stages import ImpossibleStep, Step, Transition, transition
+from sla_monitor.domain.timers import Closing, LeadClocks, RunningTimer, TimerRows, met
 from sla_monitor.parts import SlaParts
 
 PRODUCER = "sla-monitor"
-
-_LEAD = """
-SELECT lead_id, owner, correlation_id, qualified_event_id, stage, captured_at, team, tier, sla_version,
-       assignment
-FROM leads WHERE lead_id = $1 FOR UPDATE
-"""
-_RUNNING = """
-SELECT id, clock, escalation, started_at, due_at, attempts, required_attempts, target_minutes FROM timers
-WHERE lead_id = $1 AND status = 'pending' ORDER BY id FOR UPDATE
-"""
-_ATTEMPT = "UPDATE timers SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])"
-_STAGE = "UPDATE leads SET stage = $2, updated_at = $3 WHERE lead_id = $1"
-_RECORD = """
-INSERT INTO progress (lead_id, stage, previous_stage, owner, amount, currency, reason, detail, channel,
-                      forced, occurred_at, via, event_id, reported_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-"""
 
 
 class UnknownLead(LookupError):
@@ -72,33 +57,33 @@ async def report_progress(
 ) -> Reported:
     """One sales step. UnknownLead, StepBeforeCapture, ImpossibleStep or CadenceNotDone when it
     cannot be taken; a forced step is taken against the order and recorded as forced."""
-    lead = await conn.fetchrow(_LEAD, lead_id)
+    lead = await lead_rows.lock_lead(conn, lead_id)
     if lead is None:
         raise UnknownLead(lead_id)
     at = step.occurred_at or now
-    if lead["captured_at"] is not None and at < lead["captured_at"]:
-        captured = lead["captured_at"].isoformat()
+    if lead.captured_at is not None and at < lead.captured_at:
+        captured = lead.captured_at.isoformat()
         raise StepBeforeCapture(f"occurred_at {at.isoformat()} is before the lead was captured ({captured})")
-    move = transition(lead["stage"], step.stage, assigned=lead["qualified_event_id"] is not None)
+    move = transition(lead.stage, step.stage, assigned=lead.qualified_event_id is not None)
     if not move.allowed and not step.force:
         raise ImpossibleStep(step.stage, move)
-    running = await conn.fetch(_RUNNING, lead_id)
+    running = await timer_rows.lock_running(conn, lead_id)
     on = await _clocks_of(conn, lead, parts)
     _check_cadence(step, running, on, move)
     effect = effect_of(step.stage, step.reason)
     if await erased_among(conn, [lead_id]):
         step = replace(step, detail=None)  # the person was erased: sales' words about them are not kept
-    answered = await _answer_clocks(conn, running, effect, on, at=at, owner=lead["owner"], stage=step.stage)
-    await conn.execute(_STAGE, lead_id, step.stage, now)
+    answered = await _answer_clocks(conn, running, effect, on, at=at, owner=lead.owner, stage=step.stage)
+    await lead_rows.set_stage(conn, lead_id, step.stage, now)
     progressed = LeadProgressed.new(
         producer=PRODUCER,
         lead_id=lead_id,
-        correlation_id=lead["correlation_id"],
-        causation_id=lead["qualified_event_id"],
+        correlation_id=lead.correlation_id,
+        causation_id=lead.qualified_event_id,
         occurred_at=at,
         data=LeadProgressedData(
             stage=step.stage,
-            owner=lead["owner"],
+            owner=lead.owner,
             amount=step.amount,
             currency=step.currency,
             reason=step.reason,
@@ -108,37 +93,39 @@ async def report_progress(
             clocks_met=answered,
         ),
     )
-    await conn.execute(
-        _RECORD,
-        lead_id,
-        step.stage,
-        move.current,
-        lead["owner"],
-        step.amount,
-        step.currency,
-        step.reason,
-        step.detail,
-        step.channel,
-        not move.allowed,
-        at,
-        via,
-        progressed.id,
-        now,
+    await lead_rows.record_step(
+        conn,
+        lead_rows.StepRecord(
+            lead_id=lead_id,
+            stage=step.stage,
+            previous_stage=move.current,
+            owner=lead.owner,
+            amount=step.amount,
+            currency=step.currency,
+            reason=step.reason,
+            detail=step.detail,
+            channel=step.channel,
+            forced=not move.allowed,
+            occurred_at=at,
+            via=via,
+            event_id=progressed.id,
+            reported_at=now,
+        ),
     )
     outbox.add(progressed)
-    if effect.starts and on is not None and lead["owner"] is not None:
+    if effect.starts and on is not None and lead.owner is not None:
         timers = TimerRows()
         for name in effect.starts:
             timers.start(
                 lead_id,
                 name,
                 on,
-                owner=lead["owner"],
+                owner=lead.owner,
                 started_at=at,
-                assignment=lead["assignment"],
+                assignment=lead.assignment,
                 cause=progressed.id,
             )
-        await timers.write(conn)
+        await timer_rows.start_timers(conn, timers)
     recycled = None
     if effect.recycle_reason is not None:
         track = None
@@ -151,7 +138,7 @@ async def report_progress(
             data=LeadRecycledData(
                 reason=effect.recycle_reason,
                 detail=None,  # sales' words stay in this database
-                owner=lead["owner"],
+                owner=lead.owner,
                 reason_code=step.reason,
                 nurture_track=track,
             ),
@@ -160,26 +147,24 @@ async def report_progress(
     return Reported(progressed, recycled)
 
 
-async def _clocks_of(conn: Connection, lead: Any, parts: SlaParts) -> LeadClocks | None:
+async def _clocks_of(conn: Connection, lead: LeadOnFile, parts: SlaParts) -> LeadClocks | None:
     """The tier and calendar of a qualified lead's clocks; None for a lead never qualified."""
-    if lead["tier"] is None or lead["sla_version"] is None:
+    if lead.tier is None or lead.sla_version is None:
         return None
-    policy = await parts.policies.parsed(conn, lead["sla_version"])
-    return (await lead_clocks(conn, [(policy.tier_named(lead["tier"]), lead["sla_version"], lead["team"])]))[
-        0
-    ]
+    policy = await parts.policies.parsed(conn, lead.sla_version)
+    return (await lead_clocks(conn, [(policy.tier_named(lead.tier), lead.sla_version, lead.team)]))[0]
 
 
-def _check_cadence(step: Step, running: list[Any], on: LeadClocks | None, move: Transition) -> None:
+def _check_cadence(step: Step, running: list[RunningTimer], on: LeadClocks | None, move: Transition) -> None:
     cadence = on.tier.clocks.get("follow_up") if on is not None else None
-    clock = next((t for t in running if t["clock"] == "follow_up" and t["escalation"] != "warn"), None)
+    clock = next((t for t in running if t.clock == "follow_up" and t.escalation != "warn"), None)
     if cadence is None or clock is None or step.force:
         return
     problem = cadence_problem(
         step.stage,
         step.reason,
-        attempts=clock["attempts"],
-        required=clock["required_attempts"] or cadence.attempts,
+        attempts=clock.attempts,
+        required=clock.required_attempts or cadence.attempts,
         unresponsive=cadence.unresponsive_reasons,
     )
     if problem is not None:
@@ -188,7 +173,7 @@ def _check_cadence(step: Step, running: list[Any], on: LeadClocks | None, move: 
 
 async def _answer_clocks(
     conn: Connection,
-    running: list[Any],
+    running: list[RunningTimer],
     effect: ProgressEffect,
     on: LeadClocks | None,
     *,
@@ -204,33 +189,32 @@ async def _answer_clocks(
     attempted: list[int] = []
     closed_clocks: set[str] = set()
     for timer in running:
-        if timer["escalation"] == "warn":
+        if timer.is_warning:
             continue
-        done = timer["clock"] in effect.meets
-        if timer["clock"] == "follow_up" and effect.attempt:
-            attempted.append(timer["id"])
-            done = done or timer["attempts"] + 1 >= (timer["required_attempts"] or 1)
+        done = timer.clock in effect.meets
+        if timer.clock == "follow_up" and effect.attempt:
+            attempted.append(timer.id)
+            done = done or timer.attempts + 1 >= (timer.required_attempts or 1)
         if done:
             why = f"{owner or 'sales'} reported {stage}"
-            closing = met(timer["id"], timer["started_at"], at, calendar, by=owner, why=why)
+            closing = met(timer.id, timer.started_at, at, calendar, by=owner, why=why)
             closings.append(closing)
-            closed_clocks.add(timer["clock"])
-            target = timer["target_minutes"]
+            closed_clocks.add(timer.clock)
+            target = timer.target_minutes
             answered.append(
                 ClockAnswered(
-                    clock=timer["clock"],
+                    clock=timer.clock,
                     business_minutes=float(closing.minutes or 0),
                     target_minutes=None if target is None else float(target),
-                    in_time=at <= timer["due_at"],
+                    in_time=at <= timer.due_at,
                 )
             )
         elif effect.closes_lead:
-            closings.append(Closing(timer["id"], "cancelled", at, f"lead {stage}"))
-            closed_clocks.add(timer["clock"])
+            closings.append(Closing(timer.id, "cancelled", at, f"lead {stage}"))
+            closed_clocks.add(timer.clock)
     for timer in running:
-        if timer["escalation"] == "warn" and timer["clock"] in closed_clocks:
-            closings.append(Closing(timer["id"], "cancelled", at, "its clock closed before the warning"))
-    if attempted:
-        await conn.execute(_ATTEMPT, attempted)
-    await close(conn, closings)
+        if timer.is_warning and timer.clock in closed_clocks:
+            closings.append(Closing(timer.id, "cancelled", at, "its clock closed before the warning"))
+    await timer_rows.count_attempts(conn, attempted)
+    await timer_rows.close_timers(conn, closings)
     return answered

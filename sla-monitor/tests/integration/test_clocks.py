@@ -17,14 +17,13 @@ from leadkit.consumer import HandlerContext
 from leadkit.db import Connection, Pool
 from leadkit.messaging import Outbox
 from leadkit.quarantine import quarantined, release
-from sla_monitor.calendars import save_calendar
+from sla_monitor.db.calendars import save_calendar
 from sla_monitor.domain.calendar import BusinessCalendar
 from sla_monitor.domain.stages import ImpossibleStep, Step
-from sla_monitor.intake import know_captured_leads, start_accept_clocks
+from sla_monitor.handlers import know_captured_leads, start_accept_clocks
 from sla_monitor.parts import SlaParts
 from sla_monitor.progress import CadenceNotDone, StepBeforeCapture, UnknownLead, report_progress
-from sla_monitor.timers import fire_due_timers
-from sla_monitor.workers import fire_round
+from sla_monitor.workers import fire_due_timers, fire_round
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

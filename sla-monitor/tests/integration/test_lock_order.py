@@ -15,7 +15,7 @@ from leadkit.testing import eventually
 from sla_monitor.domain.stages import Step
 from sla_monitor.parts import SlaParts
 from sla_monitor.progress import report_progress
-from sla_monitor.timers import fire_due_timers
+from sla_monitor.workers import fire_due_timers
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 _LEAD = """

@@ -23,11 +23,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from leadkit.db import new_metadata
 from leadkit.idempotency import idempotency_table
+from leadkit.key_store import api_keys_table
 from leadkit.messaging import messaging_tables
 
 metadata = new_metadata()
 messaging = messaging_tables(metadata)
 idempotency = idempotency_table(metadata)
+api_keys = api_keys_table(metadata, scopes_comment="ingest | read | erase | admin")
 
 
 class Base(DeclarativeBase):
@@ -94,24 +96,6 @@ class Touch(Base):
     submitted: Mapped[dict[str, Any] | None] = mapped_column(
         JSONB, comment="an unauthenticated post's own person fields, kept for review; never merged over"
     )
-
-
-class ApiKey(Base):
-    """A key for the JSON API. Only its SHA-256 is stored: keys are long random strings, so a
-    slow password hash would buy nothing and cost every request."""
-
-    __tablename__ = "api_keys"
-
-    id: Mapped[UUID] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(Text, comment="touches posted with this key get this source")
-    key_hash: Mapped[str] = mapped_column(Text, unique=True)
-    prefix: Mapped[str] = mapped_column(Text, comment="first characters, to recognise a key in lists")
-    scopes: Mapped[list[str]] = mapped_column(
-        ARRAY(Text), server_default="{ingest}", comment="ingest | read | erase | admin"
-    )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Form(Base):

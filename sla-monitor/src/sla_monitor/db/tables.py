@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from leadkit.db import new_metadata
 from leadkit.erasure import tombstone_table
 from leadkit.idempotency import idempotency_table
+from leadkit.key_store import api_keys_table
 from leadkit.messaging import messaging_tables
 from leadkit.policies import policy_tables
 from leadkit.quarantine import quarantine_table
@@ -23,6 +24,7 @@ messaging = messaging_tables(metadata)
 quarantine = quarantine_table(metadata)
 erased_leads = tombstone_table(metadata)
 idempotency = idempotency_table(metadata)
+api_keys = api_keys_table(metadata, scopes_comment="progress (a sales tool's key)")
 policy_versions, policy_activations = policy_tables(metadata)
 
 
@@ -137,17 +139,3 @@ class ProgressReport(Base):
     via: Mapped[str] = mapped_column(Text, server_default="api", comment="api | import")
     event_id: Mapped[UUID] = mapped_column()
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class ToolKey(Base):
-    """A sales tool's API key: reports progress (scope `progress`) and nothing else. SHA-256 only."""
-
-    __tablename__ = "tool_keys"
-
-    id: Mapped[UUID] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    key_hash: Mapped[str] = mapped_column(Text, unique=True)
-    prefix: Mapped[str] = mapped_column(Text, comment="the key's first characters, to tell keys apart")
-    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
 
 from lead_schemas import Stage
 from sla_monitor.domain.sla_policy import ClockName
@@ -69,3 +71,20 @@ def cadence_problem(
         f"cannot close as unresponsive ({reason}) after {attempts} of {required} follow-up attempts: "
         "report the remaining contacts first, or force it with a detail"
     )
+
+
+@dataclass(frozen=True)
+class LeadOnFile:
+    """A lead as sla-monitor holds it while a step is taken (locked): its owner, stage and the
+    tier and policy version its clocks follow."""
+
+    lead_id: UUID
+    owner: str | None
+    correlation_id: UUID
+    qualified_event_id: UUID | None
+    stage: str | None
+    captured_at: datetime | None
+    team: str | None
+    tier: str | None
+    sla_version: int | None
+    assignment: int

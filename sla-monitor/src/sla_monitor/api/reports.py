@@ -11,37 +11,12 @@ from pydantic import BaseModel, Field
 from leadkit.auth import require_api_key
 from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps, parts_of
-from sla_monitor.domain.marketing import MarketingRow, Verdicts, marketing_rows
+from sla_monitor.db import reports
+from sla_monitor.domain.marketing import MarketingRow, marketing_rows
 from sla_monitor.domain.periods import InvalidPeriod, current_month, parse_period
 from sla_monitor.parts import SlaParts
 
 router = APIRouter(prefix="/v1/sla", tags=["SLA reports"], dependencies=[Depends(require_api_key)])
-
-# a clock met after its due time (a late report of a step) counts as breached
-_COMPLIANCE = """
-SELECT clock, team, owner, GROUPING(team) AS all_teams, GROUPING(owner) AS all_reps,
-       count(*) FILTER (WHERE status = 'met' AND closed_at <= due_at) AS met,
-       count(*) FILTER (WHERE status = 'breached' OR closed_at > due_at) AS breached,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY business_minutes) AS median,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY business_minutes) AS p90
-FROM timers
-WHERE escalation <> 'warn' AND status IN ('met', 'breached') AND started_at >= $1 AND started_at < $2
-  AND ($3::text IS NULL OR team = $3) AND ($4::text IS NULL OR owner = $4)
-GROUP BY GROUPING SETS ((clock, team, owner), (clock, team), (clock))
-ORDER BY clock, GROUPING(team), team NULLS FIRST, GROUPING(owner), owner
-"""
-# each MQL of the period with sales' first verdict on it (accepted or rejected) since
-_VERDICTS = """
-SELECT m.team, m.region, v.stage AS verdict, v.reason, count(*) AS count
-FROM mqls m
-LEFT JOIN LATERAL (
-    SELECT p.stage, p.reason FROM progress p
-    WHERE p.lead_id = m.lead_id AND p.stage IN ('accepted', 'rejected') AND p.occurred_at >= m.qualified_at
-    ORDER BY p.occurred_at, p.id LIMIT 1
-) v ON true
-WHERE m.qualified_at >= $1 AND m.qualified_at < $2
-GROUP BY 1, 2, 3, 4
-"""
 
 
 class ComplianceRow(BaseModel):
@@ -78,22 +53,22 @@ async def compliance(
     if start >= to:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="`from` must be before `to`")
     async with deps.pool.acquire() as conn:
-        found = await conn.fetch(_COMPLIANCE, start, to, team, rep)
+        found = await reports.compliance_counts(conn, start, to, team, rep)
     rows = []
     for row in found:
-        level = "all" if row["all_teams"] else "team" if row["all_reps"] else "rep"
-        closed = row["met"] + row["breached"]
+        level = "all" if row.all_teams else "team" if row.all_reps else "rep"
+        closed = row.met + row.breached
         rows.append(
             ComplianceRow(
-                clock=row["clock"],
+                clock=row.clock,
                 level=level,
-                team=None if level == "all" else row["team"],
-                rep=row["owner"] if level == "rep" else None,
-                met=row["met"],
-                breached=row["breached"],
-                met_share=round(row["met"] / closed, 4) if closed else None,
-                median_business_minutes=_minutes(row["median"]),
-                p90_business_minutes=_minutes(row["p90"]),
+                team=None if level == "all" else row.team,
+                rep=row.owner if level == "rep" else None,
+                met=row.met,
+                breached=row.breached,
+                met_share=round(row.met / closed, 4) if closed else None,
+                median_business_minutes=_minutes(row.median),
+                p90_business_minutes=_minutes(row.p90),
             )
         )
     return ComplianceRead(start=start, to=to, rows=rows)
@@ -176,10 +151,7 @@ async def marketing(
     parts = parts_of(deps, SlaParts)
     async with deps.pool.acquire() as conn:
         version, policy = await parts.policies.active(conn)
-        counts = [
-            Verdicts(r["team"], r["region"], r["verdict"], r["reason"], r["count"])
-            for r in await conn.fetch(_VERDICTS, chosen.start, chosen.end)
-        ]
+        counts = await reports.verdict_counts(conn, chosen.start, chosen.end)
     rows = marketing_rows(counts, policy.targets, chosen.kind)
     return MarketingRead(
         period=chosen.name,

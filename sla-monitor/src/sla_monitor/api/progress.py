@@ -8,7 +8,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
 from leadkit.idempotency import (
     KeyReused,
@@ -19,7 +18,7 @@ from leadkit.idempotency import (
     request_hash,
 )
 from leadkit.service import Deps, get_deps, parts_of
-from sla_monitor.api_models import (
+from sla_monitor.api.models import (
     LeadSlaRead,
     ProgressAccepted,
     ProgressCreate,
@@ -27,7 +26,7 @@ from sla_monitor.api_models import (
     StepRefused,
     clock_reads,
 )
-from sla_monitor.db.tables import ProgressReport, SalesLead, SlaTimer
+from sla_monitor.db.leads import lead_story
 from sla_monitor.domain.stages import ImpossibleStep
 from sla_monitor.keys import require_progress
 from sla_monitor.parts import SlaParts
@@ -125,17 +124,10 @@ async def post_progress(
 )
 async def get_sla(lead_id: UUID, deps: Annotated[Deps, Depends(get_deps)]) -> LeadSlaRead:
     async with deps.sessions() as session:
-        lead = await session.get(SalesLead, lead_id)
-        if lead is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no lead {lead_id} has been captured")
-        timers = (
-            await session.scalars(select(SlaTimer).where(SlaTimer.lead_id == lead_id).order_by(SlaTimer.id))
-        ).all()
-        steps = (
-            await session.scalars(
-                select(ProgressReport).where(ProgressReport.lead_id == lead_id).order_by(ProgressReport.id)
-            )
-        ).all()
+        story = await lead_story(session, lead_id)
+    if story is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no lead {lead_id} has been captured")
+    lead, timers, steps = story.lead, story.timers, story.steps
     return LeadSlaRead(
         lead_id=lead_id,
         owner=lead.owner,

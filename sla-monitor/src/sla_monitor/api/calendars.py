@@ -12,8 +12,9 @@ from leadkit.auth import require_api_key
 from leadkit.bounds import Day
 from leadkit.hours import HoursText, TimezoneName, parse_hours
 from leadkit.service import Deps, get_deps
-from sla_monitor.calendars import UnknownCountry, add_holidays, all_calendars, public_holidays, save_calendar
+from sla_monitor.db.calendars import add_holidays, all_calendars, save_calendar
 from sla_monitor.domain.calendar import BusinessCalendar, NoWorkingTime
+from sla_monitor.domain.holidays import UnknownCountry, public_holidays
 
 router = APIRouter(prefix="/v1/sla/calendars", tags=["calendars"], dependencies=[Depends(require_api_key)])
 DepsParam = Annotated[Deps, Depends(get_deps)]
@@ -82,8 +83,7 @@ async def import_holidays(
     except UnknownCountry as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from error
     async with deps.pool.acquire() as conn:
-        if not await add_holidays(conn, team, days, deps.clock()):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"team {team} has no calendar: PUT it first")
-        rows = [row for row in await all_calendars(conn) if row[0] == team]
-    (found,) = rows
-    return CalendarRead(team=found[0], timezone=found[1], hours=found[2], holidays=found[3])
+        found = await add_holidays(conn, team, days, deps.clock())
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"team {team} has no calendar: PUT it first")
+    return CalendarRead(team=found.team, timezone=found.timezone, hours=found.hours, holidays=found.holidays)

@@ -1,38 +1,20 @@
-"""Starting and closing SLA clocks in sla-monitor's `timers` table, set-based.
+"""SLA clocks as timer rows, and the rows the sweep and a progress report decide on. Pure.
 
 A clock is a row; its warning is a second row (escalation `warn`) beside it, fired by the same
-sweep. Closing a clock records the business minutes it took on its own calendar.
+sweep. Closing a clock records the business minutes it took on its own calendar. `db/timers.py`
+reads and writes these values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from leadkit.db import Connection, columns
-from sla_monitor.calendars import calendars_for
 from sla_monitor.domain.calendar import BusinessCalendar
-from sla_monitor.domain.sla_clock import business_time, clock_calendar, escalation_for, schedule
+from sla_monitor.domain.sla_clock import business_time, escalation_for, schedule
 from sla_monitor.domain.sla_policy import ClockName, Tier
-
-_START = """
-INSERT INTO timers (lead_id, clock, escalation, escalation_step, owner, started_at, due_at, status,
-                    cause_event_id, closed_at, closed_reason, calendar, tier, sla_version, team,
-                    target_minutes, required_attempts)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[],
-                     $7::timestamptz[], $8::text[], $9::uuid[], $10::timestamptz[], $11::text[], $12::text[],
-                     $13::text[], $14::int[], $15::text[], $16::numeric[], $17::int[])
-"""
-_CLOSE = """
-UPDATE timers SET status = u.status, closed_at = u.closed_at, closed_reason = u.reason,
-    business_minutes = u.minutes, met_by = u.met_by
-FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::numeric[], $6::text[])
-    AS u(id, status, closed_at, reason, minutes, met_by)
-WHERE timers.id = u.id
-"""
 
 
 @dataclass(frozen=True)
@@ -44,17 +26,6 @@ class LeadClocks:
     team: str | None
     calendar_label: str | None
     calendar: BusinessCalendar | None
-
-
-async def lead_clocks(conn: Connection, leads: Sequence[tuple[Tier, int, str | None]]) -> list[LeadClocks]:
-    """Each (tier, version, team) with its calendar, the team calendars read in one statement."""
-    teams = {name for tier, _, team in leads for name in (tier.calendar_team, team) if name}
-    calendars = await calendars_for(conn, teams)
-    found = []
-    for tier, version, team in leads:
-        label, calendar = clock_calendar(tier, team, calendars)
-        found.append(LeadClocks(tier, version, team, label, calendar))
-    return found
 
 
 @dataclass
@@ -123,10 +94,6 @@ class TimerRows:
                 )
             )
 
-    async def write(self, conn: Connection) -> None:
-        if self.rows:
-            await conn.execute(_START, *columns(self.rows, width=17))
-
 
 @dataclass(frozen=True)
 class Closing:
@@ -154,7 +121,66 @@ def met(
     return Closing(timer_id, "met", at, why, minutes, by)
 
 
-async def close(conn: Connection, closings: Collection[Closing]) -> None:
-    if closings:
-        rows = [(c.timer_id, c.status, c.at, c.reason, c.minutes, c.met_by) for c in closings]
-        await conn.execute(_CLOSE, *columns(rows, width=6))
+@dataclass(frozen=True)
+class ClaimedLead:
+    """A lead the sweep holds (locked) while its due timers fire."""
+
+    lead_id: UUID
+    correlation_id: UUID
+    tier: str | None
+    sla_version: int | None
+
+
+@dataclass(frozen=True)
+class DueTimer:
+    """A pending timer whose time has come: a warning (`escalation` "warn") or a clock's breach."""
+
+    id: int
+    lead_id: UUID
+    clock: str
+    escalation: str
+    escalation_step: int
+    owner: str
+    started_at: datetime
+    due_at: datetime
+    cause_event_id: UUID | None
+    tier: str | None
+    sla_version: int | None
+    team: str | None
+    target_minutes: Decimal | None
+
+    @property
+    def is_warning(self) -> bool:
+        return self.escalation == "warn"
+
+    @property
+    def recycles(self) -> bool:
+        return self.escalation == "recycle"
+
+
+@dataclass(frozen=True)
+class RunningClock:
+    """A clock still running that a due warning belongs to."""
+
+    lead_id: UUID
+    clock: str
+    started_at: datetime
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class RunningTimer:
+    """A pending timer of one lead, as a progress report sees it (clock or warning)."""
+
+    id: int
+    clock: str
+    escalation: str
+    started_at: datetime
+    due_at: datetime
+    attempts: int
+    required_attempts: int | None
+    target_minutes: Decimal | None
+
+    @property
+    def is_warning(self) -> bool:
+        return self.escalation == "warn"

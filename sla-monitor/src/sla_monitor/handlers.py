@@ -1,9 +1,5 @@
 """sla-monitor's event handlers, set-based: every lead capture knows (lead.captured), assignments
-that start the accept clock (lead.qualified), and erasure (lead.erased).
-
-Lock order, everywhere: a lead's row first, then its timers. A progress report, a new assignment
-and the timer sweep can then never wait on each other in a cycle (a deadlock, and a 500).
-"""
+that start the accept clock (lead.qualified), and erasure (lead.erased). Lock order: db/leads.py."""
 
 from __future__ import annotations
 
@@ -16,46 +12,13 @@ from email_validator import EmailNotValidError, validate_email
 
 from lead_schemas import LeadCaptured, LeadErased, LeadQualified
 from leadkit.consumer import HandlerContext
-from leadkit.db import columns
 from leadkit.erasure import erased_among, record_erased
-from sla_monitor.clocks import TimerRows, lead_clocks
+from sla_monitor.db import leads as lead_rows
+from sla_monitor.db import timers as timer_rows
+from sla_monitor.db.calendars import lead_clocks
+from sla_monitor.domain.timers import TimerRows
 from sla_monitor.parts import SlaParts
 
-_KNOW = """
-INSERT INTO leads (lead_id, correlation_id, captured_at, email_hash, updated_at)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::timestamptz[])
-ON CONFLICT (lead_id) DO UPDATE SET
-    captured_at = least(leads.captured_at, excluded.captured_at),
-    email_hash = coalesce(excluded.email_hash, leads.email_hash)
-"""
-_LOCK_LEADS = """
-SELECT lead_id, stage, qualified_event_id FROM leads WHERE lead_id = ANY($1::uuid[])
-ORDER BY lead_id FOR UPDATE
-"""
-_SAVE_LEADS = """
-INSERT INTO leads (lead_id, owner, correlation_id, qualified_event_id, team, tier, sla_version, qualified_at,
-                   assignment, facts, updated_at)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::int[],
-                     $8::timestamptz[], $9::int[], $10::jsonb[], $11::timestamptz[])
-ON CONFLICT (lead_id) DO UPDATE SET
-    owner = excluded.owner, qualified_event_id = excluded.qualified_event_id, team = excluded.team,
-    tier = excluded.tier, sla_version = excluded.sla_version, qualified_at = excluded.qualified_at,
-    assignment = excluded.assignment, facts = excluded.facts, updated_at = excluded.updated_at,
-    -- a new owner starts over (accept first); a won lead stays won
-    stage = CASE WHEN leads.stage = 'won' THEN leads.stage ELSE NULL END
-"""
-_CANCEL_PENDING = """
-UPDATE timers SET status = 'cancelled', closed_at = $3,
-    closed_reason = coalesce('reassigned to ' || u.owner, 'moved to its team''s queue')
-FROM unnest($1::uuid[], $2::text[]) AS u(lead_id, owner)
-WHERE timers.lead_id = u.lead_id AND timers.status = 'pending'
-"""
-_MQLS = """
-INSERT INTO mqls (lead_id, qualified_at, team, region, source)
-SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[])
-"""
-_FORGET = "UPDATE leads SET email_hash = NULL WHERE lead_id = ANY($1::uuid[])"
-_FORGET_DETAIL = "UPDATE progress SET detail = NULL WHERE lead_id = ANY($1::uuid[]) AND detail IS NOT NULL"
 # a lead comes to sales anew (an MQL delivered) the first time, and again after sales let it go
 _NEW_RUN_STAGES = frozenset({"rejected", "lost", "recycled"})
 
@@ -98,7 +61,7 @@ async def know_captured_leads(events: Sequence[LeadCaptured], ctx: HandlerContex
             ctx.now,
         )
     ordered = [rows[lead] for lead in sorted(rows)]
-    await ctx.connection.execute(_KNOW, *columns(ordered, width=5))
+    await lead_rows.know_leads(ctx.connection, ordered)
 
 
 async def forget_erased(events: Sequence[LeadErased], ctx: HandlerContext) -> None:
@@ -106,8 +69,7 @@ async def forget_erased(events: Sequence[LeadErased], ctx: HandlerContext) -> No
     text about them goes); a tombstone keeps a late capture from bringing the hash back."""
     lead_ids = sorted({e.lead_id for e in events})
     await record_erased(ctx.connection, lead_ids, ctx.now)
-    await ctx.connection.execute(_FORGET, lead_ids)
-    await ctx.connection.execute(_FORGET_DETAIL, lead_ids)
+    await lead_rows.forget_people(ctx.connection, lead_ids)
 
 
 async def start_accept_clocks(
@@ -121,48 +83,40 @@ async def start_accept_clocks(
     version, policy = await parts.policies.active(conn)
     latest = {event.lead_id: event for event in events}
     leads = sorted(latest)
-    before = {row["lead_id"]: row for row in await conn.fetch(_LOCK_LEADS, leads)}
+    before = await lead_rows.lock_assignments(conn, leads)
     facts = {lead: tier_facts(event) for lead, event in latest.items()}
     tiers = {lead: policy.tier_for(facts[lead]) for lead in leads}
-    await conn.execute(
-        _SAVE_LEADS,
-        *columns(
-            [
-                (
-                    lead,
-                    e.data.owner,
-                    e.correlation_id,
-                    e.id,
-                    e.data.team,
-                    tiers[lead].name,
-                    version,
-                    e.occurred_at,
-                    e.data.assignment,
-                    json.dumps(facts[lead]),
-                    ctx.now,
-                )
-                for lead in leads
-                for e in (latest[lead],)
-            ],
-            width=11,
-        ),
+    await lead_rows.save_assignments(
+        conn,
+        [
+            (
+                lead,
+                e.data.owner,
+                e.correlation_id,
+                e.id,
+                e.data.team,
+                tiers[lead].name,
+                version,
+                e.occurred_at,
+                e.data.assignment,
+                json.dumps(facts[lead]),
+                ctx.now,
+            )
+            for lead in leads
+            for e in (latest[lead],)
+        ],
     )
-    await conn.execute(_CANCEL_PENDING, leads, [latest[lead].data.owner for lead in leads], ctx.now)
+    await timer_rows.cancel_for_new_owners(conn, leads, [latest[lead].data.owner for lead in leads], ctx.now)
     new_runs = [
         latest[lead]
         for lead in leads
         if lead not in before
-        or before[lead]["qualified_event_id"] is None
-        or before[lead]["stage"] in _NEW_RUN_STAGES
+        or before[lead].qualified_event_id is None
+        or before[lead].stage in _NEW_RUN_STAGES
     ]
-    if new_runs:
-        await conn.execute(
-            _MQLS,
-            *columns(
-                [(e.lead_id, e.occurred_at, e.data.team, e.data.region, e.data.source) for e in new_runs],
-                width=5,
-            ),
-        )
+    await lead_rows.record_mqls(
+        conn, [(e.lead_id, e.occurred_at, e.data.team, e.data.region, e.data.source) for e in new_runs]
+    )
     successor: dict[int, LeadQualified] = {}  # an event's next one for the same lead, in this poll
     following: dict[UUID, LeadQualified] = {}
     for index in range(len(events) - 1, -1, -1):
@@ -187,4 +141,4 @@ async def start_accept_clocks(
             superseded_by=None if later is None else f"reassigned to {later.data.owner or 'its team queue'}",
             now=ctx.now,
         )
-    await timers.write(conn)
+    await timer_rows.start_timers(conn, timers)
