@@ -24,7 +24,7 @@ from rich.table import Column, Table
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from capture.api_models import LeadCreate
+from capture.api.models import LeadCreate
 from capture.db.tables import Form, PlatformLead, SpamSubmission
 from capture.domain.spam import HONEYPOT_FIELD
 from capture.handlers import Capture, capture_leads

@@ -3,7 +3,7 @@
 Capturing is the hot path, on asyncpg with statements written out once: the common case, a new
 person, is one statement however many submissions come at once. Past 300 lines on purpose: both
 capture statements (new people, a known person) are built from the same column lists, here;
-erasure lives apart (capture.erasure)."""
+erasure lives apart (capture.db.erasure)."""
 
 from __future__ import annotations
 

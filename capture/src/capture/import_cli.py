@@ -18,7 +18,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from capture.api_models import LeadCreate
+from capture.api.models import LeadCreate
 from capture.intake import Answer, IdempotencyClaim, Intake, accept_all
 from capture.settings import CaptureSettings
 from lead_schemas import TouchType

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from capture.db.spam import HeldSubmission, hold_as_spam
 from capture.domain.submission import Submission
 from capture.handlers import Capture, capture_leads
 from leadkit.db import Connection, Pool
@@ -43,14 +44,6 @@ class Intake:
     spam: str | None = None
     ip: str | None = None
     raw: dict[str, Any] | None = None
-
-
-_RECORD_SPAM = """
-INSERT INTO spam_submissions (via, reason, ip, form_id, email, payload)
-SELECT via, reason, ip, form_id, email, payload::jsonb
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-    AS u(via, reason, ip, form_id, email, payload)
-"""
 
 
 async def accept(
@@ -160,12 +153,17 @@ def _accepted(lead_id: UUID, correlation_id: UUID) -> Answer:
 
 async def _record_spam(connection: Connection, intakes: Sequence[Intake]) -> None:
     """Kept for audit; never emitted."""
-    await connection.execute(
-        _RECORD_SPAM,
-        [i.submission.touch.via for i in intakes],
-        [i.spam for i in intakes],
-        [i.ip for i in intakes],
-        [i.submission.touch.form_id for i in intakes],
-        [i.submission.person.email for i in intakes],
-        [json.dumps(i.raw or {}) for i in intakes],
+    await hold_as_spam(
+        connection,
+        [
+            HeldSubmission(
+                i.submission.touch.via,
+                i.spam,
+                i.ip,
+                i.submission.touch.form_id,
+                i.submission.person.email,
+                json.dumps(i.raw or {}),
+            )
+            for i in intakes
+        ],
     )

@@ -4,16 +4,16 @@ import asyncio
 
 from fastapi import FastAPI
 
-from capture.api import router as api_router
+from capture.api.forms import router as forms_router
+from capture.api.hubspot import router as hubspot_router
+from capture.api.leads import router as api_router
+from capture.api.webhooks import router as webhooks_router
 from capture.db.tables import idempotency
-from capture.fetchers import run_fetcher
-from capture.forms_api import router as forms_router
-from capture.hubspot_api import router as hubspot_router
 from capture.keys import KeyAuth, KeyCache
 from capture.limits import limiters
 from capture.parts import CaptureParts
 from capture.settings import CaptureSettings
-from capture.webhooks import router as webhooks_router
+from capture.workers import run_fetcher
 from leadkit.idempotency import expire_keys_worker
 from leadkit.rate_limit import RateLimiter
 from leadkit.service import Service, create_service_app

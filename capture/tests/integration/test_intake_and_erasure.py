@@ -11,8 +11,8 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from capture.api_models import LeadCreate
-from capture.erasure import erasable_leads, erase_person, erase_spam
+from capture.api.models import LeadCreate
+from capture.db.erasure import erasable_leads, erase_person, erase_spam
 from capture.intake import Intake, accept_all
 from leadkit.db import Pool
 from leadkit.messaging import Outbox

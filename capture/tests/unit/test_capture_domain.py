@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from capture.api_models import LeadCreate
+from capture.api.models import LeadCreate
 from capture.domain.channel import derive_channel
 from capture.domain.normalize import company_domain, company_size_band, normalize_country, url_parameters
 from capture.domain.platforms import (

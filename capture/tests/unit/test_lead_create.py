@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from capture.api_models import LeadCreate
+from capture.api.models import LeadCreate
 
 
 def _error_fields(payload: dict[str, object]) -> set[str]:

@@ -25,10 +25,7 @@ from lead_schemas import (
 )
 from leadkit.db import Connection, columns
 from leadkit.messaging import Outbox
-from routing.domain.decide import Decision, RotationView, decide, decide_within_team, lead_fields
-from routing.domain.policy import RoutingPolicy
-from routing.domain.roster import Load, Roster
-from routing.lead_rows import (
+from routing.db.leads import (
     EARLIER_OWNERS,
     LOAD_LEADS,
     QUEUED,
@@ -37,15 +34,18 @@ from routing.lead_rows import (
     SAVE_LEADS,
     Lead,
 )
-from routing.metrics import DECISION_SECONDS, DECISIONS
-from routing.parts import RoutingParts
-from routing.store import (
+from routing.db.roster import (
     SAVE_LOADS,
     SAVE_ROTATION,
     LoadRow,
     load_team_state,
     lock_teams,
 )
+from routing.domain.decide import Decision, RotationView, decide, decide_within_team, lead_fields
+from routing.domain.policy import RoutingPolicy
+from routing.domain.roster import Load, Roster
+from routing.metrics import DECISION_SECONDS, DECISIONS
+from routing.parts import RoutingParts
 
 PRODUCER = "routing"
 log = structlog.get_logger(__name__)

@@ -19,14 +19,14 @@ from rich.table import Table
 from leadkit.consumer import utc_now
 from leadkit.db import Connection, create_pool
 from leadkit.policy_cli import policy_cli
-from routing.accounts_api import AccountWrite
+from routing.api.accounts import AccountWrite
+from routing.api.roster import RepWrite
+from routing.db.roster import ledger_counts, load_roster, save_reps, upsert_accounts, upsert_teams
 from routing.domain.accounts import Account, account_problems
 from routing.domain.fairness import fairness
 from routing.domain.roster import Team
 from routing.parts import routing_parts
-from routing.roster_api import RepWrite
 from routing.settings import RoutingSettings
-from routing.store import ledger_counts, load_roster, save_reps, upsert_accounts, upsert_teams
 
 app = typer.Typer(help="routing: reps, accounts, routing policies, fairness", no_args_is_help=True)
 reps_app = typer.Typer(help="The reps who take leads", no_args_is_help=True)

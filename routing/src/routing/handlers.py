@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from lead_schemas import (
+    LeadErased,
     LeadProgressed,
     LeadRecycled,
     LeadScored,
@@ -22,14 +23,15 @@ from lead_schemas import (
 )
 from lead_schemas.privacy import impersonal_profile
 from leadkit.consumer import HandlerContext
-from leadkit.erasure import erased_among
+from leadkit.erasure import erased_among, record_erased
 from routing.batch import RoutingBatch, log, open_batch
-from routing.domain.qualify import Qualification, qualify
-from routing.lead_rows import EARLIER_OWNERS, Lead
-from routing.parts import RoutingParts
-from routing.store import (
+from routing.db.erasure import forget_people
+from routing.db.leads import EARLIER_OWNERS, Lead
+from routing.db.roster import (
     match_accounts,
 )
+from routing.domain.qualify import Qualification, qualify
+from routing.parts import RoutingParts
 
 CLOSING_STAGES = frozenset({"won", "lost", "rejected"})
 ROUTABLE = frozenset({"new", "recycled"})  # a lead with an open owner or in a queue keeps it
@@ -151,3 +153,12 @@ def _breached(batch: RoutingBatch, lead: Lead, event: LeadSlaBreached) -> None:
         f"(due {breach.due_at.isoformat()}, escalation step {breach.escalation_step})"
     )
     batch.reassign(lead, event, why, exclude=lead.earlier_owners | {breach.owner})
+
+
+async def forget_erased(events: Sequence[LeadErased], ctx: HandlerContext) -> None:
+    """`lead.erased`: the person's details leave routing's rows (db/erasure.py); a tombstone keeps
+    a late `lead.scored` from storing them again (`route_leads` strips the profile of an erased
+    lead)."""
+    lead_ids = sorted({event.lead_id for event in events})
+    await record_erased(ctx.connection, lead_ids, ctx.now)
+    await forget_people(ctx.connection, lead_ids)

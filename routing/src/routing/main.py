@@ -8,15 +8,14 @@ from fastapi import FastAPI
 from lead_schemas import LeadErased, LeadProgressed, LeadRecycled, LeadScored, LeadSlaBreached
 from leadkit.policy_api import policy_router
 from leadkit.service import Service, create_service_app
-from routing.accounts_api import router as accounts_router
-from routing.api import router
-from routing.erasure import forget_erased
-from routing.handlers import route_leads
+from routing.api.accounts import router as accounts_router
+from routing.api.roster import router as roster_router
+from routing.api.routing import router
+from routing.api.simulate import router as simulate_router
+from routing.handlers import forget_erased, route_leads
 from routing.parts import routing_parts
-from routing.queues import run_queue_worker
-from routing.roster_api import router as roster_router
 from routing.settings import RoutingSettings
-from routing.simulate_api import router as simulate_router
+from routing.workers import run_queue_worker
 
 
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:

@@ -8,7 +8,7 @@ from uuid import UUID
 from leadkit.db import Connection
 from leadkit.messaging import Outbox
 from routing.batch import open_batch
-from routing.lead_rows import Lead
+from routing.db.leads import Lead
 from routing.parts import RoutingParts
 
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from leadkit.db import Connection
 from leadkit.policies import PolicyStore
+from routing.db.roster import load_roster, roster_check, seed_roster
 from routing.domain.config import RoutingConfig, load_routing_config
 from routing.domain.policy import RoutingPolicy, routing_policies
 from routing.domain.roster import Roster
 from routing.settings import RoutingSettings
-from routing.store import load_roster, roster_check, seed_roster
 
 _ROSTER_VERSION = "SELECT version FROM roster_version WHERE id = 1"
 

@@ -33,13 +33,13 @@ from leadkit.policy_document import PolicyKind
 from leadkit.quarantine import quarantined, release
 from leadkit.testing import database_url_for_tests, migrate_test_database
 from routing.batch import open_batch
+from routing.db.roster import roster_check, upsert_reps, upsert_teams
 from routing.domain.config import RoutingConfig
 from routing.domain.policy import DEFAULT_POLICY, parse_routing_policy
 from routing.domain.roster import Rep, Team
 from routing.handlers import route_leads
 from routing.parts import RoutingParts
-from routing.queues import queues_round
-from routing.store import roster_check, upsert_reps, upsert_teams
+from routing.workers import queues_round
 
 ROOT = Path(__file__).resolve().parents[3]
 DATABASE_URL = database_url_for_tests("routing")

@@ -13,8 +13,8 @@ from leadkit.db import Connection, Pool
 from leadkit.messaging import Outbox
 from leadkit.quarantine import Quarantine, guarded_round
 from leadkit.service import Deps
+from scoring.db.profiles import load_states
 from scoring.handlers import Scoring, settle
-from scoring.store import load_states
 
 _CLAIM_DUE = """
 SELECT lead_id FROM lead_profiles

@@ -29,12 +29,13 @@ from leadkit.db import Connection
 from leadkit.erasure import erased_among, record_erased
 from leadkit.messaging import Outbox
 from leadkit.policies import PolicyStore
+from scoring.db.profiles import ScoreRow, load_states, record_scores, save_states
 from scoring.domain.facts import fold_captured, lead_profile
+from scoring.domain.lead_state import LeadState, utc
 from scoring.domain.model import RuleModel
 from scoring.domain.score import Hit, Score, score_at
 from scoring.domain.touches import touch_of
 from scoring.predictors import Predictors
-from scoring.store import LeadState, ScoreRow, load_states, record_scores, save_states, utc
 
 PRODUCER = "scoring"
 Cause = Literal["captured", "decay", "activation", "recycled"]

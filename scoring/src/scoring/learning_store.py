@@ -11,12 +11,12 @@ from typing import Any
 
 from leadkit.db import Connection, Pool
 from leadkit.service import Deps
+from scoring.db.profiles import load_states
 from scoring.domain.insights import LeadOutcome, calibration, contradicted_rules, rule_records
 from scoring.domain.predict import features
 from scoring.domain.score import score_at
 from scoring.handlers import Scoring
 from scoring.learning import Example, TooLittleData, fit_predictor
-from scoring.store import load_states
 
 _OUTCOME_LEADS = """
 SELECT lead_id, array_agg(stage) AS stages, min(occurred_at) AS first_at,

@@ -15,8 +15,8 @@ from leadkit.db import Connection, Pool
 from leadkit.messaging import Outbox, outboxed_transaction
 from leadkit.quarantine import Quarantine, guarded_round
 from leadkit.service import Deps
+from scoring.db.profiles import load_states
 from scoring.handlers import Scoring, settle
-from scoring.store import load_states
 
 _SUPERSEDE = "UPDATE rescore_jobs SET finished_at = now() WHERE finished_at IS NULL"
 _CREATE = """

@@ -1,7 +1,7 @@
 """Ad platforms' lead formats → the flat fields every capture path uses. Pure.
 
 Google Ads lead form webhooks carry the answers; Meta and LinkedIn notifications carry only ids,
-and the answers come from their APIs (fetched by `capture.fetchers`).
+and the answers come from their APIs (fetched by `capture.workers`).
 """
 
 from __future__ import annotations

@@ -1,16 +1,17 @@
-"""scoring's store for the hot paths (asyncpg, set-based): a poll's leads are loaded with their
-touches in one statement, saved with their new touches in one, and their scores recorded in one."""
+"""The `lead_profiles`, `touches` and `scores` tables, set-based for the hot paths: a poll's leads
+are loaded with their touches in one statement, saved with their new touches in one, and their
+scores recorded in one."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from leadkit.db import Connection
-from scoring.domain.facts import Facts
+from scoring.domain.lead_state import LeadState
 from scoring.domain.touches import Touch
 
 _PROFILE_COLUMNS = """
@@ -90,34 +91,6 @@ _TOUCH_FIELDS = (
     "campaign",
     "channel",
 )
-
-
-@dataclass
-class LeadState:
-    """One lead as scoring holds it: facts, touches, and the score it last published."""
-
-    lead_id: UUID
-    facts: Facts = field(default_factory=dict)
-    touches: list[Touch] = field(default_factory=list)
-    new_touches: list[Touch] = field(default_factory=list)
-    score: int | None = None  # None: never scored
-    grade: str | None = None
-    fit: int = 0
-    engagement: int = 0
-    level: str | None = None
-    qualified: bool | None = None
-    engagement_since: datetime | None = None
-    correlation_id: UUID | None = None
-    model_version: str = ""
-    decay_due_at: datetime | None = None
-    predicted_conversion: float | None = None
-    predicted_win: float | None = None
-
-    def add_touch(self, touch: Touch) -> None:
-        if all(known.id != touch.id for known in self.touches):
-            self.touches.append(touch)
-            self.touches.sort(key=lambda t: t.at)
-            self.new_touches.append(touch)
 
 
 async def load_states(
@@ -218,5 +191,57 @@ async def record_scores(conn: Connection, rows: Sequence[ScoreRow]) -> None:
     )
 
 
-def utc(at: float) -> datetime:
-    return datetime.fromtimestamp(at, UTC)
+_HISTORY = """
+SELECT event_id, cause_event_id, cause, score, grade, fit_score, engagement_score, engagement_level,
+       qualified, predicted_conversion, model_version, reasons::text AS reasons, scored_at
+FROM scores WHERE lead_id = $1 AND scored_at <= $2 ORDER BY scored_at DESC, id DESC
+"""
+_RESET_AT = """
+SELECT max(occurred_at) FROM outcomes WHERE lead_id = $1 AND stage = 'recycled' AND occurred_at <= $2
+"""
+_WINDOW = "SELECT lead_id FROM lead_profiles WHERE created_at >= $1 AND created_at < $2 ORDER BY lead_id"
+_STAGES = """
+SELECT lead_id, array_agg(stage) AS stages FROM outcomes WHERE lead_id = ANY($1::uuid[]) GROUP BY lead_id
+"""
+
+
+@dataclass(frozen=True)
+class RecordedScore:
+    """A lead.scored as it went out, newest first in a lead's history."""
+
+    event_id: UUID
+    cause_event_id: UUID | None
+    cause: str
+    score: int
+    grade: str
+    fit_score: int
+    engagement_score: int
+    engagement_level: str
+    qualified: bool
+    predicted_conversion: float | None
+    model_version: str
+    reasons: list[dict[str, object]]
+    scored_at: datetime
+
+
+async def score_history(conn: Connection, lead_id: UUID, at: datetime) -> list[RecordedScore]:
+    """The scores a lead was given up to `at`, newest first."""
+    return [
+        RecordedScore(**{**dict(row), "reasons": json.loads(row["reasons"])})
+        for row in await conn.fetch(_HISTORY, lead_id, at)
+    ]
+
+
+async def engagement_reset_at(conn: Connection, lead_id: UUID, at: datetime) -> datetime | None:
+    """When the lead was last recycled to marketing before `at` (engagement counts afresh from it)."""
+    reset: datetime | None = await conn.fetchval(_RESET_AT, lead_id, at)
+    return reset
+
+
+async def leads_created_between(conn: Connection, since: datetime, until: datetime) -> list[UUID]:
+    return [row["lead_id"] for row in await conn.fetch(_WINDOW, since, until)]
+
+
+async def stages_reached(conn: Connection, lead_ids: Sequence[UUID]) -> dict[UUID, frozenset[str]]:
+    """The sales stages each lead reached (from the outcomes scoring learns from)."""
+    return {row["lead_id"]: frozenset(row["stages"]) for row in await conn.fetch(_STAGES, list(lead_ids))}

@@ -1,15 +1,13 @@
-"""`lead.erased` in routing: the person's company, domain, job title and custom attributes leave
-the lead's profile and every assignment record's inputs; the decisions stay (who, when, which
-rule, which rep was passed over and why), and a tombstone keeps a late `lead.scored` from
-storing them again (`route_leads` strips the profile of an erased lead)."""
+"""An erased person in routing's tables: their company, domain, job title and custom attributes
+leave the lead's profile and every assignment record's inputs; the decisions stay (who, when,
+which rule, which rep was passed over and why)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
-from lead_schemas import LeadErased
-from leadkit.consumer import HandlerContext
-from leadkit.erasure import record_erased
+from leadkit.db import Connection
 
 # the profile keys that name the person or their company (lead_schemas.privacy.impersonal_profile)
 _PERSONAL = "- 'company' - 'company_domain' - 'job_title' - 'attributes'"
@@ -35,8 +33,6 @@ WHERE lead_id = ANY($1::uuid[])
 """
 
 
-async def forget_erased(events: Sequence[LeadErased], ctx: HandlerContext) -> None:
-    lead_ids = sorted({event.lead_id for event in events})
-    await record_erased(ctx.connection, lead_ids, ctx.now)
-    await ctx.connection.execute(_FORGET_PROFILES, lead_ids)
-    await ctx.connection.execute(_FORGET_RECORDS, lead_ids)
+async def forget_people(conn: Connection, lead_ids: Sequence[UUID]) -> None:
+    await conn.execute(_FORGET_PROFILES, lead_ids)
+    await conn.execute(_FORGET_RECORDS, lead_ids)

@@ -9,9 +9,8 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy import select
 
-from capture.api_models import (
+from capture.api.models import (
     BATCH_LIMIT,
     BatchAccepted,
     ErasureAccepted,
@@ -24,10 +23,11 @@ from capture.api_models import (
     TouchBatch,
     TouchCreate,
 )
-from capture.db.tables import Lead, Touch
+from capture.db.erasure import erasable_leads, erase_person, erase_spam
+from capture.db.leads import lead_with_touches
+from capture.db.tables import Lead
 from capture.domain.spam import spam_reason
 from capture.domain.submission import Submission, build_submission
-from capture.erasure import erasable_leads, erase_person, erase_spam
 from capture.handlers import find_lead, find_leads
 from capture.intake import Answer, IdempotencyClaim, Intake, accept, accept_batch
 from capture.keys import Principal, require
@@ -334,12 +334,10 @@ async def post_erasure(
 )
 async def get_lead(lead_id: UUID, deps: DepsDep, principal: Read) -> LeadRead:
     async with deps.sessions() as session:
-        lead = await session.get(Lead, lead_id)
-        if lead is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NO_SUCH_LEAD)
-        touches = (
-            await session.scalars(select(Touch).where(Touch.lead_id == lead_id).order_by(Touch.occurred_at))
-        ).all()
+        found = await lead_with_touches(session, lead_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NO_SUCH_LEAD)
+    lead, touches = found
     return LeadRead.model_validate(
         {**{c.key: getattr(lead, c.key) for c in Lead.__table__.columns}, "touches": touches}
     )

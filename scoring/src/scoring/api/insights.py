@@ -15,20 +15,16 @@ from leadkit.bounds import Instant
 from leadkit.policy_api import VersionNumber
 from leadkit.policy_document import UnknownVersion
 from leadkit.service import Deps, get_deps
-from scoring.api import scoring_of
+from scoring.api.scores import scoring_of
+from scoring.db.profiles import leads_created_between, load_states, stages_reached
 from scoring.domain.simulate import SimulatedLead, ordered, simulate
 from scoring.learning_store import fit_now, insights
 from scoring.rescore import job_progress, latest_job
 from scoring.settings import ScoringSettings
-from scoring.store import load_states
 
 router = APIRouter(prefix="/v1/scoring", tags=["scoring insights"], dependencies=[Depends(require_api_key)])
 DepsParam = Annotated[Deps, Depends(get_deps)]
 
-_WINDOW = "SELECT lead_id FROM lead_profiles WHERE created_at >= $1 AND created_at < $2 ORDER BY lead_id"
-_STAGES = """
-SELECT lead_id, array_agg(stage) AS stages FROM outcomes WHERE lead_id = ANY($1::uuid[]) GROUP BY lead_id
-"""
 _CHUNK = 2000
 
 
@@ -99,12 +95,12 @@ async def simulate_version(
         except UnknownVersion as error:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(error)) from error
         active_version, active = await scoring.models.active(conn)
-        lead_ids = [row["lead_id"] for row in await conn.fetch(_WINDOW, since, until)]
+        lead_ids = await leads_created_between(conn, since, until)
         leads: list[SimulatedLead] = []
         for start in range(0, len(lead_ids), _CHUNK):
             chunk = lead_ids[start : start + _CHUNK]
             states = await load_states(conn, chunk, lock=False)
-            stages = {row["lead_id"]: frozenset(row["stages"]) for row in await conn.fetch(_STAGES, chunk)}
+            stages = await stages_reached(conn, chunk)
             leads.extend(
                 SimulatedLead(lead_id, state.facts, state.touches, stages.get(lead_id, frozenset()))
                 for lead_id, state in states.items()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -15,22 +14,14 @@ from leadkit.auth import require_api_key
 from leadkit.bounds import Instant
 from leadkit.db import Connection
 from leadkit.service import Deps, get_deps, parts_of
+from scoring.db.profiles import engagement_reset_at, load_states, score_history
+from scoring.domain.lead_state import utc
 from scoring.domain.model import Grade
 from scoring.domain.score import Hit, score_at
 from scoring.handlers import Scoring, rule_hit
-from scoring.store import load_states, utc
 
 router = APIRouter(prefix="/v1", tags=["scores"], dependencies=[Depends(require_api_key)])
 DepsParam = Annotated[Deps, Depends(get_deps)]
-
-_HISTORY = """
-SELECT event_id, cause_event_id, cause, score, grade, fit_score, engagement_score, engagement_level,
-       qualified, predicted_conversion, model_version, reasons::text AS reasons, scored_at
-FROM scores WHERE lead_id = $1 AND scored_at <= $2 ORDER BY scored_at DESC, id DESC
-"""
-_RESET_AT = """
-SELECT max(occurred_at) FROM outcomes WHERE lead_id = $1 AND stage = 'recycled' AND occurred_at <= $2
-"""
 
 
 def scoring_of(deps: Deps) -> Scoring:
@@ -101,7 +92,7 @@ async def get_score(
         state = states.get(lead_id)
         if state is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"lead {lead_id} has not been scored")
-        history = await conn.fetch(_HISTORY, lead_id, instant)
+        history = await score_history(conn, lead_id, instant)
         if at is not None and not history:
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, detail=f"lead {lead_id} had not been scored by {at.isoformat()}"
@@ -109,7 +100,7 @@ async def get_score(
         version, model = await scoring.models.active_at(conn, instant)
         since = await _engagement_since(conn, lead_id, instant) if model.reset_engagement_on_recycle else None
     # facts are kept newest-wins, so for a past instant the fit lines recorded then stand in for them
-    fit = None if at is None else _fit_lines(history[0]["reasons"])
+    fit = None if at is None else _fit_lines(history[0].reasons)
     result = score_at(state.facts, state.touches, model, instant.timestamp(), engagement_since=since, fit=fit)
     return LeadScoreRead(
         lead_id=lead_id,
@@ -126,14 +117,11 @@ async def get_score(
         predicted_win=state.predicted_win if at is None else None,
         reasons=[_line(hit) for hit in result.hits],
         facts=state.facts,
-        history=[
-            HistoryEntry.model_validate({**dict(row), "reasons": json.loads(row["reasons"])})
-            for row in history
-        ],
+        history=[HistoryEntry.model_validate(recorded) for recorded in history],
     )
 
 
-def _fit_lines(reasons: str) -> list[Hit]:
+def _fit_lines(reasons: list[dict[str, Any]]) -> list[Hit]:
     return [
         Hit(
             line["rule_id"],
@@ -142,13 +130,13 @@ def _fit_lines(reasons: str) -> list[Hit]:
             line["points"],
             float(line["points"]),
         )
-        for line in json.loads(reasons)
+        for line in reasons
         if line.get("kind") == "fit"
     ]
 
 
 async def _engagement_since(conn: Connection, lead_id: UUID, at: datetime) -> float | None:
-    reset: datetime | None = await conn.fetchval(_RESET_AT, lead_id, at)
+    reset = await engagement_reset_at(conn, lead_id, at)
     return reset.timestamp() if reset else None
 
 

@@ -109,7 +109,7 @@ def account_of(inputs: dict[str, Any]) -> AccountMatch | None:
     found = inputs.get("account")
     if not found:
         return None
-    # an erased lead's record keeps the account's id and owner only (routing.erasure)
+    # an erased lead's record keeps the account's id and owner only (routing.db.erasure)
     return AccountMatch(
         Account(found["id"], found.get("name", found["id"]), found["owner"]),
         found.get("matched_by", "domain"),

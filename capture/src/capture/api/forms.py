@@ -17,9 +17,9 @@ from uuid import uuid4
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import ValidationError
-from sqlalchemy import select
 
-from capture.api_models import LeadCreate
+from capture.api.models import LeadCreate
+from capture.db.forms import form_by_id, form_with_public_key
 from capture.db.tables import Form
 from capture.domain.spam import HONEYPOT_FIELD, spam_reason
 from capture.intake import accept
@@ -56,7 +56,7 @@ def cors_headers(form: Form, origin: str | None) -> dict[str, str]:
 
 async def _form(deps: Deps, form_id: str, key: str) -> Form:
     async with deps.sessions() as session:
-        form = await session.get(Form, form_id)
+        form = await form_by_id(session, form_id)
     if (
         form is None
         or form.disabled_at is not None
@@ -69,7 +69,7 @@ async def _form(deps: Deps, form_id: str, key: str) -> Form:
 async def form_by_key(deps: Deps, key: str) -> Form | None:
     """The enabled form whose public key this is (for paths that carry only the key)."""
     async with deps.sessions() as session:
-        form = await session.scalar(select(Form).where(Form.public_key == key))
+        form = await form_with_public_key(session, key)
     return form if form is not None and form.disabled_at is None else None
 
 

@@ -13,7 +13,7 @@ import httpx
 import structlog
 from sqlalchemy import select, update
 
-from capture.api_models import LeadCreate
+from capture.api.models import LeadCreate
 from capture.db.tables import PlatformLead
 from capture.domain.platforms import PlatformLeadData, linkedin_form_id, linkedin_lead, meta_lead
 from capture.handlers import Capture, capture_leads

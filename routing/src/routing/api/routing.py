@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -13,10 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from leadkit.auth import require_api_key
 from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps, parts_of
+from routing.db.roster import ledger_counts, load_roster
+from routing.db.views import routing_story
 from routing.domain.fairness import RepFairness, fairness
 from routing.manual import CannotReassign, reassign_by_hand
 from routing.parts import RoutingParts
-from routing.store import ledger_counts, load_roster
 
 router = APIRouter(prefix="/v1", tags=["routing"], dependencies=[Depends(require_api_key)])
 DepsParam = Annotated[Deps, Depends(get_deps)]
@@ -66,31 +66,13 @@ class LeadRoutingRead(BaseModel):
     assignments: list[AssignmentRead]
 
 
-_LEAD = """
-SELECT lead_id, status, score, grade, qualified, qualification_reason, owner, team, queued_at FROM leads
-WHERE lead_id = $1
-"""
-_RECORDS = """
-SELECT kind, owner, previous_owner, team, rule, method, policy_version, reason, steps::text, candidates::text,
-       tie_break, decision_us, inputs::text, passed_over::text, assigned_at, cause_event_id, event_id
-FROM assignments WHERE lead_id = $1 ORDER BY assigned_at, id
-"""
-_JSON_COLUMNS = ("steps", "candidates", "inputs", "passed_over")
-
-
 async def _routing(deps: Deps, lead_id: UUID) -> LeadRoutingRead:
     async with deps.pool.acquire() as conn:
-        lead = await conn.fetchrow(_LEAD, lead_id)
-        if lead is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"routing has not seen lead {lead_id}")
-        records = await conn.fetch(_RECORDS, lead_id)
-    assignments = []
-    for row in records:
-        values = dict(row)
-        for name in _JSON_COLUMNS:
-            values[name] = json.loads(values[name]) if values[name] is not None else None
-        assignments.append(AssignmentRead.model_validate(values))
-    values = dict(lead)
+        story = await routing_story(conn, lead_id)
+    if story is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"routing has not seen lead {lead_id}")
+    assignments = [AssignmentRead.model_validate(values) for values in story.decisions]
+    values = dict(story.lead)
     values["queued_since"] = values.pop("queued_at")
     return LeadRoutingRead(**values, assignments=assignments)
 

@@ -7,6 +7,7 @@ matches against the accounts as they are. A wrong field is a 422 that names it.
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -14,12 +15,13 @@ from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from leadkit.auth import require_api_key
 from leadkit.service import Deps, get_deps
-from routing.domain.accounts import Account, account_problems, normalize_domain
-from routing.roster_api import Body, Id, printable
-from routing.store import (
+from routing.api.roster import Body, Id, printable
+from routing.db.roster import (
     load_roster,
     upsert_accounts,
 )
+from routing.db.views import account_by_id
+from routing.domain.accounts import Account, account_problems, normalize_domain
 
 router = APIRouter(prefix="/v1", tags=["accounts"], dependencies=[Depends(require_api_key)])
 DepsParam = Annotated[Deps, Depends(get_deps)]
@@ -72,9 +74,7 @@ async def put_accounts(body: AccountsWrite, deps: DepsParam) -> dict[str, int]:
 @router.get("/accounts/{account_id}", response_model=AccountRead, summary="One account")
 async def get_account(account_id: Id, deps: DepsParam) -> AccountRead:
     async with deps.pool.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT id, name, normalized_name, owner, domains FROM accounts WHERE id = $1", account_id
-        )
+        row = await account_by_id(conn, account_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {account_id!r}")
-    return AccountRead(**dict(row))
+    return AccountRead(**asdict(row))

@@ -8,7 +8,7 @@ that names it.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
@@ -16,18 +16,19 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, mod
 from leadkit.auth import require_api_key
 from leadkit.bounds import Day
 from leadkit.consumer import utc_now
+from leadkit.db import Connection
 from leadkit.hours import HoursText, TimezoneName, parse_hours
 from leadkit.service import Deps, get_deps, parts_of
-from routing.domain.roster import Absence, Rep, Team
-from routing.parts import RoutingParts
-from routing.store import (
-    LoadRow,
+from routing.db import views
+from routing.db.roster import (
     load_roster,
-    rep_of,
     replace_absences,
     save_reps,
     upsert_teams,
 )
+from routing.db.views import reps_with_load, set_rep_active
+from routing.domain.roster import Absence, Rep, Team
+from routing.parts import RoutingParts
 
 router = APIRouter(prefix="/v1", tags=["roster"], dependencies=[Depends(require_api_key)])
 DepsParam = Annotated[Deps, Depends(get_deps)]
@@ -149,38 +150,19 @@ def _parts(deps: Deps) -> RoutingParts:
     return parts_of(deps, RoutingParts)
 
 
-_REP_ROWS = """
-SELECT r.id, r.name, r.email, r.team, r.weight, r.daily_cap, r.weekly_cap, r.max_open, r.skills, r.timezone,
-       r.hours, r.active, r.deleted_at IS NOT NULL AS deleted,
-       coalesce(l.open_leads, 0) AS open_leads, l.day, coalesce(l.day_count, 0) AS day_count, l.week,
-       coalesce(l.week_count, 0) AS week_count
-FROM reps r LEFT JOIN rep_loads l ON l.rep_id = r.id WHERE ($1::text IS NULL OR r.id = $1) ORDER BY r.id
-"""
-_ABSENCE_ROWS = """
-SELECT rep_id, starts, ends, reason FROM absences
-WHERE cancelled_at IS NULL AND ends >= current_date - 1 AND ($1::text IS NULL OR rep_id = $1)
-ORDER BY rep_id, starts
-"""
-
-
-async def _reps(conn: Any, rep_id: str | None = None) -> list[RepRead]:
-    absences: dict[str, list[AbsenceRead]] = {}
-    for row in await conn.fetch(_ABSENCE_ROWS, rep_id):
-        absences.setdefault(row["rep_id"], []).append(
-            AbsenceRead(**{k: row[k] for k in ("starts", "ends", "reason")})
-        )
+async def _reps(conn: Connection, rep_id: str | None = None) -> list[RepRead]:
     now = utc_now()
     found = []
-    for row in await conn.fetch(_REP_ROWS, rep_id):
-        values = dict(row)
-        load_row = LoadRow(
-            row["id"], row["open_leads"], row["day"], row["day_count"], row["week"], row["week_count"]
+    for row in await reps_with_load(conn, rep_id):
+        load = row.load.load_at(row.rep, now)
+        found.append(
+            RepRead(
+                **row.values,
+                assigned_today=load.today,
+                assigned_this_week=load.this_week,
+                absences=[AbsenceRead(starts=a.starts, ends=a.ends, reason=a.reason) for a in row.absences],
+            )
         )
-        load = load_row.load_at(rep_of(row), now)
-        for name in ("day", "day_count", "week", "week_count"):
-            values.pop(name)
-        values.update(assigned_today=load.today, assigned_this_week=load.this_week)
-        found.append(RepRead(**values, absences=absences.get(row["id"], [])))
     return found
 
 
@@ -259,9 +241,7 @@ async def put_availability(rep_id: Id, body: AvailabilityWrite, deps: DepsParam)
             if rep is None or rep.deleted:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no rep {rep_id!r}")
             if body.active is not None:
-                await conn.execute(
-                    "UPDATE reps SET active = $2, updated_at = $3 WHERE id = $1", rep_id, body.active, now
-                )
+                await set_rep_active(conn, rep_id, body.active, now)
             await replace_absences(
                 conn,
                 rep_id,
@@ -279,8 +259,6 @@ async def put_availability(rep_id: Id, body: AvailabilityWrite, deps: DepsParam)
 )
 async def delete_rep(rep_id: Id, deps: DepsParam) -> None:
     async with deps.pool.acquire() as conn:
-        done = await conn.execute(
-            "UPDATE reps SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL", rep_id, deps.clock()
-        )
-    if done.endswith(" 0"):
+        deleted = await views.delete_rep(conn, rep_id, deps.clock())
+    if not deleted:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no rep {rep_id!r}")

@@ -18,10 +18,10 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from capture.api_models import LeadCreate
+from capture.api.forms import cors_headers, form_by_key, origin_allowed
+from capture.api.models import LeadCreate
 from capture.domain.hubspot import HUBSPOT_PROPERTIES, hubspot_submission, submitted_at
 from capture.domain.spam import spam_reason
-from capture.forms_api import cors_headers, form_by_key, origin_allowed
 from capture.intake import accept
 from capture.limits import client_ip, enforce
 from capture.parts import capture_parts

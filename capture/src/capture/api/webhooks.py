@@ -2,7 +2,7 @@
 
 Google sends the answers in the webhook, so its leads are captured at once. Meta and LinkedIn send
 only ids: the notification is recorded (one row per platform lead id) before the 200, and the
-fetch worker (`capture.fetchers`) gets the answers afterwards, retrying, so a failed fetch never
+fetch worker (`capture.workers`) gets the answers afterwards, retrying, so a failed fetch never
 loses the lead and never holds up the webhook.
 """
 
@@ -17,11 +17,10 @@ from uuid import uuid4
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 
-from capture.api_models import LeadCreate
-from capture.db.tables import Lead, PlatformLead, Touch
+from capture.api.models import LeadCreate
+from capture.db.erasure import erase_person
+from capture.db.platform_leads import note_platform_lead, withdraw_linkedin_lead
 from capture.domain.platforms import google_lead, linkedin_notice, meta_notices
 from capture.domain.signatures import (
     is_linkedin_challenge_code,
@@ -29,7 +28,6 @@ from capture.domain.signatures import (
     linkedin_signature_matches,
     meta_signature_matches,
 )
-from capture.erasure import erase_person
 from capture.intake import IdempotencyClaim, accept
 from capture.limits import client_ip, enforce
 from capture.parts import capture_parts
@@ -79,23 +77,8 @@ async def _signed_body(request: Request, *, secret: str, header: str, matches: S
 
 async def _record(deps: Deps, platform: str, external_id: str, notification: dict[str, Any]) -> bool:
     """Durably note a lead to fetch; False when this platform lead id was already noted."""
-    now = deps.clock()
     async with deps.sessions.begin() as session:
-        inserted = await session.execute(
-            insert(PlatformLead)
-            .values(
-                platform=platform,
-                external_id=external_id,
-                notification=notification,
-                status="pending",
-                next_attempt_at=now,
-                correlation_id=uuid4(),
-                received_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["platform", "external_id"])
-            .returning(PlatformLead.id)
-        )
-        return inserted.first() is not None
+        return await note_platform_lead(session, platform, external_id, notification, deps.clock())
 
 
 # --- Google Ads --------------------------------------------------------------------------------
@@ -255,19 +238,6 @@ async def linkedin_webhook(request: Request, deps: DepsDep) -> Response:
 async def _erase_linkedin_lead(deps: Deps, response_id: str) -> None:
     now = deps.clock()
     async with deps.transaction() as (session, outbox):
-        pending = await session.scalar(
-            select(PlatformLead)
-            .where(PlatformLead.platform == "linkedin", PlatformLead.external_id == response_id)
-            .with_for_update()
-        )
-        if pending is not None and pending.status == "pending":
-            pending.status, pending.notification = "deleted", {}
-        touch = await session.scalar(
-            select(Touch).where(Touch.via == "linkedin", Touch.external_id == response_id)
-        )
-        if touch is None:
-            return
-
-        lead = await session.get(Lead, touch.lead_id, with_for_update=True)
-        if lead is not None and lead.erased_at is None:
+        lead = await withdraw_linkedin_lead(session, response_id)
+        if lead is not None:
             await erase_person(session, outbox, lead=lead, now=now, correlation_id=uuid4())

@@ -1,0 +1,17 @@
+"""The `forms` table: website forms that post straight from browsers."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from capture.db.tables import Form
+
+
+async def form_by_id(session: AsyncSession, form_id: str) -> Form | None:
+    return await session.get(Form, form_id)
+
+
+async def form_with_public_key(session: AsyncSession, key: str) -> Form | None:
+    form: Form | None = await session.scalar(select(Form).where(Form.public_key == key))
+    return form
