@@ -14,7 +14,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("capture", "scoring", "routing", "sla-monitor", "reporting")
 ROOMS = ("api", "domain")
 STATEMENT = re.compile(r"^\s*(SELECT|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|WITH\s+\w+\s+AS)\b")
-RUNS = {"fetch", "fetchrow", "fetchval", "execute", "executemany", "scalars", "scalar", "copy_records_to_table"}
+RUNS = {
+    "fetch",
+    "fetchrow",
+    "fetchval",
+    "execute",
+    "executemany",
+    "scalars",
+    "scalar",
+    "copy_records_to_table",
+}
 BUILDS = {"select", "insert", "update", "delete", "text", "func", "and_", "or_"}
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from leadkit.db import create_pool
-from reporting.money import entries_from_csv, save_spend
+from reporting.api.roi import entries_from_csv, save_spend
 from reporting.settings import ReportingSettings
 
 app = typer.Typer(help="reporting: campaign spend", no_args_is_help=True)

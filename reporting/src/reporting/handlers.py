@@ -20,8 +20,8 @@ from lead_schemas import (
 from lead_schemas.privacy import history_of
 from leadkit.consumer import Handler, HandlerContext
 from leadkit.db import columns
-from reporting import funnel_aggregates
-from reporting.aggregates import journey_days, mark_dirty
+from reporting.db import funnel_aggregates
+from reporting.db.attribution_aggregates import journey_days, mark_dirty
 from reporting.domain.projection import COLUMN_TYPES, COLUMNS, FunnelRow, project, touch_of
 
 _RETURNED = ", ".join(COLUMNS)

@@ -5,15 +5,15 @@ from functools import partial
 from fastapi import FastAPI
 
 from leadkit.service import Service, create_service_app
-from reporting.api import router
-from reporting.attribution_api import router as attribution_router
-from reporting.goals import router as goals_router
+from reporting.api.attribution import router as attribution_router
+from reporting.api.funnel import router
+from reporting.api.goals import router as goals_router
+from reporting.api.quality import router as quality_router
+from reporting.api.roi import router as money_router
+from reporting.api.speed import router as speed_router
 from reporting.handlers import HANDLERS
-from reporting.money import router as money_router
-from reporting.quality import router as quality_router
-from reporting.refresher import run_refreshers
 from reporting.settings import ReportingSettings
-from reporting.speed import router as speed_router
+from reporting.workers import run_refreshers
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:

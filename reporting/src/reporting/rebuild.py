@@ -28,8 +28,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from leadkit.admin import GroupActive, move_group, partitions_of
 from leadkit.db import Connection, create_pool
 from leadkit.topics import TopicNames
-from reporting import funnel_aggregates
-from reporting.aggregates import mark_all_dirty
+from reporting.db import funnel_aggregates
+from reporting.db.attribution_aggregates import mark_all_dirty
 from reporting.db.tables import metadata
 from reporting.handlers import HANDLERS
 from reporting.rebuild_worker import STAGED_FUNNEL, STAGED_TOUCHES, fold_partitions

@@ -2,7 +2,7 @@
 up to date now, with a process a core (after a rebuild, say; reporting's own refresher does the
 same in the background). Safe beside running reporting instances: days are claimed with SKIP
 LOCKED. `--follow` is that background refresher, the child every reporting instance starts
-(`reporting.refresher`): settled days only, until its parent is gone."""
+(`reporting.workers`): settled days only, until its parent is gone."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from leadkit.db import create_pool
-from reporting import refresher
+from reporting import workers as refreshers
 from reporting.settings import ReportingSettings
 
 
@@ -25,7 +25,7 @@ async def _refresh_until_clean(database_url: str) -> int:
     days = 0
     try:
         async with pool.acquire() as conn:
-            while done := await refresher.refresh_once(conn, settle=timedelta(0), busy_share=None):
+            while done := await refreshers.refresh_once(conn, settle=timedelta(0), busy_share=None):
                 days += done
     finally:
         await pool.close()
@@ -43,7 +43,7 @@ def main(
     ] = False,
 ) -> None:
     if follow:
-        asyncio.run(refresher.follow(ReportingSettings()))
+        asyncio.run(refreshers.follow(ReportingSettings()))
         return
     count = workers or os.cpu_count() or 1
     started = time.perf_counter()

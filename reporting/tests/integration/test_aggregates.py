@@ -14,8 +14,8 @@ from lead_schemas import LeadCaptured, LeadCapturedData, LeadProgressed, LeadPro
 from leadkit.consumer import HandlerContext
 from leadkit.db import Pool
 from leadkit.messaging import Outbox
-from reporting.aggregates import refresh, window_tally
-from reporting.attribution_store import load_journeys
+from reporting.db.attribution_aggregates import refresh, window_tally
+from reporting.db.journeys import load_journeys
 from reporting.domain.attribution import MODELS, attribute, attribute_tally
 from reporting.handlers import project_events
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from leadkit.db import Connection, Pool
 from leadkit.quarantine import quarantined, release
-from reporting.day_marks import FUNNEL_MARKS
+from reporting.db.day_marks import FUNNEL_MARKS
 
 
 class _Undo(Exception):

@@ -24,11 +24,11 @@ from lead_schemas import (
 from leadkit.consumer import HandlerContext
 from leadkit.db import Connection, Pool
 from leadkit.messaging import Outbox
+from reporting.db.funnel import FunnelRow, funnel
+from reporting.db.funnel_aggregates import refresh_funnel
 from reporting.domain.funnel import GroupBy
 from reporting.domain.funnel_cells import ACCURACY, FunnelCell, cell_from
-from reporting.funnel_aggregates import refresh_funnel
 from reporting.handlers import project_events
-from reporting.queries import FunnelRow, funnel
 
 SOURCES = ("google", "linkedin", "newsletter")
 REPS = ("ada", "ben")

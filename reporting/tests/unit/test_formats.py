@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from reporting.formats import csv_response
+from reporting.api.formats import csv_response
 
 
 @pytest.mark.parametrize(

@@ -15,12 +15,13 @@ from rich.table import Table
 from leadkit.consumer import utc_now
 from leadkit.db import Connection, create_pool
 from leadkit.policy_cli import policy_cli
+from scoring.db.rescore_jobs import job_progress, latest_job
 from scoring.handlers import Scoring
 from scoring.learning_store import fit_now
 from scoring.learning_store import insights as report
 from scoring.parts import scoring_parts
-from scoring.rescore import job_progress, latest_job, rescore_batch
 from scoring.settings import ScoringSettings
+from scoring.workers import rescore_batch
 
 app = typer.Typer(help="scoring: the lead scoring model", no_args_is_help=True)
 console = Console()

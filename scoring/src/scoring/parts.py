@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from leadkit.policies import PolicyStore
+from scoring.db.rescore_jobs import start_rescore
 from scoring.domain.model import rule_models
 from scoring.handlers import Scoring
 from scoring.predictors import Predictors
-from scoring.rescore import start_rescore
 
 
 def scoring_parts(default_model: Path) -> Scoring:

@@ -21,11 +21,11 @@ from leadkit.policies import PolicyStore
 from leadkit.policy_document import PolicyKind
 from leadkit.quarantine import quarantined, release
 from leadkit.testing import database_url_for_tests, migrate_test_database
-from scoring.decay import decay_round, emit_decayed
+from scoring.db.rescore_jobs import job_progress, latest_job, start_rescore
 from scoring.domain.model import DEFAULT_MODEL, parse_rule_model
 from scoring.handlers import Scoring, forget_lead_facts, record_outcomes, score_captured_leads
 from scoring.predictors import Predictors
-from scoring.rescore import job_progress, latest_job, rescore_batch, rescore_round, start_rescore
+from scoring.workers import decay_round, emit_decayed, rescore_batch, rescore_round
 
 ROOT = Path(__file__).resolve().parents[3]
 DATABASE_URL = database_url_for_tests("scoring")

@@ -17,9 +17,9 @@ from leadkit.policy_document import UnknownVersion
 from leadkit.service import Deps, get_deps
 from scoring.api.scores import scoring_of
 from scoring.db.profiles import leads_created_between, load_states, stages_reached
+from scoring.db.rescore_jobs import job_progress, latest_job
 from scoring.domain.simulate import SimulatedLead, ordered, simulate
 from scoring.learning_store import fit_now, insights
-from scoring.rescore import job_progress, latest_job
 from scoring.settings import ScoringSettings
 
 router = APIRouter(prefix="/v1/scoring", tags=["scoring insights"], dependencies=[Depends(require_api_key)])

@@ -18,8 +18,8 @@ from datetime import timedelta
 
 from leadkit.db import Connection, create_pool
 from leadkit.service import Deps
-from reporting.aggregates import refresh
-from reporting.funnel_aggregates import refresh_funnel
+from reporting.db.attribution_aggregates import refresh
+from reporting.db.funnel_aggregates import refresh_funnel
 from reporting.settings import ReportingSettings
 
 Refresh = Callable[..., Awaitable[int]]

@@ -5,7 +5,7 @@ breach rate, and leads no human ever touched."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -15,44 +15,11 @@ from pydantic import BaseModel, Field
 from leadkit.auth import require_api_key
 from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps
-from reporting.domain.funnel import NONE_KEY
-from reporting.formats import FormatParam, check_window, csv_response, wants_csv
-from reporting.sql import Spread, between, rate, spread_of, spread_sql
+from reporting.api.formats import FormatParam, check_window, csv_response, wants_csv
+from reporting.db.speed import BUSINESS, WALL, SpeedCounts, SpeedKey, speed_counts
+from reporting.db.sql import Spread, rate
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
-SpeedKey = Literal["source", "channel", "campaign", "rep", "team", "hour", "weekday"]
-SPEED_KEYS: tuple[SpeedKey, ...] = get_args(SpeedKey)
-_KEYS = {
-    "source": f"coalesce(source, '{NONE_KEY}')",
-    "channel": f"coalesce(channel, '{NONE_KEY}')",
-    "campaign": f"coalesce(campaign, '{NONE_KEY}')",
-    "rep": f"coalesce(owner, '{NONE_KEY}')",
-    "team": f"coalesce(team, '{NONE_KEY}')",
-    # of capture, in the asked time zone: 00 … 23, and ISO weekday 1-Mon … 7-Sun
-    "hour": "to_char(captured_at AT TIME ZONE $3, 'HH24')",
-    "weekday": "to_char(captured_at AT TIME ZONE $3, 'ID-Dy')",
-}
-# wall-clock minutes from capture, of the leads that reached the step
-_WALL = (
-    ("to_assignment", "assigned_at"),
-    ("to_acceptance", "sal_at"),
-    ("to_first_contact", "first_contact_at"),
-)
-_BUSINESS = (("accept", "accept_business_minutes"), ("first_contact", "contact_business_minutes"))
-
-
-def _speed_sql(key: SpeedKey) -> str:
-    spreads = [spread_sql(name, between("captured_at", at, 60.0), f"{at} IS NOT NULL") for name, at in _WALL]
-    spreads += [spread_sql(f"business_{name}", column, f"{column} IS NOT NULL") for name, column in _BUSINESS]
-    return f"""
-SELECT {_KEYS[key]} AS key, count(*) AS leads, count(*) FILTER (WHERE assigned_at IS NOT NULL) AS assigned,
-       count(*) FILTER (WHERE sla_breaches > 0) AS breached,
-       count(*) FILTER (WHERE assigned_at IS NOT NULL AND first_step_at IS NULL) AS no_human_step,
-       {", ".join(spreads)}
-FROM lead_funnel
-WHERE captured_at >= $1 AND captured_at < $2 AND ($3::text IS NOT NULL)
-GROUP BY 1 ORDER BY count(*) DESC, 1
-"""
 
 
 class SpeedRow(BaseModel):
@@ -79,16 +46,16 @@ class SpeedReport(BaseModel):
     rows: list[SpeedRow]
 
 
-def _row(record: Any) -> SpeedRow:
+def _row(counts: SpeedCounts) -> SpeedRow:
     return SpeedRow(
-        key=record["key"],
-        leads=record["leads"],
-        assigned=record["assigned"],
-        breached=record["breached"],
-        breach_rate=rate(record["breached"], record["assigned"]),
-        no_human_step=record["no_human_step"],
-        wall_minutes={name: spread_of(record, name) for name, _ in _WALL},
-        business_minutes={name: spread_of(record, f"business_{name}") for name, _ in _BUSINESS},
+        key=counts.key,
+        leads=counts.leads,
+        assigned=counts.assigned,
+        breached=counts.breached,
+        breach_rate=rate(counts.breached, counts.assigned),
+        no_human_step=counts.no_human_step,
+        wall_minutes=counts.wall_minutes,
+        business_minutes=counts.business_minutes,
     )
 
 
@@ -116,10 +83,10 @@ async def get_speed(
             detail=f"{timezone!r} is not an IANA time zone such as Europe/Berlin",
         ) from None
     async with deps.pool.acquire() as conn:
-        rows = [_row(r) for r in await conn.fetch(_speed_sql(group_by), start, to, timezone)]
+        rows = [_row(counts) for counts in await speed_counts(conn, group_by, start, to, timezone)]
     if wants_csv(request, format_):
-        spreads = [(f"wall_{n}", n, "wall_minutes") for n, _ in _WALL]
-        spreads += [(f"business_{n}", n, "business_minutes") for n, _ in _BUSINESS]
+        spreads = [(f"wall_{n}", n, "wall_minutes") for n, _ in WALL]
+        spreads += [(f"business_{n}", n, "business_minutes") for n, _ in BUSINESS]
         return csv_response(
             f"speed-{group_by}",
             ["key", "leads", "assigned", "breached", "breach_rate", "no_human_step"]

@@ -4,7 +4,7 @@ A journey belongs to the UTC day of its outcome (or, without one, of its last to
 day, outcome and key type, the models' `Tally` is kept in three tables (rule-model credits at the
 default half-life, Markov's transitions, Shapley's key sets with the totals). The projection marks
 the days an event changes (`attribution_dirty`); a refresher recomputes them once they have
-settled (`reporting.day_marks`), looking every REPORTING_AGGREGATE_POLL_SECONDS. A
+settled (`reporting.db.day_marks`), looking every REPORTING_AGGREGATE_POLL_SECONDS. A
 window's answer is the sum of its clean full days plus a live count of its partial first and last
 day and of any day still marked — so it is always exact, and a year costs a few hundred rows. A
 half-life other than the default is computed live.
@@ -18,8 +18,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from leadkit.db import Connection, columns
-from reporting.attribution_store import OUTCOME_AT, load_every_outcome, load_journeys
-from reporting.day_marks import ATTRIBUTION_MARKS, day_bounds, day_of
+from reporting.db.day_marks import ATTRIBUTION_MARKS, day_bounds, day_of
+from reporting.db.journeys import OUTCOME_AT, load_every_outcome, load_journeys
 from reporting.domain.attribution import (
     DEFAULT_HALF_LIFE_HOURS,
     RULE_MODELS,
@@ -88,7 +88,7 @@ async def mark_all_dirty(conn: Connection) -> None:
 async def refresh(
     conn: Connection, *, limit: int = 7, settle: timedelta = timedelta(0), busy_share: float | None = None
 ) -> int:
-    """Recompute up to `limit` settled days (`reporting.day_marks`); how many."""
+    """Recompute up to `limit` settled days (`reporting.db.day_marks`); how many."""
     return await ATTRIBUTION_MARKS.refresh(conn, _recount, limit=limit, settle=settle, busy_share=busy_share)
 
 

@@ -12,14 +12,12 @@ from pydantic import BaseModel, Field
 
 from leadkit.auth import require_api_key
 from leadkit.service import Deps, get_deps
+from reporting.api.formats import FormatParam, csv_response, wants_csv
+from reporting.db.funnel import funnel, open_opportunity_count
 from reporting.domain.goals import MONTHS, CannotPlan, Needs, Observed, needs, plan_inputs
-from reporting.formats import FormatParam, csv_response, wants_csv
-from reporting.queries import funnel
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
 Rate = Annotated[float | None, Query(gt=0, le=1)]
-
-_OPEN = "SELECT count(*) FROM lead_funnel WHERE is_opportunity AND NOT is_won AND NOT is_lost"
 
 
 class NeedsRead(BaseModel):
@@ -99,7 +97,7 @@ async def get_goals(
         by_source = await funnel(
             conn, group_by="source", start=now - timedelta(days=lookback_days), end=now, where={}
         )
-        open_opportunities = await conn.fetchval(_OPEN)
+        open_opportunities = await open_opportunity_count(conn)
     observed = Observed(
         leads=sum(r.leads for r in by_source),
         mqls=sum(r.mqls for r in by_source),

@@ -16,7 +16,8 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from leadkit.db import Connection, columns
-from reporting.day_marks import FUNNEL_MARKS, day_bounds, day_of
+from reporting.db.day_marks import FUNNEL_MARKS, day_bounds, day_of
+from reporting.db.sql import between
 from reporting.domain.funnel import GROUP_COLUMNS, NONE_KEY, PERIODS, STEPS, GroupBy
 from reporting.domain.funnel_cells import (
     ALL,
@@ -28,7 +29,6 @@ from reporting.domain.funnel_cells import (
     encode_spans,
     merged,
 )
-from reporting.sql import between
 
 # one row of arrays: asyncpg decodes those in C, where tens of thousands of records cost seconds
 _KEYS = ", ".join(
@@ -115,7 +115,7 @@ def _encoded(cell: FunnelCell) -> tuple[str, object, bytes]:
 async def refresh_funnel(
     conn: Connection, *, limit: int = 7, settle: timedelta = timedelta(0), busy_share: float | None = None
 ) -> int:
-    """Recompute up to `limit` settled days (`reporting.day_marks`) and their months; how many days."""
+    """Recompute up to `limit` settled days (`reporting.db.day_marks`) and their months; how many days."""
     return await FUNNEL_MARKS.refresh(conn, _recount, limit=limit, settle=settle, busy_share=busy_share)
 
 

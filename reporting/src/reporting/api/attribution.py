@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 from leadkit.auth import require_api_key
 from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps
-from reporting.aggregates import window_tally
+from reporting.api.formats import FormatParam, check_window, csv_response, wants_csv
+from reporting.db.attribution_aggregates import window_tally
 from reporting.domain.attribution import (
     DEFAULT_HALF_LIFE_HOURS,
     MODELS,
@@ -22,7 +23,6 @@ from reporting.domain.attribution import (
     Outcome,
     attribute_tally,
 )
-from reporting.formats import FormatParam, check_window, csv_response, wants_csv
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
 

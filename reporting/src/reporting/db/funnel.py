@@ -1,7 +1,7 @@
 """The funnel: counts, stage-to-stage rates and velocity, grouped and filtered by any of the
 group keys. A funnel narrowed by a filter, or of few leads, is counted from the lead rows in one
 statement (percentiles exact); a large unfiltered one is summed from the daily aggregates
-(`reporting.funnel_aggregates`: counts exact, percentiles within 2 %)."""
+(`reporting.db.funnel_aggregates`: counts exact, percentiles within 2 %)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from leadkit.db import Connection
+from reporting.db.funnel_aggregates import window_cells
+from reporting.db.sql import Spread, between, rate, rounded, spread_of, spread_sql
 from reporting.domain.funnel import GROUP_COLUMNS, NONE_KEY, PERIODS, STEPS, GroupBy
 from reporting.domain.funnel_cells import COUNTS, FunnelCell
-from reporting.funnel_aggregates import window_cells
-from reporting.sql import Spread, between, rate, rounded, spread_of, spread_sql
 
 # up to this many leads in a window, the funnel is counted from the lead rows: exact percentiles
 # for the price of a scan that stays well under the report's 100 ms
@@ -116,3 +116,12 @@ async def funnel(
         filters.append(f"{key_sql(name)} = ${index}")
         values.append(value)
     return [_row(r) for r in await conn.fetch(_funnel_sql(group_by, filters), start, end, *values)]
+
+
+_OPEN = "SELECT count(*) FROM lead_funnel WHERE is_opportunity AND NOT is_won AND NOT is_lost"
+
+
+async def open_opportunity_count(conn: Connection) -> int:
+    """Opportunities neither won nor lost: the pipeline a goal's coverage is measured against."""
+    count: int = await conn.fetchval(_OPEN)
+    return count

@@ -16,32 +16,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from leadkit.auth import require_api_key
 from leadkit.bounds import Currency, Day, Instant
-from leadkit.db import Connection, columns
+from leadkit.db import Connection
 from leadkit.service import Deps, get_deps
-from reporting.aggregates import window_tally
+from reporting.api.formats import FormatParam, check_window, csv_response, wants_csv
+from reporting.db import spend as spend_rows
+from reporting.db.attribution_aggregates import window_tally
+from reporting.db.funnel import funnel
 from reporting.domain.attribution import DEFAULT_HALF_LIFE_HOURS, Model, attribute_tally
 from reporting.domain.funnel import NONE_KEY
 from reporting.domain.money import Bought, SpendEntry, keys_of, spend_in
-from reporting.formats import FormatParam, check_window, csv_response, wants_csv
-from reporting.queries import funnel
 
 router = APIRouter(tags=["money"], dependencies=[Depends(require_api_key)])
 MAX_ENTRIES = 10_000
 RoiKey = Literal["channel", "source", "campaign"]
 Name = Annotated[str | None, Field(default=None, max_length=200)]
-
-_SAVE = """
-INSERT INTO spend (starts, ends, channel, source, campaign, amount, currency, updated_at)
-SELECT *, now()
-FROM unnest($1::date[], $2::date[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::text[])
-ON CONFLICT (starts, ends, channel, source, campaign) DO UPDATE SET
-    amount = excluded.amount, currency = excluded.currency, updated_at = excluded.updated_at
-"""
-_LOAD = """
-SELECT starts, ends, nullif(channel, '') AS channel, nullif(source, '') AS source,
-       nullif(campaign, '') AS campaign, amount, currency
-FROM spend WHERE ends >= $1 AND starts < $2 ORDER BY starts, channel, source, campaign
-"""
 
 
 class SpendIn(BaseModel):
@@ -95,12 +83,8 @@ def entries_from_csv(text: str) -> list[SpendIn]:
 
 
 async def save_spend(conn: Connection, entries: list[SpendIn]) -> int:
-    rows = [
-        (e.starts, e.ends, e.channel or "", e.source or "", e.campaign or "", e.amount, e.currency)
-        for e in entries
-    ]
-    await conn.execute(_SAVE, *columns(rows, width=7))
-    return len(rows)
+    await spend_rows.save_spend(conn, [e.entry() for e in entries])
+    return len(entries)
 
 
 @router.put(
@@ -166,7 +150,7 @@ async def get_roi(
 ) -> RoiReport | Response:
     check_window(start, to)
     async with deps.pool.acquire() as conn:
-        spent = [SpendEntry(**dict(r)) for r in await conn.fetch(_LOAD, start.date(), to.date())]
+        spent = await spend_rows.spend_between(conn, start.date(), to.date())
         # leads, MQLs and opportunities by first touch: the funnel's counts
         counts = {r.key: r for r in await funnel(conn, group_by=group_by, start=start, end=to, where={})}
         found = await window_tally(

@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from leadkit.auth import require_api_key
 from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps
+from reporting.api.formats import FormatParam, check_window, csv_response, wants_csv
+from reporting.db.funnel import FunnelRow, funnel
 from reporting.domain.funnel import GROUP_KEYS, STEPS, GroupBy
-from reporting.formats import FormatParam, check_window, csv_response, wants_csv
-from reporting.queries import FunnelRow, funnel
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
