@@ -125,7 +125,7 @@ async def test_a_draft_activated_scores_the_next_lead_and_a_rollback_restores_th
 def test_the_cli_pushes_lists_and_refuses_a_wrong_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, system: System
 ) -> None:
-    from capture.cli import app
+    from leadkit.cli import app
 
     monkeypatch.setenv("SCORING_DATABASE_URL", database_url("scoring"))
     runner = CliRunner()

@@ -1,4 +1,5 @@
-"""`leadloop`: capture's operator commands — API keys, website forms, history import.
+"""capture's operator commands, mounted on the kit's `leadloop` (`leadkit.cli`) — API keys, website
+forms, held spam, ad platforms' leads (history import: import_cli.py).
 
 leadloop keys create --name "Website" --source website [--scope ingest --scope read …]
 leadloop keys list | leadloop keys revoke ll_website_
@@ -21,38 +22,29 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Column, Table
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from capture.api.models import LeadCreate
+from capture.db.forms import all_forms, form_by_id
+from capture.db.platform_leads import platform_leads_with_status, requeue_failed
+from capture.db.spam import held_submissions, lock_held
 from capture.db.tables import Form, PlatformLead, SpamSubmission
 from capture.domain.spam import HONEYPOT_FIELD
-from capture.handlers import Capture, capture_leads
-from capture.import_cli import import_touches
 from capture.keys import DEFAULT_SCOPES, create_key, valid_scopes
+from capture.merge import Capture, capture_leads
 from capture.settings import CaptureSettings
 from leadkit.api_keys import AmbiguousKey
 from leadkit.db import create_engine, raw_connection, session_factory
 from leadkit.key_store import StoredKey, list_keys, revoke_key
-from leadkit.policy_cli import add_plugins
 
-app = typer.Typer(help="leadloop capture: API keys, website forms, history import", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for POST /v1/leads and /v1/touches", no_args_is_help=True)
 forms_app = typer.Typer(help="Website forms that post straight from browsers", no_args_is_help=True)
-import_app = typer.Typer(help="Import history through the same validation and dedupe", no_args_is_help=True)
 spam_app = typer.Typer(
     help="Submissions held as spam: audit them, release false positives", no_args_is_help=True
 )
 platform_app = typer.Typer(
     help="Meta and LinkedIn leads waiting for, or failed at, their fetch", no_args_is_help=True
 )
-app.add_typer(keys_app, name="keys")
-app.add_typer(platform_app, name="platform-leads")
-app.add_typer(forms_app, name="forms")
-app.add_typer(import_app, name="import")
-app.add_typer(spam_app, name="spam")
-import_app.command("touches")(import_touches)
-add_plugins(app, import_app)  # the other services' commands: `leadloop scoring models …`
 console = Console()
 T = TypeVar("T")
 
@@ -181,7 +173,7 @@ def forms_create(
 def forms_list() -> None:
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[Form]:
         async with sessions() as session:
-            return list((await session.scalars(select(Form).order_by(Form.id))).all())
+            return await all_forms(session)
 
     table = Table("id", "name", "origins", "thank-you URL")
     for form in _run(work):
@@ -197,15 +189,7 @@ def platform_leads_list(
 ) -> None:
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[PlatformLead]:
         async with sessions() as session:
-            return list(
-                (
-                    await session.scalars(
-                        select(PlatformLead)
-                        .where(PlatformLead.status == status)
-                        .order_by(PlatformLead.received_at)
-                    )
-                ).all()
-            )
+            return await platform_leads_with_status(session, status)
 
     table = Table("platform", "lead id", "received", "attempts", "last error")
     for row in _run(work):
@@ -229,16 +213,7 @@ def platform_leads_retry(
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
         async with sessions.begin() as session:
-            condition = PlatformLead.status == "failed"
-            if external_id is not None:
-                condition = condition & (PlatformLead.external_id == external_id)
-            result = await session.execute(
-                update(PlatformLead)
-                .where(condition)
-                .values(status="pending", attempts=0, next_attempt_at=_now())
-                .returning(PlatformLead.id)
-            )
-            return len(result.all())
+            return await requeue_failed(session, external_id, _now())
 
     console.print(f"{_run(work)} platform lead(s) queued for another fetch")
 
@@ -252,11 +227,8 @@ def spam_list(
     """What was held as spam, newest first: answered like a success, never emitted."""
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[SpamSubmission]:
-        query = select(SpamSubmission).order_by(SpamSubmission.id.desc()).limit(limit)
-        if reason is not None:
-            query = query.where(SpamSubmission.reason == reason)
         async with sessions() as session:
-            return list((await session.scalars(query)).all())
+            return await held_submissions(session, reason, limit)
 
     rows = _run(work)
     if as_json:
@@ -297,7 +269,7 @@ def spam_release(spam_id: Annotated[int, typer.Argument(help="The id from `leadl
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, UUID | None]:
         async with sessions.begin() as session:
-            held = await session.get(SpamSubmission, spam_id, with_for_update=True)
+            held = await lock_held(session, spam_id)
             if held is None:
                 return "missing", None
             if held.released_lead_id is not None:
@@ -306,7 +278,7 @@ def spam_release(spam_id: Annotated[int, typer.Argument(help="The id from `leadl
             if submitted.get("occurred_at") is None:  # it happened when it came in, not now
                 submitted["occurred_at"] = held.received_at
             lead = LeadCreate.model_validate(submitted)
-            form = await session.get(Form, held.form_id) if held.form_id else None
+            form = await form_by_id(session, held.form_id) if held.form_id else None
             via = held.via if held.via in ("api", "form") else "api"
             (event,) = await capture_leads(
                 await raw_connection(session),
@@ -330,7 +302,3 @@ def spam_release(spam_id: Annotated[int, typer.Argument(help="The id from `leadl
         console.print(f"already released as lead {lead_id}")
         return
     console.print(f"released as lead {lead_id}; the running capture publishes its lead.captured")
-
-
-if __name__ == "__main__":
-    app()

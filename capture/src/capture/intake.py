@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 
 from capture.db.spam import HeldSubmission, hold_as_spam
 from capture.domain.submission import Submission
-from capture.handlers import Capture, capture_leads
+from capture.merge import Capture, capture_leads
 from leadkit.db import Connection, Pool
 from leadkit.idempotency import Replay, claim_key, remember
 from leadkit.service import Deps

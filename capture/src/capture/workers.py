@@ -11,12 +11,12 @@ from urllib.parse import quote
 
 import httpx
 import structlog
-from sqlalchemy import select, update
 
 from capture.api.models import LeadCreate
+from capture.db.platform_leads import fetch_failed, lease_due, lock_pending
 from capture.db.tables import PlatformLead
 from capture.domain.platforms import PlatformLeadData, linkedin_form_id, linkedin_lead, meta_lead
-from capture.handlers import Capture, capture_leads
+from capture.merge import Capture, capture_leads
 from capture.parts import capture_parts
 from capture.settings import CaptureSettings
 from leadkit.db import raw_connection
@@ -91,17 +91,7 @@ async def process_due(deps: Deps, client: httpx.AsyncClient, *, limit: int = 20)
     assert isinstance(settings, CaptureSettings)
     now = deps.clock()
     async with deps.sessions.begin() as session:
-        due = (
-            await session.scalars(
-                select(PlatformLead)
-                .where(PlatformLead.status == "pending", PlatformLead.next_attempt_at <= now)
-                .order_by(PlatformLead.next_attempt_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-        for row in due:
-            row.next_attempt_at = now + LEASE
+        due = await lease_due(session, now, lease=LEASE, limit=limit)
     for row in due:
         await _process(deps, client, settings, row)
     return len(due)
@@ -122,8 +112,8 @@ async def _process(
         await _failed(deps, settings, row, exc)
         return
     async with deps.sessions.begin() as session:
-        current = await session.get(PlatformLead, row.id, with_for_update=True, populate_existing=True)
-        if current is None or current.status != "pending":
+        current = await lock_pending(session, row.id)
+        if current is None:
             return  # captured by another instance, or deleted by the platform meanwhile
         (event,) = await capture_leads(
             await raw_connection(session),
@@ -144,15 +134,13 @@ async def _failed(deps: Deps, settings: CaptureSettings, row: PlatformLead, exc:
     delay = min(settings.fetch_backoff_seconds * 2 ** (attempts - 1), 3600.0)
     error = deps.redact(f"{type(exc).__name__}: {exc}")[:1000]  # httpx's errors quote the URL
     async with deps.sessions.begin() as session:
-        await session.execute(
-            update(PlatformLead)
-            .where(PlatformLead.id == row.id, PlatformLead.status == "pending")
-            .values(
-                attempts=attempts,
-                last_error=error,
-                status="failed" if permanent else "pending",
-                next_attempt_at=deps.clock() + timedelta(seconds=delay),
-            )
+        await fetch_failed(
+            session,
+            row.id,
+            attempts=attempts,
+            error=error,
+            permanent=permanent,
+            retry_at=deps.clock() + timedelta(seconds=delay),
         )
     log.warning(
         "platform lead fetch failed",

@@ -146,15 +146,3 @@ def policy_cli(
         follow(activation.version)
 
     return app
-
-
-def add_plugins(app: typer.Typer, import_app: typer.Typer | None = None) -> None:
-    """Mount each installed service's commands (entry points in the `leadloop.cli` group), and its
-    imports under `leadloop import` (group `leadloop.import`: a command function each)."""
-    from importlib.metadata import entry_points
-
-    for entry in entry_points(group="leadloop.cli"):
-        app.add_typer(entry.load(), name=entry.name)
-    if import_app is not None:
-        for entry in entry_points(group="leadloop.import"):
-            import_app.command(entry.name)(entry.load())

@@ -25,10 +25,10 @@ from capture.api.models import (
 )
 from capture.db.erasure import erasable_leads, erase_person, erase_spam
 from capture.db.leads import lead_with_touches
+from capture.db.people import find_lead, find_leads
 from capture.db.tables import Lead
 from capture.domain.spam import spam_reason
 from capture.domain.submission import Submission, build_submission
-from capture.handlers import find_lead, find_leads
 from capture.intake import Answer, IdempotencyClaim, Intake, accept, accept_batch
 from capture.keys import Principal, require
 from capture.limits import client_ip, enforce
@@ -289,7 +289,7 @@ async def post_touches_batch(
         if lead is None:
             results[index] = ItemResult(index=index, status=404, errors=[{"msg": NO_SUCH_LEAD}])
             continue
-        submission = touch_submission(touch, email=lead["email"], phone=lead["phone"], principal=principal)
+        submission = touch_submission(touch, email=lead.email, phone=lead.phone, principal=principal)
         intakes.append(Intake(submission, correlation_id=uuid4()))
     return await _answer_batch(request, deps, principal, idempotency_key, results, intakes)
 

@@ -11,8 +11,9 @@ from uuid import UUID
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from capture.db.people import MERGED_FIELDS
 from capture.db.tables import Lead, PlatformLead, SpamSubmission, Touch
-from capture.handlers import MERGED_FIELDS, PRODUCER
+from capture.merge import PRODUCER
 from lead_schemas import LeadErased, LeadErasedData
 from leadkit.db import raw_connection
 from leadkit.erasure import forget_published

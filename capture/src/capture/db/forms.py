@@ -15,3 +15,7 @@ async def form_by_id(session: AsyncSession, form_id: str) -> Form | None:
 async def form_with_public_key(session: AsyncSession, key: str) -> Form | None:
     form: Form | None = await session.scalar(select(Form).where(Form.public_key == key))
     return form
+
+
+async def all_forms(session: AsyncSession) -> list[Form]:
+    return list((await session.scalars(select(Form).order_by(Form.id))).all())

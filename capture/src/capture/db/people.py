@@ -1,31 +1,26 @@
-"""capture's use cases. The caller owns the transaction; these write state and outbox rows.
-
-Capturing is the hot path, on asyncpg with statements written out once: the common case, a new
-person, is one statement however many submissions come at once. Past 300 lines on purpose: both
-capture statements (new people, a known person) are built from the same column lists, here;
-erasure lives apart (capture.db.erasure)."""
+"""The `leads` (people) and `touches` tables: capture's hot path, on asyncpg with statements
+written out once. The common case, a new person, is one statement however many submissions come
+at once; a known person is merged by the rule at `_CAPTURE_KNOWN`. Both statements are built
+from the same column lists, here."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from capture.db.tables import Lead
 from capture.domain.normalize import identity_key
-from capture.domain.submission import PERSON_FIELDS, Submission
-from lead_schemas import Consent, LeadCaptured, LeadCapturedData, Person
-from lead_schemas import Touch as TouchEvent
+from capture.domain.submission import PERSON_FIELDS
 from leadkit.db import Connection, columns
-from leadkit.messaging import OUTBOX_CHANNEL, Outbox, write_outbox
+from leadkit.messaging import OUTBOX_CHANNEL, OutboxRow
 
-PRODUCER = "capture"
 MERGED_FIELDS = (*PERSON_FIELDS, "company_domain")
 TOUCH_FIELDS = (
     "type",
@@ -177,172 +172,91 @@ FROM person LEFT JOIN touches AS first ON first.id = person.first_touch_id
 
 
 @dataclass(frozen=True)
-class Capture:
-    """One submission to capture, and what it was given on arrival."""
+class PersonIn:
+    """A submission's person as it is written: its id if new, identity key, merged fields and
+    custom attributes (JSON)."""
 
-    submission: Submission
-    correlation_id: UUID
-    lead_id: UUID = field(default_factory=uuid4)  # the id it gets if it is a new person
-    touch_id: UUID = field(default_factory=uuid4)
-
-
-async def capture_leads(
-    connection: Connection, captures: Sequence[Capture], *, now: datetime, notify: bool
-) -> list[LeadCaptured]:
-    """Merge each submission into its person (new or known), record the touch, emit lead.captured;
-    in submission order. New people take one statement for the whole batch; each submission of a
-    known person two more. Outside a transaction, the known people get one of their own."""
-    if not captures:
-        return []
-    touches = [_touch_row(c, now) for c in captures]
-    guesses = [
-        _event(c, touch, now, person=_person(c.submission), first_touch=touch, is_new=True)
-        for c, touch in zip(captures, touches, strict=True)
-    ]
-    statement = _CAPTURE_NEW_AND_NOTIFY if notify else _CAPTURE_NEW
-    outbox = Outbox()  # each event and its history twin (lead_schemas.privacy)
-    outbox.add(*guesses)
-    new = {
-        row["lead_id"]
-        for row in await connection.fetch(
-            statement,
-            *_touch_columns(touches),
-            [c.lead_id for c in captures],
-            [_identity(c.submission) for c in captures],
-            *[[getattr(c.submission.person, f) for c in captures] for f in MERGED_FIELDS],
-            [json.dumps(c.submission.attributes) for c in captures],
-            [now] * len(captures),
-            [row.topic for row in outbox.rows],
-            [row.key for row in outbox.rows],
-            [row.payload for row in outbox.rows],
-            [json.dumps(row.headers) for row in outbox.rows],
-        )
-    }
-    known = [i for i, c in enumerate(captures) if c.lead_id not in new]
-    if known:
-        if connection.is_in_transaction():
-            events = await _capture_all_known(
-                connection, [captures[i] for i in known], [touches[i] for i in known], now, notify
-            )
-        else:
-            async with connection.transaction():
-                events = await _capture_all_known(
-                    connection, [captures[i] for i in known], [touches[i] for i in known], now, notify
-                )
-        for i, event in zip(known, events, strict=True):
-            guesses[i] = event
-    return guesses
+    lead_id: UUID
+    identity_key: str
+    fields: Mapping[str, str | None]
+    attributes: str
+    trusted: bool = True
 
 
-async def _capture_all_known(
-    connection: Connection,
-    captures: list[Capture],
-    touches: list[dict[str, Any]],
-    now: datetime,
-    notify: bool,
-) -> list[LeadCaptured]:
-    """Known people, one by one in order (two of one person in a batch merge in turn)."""
-    outbox = Outbox()
-    events = [
-        await _capture_known(connection, c, touch, now) for c, touch in zip(captures, touches, strict=True)
-    ]
-    outbox.add(*events)
-    await write_outbox(connection, outbox.rows, notify=notify)
-    return events
+@dataclass(frozen=True)
+class MergedPerson:
+    """A person after a known person's merge: its fields now, and its first touch (None when the
+    touch just written is the first)."""
+
+    lead_id: UUID
+    fields: dict[str, str | None]
+    attributes: dict[str, Any]
+    first_touch: dict[str, Any] | None
+    inserted: bool
 
 
-async def _capture_known(
-    connection: Connection, capture: Capture, touch: dict[str, Any], now: datetime
-) -> LeadCaptured:
-    submission = capture.submission
-    row = await connection.fetchrow(
-        _CAPTURE_KNOWN,
-        *_touch_columns([touch]),
-        capture.lead_id,
-        _identity(submission),
-        *[getattr(submission.person, f) for f in MERGED_FIELDS],
-        json.dumps(submission.attributes),
-        now,
-        not untrusted(submission),
-    )
-    assert row is not None  # the statement upserts, so it returns its row
-    person = Person(**{f: row[f] for f in MERGED_FIELDS}, attributes=json.loads(row["attributes"]))
-    first_touch = touch
-    if row["first_id"] is not None:
-        first_touch = {c: row[f"first_{c}"] for c in _TOUCH_COLUMNS}
-    touch = {**touch, "lead_id": row["id"]}
-    return _event(
-        capture, touch, now, person=person, first_touch=first_touch, is_new=row["inserted"], lead_id=row["id"]
-    )
+@dataclass(frozen=True)
+class FoundPerson:
+    id: UUID
+    email: str | None
+    phone: str | None
+    identity_key: str
 
 
-def _identity(submission: Submission) -> str:
-    return identity_key(email=submission.person.email, phone=submission.person.phone)
-
-
-def untrusted(submission: Submission) -> bool:
-    """Posted without a key or a signature: a public form (HTML or HubSpot-style)."""
-    return submission.touch.via == "form"
-
-
-def _touch_row(capture: Capture, now: datetime) -> dict[str, Any]:
-    touch = capture.submission.touch
-    submitted = None
-    if untrusted(capture.submission):
-        said = {f: getattr(capture.submission.person, f) for f in MERGED_FIELDS}
-        submitted = json.dumps({k: v for k, v in said.items() if v} | capture.submission.attributes)
-    return {
-        "id": capture.touch_id,
-        "lead_id": capture.lead_id,
-        "occurred_at": touch.occurred_at or now,
-        "received_at": now,
-        "correlation_id": capture.correlation_id,
-        **{name: getattr(touch, name) for name in TOUCH_FIELDS},
-        "submitted": submitted,
-    }
-
-
-def _touch_columns(touches: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+def touch_columns(touches: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
     return columns([[touch[c] for c in _TOUCH_COLUMNS] for touch in touches])
 
 
-def _person(submission: Submission) -> Person:
-    return Person(
-        **{f: getattr(submission.person, f) for f in MERGED_FIELDS}, attributes=submission.attributes
-    )
-
-
-def _event(
-    capture: Capture,
-    touch: Mapping[str, Any],
-    now: datetime,
+async def insert_new_people(
+    connection: Connection,
+    touches: Sequence[Mapping[str, Any]],
+    people: Sequence[PersonIn],
+    outbox: Sequence[OutboxRow],
     *,
-    person: Person,
-    first_touch: Mapping[str, Any],
-    is_new: bool,
-    lead_id: UUID | None = None,
-) -> LeadCaptured:
-    return LeadCaptured.new(
-        producer=PRODUCER,
-        lead_id=lead_id or capture.lead_id,
-        correlation_id=capture.correlation_id,
-        occurred_at=now,
-        data=LeadCapturedData(
-            is_new=is_new, person=person, touch=touch_event(touch), first_touch=touch_event(first_touch)
-        ),
+    now: datetime,
+    notify: bool,
+) -> set[UUID]:
+    """Every person not seen yet, with its touch and outbox rows, in one statement; the ids of
+    those written (a person who exists already is left for `merge_known_person`)."""
+    statement = _CAPTURE_NEW_AND_NOTIFY if notify else _CAPTURE_NEW
+    rows = await connection.fetch(
+        statement,
+        *touch_columns(touches),
+        [p.lead_id for p in people],
+        [p.identity_key for p in people],
+        *[[p.fields[f] for p in people] for f in MERGED_FIELDS],
+        [p.attributes for p in people],
+        [now] * len(people),
+        [row.topic for row in outbox],
+        [row.key for row in outbox],
+        [row.payload for row in outbox],
+        [json.dumps(row.headers) for row in outbox],
     )
+    return {row["lead_id"] for row in rows}
 
 
-def touch_event(touch: Mapping[str, Any]) -> TouchEvent:
-    consent = None
-    if touch["consent_marketing"] is not None or touch["consent_text"]:
-        consent = Consent(marketing=touch["consent_marketing"], text=touch["consent_text"])
-    fields = {
-        name: touch[name]
-        for name in TOUCH_FIELDS
-        if name not in ("consent_marketing", "consent_text", "api_key_id")
-    }
-    return TouchEvent(id=str(touch["id"]), occurred_at=touch["occurred_at"], consent=consent, **fields)
+async def merge_known_person(
+    connection: Connection, touch: Mapping[str, Any], person: PersonIn, now: datetime
+) -> MergedPerson:
+    row = await connection.fetchrow(
+        _CAPTURE_KNOWN,
+        *touch_columns([touch]),
+        person.lead_id,
+        person.identity_key,
+        *[person.fields[f] for f in MERGED_FIELDS],
+        person.attributes,
+        now,
+        person.trusted,
+    )
+    assert row is not None  # the statement upserts, so it returns its row
+    first = None if row["first_id"] is None else {c: row[f"first_{c}"] for c in _TOUCH_COLUMNS}
+    return MergedPerson(
+        lead_id=row["id"],
+        fields={f: row[f] for f in MERGED_FIELDS},
+        attributes=json.loads(row["attributes"]),
+        first_touch=first,
+        inserted=row["inserted"],
+    )
 
 
 async def find_lead(
@@ -369,10 +283,12 @@ WHERE erased_at IS NULL AND (id = ANY($1::uuid[]) OR identity_key = ANY($2::text
 
 async def find_leads(
     connection: Connection, *, lead_ids: Sequence[UUID], emails: Sequence[str]
-) -> tuple[dict[UUID, Any], dict[str, Any]]:
+) -> tuple[dict[UUID, FoundPerson], dict[str, FoundPerson]]:
     """`find_lead` for many at once, in one statement: the people (not erased) by id, and by email."""
     keys = {identity_key(email=email, phone=None): email for email in emails}
-    found = await connection.fetch(_FIND_LEADS, list(lead_ids), list(keys))
-    by_id = {row["id"]: row for row in found}
-    by_email = {keys[row["identity_key"]]: row for row in found if row["identity_key"] in keys}
+    found = [
+        FoundPerson(**dict(row)) for row in await connection.fetch(_FIND_LEADS, list(lead_ids), list(keys))
+    ]
+    by_id = {person.id: person for person in found}
+    by_email = {keys[person.identity_key]: person for person in found if person.identity_key in keys}
     return by_id, by_email
