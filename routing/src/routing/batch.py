@@ -2,13 +2,13 @@
 
 Every routing instance takes the same locks in the same order: the leads' rows (in id order),
 then the rows of every team the batch may touch (in id order), before it reads a team's rotation
-or its reps' loads; so two instances never decide on stale state.
+or its reps' loads; so two instances never decide on stale state. The batch plans its own locks:
+a caller says what it will do with each lead (`batch.plan`, domain/lock_plan.py), then
+`lock_planned` takes every team those steps may reach, at once.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from collections.abc import Collection
 from datetime import datetime
@@ -17,33 +17,17 @@ from uuid import UUID
 
 import structlog
 
-from lead_schemas import (
-    Envelope,
-    LeadQualified,
-    LeadQualifiedData,
-    PassedOver,
-)
-from leadkit.db import Connection, columns
+from lead_schemas import Envelope, LeadQualified
+from leadkit.db import Connection
 from leadkit.messaging import Outbox
-from routing.db.leads import (
-    EARLIER_OWNERS,
-    LOAD_LEADS,
-    QUEUED,
-    RECORD_ASSIGNMENTS,
-    RECORD_LEDGER,
-    SAVE_LEADS,
-    Lead,
-)
-from routing.db.roster import (
-    SAVE_LOADS,
-    SAVE_ROTATION,
-    LoadRow,
-    load_team_state,
-    lock_teams,
-)
-from routing.domain.decide import Decision, RotationView, decide, decide_within_team, lead_fields
+from routing.db.leads import lock_leads, lock_queued, write_batch
+from routing.db.roster import load_team_state, lock_teams
+from routing.domain.assignment import assignment_record, lead_row, qualified_data
+from routing.domain.decide import Decision, RotationView, decide, decide_within_team
+from routing.domain.lead import Lead
+from routing.domain.lock_plan import LockPlan, lead_fields_of
 from routing.domain.policy import RoutingPolicy
-from routing.domain.roster import Load, Roster
+from routing.domain.roster import Load, LoadRow, Roster
 from routing.metrics import DECISION_SECONDS, DECISIONS
 from routing.parts import RoutingParts
 
@@ -70,10 +54,15 @@ class RoutingBatch:
         self.loads: dict[str, LoadRow] = {}
         self._loads_view: dict[str, Load] | None = None
         self.locked: set[str] = set()
+        self.plan = LockPlan(self.roster, self.policy)
         self.touched_teams: set[str] = set()
         self.released_teams: set[str] = set()
         self.records: list[tuple[Any, ...]] = []
         self.ledger: list[tuple[Any, ...]] = []
+
+    async def lock_planned(self) -> None:
+        """Lock every team the planned steps may reach (`self.plan`; none planned: no lock, no wait)."""
+        await self.lock(self.plan.teams)
 
     # --- locks and state ------------------------------------------------------------------------
     async def lock(self, teams: Collection[str]) -> None:
@@ -106,34 +95,17 @@ class RoutingBatch:
         if self._loads_view is not None:
             self._loads_view[rep_id] = self._load_now(rep_id)
 
-    def teams_for(self, lead: Lead, fields: dict[str, object]) -> set[str]:
-        """Every team a first routing of `lead` may reach, so all are locked before deciding."""
-        rule = self.policy.rule_for(fields)
-        teams = {rule.team, rule.fallback.team, self.policy.fallback.team}
-        for rep in (rule.rep, rule.fallback.rep, lead.account.account.owner if lead.account else None):
-            teams.add(self.roster.team_of(rep) if rep else None)
-        return {team for team in teams if team}
-
-    def teams_within(self, team: str | None) -> set[str]:
-        found = {team} if team else set()
-        manager = self.roster.teams[team].manager if team and team in self.roster.teams else None
-        manager_team = self.roster.team_of(manager) if manager else None
-        return found | ({manager_team} if manager_team else set())
-
-    def fields(self, lead: Lead) -> dict[str, object]:
-        return lead_fields(
-            score=lead.score,
-            grade=lead.grade,
-            qualified=lead.qualified,
-            profile=lead.profile,
-            policy=self.policy,
-            account=lead.account,
-        )
-
     # --- the use cases ----------------------------------------------------------------------------
     def route(self, lead: Lead, cause: Envelope | None, why: str) -> None:
         started = time.perf_counter_ns()
-        decision = decide(self.fields(lead), lead.account, self.policy, self.roster, self.view(), at=self.now)
+        decision = decide(
+            lead_fields_of(lead, self.policy),
+            lead.account,
+            self.policy,
+            self.roster,
+            self.view(),
+            at=self.now,
+        )
         self.apply(lead, decision, cause, why, kind="assign", started=started)
 
     def reassign(
@@ -148,7 +120,7 @@ class RoutingBatch:
         started = time.perf_counter_ns()
         team = lead.team or self.roster.team_of(lead.owner or "") or self.policy.fallback.team or ""
         decision = decide_within_team(
-            self.fields(lead),
+            lead_fields_of(lead, self.policy),
             team,
             self.policy,
             self.roster,
@@ -164,7 +136,7 @@ class RoutingBatch:
         (no record, no event: it is still where the last record says)."""
         started = time.perf_counter_ns()
         decision = decide_within_team(
-            self.fields(lead),
+            lead_fields_of(lead, self.policy),
             lead.team or "",
             self.policy,
             self.roster,
@@ -243,24 +215,15 @@ class RoutingBatch:
                     candidate.rep_id, lead, "skipped", decision.method, candidate.why, candidate.credited
                 )
         reason = f"{why}; rule {decision.rule}: {decision.reason}"
-        passed = [PassedOver(rep_id=c.rep_id, why=c.detail) for c in decision.candidates if not c.eligible]
         owner = self.roster.reps.get(decision.owner) if decision.owner else None
-        data = LeadQualifiedData(
-            owner=decision.owner,
-            owner_name=owner.name if owner else None,
-            owner_email=owner.email if owner else None,
-            reason=reason,
-            rule=decision.rule,
-            score=lead.score,
-            grade=lead.grade,
-            assignment=lead.assignments,
+        data = qualified_data(
+            lead,
+            decision,
+            owner=owner,
             previous_owner=previous_owner,
-            passed_over=passed,
-            team=decision.team,
-            policy_version=self.version,
-            source=lead.profile.source if lead.profile else None,
-            country=lead.profile.country if lead.profile else None,
-            region=self.policy.region_of(lead.profile.country) if lead.profile else None,
+            reason=reason,
+            policy=self.policy,
+            version=self.version,
         )
         if cause is not None:
             event = cause.caused(LeadQualified, producer=PRODUCER, occurred_at=self.now, data=data)
@@ -273,37 +236,18 @@ class RoutingBatch:
                 data=data,
             )
         self.outbox.add(event)
-        candidates = [
-            {
-                "rep_id": c.rep_id,
-                "eligible": c.eligible,
-                "why": c.why,
-                "detail": c.detail,
-                "credit_before": c.credit_before,
-                "credited": c.credited,
-            }
-            for c in decision.candidates
-        ]
         self.records.append(
-            (
-                lead.lead_id,
-                decision.owner,
-                previous_owner,
-                decision.rule,
-                reason,
-                json.dumps([p.model_dump() for p in passed]),
-                cause.id if cause else None,
-                event.id,
-                self.now,
-                kind,
-                decision.team,
-                decision.method,
-                self.version,
-                json.dumps(candidates),
-                decision.tie_break,
-                json.dumps(list(decision.steps)),
-                decision_us,
-                json.dumps(lead.inputs()),
+            assignment_record(
+                lead,
+                decision,
+                previous_owner=previous_owner,
+                reason=reason,
+                cause_id=cause.id if cause else None,
+                event_id=event.id,
+                at=self.now,
+                kind=kind,
+                version=self.version,
+                decision_us=decision_us,
             )
         )
 
@@ -317,10 +261,9 @@ class RoutingBatch:
         """Give queued leads of `teams` (already locked) to whoever can take them now, oldest first."""
         if not teams:
             return 0
-        rows = await self.conn.fetch(QUEUED, sorted(teams), limit)
-        queued = [Lead.of(row) for row in rows if row["lead_id"] not in self.leads]
-        for row in await self.conn.fetch(EARLIER_OWNERS, [lead.lead_id for lead in queued]):
-            next(lead for lead in queued if lead.lead_id == row["lead_id"]).earlier_owners.add(row["owner"])
+        queued = [
+            lead for lead in await lock_queued(self.conn, teams, limit) if lead.lead_id not in self.leads
+        ]
         served = 0
         for lead in queued:
             self.leads[lead.lead_id] = lead
@@ -330,25 +273,6 @@ class RoutingBatch:
     async def write(self) -> None:
         """Leads, records, ledger, rotation and loads: one statement, one round trip."""
         leads = sorted(self.leads.values(), key=lambda lead: lead.lead_id)
-        lead_rows = [
-            (
-                lead.lead_id,
-                lead.score,
-                lead.grade,
-                lead.qualified,
-                lead.qualification_reason,
-                lead.owner,
-                lead.assignments,
-                lead.status,
-                lead.team,
-                lead.profile.model_dump_json() if lead.profile else None,
-                lead.correlation_id,
-                lead.queued_at,
-                lead.closed_at,
-                self.now,
-            )
-            for lead in leads
-        ]
         rotation = [
             (team, rep, credit)
             for team in sorted(self.touched_teams)
@@ -357,31 +281,14 @@ class RoutingBatch:
         loads = sorted(
             (r.rep_id, r.open_leads, r.day, r.day_count, r.week, r.week_count) for r in self.loads.values()
         )
-        if not (lead_rows or self.records or self.ledger or rotation or loads):
-            return
-        await self.conn.execute(
-            WRITE_BATCH,
-            *columns(lead_rows, width=14),
-            *columns(self.records, width=18),
-            *columns(self.ledger, width=8),
-            *columns(rotation, width=3),
-            *columns(loads, width=6),
+        await write_batch(
+            self.conn,
+            [lead_row(lead, self.now) for lead in leads],
+            self.records,
+            self.ledger,
+            rotation,
+            loads,
         )
-
-
-def _renumbered(statement: str, offset: int) -> str:
-    return re.sub(r"\$(\d+)", lambda match: f"${int(match.group(1)) + offset}", statement.strip())
-
-
-# Data-modifying CTEs all run, whatever the final SELECT reads; unnest of empty arrays writes nothing.
-WRITE_BATCH = f"""
-WITH saved_leads AS ({_renumbered(SAVE_LEADS, 0)}),
-     records AS ({_renumbered(RECORD_ASSIGNMENTS, 14)}),
-     ledger_rows AS ({_renumbered(RECORD_LEDGER, 32)}),
-     rotation_rows AS ({_renumbered(SAVE_ROTATION, 40)}),
-     load_rows AS ({_renumbered(SAVE_LOADS, 43)})
-SELECT 1
-"""
 
 
 async def open_batch(
@@ -389,6 +296,5 @@ async def open_batch(
 ) -> RoutingBatch:
     """The active policy, the roster as it is now, and the leads locked in id order."""
     batch = RoutingBatch(conn, outbox, now, await parts.policies.active(conn), await parts.roster(conn))
-    if lead_ids:
-        batch.leads = {row["lead_id"]: Lead.of(row) for row in await conn.fetch(LOAD_LEADS, sorted(lead_ids))}
+    batch.leads = await lock_leads(conn, lead_ids)
     return batch

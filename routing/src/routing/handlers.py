@@ -26,10 +26,11 @@ from leadkit.consumer import HandlerContext
 from leadkit.erasure import erased_among, record_erased
 from routing.batch import RoutingBatch, log, open_batch
 from routing.db.erasure import forget_people
-from routing.db.leads import EARLIER_OWNERS, Lead
+from routing.db.leads import add_earlier_owners
 from routing.db.roster import (
     match_accounts,
 )
+from routing.domain.lead import Lead
 from routing.domain.qualify import Qualification, qualify
 from routing.parts import RoutingParts
 
@@ -48,10 +49,8 @@ async def route_leads(
     leads = batch.leads
     for event in events:  # the leads routing sees for the first time
         leads.setdefault(event.lead_id, Lead(lead_id=event.lead_id))
-    breached = sorted({e.lead_id for e in events if isinstance(e, LeadSlaBreached)})
-    if breached:
-        for row in await conn.fetch(EARLIER_OWNERS, breached):
-            leads[row["lead_id"]].earlier_owners.add(row["owner"])
+    breached = {e.lead_id for e in events if isinstance(e, LeadSlaBreached)}
+    await add_earlier_owners(conn, [leads[lead_id] for lead_id in sorted(breached)])
     scored = [e for e in events if isinstance(e, LeadScored)]
     erased = await erased_among(conn, {e.lead_id for e in scored})  # a late or replayed lead.scored
     for event in scored:
@@ -71,21 +70,17 @@ async def route_leads(
     # Only events that may assign or release lock anything: a poll of leads that do not qualify
     # takes no team lock, so it never waits for another instance.
     recycled = {event.lead_id for event in events if isinstance(event, LeadRecycled)}
-    teams: set[str] = set()
     for event in events:
         lead = leads[event.lead_id]
         if isinstance(event, LeadScored):
             lead.score, lead.grade = event.data.score, event.data.grade
             if _may_route(lead, event, parts.config.mql_threshold, recycled):
-                teams |= batch.teams_for(lead, batch.fields(lead) | {"qualified": True})
-            continue
-        if isinstance(event, LeadSlaBreached):
-            teams |= batch.teams_within(lead.team or batch.roster.team_of(lead.owner or ""))
-        elif isinstance(event, LeadProgressed) and event.data.stage not in CLOSING_STAGES:
-            continue
-        team = batch.roster.team_of(lead.owner) if lead.owner else None
-        teams |= {team} if team else set()
-    await batch.lock(teams)
+                batch.plan.first_routing(lead)
+        elif isinstance(event, LeadSlaBreached):
+            batch.plan.reassignment(lead)
+        elif not isinstance(event, LeadProgressed) or event.data.stage in CLOSING_STAGES:
+            batch.plan.release(lead)
+    await batch.lock_planned()
     for event in events:
         lead = leads[event.lead_id]
         if isinstance(event, LeadScored):

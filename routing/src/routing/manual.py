@@ -8,7 +8,7 @@ from uuid import UUID
 from leadkit.db import Connection
 from leadkit.messaging import Outbox
 from routing.batch import open_batch
-from routing.db.leads import Lead
+from routing.domain.lead import Lead
 from routing.parts import RoutingParts
 
 
@@ -38,12 +38,8 @@ async def reassign_by_hand(
         raise CannotReassign(f"unknown rep {to!r}")
     if to is not None and to == lead.owner:
         raise CannotReassign(f"{to} already owns the lead")
-    team = lead.team or batch.roster.team_of(lead.owner or "") or batch.policy.fallback.team
-    teams = batch.teams_within(team)
-    for rep in (to, lead.owner):
-        found = batch.roster.team_of(rep) if rep else None
-        teams |= {found} if found else set()
-    await batch.lock(teams)
+    batch.plan.by_hand(lead, to)
+    await batch.lock_planned()
     why = f"reassigned by hand: {reason}"
     if to is not None:
         batch.assign_to(lead, to, why)

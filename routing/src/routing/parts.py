@@ -6,13 +6,11 @@ from dataclasses import dataclass
 
 from leadkit.db import Connection
 from leadkit.policies import PolicyStore
-from routing.db.roster import load_roster, roster_check, seed_roster
+from routing.db.roster import load_roster, roster_check, roster_version, seed_roster
 from routing.domain.config import RoutingConfig, load_routing_config
 from routing.domain.policy import RoutingPolicy, routing_policies
 from routing.domain.roster import Roster
 from routing.settings import RoutingSettings
-
-_ROSTER_VERSION = "SELECT version FROM roster_version WHERE id = 1"
 
 
 @dataclass
@@ -35,7 +33,7 @@ class RoutingParts:
         """The roster as it is now: kept in memory until a change to teams, reps or absences moves
         the version a trigger keeps, so a poll reads one number instead of three tables."""
         await self.ensure_roster(conn)
-        version = await conn.fetchval(_ROSTER_VERSION)
+        version = await roster_version(conn)
         if self._roster is None or version != self._roster_version:
             # read after the version: a change committed in between is newer than the number kept,
             # so the next poll reads the roster again

@@ -11,21 +11,17 @@ from leadkit.db import Connection, Pool
 from leadkit.messaging import Outbox
 from leadkit.quarantine import Quarantine, guarded_round
 from routing.batch import log, open_batch
+from routing.db.leads import queued_counts
 from routing.metrics import QUEUED
 from routing.parts import RoutingParts
-
-_QUEUED_TEAMS = """
-SELECT team, count(*) AS queued FROM leads WHERE status = 'queued' AND team IS NOT NULL GROUP BY team
-"""
-
 
 QUEUES = Quarantine("routing", "queues")
 
 
 async def queued_teams(conn: Connection, skip: Sequence[str] = ()) -> list[str]:
-    rows = await conn.fetch(_QUEUED_TEAMS)
-    QUEUED.set(sum(row["queued"] for row in rows))
-    return [row["team"] for row in rows if row["team"] not in skip]
+    counts = await queued_counts(conn)
+    QUEUED.set(sum(counts.values()))
+    return [team for team in counts if team not in skip]
 
 
 async def serve_queues_once(
@@ -44,10 +40,9 @@ async def serve_queues_once(
     if not teams:
         return 0
     batch = await open_batch(conn, outbox, now, parts, ())
-    wanted: set[str] = set()
     for team in teams:
-        wanted |= batch.teams_within(team)
-    await batch.lock(wanted)
+        batch.plan.queue(team)
+    await batch.lock_planned()
     served = await batch.serve_queues(set(teams) & batch.locked)
     await batch.write()
     return served

@@ -16,9 +16,9 @@ from leadkit.consumer import utc_now
 from leadkit.db import Connection, create_pool
 from leadkit.policy_cli import policy_cli
 from scoring.db.rescore_jobs import job_progress, latest_job
+from scoring.fitting import fit_now
+from scoring.fitting import insights as report
 from scoring.handlers import Scoring
-from scoring.learning_store import fit_now
-from scoring.learning_store import insights as report
 from scoring.parts import scoring_parts
 from scoring.settings import ScoringSettings
 from scoring.workers import rescore_batch

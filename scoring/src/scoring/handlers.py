@@ -29,7 +29,8 @@ from leadkit.db import Connection
 from leadkit.erasure import erased_among, record_erased
 from leadkit.messaging import Outbox
 from leadkit.policies import PolicyStore
-from scoring.db.profiles import ScoreRow, load_states, record_scores, save_states
+from scoring.db import outcomes
+from scoring.db.profiles import ScoreRow, forget_people, load_states, record_scores, save_states
 from scoring.domain.facts import fold_captured, lead_profile
 from scoring.domain.lead_state import LeadState, utc
 from scoring.domain.model import RuleModel
@@ -39,17 +40,6 @@ from scoring.predictors import Predictors
 
 PRODUCER = "scoring"
 Cause = Literal["captured", "decay", "activation", "recycled"]
-
-_FORGET_FACTS = """
-UPDATE lead_profiles SET facts = '{"erased": true}'::jsonb, updated_at = $2 WHERE lead_id = ANY($1::uuid[])
-"""
-# a landing page's query string can hold an email or a click id; the rest of a touch is anonymous
-_FORGET_PAGES = "UPDATE touches SET page_url = NULL WHERE lead_id = ANY($1::uuid[]) AND page_url IS NOT NULL"
-_RECORD_OUTCOMES = """
-INSERT INTO outcomes (event_id, lead_id, stage, reason, amount, occurred_at)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::numeric[], $6::timestamptz[])
-ON CONFLICT DO NOTHING
-"""
 
 
 @dataclass(frozen=True)
@@ -82,14 +72,19 @@ async def record_outcomes(
     events: Sequence[LeadProgressed | LeadRecycled], ctx: HandlerContext, *, scoring: Scoring
 ) -> None:
     """Sales' verdicts, kept for learning; a recycle also resets engagement as the model says."""
-    await ctx.connection.execute(
-        _RECORD_OUTCOMES,
-        [event.id for event in events],
-        [event.lead_id for event in events],
-        [event.data.stage if isinstance(event, LeadProgressed) else "recycled" for event in events],
-        [event.data.reason for event in events],
-        [event.data.amount if isinstance(event, LeadProgressed) else None for event in events],
-        [event.occurred_at for event in events],
+    await outcomes.record_outcomes(
+        ctx.connection,
+        [
+            outcomes.Outcome(
+                event_id=event.id,
+                lead_id=event.lead_id,
+                stage=event.data.stage if isinstance(event, LeadProgressed) else "recycled",
+                reason=event.data.reason,
+                amount=event.data.amount if isinstance(event, LeadProgressed) else None,
+                occurred_at=event.occurred_at,
+            )
+            for event in events
+        ],
     )
     recycled = {event.lead_id: event for event in events if isinstance(event, LeadRecycled)}
     if not recycled:
@@ -110,8 +105,7 @@ async def forget_lead_facts(events: Sequence[LeadErased], ctx: HandlerContext) -
     a tombstone so that nothing stores it again."""
     lead_ids = sorted({event.lead_id for event in events})
     await record_erased(ctx.connection, lead_ids, ctx.now)
-    await ctx.connection.execute(_FORGET_FACTS, lead_ids, ctx.now)
-    await ctx.connection.execute(_FORGET_PAGES, lead_ids)
+    await forget_people(ctx.connection, lead_ids, ctx.now)
 
 
 async def settle(

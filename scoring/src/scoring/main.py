@@ -12,10 +12,9 @@ from scoring.api.insights import router as insights_router
 from scoring.api.scores import router
 from scoring.domain.model import load_rule_model
 from scoring.handlers import forget_lead_facts, record_outcomes, score_captured_leads
-from scoring.learning_store import run_fit_worker
 from scoring.parts import scoring_parts
 from scoring.settings import ScoringSettings
-from scoring.workers import run_decay_worker, run_rescore_worker
+from scoring.workers import run_decay_worker, run_fit_worker, run_rescore_worker
 
 
 def create_app(settings: ScoringSettings | None = None) -> FastAPI:

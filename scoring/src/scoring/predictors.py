@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 from leadkit.db import Connection
+from scoring.db.predictors import latest_predictor
 from scoring.domain.predict import Predictor
-
-_LATEST = "SELECT id, parameters::text AS parameters FROM predictors ORDER BY id DESC LIMIT 1"
 
 
 class Predictors:
@@ -21,11 +19,11 @@ class Predictors:
 
     async def latest(self, conn: Connection) -> Predictor | None:
         if time.monotonic() - self._read_at >= self._ttl:
-            row = await conn.fetchrow(_LATEST)
-            if row is None:
+            stored = await latest_predictor(conn)
+            if stored is None:
                 self._latest = None
-            elif self._latest is None or self._latest.id != row["id"]:
-                self._latest = Predictor.from_parameters(row["id"], json.loads(row["parameters"]))
+            elif self._latest is None or self._latest.id != stored.id:
+                self._latest = Predictor.from_parameters(stored.id, stored.parameters)
             self._read_at = time.monotonic()
         return self._latest
 

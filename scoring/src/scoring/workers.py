@@ -3,6 +3,8 @@
 - decay: each lead holds the instant decay alone next changes its engagement level
   (`lead_profiles.decay_due_at`, indexed); the due ones are claimed with SKIP LOCKED, so
   instances share the work and none scans the whole table;
+- fit: the outcome classifier is fitted again when more leads have outcomes than the last fit
+  saw (fitting.py);
 - re-score: after an activation (or a rollback) every known lead is scored again under the new
   model, a batch at a time, by whichever process holds the job's row. `lead.scored` goes out only
   for leads whose grade, level or qualification changed.
@@ -21,7 +23,10 @@ from leadkit.messaging import Outbox, outboxed_transaction
 from leadkit.quarantine import Quarantine, guarded_round
 from leadkit.service import Deps
 from scoring.db import rescore_jobs
+from scoring.db.outcomes import leads_with_verdicts_count
+from scoring.db.predictors import latest_fit
 from scoring.db.profiles import load_states
+from scoring.fitting import fit_now
 from scoring.handlers import Scoring, settle
 
 DECAY = Quarantine("scoring", "decay")
@@ -151,3 +156,18 @@ async def run_rescore_worker(deps: Deps, *, scoring: Scoring, poll_seconds: floa
         )
         if done is None:
             await asyncio.sleep(poll_seconds)
+
+
+async def run_fit_worker(
+    deps: Deps, *, scoring: Scoring, interval: float, min_leads: int, min_conversions: int
+) -> None:
+    """Refit when more leads have outcomes than the last fit saw."""
+    while True:
+        async with deps.pool.acquire() as conn:
+            leads = await leads_with_verdicts_count(conn)
+            latest = await latest_fit(conn)
+        if leads >= min_leads and (latest is None or leads > (latest.outcome_leads or 0)):
+            await fit_now(
+                deps.pool, scoring, now=deps.clock(), min_leads=min_leads, min_conversions=min_conversions
+            )
+        await asyncio.sleep(interval)

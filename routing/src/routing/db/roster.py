@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -15,8 +14,9 @@ from routing.domain.accounts import Account, AccountIndex, normalize_company_nam
 from routing.domain.config import RoutingConfig
 from routing.domain.fairness import LedgerCount
 from routing.domain.policy import RoutingPolicy, roster_problems
-from routing.domain.roster import Absence, Load, Rep, Roster, Team, local_day_and_week
+from routing.domain.roster import Absence, LoadRow, Rep, Roster, Team
 
+_ROSTER_VERSION = "SELECT version FROM roster_version WHERE id = 1"
 _TEAMS = "SELECT id, name, manager FROM teams ORDER BY id"
 # `at` null: the roster now. Otherwise as it was at `at`: reps deleted later still there, absences
 # replaced later still in force (weights, caps and hours are today's: they keep no history).
@@ -139,36 +139,6 @@ async def lock_teams(conn: Connection, teams: Collection[str]) -> list[str]:
     """Lock the teams' rows in id order: whoever holds a team's row alone reads and writes its
     rotation and its reps' loads, on every routing instance."""
     return [row["id"] for row in await conn.fetch(_LOCK_TEAMS, sorted(teams))]
-
-
-@dataclass
-class LoadRow:
-    rep_id: str
-    open_leads: int = 0
-    day: date | None = None
-    day_count: int = 0
-    week: date | None = None
-    week_count: int = 0
-
-    def load_at(self, rep: Rep | None, at: datetime) -> Load:
-        if rep is None:
-            return Load(self.open_leads)
-        day, week = local_day_and_week(rep, at)
-        return Load(
-            self.open_leads,
-            self.day_count if self.day == day else 0,
-            self.week_count if self.week == week else 0,
-        )
-
-    def assigned(self, rep: Rep, at: datetime) -> None:
-        day, week = local_day_and_week(rep, at)
-        self.day_count = self.day_count + 1 if self.day == day else 1
-        self.week_count = self.week_count + 1 if self.week == week else 1
-        self.day, self.week = day, week
-        self.open_leads += 1
-
-    def released(self) -> None:
-        self.open_leads = max(self.open_leads - 1, 0)
 
 
 async def load_team_state(
@@ -323,3 +293,9 @@ async def save_reps(conn: Connection, reps: Sequence[tuple[Rep, str]], now: date
     if not problems:
         await upsert_reps(conn, [rep for rep, _ in reps], {rep.id: hours for rep, hours in reps}, now)
     return problems
+
+
+async def roster_version(conn: Connection) -> int:
+    """The number a trigger moves on every change to teams, reps or absences."""
+    version: int = await conn.fetchval(_ROSTER_VERSION)
+    return version

@@ -12,9 +12,9 @@ from uuid import UUID
 
 from lead_schemas import LeadProfile
 from leadkit.db import Connection
-from routing.db.leads import account_of
-from routing.db.roster import LoadRow, load_teams, rep_of
-from routing.domain.roster import Absence, Rep
+from routing.db.roster import load_teams, rep_of
+from routing.domain.lead import account_of
+from routing.domain.roster import Absence, LoadRow, Rep
 from routing.domain.simulate import PastAbsence, PastLead, RosterHistory
 
 _LEAD = """

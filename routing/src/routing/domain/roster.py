@@ -108,3 +108,36 @@ class Load:
 
     def plus_one(self) -> Load:
         return Load(self.open_leads + 1, self.today + 1, self.this_week + 1)
+
+
+@dataclass
+class LoadRow:
+    """A rep's open leads and the day's and week's assignments (in the rep's time zone), as stored;
+    changed as a batch assigns and releases."""
+
+    rep_id: str
+    open_leads: int = 0
+    day: date | None = None
+    day_count: int = 0
+    week: date | None = None
+    week_count: int = 0
+
+    def load_at(self, rep: Rep | None, at: datetime) -> Load:
+        if rep is None:
+            return Load(self.open_leads)
+        day, week = local_day_and_week(rep, at)
+        return Load(
+            self.open_leads,
+            self.day_count if self.day == day else 0,
+            self.week_count if self.week == week else 0,
+        )
+
+    def assigned(self, rep: Rep, at: datetime) -> None:
+        day, week = local_day_and_week(rep, at)
+        self.day_count = self.day_count + 1 if self.day == day else 1
+        self.week_count = self.week_count + 1 if self.week == week else 1
+        self.day, self.week = day, week
+        self.open_leads += 1
+
+    def released(self) -> None:
+        self.open_leads = max(self.open_leads - 1, 0)

@@ -19,7 +19,7 @@ from scoring.api.scores import scoring_of
 from scoring.db.profiles import leads_created_between, load_states, stages_reached
 from scoring.db.rescore_jobs import job_progress, latest_job
 from scoring.domain.simulate import SimulatedLead, ordered, simulate
-from scoring.learning_store import fit_now, insights
+from scoring.fitting import fit_now, insights
 from scoring.settings import ScoringSettings
 
 router = APIRouter(prefix="/v1/scoring", tags=["scoring insights"], dependencies=[Depends(require_api_key)])

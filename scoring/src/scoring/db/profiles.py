@@ -245,3 +245,16 @@ async def leads_created_between(conn: Connection, since: datetime, until: dateti
 async def stages_reached(conn: Connection, lead_ids: Sequence[UUID]) -> dict[UUID, frozenset[str]]:
     """The sales stages each lead reached (from the outcomes scoring learns from)."""
     return {row["lead_id"]: frozenset(row["stages"]) for row in await conn.fetch(_STAGES, list(lead_ids))}
+
+
+_FORGET_FACTS = """
+UPDATE lead_profiles SET facts = '{"erased": true}'::jsonb, updated_at = $2 WHERE lead_id = ANY($1::uuid[])
+"""
+# a landing page's query string can hold an email or a click id; the rest of a touch is anonymous
+_FORGET_PAGES = "UPDATE touches SET page_url = NULL WHERE lead_id = ANY($1::uuid[]) AND page_url IS NOT NULL"
+
+
+async def forget_people(conn: Connection, lead_ids: Sequence[UUID], now: datetime) -> None:
+    """What scoring knew of erased people goes; the bare score stays."""
+    await conn.execute(_FORGET_FACTS, lead_ids, now)
+    await conn.execute(_FORGET_PAGES, lead_ids)
