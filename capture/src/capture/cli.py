@@ -25,7 +25,7 @@ from rich.table import Column, Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from capture.api.models import LeadCreate
-from capture.db.forms import all_forms, form_by_id
+from capture.db.forms import add_form, all_forms, form_by_id
 from capture.db.platform_leads import platform_leads_with_status, requeue_failed
 from capture.db.spam import held_submissions, lock_held
 from capture.db.tables import Form, PlatformLead, SpamSubmission
@@ -147,7 +147,8 @@ def forms_create(
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
         async with sessions.begin() as session:
-            session.add(
+            add_form(
+                session,
                 Form(
                     id=form_id,
                     name=name,
@@ -155,7 +156,7 @@ def forms_create(
                     thank_you_url=thank_you_url,
                     source=source,
                     allowed_origins=[o.rstrip("/").lower() for o in origin],
-                )
+                ),
             )
 
     _run(work)

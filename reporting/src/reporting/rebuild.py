@@ -26,34 +26,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from leadkit.admin import GroupActive, move_group, partitions_of
-from leadkit.db import Connection, create_pool
+from leadkit.db import create_pool
 from leadkit.topics import TopicNames
-from reporting.db import funnel_aggregates
-from reporting.db.attribution_aggregates import mark_all_dirty
-from reporting.db.tables import metadata
+from reporting.db import staging
 from reporting.handlers import HANDLERS
-from reporting.rebuild_worker import STAGED_FUNNEL, STAGED_TOUCHES, fold_partitions
+from reporting.rebuild_worker import fold_partitions
 from reporting.settings import ReportingSettings
 
 SERVICE = "reporting"
-KEPT = frozenset({"outbox", "spend"})
 console = Console()
-
-
-async def _prepare_staging(conn: Connection) -> None:
-    """Unlogged copies of the projections' shape, empty: the workers COPY into them."""
-    for staged, table in ((STAGED_FUNNEL, "lead_funnel"), (STAGED_TOUCHES, "touches")):
-        await conn.execute(f"DROP TABLE IF EXISTS {staged}")
-        await conn.execute(f"CREATE UNLOGGED TABLE {staged} (LIKE {table} INCLUDING DEFAULTS)")
-
-
-async def _swap_in(conn: Connection) -> None:
-    emptied = ", ".join(t.name for t in metadata.sorted_tables if t.name not in KEPT)
-    await conn.execute(f"TRUNCATE {emptied}")
-    await conn.execute(f"INSERT INTO lead_funnel SELECT * FROM {STAGED_FUNNEL}")
-    await conn.execute(f"INSERT INTO touches SELECT * FROM {STAGED_TOUCHES}")
-    await mark_all_dirty(conn)  # the refreshers recompute every day's aggregates
-    await funnel_aggregates.mark_all_dirty(conn)
 
 
 async def _ends(bootstrap: str, topics: list[str]) -> tuple[dict[TopicPartition, int], int]:
@@ -143,14 +124,14 @@ async def rebuild(settings: ReportingSettings) -> tuple[int, int, float]:
     pool = await create_pool(settings.database_url, size=1)
     try:
         async with pool.acquire() as conn:
-            await _prepare_staging(conn)
+            await staging.prepare_staging(conn)
             skipped = await _fold_in_workers(settings, ends, topics, total)
             async with conn.transaction():
-                await _swap_in(conn)
+                await staging.swap_in(conn)
                 # last, inside the transaction: if it fails, nothing changed; if the database's
                 # commit failed after it, running the rebuild again puts everything right
                 await _commit_group(bootstrap, group, ends)
-            await conn.execute(f"DROP TABLE {STAGED_FUNNEL}, {STAGED_TOUCHES}")
+            await staging.drop_staging(conn)
     finally:
         await pool.close()
     return total, skipped, time.perf_counter() - started

@@ -7,7 +7,7 @@ inbox does); an event that does not decode is skipped (the live consumer dead-le
 from __future__ import annotations
 
 import asyncio
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -15,22 +15,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lead_schemas import EVENT_TYPES, Envelope, LeadCaptured
 from lead_schemas.privacy import event_type_of
-from leadkit.db import Connection, create_pool
-from reporting.domain.projection import COLUMNS, FunnelRow, TouchRow, project, touch_of
+from leadkit.db import create_pool
+from reporting.db.staging import stage
+from reporting.domain.projection import FunnelRow, TouchRow, project, touch_of
 
 FETCH_RECORDS = 5000
-STAGED_FUNNEL, STAGED_TOUCHES = "rebuild_lead_funnel", "rebuild_touches"
-TOUCH_COLUMNS = (
-    "lead_id",
-    "touch_id",
-    "occurred_at",
-    "channel",
-    "source",
-    "medium",
-    "campaign",
-    "content",
-    "created_lead",
-)
 
 
 @dataclass
@@ -59,15 +48,6 @@ class Folded:
         if isinstance(event, LeadCaptured):
             touch = touch_of(event)
             self.touches.setdefault((touch.lead_id, touch.touch_id), touch)
-
-
-async def _stage(conn: Connection, folded: Folded) -> None:
-    await conn.copy_records_to_table(
-        STAGED_FUNNEL, records=(r.values() for r in folded.rows.values()), columns=COLUMNS
-    )
-    await conn.copy_records_to_table(
-        STAGED_TOUCHES, records=(astuple(t) for t in folded.touches.values()), columns=TOUCH_COLUMNS
-    )
 
 
 async def _fold_partition(
@@ -117,7 +97,7 @@ async def _work(
             for number in numbers:
                 wanted = [tp for tp in ends if tp.partition == number]
                 folded = await _fold_partition(consumer, wanted, ends, kinds, report)
-                await _stage(conn, folded)
+                await stage(conn, folded.rows.values(), folded.touches.values())
                 skipped += folded.skipped
     finally:
         await consumer.stop()

@@ -19,3 +19,8 @@ async def form_with_public_key(session: AsyncSession, key: str) -> Form | None:
 
 async def all_forms(session: AsyncSession) -> list[Form]:
     return list((await session.scalars(select(Form).order_by(Form.id))).all())
+
+
+def add_form(session: AsyncSession, form: Form) -> None:
+    """A new form, written when the session's transaction commits."""
+    session.add(form)

@@ -1,0 +1,56 @@
+"""A rebuild's staging tables: unlogged copies of the projections' shape that rebuild workers COPY
+into, swapped in for the projections in one transaction (`python -m reporting.rebuild`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import astuple
+
+from leadkit.db import Connection
+from reporting.db import funnel_aggregates
+from reporting.db.attribution_aggregates import mark_all_dirty
+from reporting.db.tables import metadata
+from reporting.domain.projection import COLUMNS, FunnelRow, TouchRow
+
+STAGED_FUNNEL, STAGED_TOUCHES = "rebuild_lead_funnel", "rebuild_touches"
+TOUCH_COLUMNS = (
+    "lead_id",
+    "touch_id",
+    "occurred_at",
+    "channel",
+    "source",
+    "medium",
+    "campaign",
+    "content",
+    "created_lead",
+)
+KEPT = frozenset({"outbox", "spend"})  # spend is in no topic; the outbox is reporting's own
+
+
+async def prepare_staging(conn: Connection) -> None:
+    """Unlogged copies of the projections' shape, empty: the workers COPY into them."""
+    for staged, table in ((STAGED_FUNNEL, "lead_funnel"), (STAGED_TOUCHES, "touches")):
+        await conn.execute(f"DROP TABLE IF EXISTS {staged}")
+        await conn.execute(f"CREATE UNLOGGED TABLE {staged} (LIKE {table} INCLUDING DEFAULTS)")
+
+
+async def stage(conn: Connection, rows: Iterable[FunnelRow], touches: Iterable[TouchRow]) -> None:
+    await conn.copy_records_to_table(STAGED_FUNNEL, records=(r.values() for r in rows), columns=COLUMNS)
+    await conn.copy_records_to_table(
+        STAGED_TOUCHES, records=(astuple(t) for t in touches), columns=TOUCH_COLUMNS
+    )
+
+
+async def swap_in(conn: Connection) -> None:
+    """Every projection emptied and the staged rows moved in; every day's aggregates marked for
+    the refreshers to recompute. In the caller's transaction."""
+    emptied = ", ".join(t.name for t in metadata.sorted_tables if t.name not in KEPT)
+    await conn.execute(f"TRUNCATE {emptied}")
+    await conn.execute(f"INSERT INTO lead_funnel SELECT * FROM {STAGED_FUNNEL}")
+    await conn.execute(f"INSERT INTO touches SELECT * FROM {STAGED_TOUCHES}")
+    await mark_all_dirty(conn)
+    await funnel_aggregates.mark_all_dirty(conn)
+
+
+async def drop_staging(conn: Connection) -> None:
+    await conn.execute(f"DROP TABLE {STAGED_FUNNEL}, {STAGED_TOUCHES}")
