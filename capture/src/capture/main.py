@@ -4,9 +4,9 @@ import asyncio
 
 from fastapi import FastAPI
 
+from capture.api import erasures, leads, touches
 from capture.api.forms import router as forms_router
 from capture.api.hubspot import router as hubspot_router
-from capture.api.leads import router as api_router
 from capture.api.webhooks import router as webhooks_router
 from capture.db.tables import idempotency
 from capture.keys import KeyAuth, KeyCache
@@ -45,7 +45,14 @@ def create_app(settings: CaptureSettings | None = None) -> FastAPI:
         title="leadloop capture",
         description="Validates, normalizes and deduplicates leads from APIs, forms and ad platforms; "
         "records each touch; emits lead.captured.",
-        routers=[api_router, forms_router, hubspot_router, webhooks_router],
+        routers=[
+            leads.router,
+            touches.router,
+            erasures.router,
+            forms_router,
+            hubspot_router,
+            webhooks_router,
+        ],
         itemwise={"/v1/leads/batch": "leads", "/v1/touches/batch": "touches"},
         # its key lookups are throttled before they reach the database (capture.keys)
         throttles_its_own_auth=True,

@@ -1,4 +1,8 @@
-"""HTTP models of capture's API: what a form or integration posts, what it gets back."""
+"""HTTP models of capture's API: what a form or integration posts, what it gets back.
+
+Past 300 lines on purpose: `LeadCreate` — every field a lead source may send, with the checks and
+normalizations each needs — is most of it, and the touch, batch and erasure models reuse its
+field types; split, a field's check would sit apart from its neighbours'."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
+from asyncpg import Record
 from pydantic import BaseModel, Field
 
 from leadkit.db import Connection
@@ -71,7 +71,7 @@ def _rates(counts: dict[str, int]) -> dict[str, float | None]:
     return rates
 
 
-def _row(record: Any) -> FunnelRow:
+def _row(record: Record) -> FunnelRow:
     counts = {name: record[name] for name in COUNTS}
     return FunnelRow(
         key=record["key"],

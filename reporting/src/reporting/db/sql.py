@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from asyncpg import Record
 from pydantic import BaseModel
 
 
@@ -24,7 +23,7 @@ def rounded(value: float | None) -> float | None:
     return None if value is None else round(float(value), 2)
 
 
-def spread_of(record: Any, name: str) -> Spread:
+def spread_of(record: Record, name: str) -> Spread:
     return Spread(median=rounded(record[f"{name}_p50"]), p90=rounded(record[f"{name}_p90"]))
 
 

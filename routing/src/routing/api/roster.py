@@ -155,9 +155,23 @@ async def _reps(conn: Connection, rep_id: str | None = None) -> list[RepRead]:
     found = []
     for row in await reps_with_load(conn, rep_id):
         load = row.load.load_at(row.rep, now)
+        rep = row.rep
         found.append(
             RepRead(
-                **row.values,
+                id=rep.id,
+                name=rep.name,
+                email=rep.email,
+                team=rep.team,
+                weight=rep.weight,
+                daily_cap=rep.daily_cap,
+                weekly_cap=rep.weekly_cap,
+                max_open=rep.max_open,
+                skills=row.skills,
+                timezone=rep.timezone,
+                hours=row.hours,
+                active=rep.active,
+                deleted=rep.deleted,
+                open_leads=row.load.open_leads,
                 assigned_today=load.today,
                 assigned_this_week=load.this_week,
                 absences=[AbsenceRead(starts=a.starts, ends=a.ends, reason=a.reason) for a in row.absences],

@@ -72,9 +72,19 @@ async def _routing(deps: Deps, lead_id: UUID) -> LeadRoutingRead:
     if story is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"routing has not seen lead {lead_id}")
     assignments = [AssignmentRead.model_validate(values) for values in story.decisions]
-    values = dict(story.lead)
-    values["queued_since"] = values.pop("queued_at")
-    return LeadRoutingRead(**values, assignments=assignments)
+    lead = story.lead
+    return LeadRoutingRead(
+        lead_id=lead.lead_id,
+        status=lead.status,
+        score=lead.score,
+        grade=lead.grade,
+        qualified=lead.qualified,
+        qualification_reason=lead.qualification_reason,
+        owner=lead.owner,
+        team=lead.team,
+        queued_since=lead.queued_at,
+        assignments=assignments,
+    )
 
 
 @router.get(

@@ -7,6 +7,8 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from asyncpg import Record
+
 from leadkit.db import Connection, columns
 from leadkit.hours import parse_hours
 from leadkit.policy_document import Problem
@@ -68,7 +70,7 @@ ON CONFLICT DO NOTHING
 """
 
 
-def rep_of(row: Any, absences: Sequence[Absence] = ()) -> Rep:
+def rep_of(row: Record, absences: Sequence[Absence] = ()) -> Rep:
     return Rep(
         id=row["id"],
         name=row["name"],

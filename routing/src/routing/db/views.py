@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from lead_schemas import LeadProfile
@@ -58,19 +57,58 @@ _ABSENCES = "SELECT rep_id, starts, ends, reason, created_at, cancelled_at FROM 
 
 
 @dataclass(frozen=True)
-class RoutingStory:
-    """A lead as routing holds it, and every decision about it, oldest first (JSON columns parsed)."""
+class RoutedLead:
+    lead_id: UUID
+    status: str
+    score: int
+    grade: str
+    qualified: bool
+    qualification_reason: str
+    owner: str | None
+    team: str | None
+    queued_at: datetime | None
 
-    lead: dict[str, Any]
-    decisions: list[dict[str, Any]]
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One routing decision as it was recorded: rule, method, candidates (who was passed over and
+    why), tie-break, what the rules tested, and the event it announced."""
+
+    kind: str
+    owner: str | None
+    previous_owner: str | None
+    team: str | None
+    rule: str
+    method: str | None
+    policy_version: int | None
+    reason: str
+    steps: list[str]
+    candidates: list[dict[str, object]]
+    tie_break: str | None
+    decision_us: int | None
+    inputs: dict[str, object] | None
+    passed_over: list[dict[str, object]]
+    assigned_at: datetime
+    cause_event_id: UUID | None
+    event_id: UUID | None
+
+
+@dataclass(frozen=True)
+class RoutingStory:
+    """A lead as routing holds it, and every decision about it, oldest first."""
+
+    lead: RoutedLead
+    decisions: list[DecisionRecord]
 
 
 @dataclass(frozen=True)
 class RepWithLoad:
-    """A rep with its open leads, the day's and week's assignment counts, and coming absences."""
+    """A rep with its open leads, the day's and week's assignment counts, and coming absences;
+    its hours and skills also as they were written."""
 
     rep: Rep
-    values: dict[str, Any]  # the rep's columns as stored
+    hours: str
+    skills: list[str]
     load: LoadRow
     absences: list[Absence]
 
@@ -93,8 +131,8 @@ async def routing_story(conn: Connection, lead_id: UUID) -> RoutingStory | None:
         values = dict(row)
         for name in _JSON_COLUMNS:
             values[name] = json.loads(values[name]) if values[name] is not None else None
-        decisions.append(values)
-    return RoutingStory(dict(lead), decisions)
+        decisions.append(DecisionRecord(**values))
+    return RoutingStory(RoutedLead(**dict(lead)), decisions)
 
 
 async def reps_with_load(conn: Connection, rep_id: str | None = None) -> list[RepWithLoad]:
@@ -107,8 +145,9 @@ async def reps_with_load(conn: Connection, rep_id: str | None = None) -> list[Re
         load = LoadRow(
             row["id"], row["open_leads"], row["day"], row["day_count"], row["week"], row["week_count"]
         )
-        values = {k: v for k, v in dict(row).items() if k not in ("day", "day_count", "week", "week_count")}
-        found.append(RepWithLoad(rep_of(row), values, load, absences.get(row["id"], [])))
+        found.append(
+            RepWithLoad(rep_of(row), row["hours"], list(row["skills"]), load, absences.get(row["id"], []))
+        )
     return found
 
 

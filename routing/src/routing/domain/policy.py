@@ -5,6 +5,10 @@ named rep, or the account's owner; with its own fallback when the target cannot 
 The first rule whose condition holds decides; a lead no rule matches goes to the policy's
 fallback team. Parsing is pure; whether the teams and reps it names exist is `roster_problems`,
 checked against the roster when a version is saved or activated.
+
+Past 300 lines on purpose, like scoring's model: the document's shape (pydantic), every check that
+names a wrong part, and the frozen values it becomes are read side by side when the format
+changes; the glob matcher and the bounds live in the kit.
 """
 
 from __future__ import annotations
