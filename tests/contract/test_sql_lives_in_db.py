@@ -60,6 +60,11 @@ def sql_in(path: Path) -> list[str]:
             built = sorted({alias.name for alias in node.names} & BUILDS)
             if built:
                 found.append(f"line {node.lineno}: builds with sqlalchemy {', '.join(built)}")
+        elif isinstance(node, ast.ImportFrom | ast.Import):
+            # a record's values are untyped: records are turned into typed rows in db/ only
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            if any(name.split(".")[0] == "asyncpg" for name in names):
+                found.append(f"line {node.lineno}: imports asyncpg")
     return found
 
 
@@ -81,8 +86,8 @@ def test_the_check_finds_sql(tmp_path: Path) -> None:
     module = tmp_path / "probe.py"
     module.write_text(
         '"""SELECT in a docstring is prose."""\n'
-        "from sqlalchemy import select\n"
+        "from sqlalchemy import select\nfrom asyncpg import Record\n"
         '_Q = """\nSELECT 1\n"""\n'
         "async def f(conn, session):\n    await session.get(Lead, 1)\n    return await conn.fetch(_Q)\n"
     )
-    assert [hit.split(":")[0] for hit in sql_in(module)] == ["line 2", "line 3", "line 7", "line 8"]
+    assert [hit.split(":")[0] for hit in sql_in(module)] == ["line 2", "line 3", "line 4", "line 8", "line 9"]

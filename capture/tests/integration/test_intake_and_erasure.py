@@ -12,7 +12,8 @@ from uuid import UUID, uuid4
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from capture.api.models import LeadCreate
-from capture.db.erasure import erasable_leads, erase_person, erase_spam
+from capture.db.erasure import erasable_leads, erase_spam
+from capture.erasure import erase_person
 from capture.intake import Intake, accept_all
 from leadkit.db import Pool
 from leadkit.messaging import Outbox

@@ -14,7 +14,8 @@ from capture.api.answers import (
     rate_limit,
 )
 from capture.api.models import ErasureAccepted, ErasureCreate
-from capture.db.erasure import erasable_leads, erase_person, erase_spam
+from capture.db.erasure import erasable_leads, erase_spam
+from capture.erasure import erase_person
 
 router = APIRouter(prefix="/v1", tags=["leads"])
 

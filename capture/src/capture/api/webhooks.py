@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from capture.api.models import LeadCreate
-from capture.db.erasure import erase_person
 from capture.db.platform_leads import note_platform_lead, withdraw_linkedin_lead
 from capture.domain.platforms import google_lead, linkedin_notice, meta_notices
 from capture.domain.signatures import (
@@ -28,6 +27,7 @@ from capture.domain.signatures import (
     linkedin_signature_matches,
     meta_signature_matches,
 )
+from capture.erasure import erase_person
 from capture.intake import IdempotencyClaim, accept
 from capture.limits import client_ip, enforce
 from capture.parts import capture_parts

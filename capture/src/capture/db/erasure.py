@@ -1,6 +1,6 @@
-"""Forgetting a person in capture: every lead an erasure names, the spam rows that hold them,
-their touches' personal fields and their published outbox rows; the lead row stays as the
-tombstone (DESIGN.md, invariant 10; docs/privacy.md)."""
+"""Forgetting a person in capture's tables: every lead an erasure names, the spam rows that hold
+them, their touches' personal fields and their published outbox rows; the lead row stays as the
+tombstone (DESIGN.md, invariant 10; docs/privacy.md). The use case is capture.erasure."""
 
 from __future__ import annotations
 
@@ -13,11 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from capture.db.people import MERGED_FIELDS
 from capture.db.tables import Lead, PlatformLead, SpamSubmission, Touch
-from capture.merge import PRODUCER
-from lead_schemas import LeadErased, LeadErasedData
 from leadkit.db import raw_connection
 from leadkit.erasure import forget_published
-from leadkit.messaging import Outbox
 
 
 async def erasable_leads(
@@ -57,11 +54,9 @@ async def erase_spam(
     return len(result.all())
 
 
-async def erase_person(
-    session: AsyncSession, outbox: Outbox, *, lead: Lead, now: datetime, correlation_id: UUID
-) -> None:
-    """Forget a person: personal data goes, anonymous facts (source, campaign, channel) stay. The
-    row stays as the tombstone (`erased_at`, an identity key no email or phone finds)."""
+async def forget_person(session: AsyncSession, lead: Lead, now: datetime) -> None:
+    """A person's personal data goes, anonymous facts (source, campaign, channel) stay. The row
+    stays as the tombstone (`erased_at`, an identity key no email or phone finds)."""
     await erase_spam(
         session,
         emails=[lead.email] if lead.email else [],
@@ -98,13 +93,4 @@ async def erase_person(
         update(PlatformLead)
         .where(PlatformLead.lead_id == lead.id)
         .values(notification={}, status="deleted", last_error=None)
-    )
-    outbox.add(
-        LeadErased.new(
-            producer=PRODUCER,
-            lead_id=lead.id,
-            correlation_id=correlation_id,
-            occurred_at=now,
-            data=LeadErasedData(requested_at=now),
-        )
     )
