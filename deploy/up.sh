@@ -15,6 +15,13 @@ if ! grep -q '^LEADLOOP_API_KEYS=' "$ROOT/.env"; then
     say "wrote a new API key to .env"
   fi
 fi
+if ! grep -q '^SLA_MONITOR_DELIVERY_SEALING_KEY=' "$ROOT/.env"; then
+  if [[ -z "${SLA_MONITOR_DELIVERY_SEALING_KEY:-}" ]]; then
+    # seals subscriptions' signing secrets at rest; losing it means rotating every subscription's
+    echo "SLA_MONITOR_DELIVERY_SEALING_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >> "$ROOT/.env"
+    say "wrote a new delivery sealing key to .env"
+  fi
+fi
 load_env
 
 "$ROOT/deploy/postgres.sh" start

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAINS = sorted(ROOT.glob("*/src/*/domain/*.py"))
+DOMAINS = sorted(ROOT.glob("*/src/*/**/domain/*.py"))
 IO = ("asyncpg", "sqlalchemy", "aiokafka", "httpx", "fastapi", "starlette", "uvicorn")
 
 
 def module_of(path: Path) -> str:
-    package = path.parent.parent.name
-    return f"{package}.domain.{path.stem}" if path.stem != "__init__" else f"{package}.domain"
+    src = next(parent for parent in path.parents if parent.name == "src")
+    parts = path.relative_to(src).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 @pytest.mark.parametrize("path", DOMAINS, ids=lambda p: module_of(p))

@@ -41,6 +41,7 @@ META_ACCESS_TOKEN = "meta-page-token-5e27c9b3"
 GOOGLE_KEY = "google-key-c81f4a09"
 LINKEDIN_CLIENT_SECRET = "linkedin-client-secret-2d6e8f14"
 LINKEDIN_ACCESS_TOKEN = "linkedin-token-9a03b7c5"
+DELIVERY_SEALING_KEY = "bGVhZGxvb3AtdGVzdC1zZWFsaW5nLWtleS0zMmJ5dGU="  # 32 bytes, base64
 SECRETS = {
     "LEADLOOP_API_KEYS": API_KEY,
     "CAPTURE_META_APP_SECRET": META_APP_SECRET,
@@ -49,6 +50,7 @@ SECRETS = {
     "CAPTURE_GOOGLE_KEY": GOOGLE_KEY,
     "CAPTURE_LINKEDIN_CLIENT_SECRET": LINKEDIN_CLIENT_SECRET,
     "CAPTURE_LINKEDIN_ACCESS_TOKEN": LINKEDIN_ACCESS_TOKEN,
+    "SLA_MONITOR_DELIVERY_SEALING_KEY": DELIVERY_SEALING_KEY,
 }
 
 
@@ -111,6 +113,10 @@ def _env() -> dict[str, str]:
         CAPTURE_FORM_RATE_LIMIT_PER_IP="100000",
         CAPTURE_RATE_LIMIT_PER_KEY="20",
         CAPTURE_API_KEY_CACHE_SECONDS="0",
+        # the test receivers listen on 127.0.0.1 over http: allowed here, refused by default
+        SLA_MONITOR_DELIVERY_ALLOW_HTTP="true",
+        SLA_MONITOR_DELIVERY_ALLOWED_NETWORKS="127.0.0.1/32",
+        SLA_MONITOR_DELIVERY_POLL_SECONDS="0.1",
     )
     env.update(SECRETS)
     for _directory, (module, port, prefix) in SERVICES.items():

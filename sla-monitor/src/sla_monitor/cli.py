@@ -15,12 +15,12 @@ from leadkit import key_store
 from leadkit.api_keys import AmbiguousKey
 from leadkit.db import Connection, create_pool
 from leadkit.policy_cli import policy_cli
-from sla_monitor.keys import create_tool_key
+from sla_monitor.keys import Scope, create_tool_key
 from sla_monitor.parts import sla_parts
 from sla_monitor.settings import SlaMonitorSettings
 
 app = typer.Typer(help="leadloop sla-monitor: SLA policies, sales tools' keys", no_args_is_help=True)
-keys_app = typer.Typer(help="Sales tools' API keys (scope progress)", no_args_is_help=True)
+keys_app = typer.Typer(help="Sales tools' API keys (scopes progress, admin)", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 console = Console()
 T = TypeVar("T")
@@ -39,10 +39,15 @@ def _run(work: Callable[[Connection], Awaitable[T]]) -> T:
 
 
 @keys_app.command("create")
-def create(name: Annotated[str, typer.Option(help="the sales tool, e.g. hubspot")]) -> None:
-    """A key for one sales tool to report progress with; shown once, stored as a hash."""
-    key_id, key = _run(lambda conn: create_tool_key(conn, name=name, now=datetime.now(UTC)))
-    console.print(f"key {key_id} for {name} (scope progress):")
+def create(
+    name: Annotated[str, typer.Option(help="the sales tool, e.g. hubspot")],
+    admin: Annotated[bool, typer.Option(help="also manage subscriptions (scope admin)")] = False,
+) -> None:
+    """A key for one sales tool to report progress with (and, with --admin, to manage its
+    subscriptions); shown once, stored as a hash."""
+    scopes: tuple[Scope, ...] = ("progress", "admin") if admin else ("progress",)
+    key_id, key = _run(lambda conn: create_tool_key(conn, name=name, now=datetime.now(UTC), scopes=scopes))
+    console.print(f"key {key_id} for {name} (scopes {', '.join(scopes)}):")
     print(key)  # noqa: T201 - plain, so scripts can take it
 
 

@@ -4,13 +4,13 @@ and revoked with `leadloop sla keys`. Kept in sla-monitor's own database (the ki
 service reads another's keys; the system keys of LEADLOOP_API_KEYS reach every service through
 its environment and hold every scope.
 
-`progress` reports steps and reads a lead's SLA clocks; everything else (policies, calendars,
-reports) needs a system key.
+`progress` reports steps and reads a lead's SLA clocks; `admin` manages subscriptions (and holds
+`progress`); everything else (policies, calendars, reports) needs a system key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -24,8 +24,9 @@ from leadkit.auth import missing_key_error, system_key_index
 from leadkit.db import Connection
 from leadkit.service import Deps, get_deps
 
-Scope = Literal["progress"]
-SCOPES: tuple[Scope, ...] = ("progress",)
+Scope = Literal["progress", "admin"]
+SCOPES: tuple[Scope, ...] = ("progress", "admin")
+DEFAULT_SCOPES: tuple[Scope, ...] = ("progress",)
 _header = APIKeyHeader(
     name="X-API-Key",
     auto_error=False,
@@ -33,10 +34,12 @@ _header = APIKeyHeader(
 )
 
 
-async def create_tool_key(conn: Connection, *, name: str, now: datetime) -> tuple[UUID, str]:
+async def create_tool_key(
+    conn: Connection, *, name: str, now: datetime, scopes: Sequence[Scope] = DEFAULT_SCOPES
+) -> tuple[UUID, str]:
     """A new key for a sales tool: its id, and the key itself, shown this once."""
     stored, key = await key_store.create_key(
-        conn, name=name, scopes=SCOPES, kind=["sla", slug_of(name, default="tool")], now=now
+        conn, name=name, scopes=list(scopes), kind=["sla", slug_of(name, default="tool")], now=now
     )
     return stored.id, key
 
@@ -57,7 +60,7 @@ def require(scope: Scope) -> Callable[..., Awaitable[str]]:
             found = await key_store.find_key(conn, api_key)
         if found is None:
             raise missing_key_error()
-        if scope not in found.scopes:
+        if scope not in found.scopes and "admin" not in found.scopes:
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this API key lacks the '{scope}' scope")
         return f"tool-{found.id}"
 
@@ -65,3 +68,4 @@ def require(scope: Scope) -> Callable[..., Awaitable[str]]:
 
 
 require_progress = require("progress")  # one object, so FastAPI runs it once per request
+require_admin = require("admin")

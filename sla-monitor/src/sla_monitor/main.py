@@ -1,16 +1,30 @@
 """sla-monitor: lead.captured → known leads; lead.qualified → the SLA policy's clocks; progress API →
-lead.progressed / lead.recycled; due clocks → lead.sla_warned / lead.sla_breached (/ lead.recycled)."""
+lead.progressed / lead.recycled; due clocks → lead.sla_warned / lead.sla_breached (/ lead.recycled);
+lead events → deliveries to the sales tools subscribed to them (sla_monitor.delivery)."""
 
 from functools import partial
 
 from fastapi import FastAPI
 
-from lead_schemas import LeadCaptured, LeadErased, LeadQualified
+from lead_schemas import (
+    LeadCaptured,
+    LeadErased,
+    LeadProgressed,
+    LeadQualified,
+    LeadRecycled,
+    LeadScored,
+    LeadSlaBreached,
+    LeadSlaWarned,
+)
+from leadkit.handler_chain import in_turn
 from leadkit.idempotency import expire_keys_worker
 from leadkit.policy_api import policy_router
 from leadkit.service import Service, create_service_app
 from sla_monitor.api import calendars, progress, reports, simulate
 from sla_monitor.db.tables import idempotency
+from sla_monitor.delivery import handlers as delivery
+from sla_monitor.delivery.api import subscriptions
+from sla_monitor.delivery.workers import run_delivery_worker
 from sla_monitor.handlers import forget_erased, know_captured_leads, start_accept_clocks
 from sla_monitor.parts import sla_parts
 from sla_monitor.settings import SlaMonitorSettings
@@ -25,13 +39,22 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
         settings=settings,
         extras=parts,
         handlers={
-            LeadCaptured.topic: know_captured_leads,
-            LeadQualified.topic: partial(start_accept_clocks, parts=parts),
-            LeadErased.topic: forget_erased,
+            LeadCaptured.topic: in_turn(know_captured_leads, delivery.remember_captures),
+            LeadScored.topic: in_turn(delivery.remember_scores, delivery.enqueue_deliveries),
+            LeadQualified.topic: in_turn(
+                partial(start_accept_clocks, parts=parts), delivery.enqueue_deliveries
+            ),
+            # its own events, consumed back: each becomes its deliveries in the consuming transaction
+            **dict.fromkeys(
+                (LeadProgressed.topic, LeadSlaWarned.topic, LeadSlaBreached.topic, LeadRecycled.topic),
+                delivery.enqueue_deliveries,
+            ),
+            LeadErased.topic: in_turn(forget_erased, delivery.forget_erased),
         },
         workers=[
             ("sla-timers", partial(run_timer_worker, poll_seconds=settings.timer_poll_seconds)),
             ("expire-idempotency-keys", expire_keys_worker(idempotency)),
+            ("deliveries", run_delivery_worker),
         ],
     )
     return create_service_app(
@@ -44,6 +67,7 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
             calendars.router,
             reports.router,
             simulate.router,
+            subscriptions.router,
             policy_router(parts.policies, prefix="/v1/sla/policies", noun="policy", tag="SLA policies"),
         ],
     )

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from leadkit.settings import ServiceSettings
@@ -18,3 +18,27 @@ class SlaMonitorSettings(ServiceSettings):
         default=DEFAULT_POLICY, description="The SLA policy an empty database starts with (version 1)."
     )
     timer_poll_seconds: float = Field(default=1.0, gt=0, description="How often due timers are looked for.")
+    delivery_sealing_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="32 random bytes, base64: seals subscriptions' secrets at rest (`make up` writes it)",
+    )
+    delivery_allow_http: bool = Field(
+        default=False, description="Allow http:// endpoints (development, tests)"
+    )
+    delivery_allowed_networks: str = Field(
+        default="",
+        description="CIDRs deliveries may reach though not public, comma-separated: 127.0.0.1/32",
+    )
+    delivery_poll_seconds: float = Field(
+        default=0.5, gt=0, description="How often due deliveries are looked for"
+    )
+    delivery_concurrency: int = Field(default=8, ge=1, le=64, description="Subscriptions sent to at once")
+    delivery_pool_size: int = Field(
+        default=4, ge=1, le=32, description="The delivery worker's own connections"
+    )
+
+    def sealing_key(self) -> str:
+        return self.delivery_sealing_key.get_secret_value()
+
+    def delivery_allowed_network_list(self) -> list[str]:
+        return [cidr.strip() for cidr in self.delivery_allowed_networks.split(",") if cidr.strip()]

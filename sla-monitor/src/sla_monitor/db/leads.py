@@ -7,7 +7,8 @@ and the timer sweep can then never wait on each other in a cycle (a deadlock, an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -181,3 +182,22 @@ async def lead_story(session: AsyncSession, lead_id: UUID) -> LeadStory | None:
         )
     ).all()
     return LeadStory(lead, timers, steps)
+
+
+_FACTS = "SELECT lead_id, owner, team, facts::text AS facts FROM leads WHERE lead_id = ANY($1::uuid[])"
+
+
+async def lead_facts(conn: Connection, lead_ids: Collection[UUID]) -> dict[UUID, dict[str, str | None]]:
+    """What subscriptions filter on, as sla-monitor last knew each lead: owner, team, and the
+    grade, source and region its SLA tier was chosen on."""
+    found: dict[UUID, dict[str, str | None]] = {}
+    for row in await conn.fetch(_FACTS, sorted(lead_ids)):
+        facts = json.loads(row["facts"]) if row["facts"] else {}
+        found[row["lead_id"]] = {
+            "owner": row["owner"],
+            "team": row["team"],
+            "grade": facts.get("grade"),
+            "source": facts.get("source"),
+            "region": facts.get("region"),
+        }
+    return found

@@ -7,7 +7,20 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Date, DateTime, Identity, Index, Integer, Numeric, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -139,3 +152,105 @@ class ProgressReport(Base):
     via: Mapped[str] = mapped_column(Text, server_default="api", comment="api | import")
     event_id: Mapped[UUID] = mapped_column()
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SubscriptionRow(Base):
+    """Where a sales tool wants lead events (docs/deliveries.md). Secrets and tokens are sealed
+    (delivery/domain/sealing.py): no column holds one in the clear."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, comment="webhook | slack | hubspot | salesforce")
+    url: Mapped[str] = mapped_column(Text, comment="the endpoint (an adapter's API base for a CRM)")
+    event_types: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary, comment="the whsec_ signing secret, sealed")
+    previous_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    previous_secret_until: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="the rotated-out secret also signs until then"
+    )
+    credentials_sealed: Mapped[bytes | None] = mapped_column(
+        LargeBinary, comment="an adapter's tokens, sealed"
+    )
+    settings: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, server_default="{}", comment="an adapter's settings: owner maps, client id"
+    )
+    paused: Mapped[bool] = mapped_column(server_default=text("false"))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    failing_since: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="the first failure since the last success"
+    )
+    leased_until: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="the instance sending its deliveries holds it until then"
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeliveryRow(Base):
+    """One event for one subscription, written in the transaction that consumed the event.
+    Delivered in order per lead and subscription: a later one waits for every earlier one."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("uq_deliveries_subscription_id_event_id", "subscription_id", "event_id", unique=True),
+        Index("ix_deliveries_order", "subscription_id", "lead_id", "id"),
+        Index(
+            "ix_deliveries_due",
+            "subscription_id",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_deliveries_lead_id", "lead_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    subscription_id: Mapped[UUID] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    lead_id: Mapped[UUID] = mapped_column()
+    event_id: Mapped[UUID] = mapped_column(comment="the event's envelope id: the delivery's webhook-id")
+    event_type: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONB, comment="null once the person is erased")
+    status: Mapped[str] = mapped_column(Text, comment="pending | delivered | failed | skipped")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_status: Mapped[int | None] = mapped_column(Integer, comment="the last answer's HTTP status")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_latency_ms: Mapped[int | None] = mapped_column(Integer)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    external_id: Mapped[str | None] = mapped_column(Text, comment="the record id a CRM answered with")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LeadCardRow(Base):
+    """What deliveries say of a lead: its person, first and latest touch, latest score and
+    reasons. Personal: deleted on lead.erased (a tombstone keeps it from coming back)."""
+
+    __tablename__ = "lead_cards"
+
+    lead_id: Mapped[UUID] = mapped_column(primary_key=True)
+    person: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    first_touch: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    latest_touch: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    score: Mapped[int | None] = mapped_column(Integer)
+    grade: Mapped[str | None] = mapped_column(Text)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CrmRecordRow(Base):
+    """The record a CRM adapter made for a lead, so later events update the same record."""
+
+    __tablename__ = "crm_records"
+
+    subscription_id: Mapped[UUID] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    lead_id: Mapped[UUID] = mapped_column(primary_key=True)
+    record_id: Mapped[str] = mapped_column(Text, comment="the contact's or Lead's id in the CRM")
+    related_id: Mapped[str | None] = mapped_column(Text, comment="HubSpot's Lead object beside the contact")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

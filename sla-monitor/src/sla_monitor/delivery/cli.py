@@ -1,0 +1,215 @@
+"""`leadloop subscriptions …`: the subscriptions API from a shell, on sla-monitor's own database
+(no running service, no API key): create, list, show, pause, resume, delete, rotate, deliveries,
+resend, skip, replay."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, TypeVar, cast
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.table import Column, Table
+
+from leadkit.db import Connection, create_pool
+from sla_monitor.delivery.db import deliveries, subscriptions
+from sla_monitor.delivery.domain.sealing import SealingKeyProblem
+from sla_monitor.delivery.domain.subscriptions import EVENT_TYPES, FILTER_KEYS, KINDS, Kind, filter_problems
+from sla_monitor.delivery.domain.targets import RefusedTarget
+from sla_monitor.delivery.sending import Sending
+from sla_monitor.delivery.subscribing import NewSubscription, create_subscription, rotate
+from sla_monitor.settings import SlaMonitorSettings
+
+app = typer.Typer(help="Where sales tools get lead events: signed webhooks, Slack", no_args_is_help=True)
+console = Console()
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Connection], Awaitable[T]]) -> T:
+    async def main() -> T:
+        pool = await create_pool(SlaMonitorSettings().database_url, size=1)
+        try:
+            async with pool.acquire() as conn:
+                return await work(conn)
+        finally:
+            await pool.close()
+
+    return asyncio.run(main())
+
+
+def _sending() -> Sending:
+    try:
+        return Sending.of(SlaMonitorSettings())
+    except SealingKeyProblem as problem:
+        console.print(
+            f"[red]set SLA_MONITOR_DELIVERY_SEALING_KEY (make up writes one to .env): {problem}[/red]"
+        )
+        raise typer.Exit(1) from None
+
+
+def _filters(given: list[str]) -> dict[str, object]:
+    found: dict[str, list[str]] = {}
+    for item in given:
+        key, _, value = item.partition("=")
+        found.setdefault(key.strip(), []).append(value.strip())
+    problems = filter_problems(found)
+    if problems:
+        raise typer.BadParameter("; ".join(f"{k}: {why}" for k, why in problems), param_hint="--filter")
+    return dict(found)
+
+
+@app.command("create")
+def create(
+    url: Annotated[str, typer.Argument(help="The endpoint (https://…), or a Slack incoming webhook URL")],
+    event: Annotated[list[str], typer.Option(help=f"Repeatable: {', '.join(EVENT_TYPES)}")],
+    kind: Annotated[str, typer.Option(help=", ".join(KINDS))] = "webhook",
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option("--filter", help=f"Repeatable KEY=VALUE, keys {', '.join(FILTER_KEYS)}"),
+    ] = None,
+    description: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Subscribe; prints the signing secret once."""
+    unknown = [e for e in event if e not in EVENT_TYPES]
+    if unknown or kind not in ("webhook", "slack"):
+        raise typer.BadParameter(f"events are {', '.join(EVENT_TYPES)}; kinds webhook, slack")
+    sending = _sending()
+    new = NewSubscription(cast(Kind, kind), url, event, _filters(filter_ or []), description)
+
+    async def work(conn: Connection) -> tuple[UUID, str]:
+        try:
+            stored, secret = await create_subscription(conn, sending, new, datetime.now(UTC))
+        finally:
+            await sending.close()
+        return stored.subscription.id, secret
+
+    try:
+        subscription_id, secret = _run(work)
+    except RefusedTarget as refused:
+        console.print(f"[red]refused: {refused}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"subscription {subscription_id}; its signing secret, shown this once:")
+    print(secret)  # noqa: T201 - plain, so scripts can take it
+
+
+@app.command("list")
+def list_() -> None:
+    """Every subscription: kind, URL, events, state (never a secret)."""
+    table = Table(Column("id", no_wrap=True), "kind", "url", "events", "filters", "state")
+    for stored in _run(subscriptions.all_subscriptions):
+        s = stored.subscription
+        state = (
+            "disabled: " + (s.disabled_reason or "") if s.disabled_at else "paused" if s.paused else "active"
+        )
+        filters = "; ".join(f"{k}={','.join(v)}" for k, v in s.filters.items())
+        table.add_row(str(s.id), s.kind, s.url, ", ".join(sorted(s.event_types)), filters, state)
+    Console(width=max(console.width, 200)).print(table)
+
+
+@app.command("pause")
+def pause(subscription_id: UUID) -> None:
+    """Stop sending; events are kept and go out in order on resume."""
+    _state(subscription_id, paused=True)
+
+
+@app.command("resume")
+def resume(subscription_id: UUID) -> None:
+    """Send again (a disabled subscription too), the kept events first."""
+    _state(subscription_id, paused=False)
+
+
+def _state(subscription_id: UUID, *, paused: bool) -> None:
+    done = _run(lambda conn: subscriptions.set_paused(conn, subscription_id, paused, datetime.now(UTC)))
+    if not done:
+        console.print(f"[red]no subscription {subscription_id}[/red]")
+        raise typer.Exit(1)
+    console.print(f"{'paused' if paused else 'resumed'} {subscription_id}")
+
+
+@app.command("delete")
+def delete(subscription_id: UUID) -> None:
+    """Unsubscribe, with its deliveries."""
+    if not _run(lambda conn: subscriptions.delete_subscription(conn, subscription_id)):
+        console.print(f"[red]no subscription {subscription_id}[/red]")
+        raise typer.Exit(1)
+    console.print(f"deleted {subscription_id}")
+
+
+@app.command("rotate")
+def rotate_secret(
+    subscription_id: UUID,
+    grace_hours: Annotated[
+        float, typer.Option(min=0, max=720, help="The old secret also signs for this long")
+    ] = 24,
+) -> None:
+    """A new signing secret (printed once); the old one signs beside it for the grace period."""
+    sealer = _sending().sealer
+    secret = _run(
+        lambda conn: rotate(
+            conn, sealer, subscription_id, grace=timedelta(hours=grace_hours), now=datetime.now(UTC)
+        )
+    )
+    if secret is None:
+        console.print(f"[red]no subscription {subscription_id}[/red]")
+        raise typer.Exit(1)
+    print(secret)  # noqa: T201
+
+
+@app.command("deliveries")
+def list_deliveries(
+    subscription_id: UUID,
+    status: Annotated[str | None, typer.Option(help="pending, delivered, failed or skipped")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+) -> None:
+    """The latest deliveries: status, attempts, answer, latency, last error, next attempt."""
+    found = _run(
+        lambda conn: deliveries.deliveries_of(conn, subscription_id, status=status, before=None, limit=limit)
+    )
+    table = Table(
+        "id", "event", Column("webhook-id", no_wrap=True), "status", "attempts", "answer", "ms", "error"
+    )
+    for d in found:
+        table.add_row(
+            str(d.id),
+            d.event_type,
+            str(d.event_id),
+            d.status,
+            str(d.attempts),
+            str(d.last_status or ""),
+            str(d.last_latency_ms or ""),
+            (d.last_error or "")[:60],
+        )
+    Console(width=max(console.width, 200)).print(table)
+
+
+@app.command("resend")
+def resend(subscription_id: UUID, delivery_id: int) -> None:
+    """Send one delivery again, with its webhook-id."""
+    if not _run(lambda conn: deliveries.resend(conn, subscription_id, delivery_id, datetime.now(UTC))):
+        console.print(f"[red]no delivery {delivery_id} to resend[/red]")
+        raise typer.Exit(1)
+    console.print(f"queued {delivery_id}")
+
+
+@app.command("skip")
+def skip(subscription_id: UUID, delivery_id: int) -> None:
+    """Give up on a parked delivery, so the lead's later events go out."""
+    if not _run(lambda conn: deliveries.skip(conn, subscription_id, delivery_id, "by an operator")):
+        console.print(f"[red]no pending or parked delivery {delivery_id}[/red]")
+        raise typer.Exit(1)
+    console.print(f"skipped {delivery_id}")
+
+
+@app.command("replay")
+def replay(
+    subscription_id: UUID,
+    start: Annotated[datetime, typer.Option("--from", help="Events from (inclusive), UTC if no offset")],
+    to: Annotated[datetime, typer.Option("--to", help="Events before (exclusive)")],
+) -> None:
+    """Send every delivery of events in a window again, same webhook-ids, in order."""
+    start, to = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (start, to))
+    queued = _run(lambda conn: deliveries.replay(conn, subscription_id, start, to, datetime.now(UTC)))
+    console.print(f"queued {queued} deliveries again")

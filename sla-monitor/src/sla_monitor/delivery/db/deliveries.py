@@ -1,0 +1,196 @@
+"""The `deliveries` table: one row per event and subscription, written with the event's
+consumption; sent in order per lead and subscription, tried again on the schedule, parked when
+the schedule runs out, resent or replayed by an operator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from leadkit.db import Connection, columns
+
+_ENQUEUE = """
+INSERT INTO deliveries (subscription_id, lead_id, event_id, event_type, occurred_at, payload, status,
+                        next_attempt_at, created_at)
+SELECT s, l, e, t, o, p::jsonb, 'pending', $7, $7
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::text[])
+    AS u(s, l, e, t, o, p)
+ORDER BY o, e
+ON CONFLICT (subscription_id, event_id) DO NOTHING
+"""
+# a delivery waits for every earlier one of its lead and subscription still pending or parked
+_DUE = """
+SELECT d.id, d.lead_id, d.event_id, d.event_type, d.occurred_at, d.payload::text AS payload, d.attempts
+FROM deliveries d
+WHERE d.subscription_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2
+  AND NOT EXISTS (SELECT 1 FROM deliveries e
+                  WHERE e.subscription_id = d.subscription_id AND e.lead_id = d.lead_id AND e.id < d.id
+                    AND e.status IN ('pending', 'failed'))
+ORDER BY d.id
+LIMIT $3
+"""
+_OUTCOME = """
+UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = coalesce($4, next_attempt_at),
+    last_status = $5, last_error = $6, last_latency_ms = $7, last_attempt_at = $8,
+    delivered_at = CASE WHEN $2 = 'delivered' THEN $8 ELSE delivered_at END,
+    external_id = coalesce($9, external_id)
+WHERE id = $1
+"""
+_LIST = """
+SELECT id, lead_id, event_id, event_type, occurred_at, status, attempts, next_attempt_at, last_status,
+       last_error, last_latency_ms, last_attempt_at, delivered_at, external_id
+FROM deliveries
+WHERE subscription_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR id < $3)
+ORDER BY id DESC LIMIT $4
+"""
+_RESEND = """
+UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3
+WHERE subscription_id = $1 AND id = $2 AND payload IS NOT NULL RETURNING id
+"""
+_REPLAY = """
+UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $4
+WHERE subscription_id = $1 AND occurred_at >= $2 AND occurred_at < $3 AND payload IS NOT NULL
+  AND status <> 'pending'
+RETURNING id
+"""
+_SKIP = """
+UPDATE deliveries SET status = 'skipped', last_error = coalesce(last_error, '') || ' (skipped: ' || $3 || ')'
+WHERE subscription_id = $1 AND id = $2 AND status IN ('pending', 'failed') RETURNING id
+"""
+# an erased person's events are never sent, and what was sent is not kept
+_FORGET = """
+UPDATE deliveries SET payload = NULL,
+    status = CASE WHEN status IN ('pending', 'failed') THEN 'skipped' ELSE status END,
+    last_error = CASE WHEN status IN ('pending', 'failed') THEN 'the person was erased before delivery'
+                      ELSE last_error END
+WHERE lead_id = ANY($1::uuid[]) AND payload IS NOT NULL
+"""
+_BACKLOG = """
+SELECT subscription_id, count(*) AS pending, min(created_at) AS oldest FROM deliveries
+WHERE status = 'pending' GROUP BY subscription_id
+"""
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    subscription_id: UUID
+    lead_id: UUID
+    event_id: UUID
+    event_type: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    id: int
+    lead_id: UUID
+    event_id: UUID
+    event_type: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # pending (to retry) | delivered | failed
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+    latency_ms: int | None
+    at: datetime
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    id: int
+    lead_id: UUID
+    event_id: UUID
+    event_type: str
+    occurred_at: datetime
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_status: int | None
+    last_error: str | None
+    last_latency_ms: int | None
+    last_attempt_at: datetime | None
+    delivered_at: datetime | None
+    external_id: str | None
+
+
+@dataclass(frozen=True)
+class Backlog:
+    subscription_id: UUID
+    pending: int
+    oldest: datetime
+
+
+async def enqueue(conn: Connection, deliveries: Sequence[NewDelivery], now: datetime) -> None:
+    if not deliveries:
+        return
+    rows = [
+        (d.subscription_id, d.lead_id, d.event_id, d.event_type, d.occurred_at, json.dumps(d.payload))
+        for d in deliveries
+    ]
+    await conn.execute(_ENQUEUE, *columns(rows, width=6), now)
+
+
+async def due(conn: Connection, subscription_id: UUID, now: datetime, limit: int) -> list[DueDelivery]:
+    return [
+        DueDelivery(**{**dict(row), "payload": json.loads(row["payload"])})
+        for row in await conn.fetch(_DUE, subscription_id, now, limit)
+        if row["payload"] is not None
+    ]
+
+
+async def record_outcome(conn: Connection, delivery_id: int, outcome: Outcome) -> None:
+    await conn.execute(
+        _OUTCOME,
+        delivery_id,
+        outcome.status,
+        outcome.attempts,
+        outcome.next_attempt_at,
+        outcome.last_status,
+        outcome.last_error,
+        outcome.latency_ms,
+        outcome.at,
+        outcome.external_id,
+    )
+
+
+async def deliveries_of(
+    conn: Connection, subscription_id: UUID, *, status: str | None, before: int | None, limit: int
+) -> list[DeliveryView]:
+    return [
+        DeliveryView(**dict(row)) for row in await conn.fetch(_LIST, subscription_id, status, before, limit)
+    ]
+
+
+async def resend(conn: Connection, subscription_id: UUID, delivery_id: int, now: datetime) -> bool:
+    return await conn.fetchval(_RESEND, subscription_id, delivery_id, now) is not None
+
+
+async def replay(
+    conn: Connection, subscription_id: UUID, start: datetime, end: datetime, now: datetime
+) -> int:
+    return len(await conn.fetch(_REPLAY, subscription_id, start, end, now))
+
+
+async def skip(conn: Connection, subscription_id: UUID, delivery_id: int, why: str) -> bool:
+    return await conn.fetchval(_SKIP, subscription_id, delivery_id, why) is not None
+
+
+async def forget_people(conn: Connection, lead_ids: Sequence[UUID]) -> None:
+    await conn.execute(_FORGET, list(lead_ids))
+
+
+async def backlog(conn: Connection) -> list[Backlog]:
+    return [Backlog(**dict(row)) for row in await conn.fetch(_BACKLOG)]

@@ -1,0 +1,188 @@
+"""The delivery worker: on its own connection pool (so sales tools never slow the SLA clocks), it
+leases a subscription with due deliveries, sends them — each lead's in order, different leads at
+once — records every attempt, and lets the lease go. A slow or dead endpoint holds only its own
+subscription; one lease per subscription means no delivery is ever sent twice at once, and a
+lease that runs out (an instance died mid-send) hands the work to the next (at least once)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import structlog
+from prometheus_client import Counter, Gauge, Histogram
+
+from leadkit.db import Pool, create_pool
+from leadkit.service import Deps
+from sla_monitor.delivery.db import deliveries, subscriptions
+from sla_monitor.delivery.db.deliveries import DueDelivery, Outcome
+from sla_monitor.delivery.db.subscriptions import StoredSubscription
+from sla_monitor.delivery.domain.outcomes import judge
+from sla_monitor.delivery.domain.sealing import SealingKeyProblem
+from sla_monitor.delivery.sending import Keys, Sending, open_keys
+from sla_monitor.settings import SlaMonitorSettings
+
+log = structlog.get_logger(__name__)
+LEASE = timedelta(seconds=60)
+BATCH = 100
+DELIVERIES = Counter(
+    "leadloop_deliveries_total",
+    "Delivery attempts by outcome: delivered, retry, failed, disable",
+    ["outcome"],
+)
+ATTEMPT_SECONDS = Histogram(
+    "leadloop_delivery_attempt_seconds",
+    "Time from sending a delivery to its answer",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15),
+)
+OLDEST_PENDING = Gauge(
+    "leadloop_delivery_oldest_pending_seconds", "Age of the oldest pending delivery", ["subscription"]
+)
+PENDING = Gauge("leadloop_deliveries_pending", "Pending deliveries", ["subscription"])
+
+
+@dataclass
+class DeliveryWorker:
+    pool: Pool
+    sending: Sending
+    clock: Callable[[], datetime]
+    concurrency: int = 8
+    per_subscription: int = 16
+    only: list[UUID] | None = None  # these subscriptions alone (a test's)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    async def round(self, now: datetime) -> int:
+        """Lease every subscription with due work (up to `concurrency` at once) and send; the
+        deliveries attempted."""
+        leased: list[UUID] = []
+        async with self.pool.acquire() as conn:
+            while len(leased) < self.concurrency:
+                found = await subscriptions.lease_one(conn, now, LEASE, skip=leased, only=self.only)
+                if found is None:
+                    break
+                leased.append(found)
+        if not leased:
+            return 0
+        done = await asyncio.gather(*(self._work(subscription_id, now) for subscription_id in leased))
+        return sum(done)
+
+    async def _work(self, subscription_id: UUID, now: datetime) -> int:
+        try:
+            async with self.pool.acquire() as conn:
+                stored = await subscriptions.subscription(conn, subscription_id)
+                due = await deliveries.due(conn, subscription_id, now, BATCH)
+                keys = await open_keys(conn, self.sending.sealer, subscription_id, now)
+            if stored is None or keys is None or not due:
+                return 0
+            return await self._send_all(stored, due, keys)
+        finally:
+            async with self.pool.acquire() as conn:
+                await subscriptions.release_lease(conn, subscription_id)
+
+    async def _send_all(self, stored: StoredSubscription, due: list[DueDelivery], keys: Keys) -> int:
+        by_lead: dict[UUID, list[DueDelivery]] = defaultdict(list)
+        for delivery in due:
+            by_lead[delivery.lead_id].append(delivery)
+        limit = asyncio.Semaphore(1 if self.sending.paced(stored) else self.per_subscription)
+        stopped = asyncio.Event()  # the subscription was disabled mid-batch
+
+        async def lead_in_order(queue: list[DueDelivery]) -> int:
+            sent = 0
+            for delivery in queue:
+                if stopped.is_set():
+                    break
+                async with limit:
+                    delivered = await self._attempt(stored, delivery, keys, stopped)
+                sent += 1
+                if not delivered:
+                    break  # a later event of this lead waits for this one
+            return sent
+
+        return sum(await asyncio.gather(*(lead_in_order(queue) for queue in by_lead.values())))
+
+    async def _attempt(
+        self, stored: StoredSubscription, delivery: DueDelivery, keys: Keys, stopped: asyncio.Event
+    ) -> bool:
+        subscription = stored.subscription
+        result = await self.sending.send(stored, delivery, self.now(), keys)
+        now = self.now()
+        attempts = delivery.attempts + 1
+        judgement = judge(result.answer, attempts=attempts, now=now, failing_since=stored.failing_since)
+        DELIVERIES.labels(judgement.verdict).inc()
+        ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
+        status = {"delivered": "delivered", "retry": "pending", "failed": "failed", "disable": "pending"}
+        outcome = Outcome(
+            status=status[judgement.verdict],
+            attempts=attempts,
+            next_attempt_at=judgement.next_attempt_at or (now if judgement.verdict == "disable" else None),
+            last_status=result.answer.status,
+            last_error=None if judgement.verdict == "delivered" else (judgement.reason or "")[:1000],
+            latency_ms=result.latency_ms,
+            at=now,
+            external_id=result.external_id,
+        )
+        async with self.pool.acquire() as conn, conn.transaction():
+            await deliveries.record_outcome(conn, delivery.id, outcome)
+            await subscriptions.renew_lease(conn, subscription.id, now + LEASE)
+            if judgement.verdict == "delivered":
+                await subscriptions.note_success(conn, subscription.id)
+            else:
+                await subscriptions.note_failure(conn, subscription.id, now)
+            if judgement.verdict == "disable":
+                await subscriptions.disable(conn, subscription.id, judgement.reason or "disabled", now)
+        if judgement.verdict == "disable":
+            stopped.set()
+            log.warning("subscription disabled", subscription_id=str(subscription.id), why=judgement.reason)
+        elif judgement.verdict != "delivered":
+            log.info(
+                "delivery failed",
+                subscription_id=str(subscription.id),
+                delivery_id=delivery.id,
+                lead_id=str(delivery.lead_id),
+                attempts=attempts,
+                status=result.answer.status,
+                why=judgement.reason,
+            )
+        return judgement.verdict == "delivered"
+
+    async def measure(self) -> None:
+        async with self.pool.acquire() as conn:
+            found = await deliveries.backlog(conn)
+        now = self.now()
+        PENDING.clear()
+        OLDEST_PENDING.clear()
+        for backlog in found:
+            PENDING.labels(str(backlog.subscription_id)).set(backlog.pending)
+            OLDEST_PENDING.labels(str(backlog.subscription_id)).set((now - backlog.oldest).total_seconds())
+
+
+async def run_delivery_worker(deps: Deps) -> None:
+    settings = deps.settings
+    assert isinstance(settings, SlaMonitorSettings)
+    try:
+        sending = Sending.of(settings)
+    except SealingKeyProblem as problem:
+        # no subscription can exist without the key (the API refuses them), so nothing waits
+        log.warning("deliveries are off until SLA_MONITOR_DELIVERY_SEALING_KEY is set", why=str(problem))
+        await asyncio.Event().wait()
+        return
+    pool = await create_pool(settings.database_url, size=settings.delivery_pool_size)
+    worker = DeliveryWorker(pool, sending, deps.clock, concurrency=settings.delivery_concurrency)
+    rounds = 0
+    try:
+        while True:
+            attempted = await worker.round(deps.clock())
+            rounds += 1
+            if rounds % 20 == 1:
+                await worker.measure()
+            if not attempted:
+                await asyncio.sleep(settings.delivery_poll_seconds)
+    finally:
+        await sending.close()
+        await pool.close()

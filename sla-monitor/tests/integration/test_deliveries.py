@@ -1,0 +1,322 @@
+"""Deliveries on the real database, to a real HTTP endpoint on 127.0.0.1: queued in the consuming
+transaction, signed so the official verifier accepts them, in order per lead, kept while an
+endpoint is down or a subscription paused and delivered in order after, 410 disabling, an erased
+person never sent, a window replayed with the same webhook-ids, two workers never sending one
+delivery twice, and a loopback endpoint refused where the allow-list does not name it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from lead_schemas import (
+    Envelope,
+    LeadCaptured,
+    LeadCapturedData,
+    LeadErased,
+    LeadErasedData,
+    LeadProgressed,
+    LeadProgressedData,
+    LeadQualified,
+    LeadQualifiedData,
+    Person,
+    Touch,
+)
+from leadkit.consumer import HandlerContext
+from leadkit.db import Pool
+from leadkit.erasure import record_erased
+from leadkit.messaging import Outbox
+from sla_monitor.delivery import handlers
+from sla_monitor.delivery.db import deliveries, subscriptions
+from sla_monitor.delivery.domain.sealing import Sealer, new_sealing_key
+from sla_monitor.delivery.domain.targets import RefusedTarget, TargetRules
+from sla_monitor.delivery.sender import SafeSender
+from sla_monitor.delivery.sending import Sending
+from sla_monitor.delivery.subscribing import NewSubscription, create_subscription
+from sla_monitor.delivery.workers import DeliveryWorker
+from tests.receiver import Receiver
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+KEY = new_sealing_key()
+
+
+def sending(*, allowed: Sequence[str] = ("127.0.0.1/32",)) -> Sending:
+    return Sending(SafeSender(TargetRules.of(allow_http=True, allowed=allowed)), Sealer(KEY))
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    found = Receiver()
+    await found.start()
+    yield found
+    await found.stop()
+
+
+@pytest.fixture
+async def sender() -> AsyncIterator[Sending]:
+    found = sending()
+    yield found
+    await found.close()
+
+
+async def subscribe(
+    pool: Pool, send: Sending, url: str, *events: str, filters: dict[str, object] | None = None
+) -> tuple[UUID, str]:
+    new = NewSubscription("webhook", url, list(events), filters or {}, "test")
+    async with pool.acquire() as conn:
+        stored, secret = await create_subscription(conn, send, new, NOW)
+    return stored.subscription.id, secret
+
+
+async def consume(pool: Pool, events: Sequence[Envelope], at: datetime = NOW) -> None:
+    """As sla-monitor's consumer would: the events' cards and deliveries in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        ctx = HandlerContext(conn, Outbox(), at)
+        await handlers.remember_captures([e for e in events if isinstance(e, LeadCaptured)], ctx)
+        await handlers.enqueue_deliveries(list(events), ctx)
+
+
+def worker(pool: Pool, send: Sending, *only: UUID, clock: datetime = NOW) -> DeliveryWorker:
+    return DeliveryWorker(pool, send, lambda: clock, only=list(only))
+
+
+def captured(lead_id: UUID, name: str) -> LeadCaptured:
+    return LeadCaptured.new(
+        producer="capture",
+        lead_id=lead_id,
+        correlation_id=lead_id,
+        occurred_at=NOW,
+        data=LeadCapturedData(
+            is_new=True,
+            person=Person(email=f"{name.lower()}@northwind.example", first_name=name, company="Northwind"),
+            touch=Touch(id=str(uuid4()), occurred_at=NOW, source="google", medium="cpc", campaign="brand"),
+        ),
+    )
+
+
+def qualified(lead_id: UUID, *, owner: str = "amara", grade: str = "A", team: str = "emea") -> LeadQualified:
+    return LeadQualified.new(
+        producer="routing",
+        lead_id=lead_id,
+        correlation_id=lead_id,
+        occurred_at=NOW,
+        data=LeadQualifiedData(
+            owner=owner, reason="round robin", rule="emea", score=80, grade=grade, assignment=1, team=team
+        ),
+    )
+
+
+def progressed(lead_id: UUID, stage: str, at: datetime = NOW) -> LeadProgressed:
+    return LeadProgressed.new(
+        producer="sla-monitor",
+        lead_id=lead_id,
+        correlation_id=lead_id,
+        occurred_at=at,
+        data=LeadProgressedData(stage=stage, owner="amara"),  # type: ignore[arg-type]
+    )
+
+
+async def forget(pool: Pool, *subscription_ids: UUID) -> None:
+    async with pool.acquire() as conn:
+        for subscription_id in subscription_ids:
+            await subscriptions.delete_subscription(conn, subscription_id)
+
+
+async def statuses(pool: Pool, subscription_id: UUID) -> list[tuple[str, str]]:
+    async with pool.acquire() as conn:
+        found = await deliveries.deliveries_of(conn, subscription_id, status=None, before=None, limit=100)
+    return [(d.event_type, d.status) for d in reversed(found)]
+
+
+async def test_a_qualified_lead_reaches_the_endpoint_signed_and_whole(
+    pool: Pool, receiver: Receiver, sender: Sending
+) -> None:
+    subscription_id, secret = await subscribe(pool, sender, receiver.url, "lead.qualified")
+    lead_id = uuid4()
+    event = qualified(lead_id)
+    await consume(pool, [captured(lead_id, "Dana"), event])
+    assert await worker(pool, sender, subscription_id).round(NOW) == 1
+    (got,) = receiver.received
+    assert got.headers["webhook-id"] == str(event.id)
+    body = Webhook(secret).verify(got.body, got.headers)  # the official verifier
+    assert body["type"] == "lead.qualified"
+    assert body["data"]["person"]["first_name"] == "Dana"
+    assert body["data"]["owner"]["id"] == "amara"
+    assert body["data"]["latest_touch"]["campaign"] == "brand"
+    assert await statuses(pool, subscription_id) == [("lead.qualified", "delivered")]
+    await forget(pool, subscription_id)
+
+
+async def test_filters_and_event_types_choose_what_is_queued(
+    pool: Pool, receiver: Receiver, sender: Sending
+) -> None:
+    only_b, _ = await subscribe(pool, sender, receiver.url, "lead.qualified", filters={"grade": ["B"]})
+    progress_only, _ = await subscribe(pool, sender, receiver.url, "lead.progressed")
+    lead_id = uuid4()
+    await consume(
+        pool, [captured(lead_id, "Ann"), qualified(lead_id, grade="A"), progressed(lead_id, "accepted")]
+    )
+    assert await statuses(pool, only_b) == []
+    assert await statuses(pool, progress_only) == [("lead.progressed", "pending")]
+    await forget(pool, only_b, progress_only)
+
+
+async def test_a_down_endpoint_gets_every_event_in_order_with_the_same_ids_once_back(
+    pool: Pool, receiver: Receiver, sender: Sending
+) -> None:
+    subscription_id, secret = await subscribe(pool, sender, receiver.url, "lead.qualified", "lead.progressed")
+    lead_id = uuid4()
+    events: list[Envelope] = [
+        qualified(lead_id),
+        progressed(lead_id, "accepted", NOW + timedelta(seconds=1)),
+        progressed(lead_id, "contacted", NOW + timedelta(seconds=2)),
+    ]
+    await consume(pool, [captured(lead_id, "Bo"), *events])
+    await receiver.stop()
+    assert await worker(pool, sender, subscription_id).round(NOW) == 1  # the first fails; the rest wait
+    assert await statuses(pool, subscription_id) == [
+        ("lead.qualified", "pending"),
+        ("lead.progressed", "pending"),
+        ("lead.progressed", "pending"),
+    ]
+    async with pool.acquire() as conn:
+        (first, *_) = reversed(
+            await deliveries.deliveries_of(conn, subscription_id, status=None, before=None, limit=9)
+        )
+    assert first.attempts == 1
+    assert "connection failed" in (first.last_error or "")
+    assert await worker(pool, sender, subscription_id).round(NOW) == 0  # not due before its backoff
+    await receiver.start()
+    later = NOW + timedelta(seconds=10)
+    while await worker(pool, sender, subscription_id, clock=later).round(later):
+        pass
+    assert [r.headers["webhook-id"] for r in receiver.received] == [str(e.id) for e in events]
+    for got in receiver.received:
+        Webhook(secret).verify(got.body, got.headers)
+    await forget(pool, subscription_id)
+
+
+async def test_a_failing_lead_holds_only_its_own_later_events(
+    pool: Pool, receiver: Receiver, sender: Sending
+) -> None:
+    subscription_id, _ = await subscribe(pool, sender, receiver.url, "lead.qualified", "lead.progressed")
+    stuck, free = uuid4(), uuid4()
+    await consume(pool, [qualified(stuck), progressed(stuck, "accepted", NOW + timedelta(seconds=1))])
+    receiver.answers.append(500)  # the first request (the stuck lead's qualification) fails
+    await consume(pool, [qualified(free), progressed(free, "accepted", NOW + timedelta(seconds=1))])
+    while await worker(pool, sender, subscription_id).round(NOW):
+        pass
+    sent = [json.loads(r.body)["data"]["lead_id"] for r in receiver.received]
+    assert sent == [str(stuck), str(free), str(free)]  # stuck's second event waits for its first
+    await forget(pool, subscription_id)
+
+
+async def test_paused_events_are_kept_and_go_out_in_order_on_resume(
+    pool: Pool, receiver: Receiver, sender: Sending
+) -> None:
+    subscription_id, _ = await subscribe(pool, sender, receiver.url, "lead.progressed")
+    async with pool.acquire() as conn:
+        await subscriptions.set_paused(conn, subscription_id, True, NOW)
+    lead_id = uuid4()
+    stages = ["accepted", "contacted", "meeting"]
+    await consume(pool, [progressed(lead_id, s, NOW + timedelta(seconds=i)) for i, s in enumerate(stages)])
+    assert await worker(pool, sender, subscription_id).round(NOW) == 0
+    async with pool.acquire() as conn:
+        await subscriptions.set_paused(conn, subscription_id, False, NOW)
+    while await worker(pool, sender, subscription_id).round(NOW):
+        pass
+    assert [json.loads(r.body)["data"]["stage"] for r in receiver.received] == stages
+    await forget(pool, subscription_id)
+
+
+async def test_410_disables_the_subscription_and_says_why(
+    pool: Pool, receiver: Receiver, sender: Sending
+) -> None:
+    subscription_id, _ = await subscribe(pool, sender, receiver.url, "lead.progressed")
+    receiver.default = 410
+    await consume(pool, [progressed(uuid4(), "accepted"), progressed(uuid4(), "accepted")])
+    await worker(pool, sender, subscription_id).round(NOW)
+    async with pool.acquire() as conn:
+        stored = await subscriptions.subscription(conn, subscription_id)
+    assert stored is not None
+    assert stored.subscription.disabled_at is not None
+    assert stored.subscription.disabled_reason == "the endpoint answered 410 Gone"
+    assert [status for _, status in await statuses(pool, subscription_id)] == ["pending", "pending"]  # kept
+    await forget(pool, subscription_id)
+
+
+async def test_an_erased_person_is_never_sent(pool: Pool, receiver: Receiver, sender: Sending) -> None:
+    subscription_id, _ = await subscribe(pool, sender, receiver.url, "lead.qualified")
+    lead_id = uuid4()
+    await consume(pool, [captured(lead_id, "Erin"), qualified(lead_id)])
+    erasure = LeadErased.new(
+        producer="capture",
+        lead_id=lead_id,
+        correlation_id=lead_id,
+        occurred_at=NOW,
+        data=LeadErasedData(requested_at=NOW),
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        ctx = HandlerContext(conn, Outbox(), NOW)
+        await record_erased(conn, [lead_id], NOW)
+        await handlers.forget_erased([erasure], ctx)
+    await consume(pool, [qualified(lead_id)])  # a late event of the erased person: not queued
+    assert await worker(pool, sender, subscription_id).round(NOW) == 0
+    assert receiver.received == []
+    async with pool.acquire() as conn:
+        kept = await conn.fetchval(
+            "SELECT count(*) FROM deliveries WHERE lead_id = $1 AND payload IS NOT NULL", lead_id
+        )
+        card = await conn.fetchval("SELECT count(*) FROM lead_cards WHERE lead_id = $1", lead_id)
+    assert (kept, card) == (0, 0)
+    assert await statuses(pool, subscription_id) == [("lead.qualified", "skipped")]
+    await forget(pool, subscription_id)
+
+
+async def test_a_replayed_window_sends_the_same_ids_again(
+    pool: Pool, receiver: Receiver, sender: Sending
+) -> None:
+    subscription_id, _ = await subscribe(pool, sender, receiver.url, "lead.progressed")
+    event = progressed(uuid4(), "accepted")
+    await consume(pool, [event])
+    await worker(pool, sender, subscription_id).round(NOW)
+    async with pool.acquire() as conn:
+        queued = await deliveries.replay(
+            conn, subscription_id, NOW - timedelta(hours=1), NOW + timedelta(hours=1), NOW
+        )
+    assert queued == 1
+    await worker(pool, sender, subscription_id).round(NOW)
+    assert [r.headers["webhook-id"] for r in receiver.received] == [str(event.id)] * 2
+    await forget(pool, subscription_id)
+
+
+async def test_two_workers_never_send_one_delivery_twice(pool: Pool, receiver: Receiver) -> None:
+    first, second = sending(), sending()
+    subscription_id, _ = await subscribe(pool, first, receiver.url, "lead.progressed")
+    await consume(pool, [progressed(uuid4(), "accepted") for _ in range(40)])
+
+    async def drain(send: Sending) -> int:
+        total = 0
+        while done := await worker(pool, send, subscription_id).round(NOW):
+            total += done
+        return total
+
+    counts = await asyncio.gather(drain(first), drain(second))
+    ids = [r.headers["webhook-id"] for r in receiver.received]
+    assert sum(counts) == len(ids) == len(set(ids)) == 40
+    await first.close()
+    await second.close()
+    await forget(pool, subscription_id)
+
+
+async def test_loopback_is_refused_unless_the_allow_list_names_it(pool: Pool, receiver: Receiver) -> None:
+    strict = sending(allowed=())
+    with pytest.raises(RefusedTarget, match="loopback"):
+        await subscribe(pool, strict, receiver.url, "lead.qualified")
+    await strict.close()

@@ -1,0 +1,67 @@
+"""A sales tool's endpoint for the tests: a real HTTP server on 127.0.0.1 (uvicorn) that records
+every request and answers as it is told — a status per request in turn, then a default — so a
+test sees exactly what the delivery worker sent, in the order it arrived."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections import deque
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+
+@dataclass(frozen=True)
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Receiver:
+    port: int = field(default_factory=free_port)
+    received: list[Received] = field(default_factory=list)
+    answers: deque[int] = field(default_factory=deque)
+    default: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    _server: uvicorn.Server | None = None
+    _task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/leads"
+
+    async def _handle(self, request: Request) -> Response:
+        self.received.append(Received(request.url.path, dict(request.headers), await request.body()))
+        status = self.answers.popleft() if self.answers else self.default
+        return Response("ok" if status < 300 else "no", status_code=status, headers=self.headers)
+
+    async def start(self) -> None:
+        app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST"])])
+        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        # listening before the server task runs: a request sent at once waits in the backlog
+        listening = socket.socket()
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(("127.0.0.1", self.port))
+        listening.listen(64)
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[listening]))
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+            self._server = self._task = None

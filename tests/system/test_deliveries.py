@@ -1,0 +1,166 @@
+"""Sales tools receive lead events, through the running system: a receiver subscribed over the
+API gets a signed `lead.qualified` for a lead posted to capture, which the official verifier
+accepts; stopped while more leads come, it gets every delivery once back, in order per lead, with
+the same ids; the deliveries are visible over the API and a window can be replayed; a loopback
+endpoint the allow-list does not name, an unknown event type or filter, and a non-admin key are
+refused."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from leadkit.testing import eventually
+from tests.receiver import Receiver
+from tests.system.fixtures import QUALIFYING, System
+
+SUBSCRIPTIONS = "/v1/subscriptions"
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    found = Receiver()
+    await found.start()
+    yield found
+    await found.stop()
+
+
+async def post_lead(client: httpx.AsyncClient, system: System) -> str:
+    body = {"email": f"{uuid4().hex[:10]}@hopper-labs.example", **QUALIFYING}
+    response = await client.post(system.url("capture", "/v1/leads"), json=body, headers=system.headers)
+    assert response.status_code == 202, response.text
+    return str(response.json()["lead_id"])
+
+
+async def subscribe(client: httpx.AsyncClient, system: System, body: dict[str, Any]) -> httpx.Response:
+    return await client.post(system.url("sla-monitor", SUBSCRIPTIONS), json=body, headers=system.headers)
+
+
+def qualified_for(receiver: Receiver, lead_id: str) -> list[dict[str, Any]]:
+    found = [json.loads(r.body) for r in receiver.received]
+    return [b for b in found if b["type"] == "lead.qualified" and b["data"]["lead_id"] == lead_id]
+
+
+async def test_a_subscriber_gets_signed_qualified_leads_and_all_it_missed_in_order(
+    system: System, receiver: Receiver
+) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        created = await subscribe(
+            client,
+            system,
+            {"url": receiver.url, "event_types": ["lead.qualified"], "description": "the CRM's receiver"},
+        )
+        assert created.status_code == 201, created.text
+        subscription = created.json()
+        secret = subscription["secret"]
+        assert secret.startswith("whsec_")
+        shown = await client.get(
+            system.url("sla-monitor", f"{SUBSCRIPTIONS}/{subscription['id']}"), headers=system.headers
+        )
+        assert "secret" not in shown.json()  # shown once, at creation
+
+        lead_id = await post_lead(client, system)
+
+        async def delivered() -> dict[str, Any]:
+            found = qualified_for(receiver, lead_id)
+            assert len(found) == 1, "not delivered yet"
+            return found[0]
+
+        body = await eventually(delivered, within=60)
+        got = next(r for r in receiver.received if lead_id.encode() in r.body)
+        assert Webhook(secret).verify(got.body, got.headers) == body  # the official verifier
+        assert body["data"]["person"]["first_name"] == QUALIFYING["first_name"]
+        assert body["data"]["owner"] is not None
+
+        await receiver.stop()
+        missed = [await post_lead(client, system) for _ in range(3)]
+
+        async def waiting() -> None:
+            listed = await client.get(
+                system.url("sla-monitor", f"{SUBSCRIPTIONS}/{subscription['id']}/deliveries"),
+                params={"status": "pending"},
+                headers=system.headers,
+            )
+            assert listed.status_code == 200
+            assert len([d for d in listed.json() if d["attempts"] >= 1]) >= 1  # tried while down
+
+        await eventually(waiting, within=60)
+        await receiver.start()
+
+        async def all_arrived() -> None:
+            for lead in missed:
+                assert len(qualified_for(receiver, lead)) >= 1
+
+        await eventually(all_arrived, within=60)
+        ids = [r.headers["webhook-id"] for r in receiver.received]
+        listed = await client.get(
+            system.url("sla-monitor", f"{SUBSCRIPTIONS}/{subscription['id']}/deliveries"),
+            headers=system.headers,
+        )
+        assert {d["status"] for d in listed.json()} == {"delivered"}
+        assert sorted(ids) == sorted(d["event_id"] for d in listed.json())  # each once, its event's id
+        for got in receiver.received:
+            Webhook(secret).verify(got.body, got.headers)
+
+        now = datetime.now(UTC)
+        replayed = await client.post(
+            system.url("sla-monitor", f"{SUBSCRIPTIONS}/{subscription['id']}/replay"),
+            params={
+                "from": (now - timedelta(hours=1)).isoformat(),
+                "to": (now + timedelta(minutes=1)).isoformat(),
+            },
+            headers=system.headers,
+        )
+        assert replayed.status_code == 200, replayed.text
+        assert replayed.json()["queued"] >= 4
+        before = len(receiver.received)
+
+        async def again() -> None:
+            assert len(receiver.received) >= before + 4
+
+        await eventually(again, within=60)
+        again_ids = [r.headers["webhook-id"] for r in receiver.received[before:]]
+        assert set(again_ids) <= set(ids)  # the same webhook-ids
+        deleted = await client.delete(
+            system.url("sla-monitor", f"{SUBSCRIPTIONS}/{subscription['id']}"), headers=system.headers
+        )
+        assert deleted.status_code == 204
+
+
+async def test_what_may_not_be_subscribed_is_a_422_naming_the_field(system: System) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        metadata = await subscribe(
+            client,
+            system,
+            {"url": "http://169.254.169.254/latest/meta-data", "event_types": ["lead.qualified"]},
+        )
+        assert metadata.status_code == 422
+        assert metadata.json()["detail"][0]["loc"] == ["body", "url"]
+        unknown = await subscribe(
+            client,
+            system,
+            {
+                "url": "https://example.com/h",
+                "event_types": ["lead.teleported"],
+                "filters": {"colour": "red"},
+            },
+        )
+        assert unknown.status_code == 422
+        places = {tuple(e["loc"][:2]) for e in unknown.json()["detail"]}
+        assert ("body", "event_types") in places
+        assert ("body", "filters") in places
+        made = system.leadloop_cli("sla", "keys", "create", "--name", f"outreach{uuid4().hex[:4]}")
+        assert made.returncode == 0, made.stderr
+        progress_only = made.stdout.strip().splitlines()[-1]
+        listed = await client.get(
+            system.url("sla-monitor", SUBSCRIPTIONS), headers={"X-API-Key": progress_only}
+        )
+        assert listed.status_code == 403
+        assert "admin" in listed.json()["detail"]
