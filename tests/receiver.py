@@ -1,6 +1,6 @@
-"""A sales tool's endpoint for the tests: a real HTTP server on 127.0.0.1 (uvicorn) that records
-every request and answers as it is told — a status per request in turn, then a default — so a
-test sees exactly what the delivery worker sent, in the order it arrived."""
+"""Endpoints of sales tools for the tests: real HTTP servers on 127.0.0.1 (uvicorn). `Receiver`
+records every request and answers as it is told — a status per request in turn, then a default —
+so a test sees exactly what the delivery worker sent, in the order it arrived."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 @dataclass(frozen=True)
 class Received:
+    method: str
     path: str
     headers: dict[str, str]
     body: bytes
@@ -31,27 +32,22 @@ def free_port() -> int:
 
 
 @dataclass
-class Receiver:
+class LocalServer:
+    """A Starlette app served on 127.0.0.1 until stopped (and startable again on the same port)."""
+
     port: int = field(default_factory=free_port)
-    received: list[Received] = field(default_factory=list)
-    answers: deque[int] = field(default_factory=deque)
-    default: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/leads"
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
-    async def _handle(self, request: Request) -> Response:
-        self.received.append(Received(request.url.path, dict(request.headers), await request.body()))
-        status = self.answers.popleft() if self.answers else self.default
-        return Response("ok" if status < 300 else "no", status_code=status, headers=self.headers)
+    def app(self) -> Starlette:
+        raise NotImplementedError
 
     async def start(self) -> None:
-        app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST"])])
-        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        config = uvicorn.Config(self.app(), log_level="warning", lifespan="off")
         # listening before the server task runs: a request sent at once waits in the backlog
         listening = socket.socket()
         listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -65,3 +61,25 @@ class Receiver:
             self._server.should_exit = True
             await self._task
             self._server = self._task = None
+
+
+@dataclass
+class Receiver(LocalServer):
+    received: list[Received] = field(default_factory=list)
+    answers: deque[int] = field(default_factory=deque)
+    default: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/hooks/leads"
+
+    async def _handle(self, request: Request) -> Response:
+        self.received.append(
+            Received(request.method, request.url.path, dict(request.headers), await request.body())
+        )
+        status = self.answers.popleft() if self.answers else self.default
+        return Response("ok" if status < 300 else "no", status_code=status, headers=self.headers)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST"])])

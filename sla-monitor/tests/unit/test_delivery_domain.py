@@ -19,7 +19,8 @@ from lead_schemas import (
     LeadQualified,
     LeadQualifiedData,
 )
-from sla_monitor.delivery.domain import slack
+from sla_monitor.delivery.domain import hubspot, salesforce, slack
+from sla_monitor.delivery.domain.kinds import subscription_problems
 from sla_monitor.delivery.domain.outcomes import Answer, judge
 from sla_monitor.delivery.domain.payloads import LeadCard, payload
 from sla_monitor.delivery.domain.schedule import SCHEDULE, next_attempt, parse_retry_after
@@ -316,3 +317,71 @@ def test_a_sealed_secret_opens_only_with_its_key_and_for_its_subscription() -> N
         Sealer(new_sealing_key()).open(sealed, bound_to="sub-1")
     with pytest.raises(SealingKeyProblem):
         Sealer("c2hvcnQ=")
+
+
+def test_each_kind_needs_its_fields_and_nothing_else() -> None:
+    def places(**given: object) -> list[tuple[str | int, ...]]:
+        fields: dict[str, object] = {
+            "kind": "webhook",
+            "url": "https://x.example",
+            "event_types": ["lead.qualified"],
+            "token": None,
+            "client_id": None,
+            "client_secret": None,
+            "owner_map": {},
+        }
+        return [loc for loc, _ in subscription_problems(**(fields | given))]  # type: ignore[arg-type]
+
+    assert places() == []
+    assert places(kind="hubspot", url=None, token="pat") == []
+    assert places(kind="hubspot", url=None) == [("token",)]
+    assert places(kind="hubspot", token="pat", event_types=["lead.progressed"]) == [("event_types", 0)]
+    assert places(kind="hubspot", token="pat", owner_map={"amara": "ann@x"}) == [("owner_map", "amara")]
+    assert places(kind="salesforce", client_id="id") == [("client_secret",)]
+    assert (
+        places(kind="salesforce", client_id="i", client_secret="s", owner_map={"amara": "005000000000001"})
+        == []
+    )
+    assert places(kind="salesforce", client_id="i", client_secret="s", owner_map={"amara": "00Q1"}) == [
+        ("owner_map", "amara")
+    ]
+    assert places(url=None) == [("url",)]
+    assert places(token="pat", owner_map={"a": "1"}) == [("token",), ("owner_map",)]
+
+
+def test_hubspot_upserts_by_email_with_the_mapped_owner_and_associates_the_lead() -> None:
+    body = payload(qualified(), CARD)
+    upsert = hubspot.contact_upsert(body, {"amara": "501"})
+    assert upsert is not None
+    (item,) = upsert["inputs"]
+    assert (item["idProperty"], item["id"]) == ("email", "dana@northwind.example")
+    assert item["properties"]["hubspot_owner_id"] == "501"
+    assert item["properties"]["jobtitle"] == "VP Sales"
+    lead = hubspot.lead_create(body, "1001", {"amara": "501"})
+    assert lead["properties"] == {"hs_lead_name": "Dana Reyes", "hubspot_owner_id": "501"}
+    assert lead["associations"] == [
+        {
+            "to": {"id": "1001"},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 578}],
+        }
+    ]
+    assert (
+        hubspot.contact_upsert(payload(qualified(), LeadCard()), {}) is None
+    )  # no email: nothing to upsert by
+
+
+def test_salesforce_leads_carry_what_salesforce_requires_and_never_let_its_rules_assign() -> None:
+    fields = salesforce.lead_fields(payload(qualified(), LeadCard(person={"email": "x@y.example"})), {})
+    assert (fields["LastName"], fields["Company"]) == ("x@y.example", "[not provided]")
+    assert salesforce.headers("tok")["Sforce-Auto-Assign"] == "FALSE"
+    refused = [
+        {
+            "message": "Required fields are missing: [Company]",
+            "errorCode": "REQUIRED_FIELD_MISSING",
+            "fields": ["Company"],
+        }
+    ]
+    assert (
+        salesforce.refusal(refused)
+        == "REQUIRED_FIELD_MISSING: Required fields are missing: [Company] (Company)"
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, TypeVar, cast
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 import typer
@@ -16,14 +16,19 @@ from rich.table import Column, Table
 
 from leadkit.db import Connection, create_pool
 from sla_monitor.delivery.db import deliveries, subscriptions
+from sla_monitor.delivery.domain import hubspot
+from sla_monitor.delivery.domain.kinds import subscription_problems
 from sla_monitor.delivery.domain.sealing import SealingKeyProblem
-from sla_monitor.delivery.domain.subscriptions import EVENT_TYPES, FILTER_KEYS, KINDS, Kind, filter_problems
+from sla_monitor.delivery.domain.subscriptions import EVENT_TYPES, FILTER_KEYS, KINDS, filter_problems
 from sla_monitor.delivery.domain.targets import RefusedTarget
 from sla_monitor.delivery.sending import Sending
 from sla_monitor.delivery.subscribing import NewSubscription, create_subscription, rotate
 from sla_monitor.settings import SlaMonitorSettings
 
-app = typer.Typer(help="Where sales tools get lead events: signed webhooks, Slack", no_args_is_help=True)
+app = typer.Typer(
+    help="Where sales tools get lead events: signed webhooks, Slack, HubSpot, Salesforce",
+    no_args_is_help=True,
+)
 console = Console()
 T = TypeVar("T")
 
@@ -63,21 +68,51 @@ def _filters(given: list[str]) -> dict[str, object]:
 
 @app.command("create")
 def create(
-    url: Annotated[str, typer.Argument(help="The endpoint (https://…), or a Slack incoming webhook URL")],
     event: Annotated[list[str], typer.Option(help=f"Repeatable: {', '.join(EVENT_TYPES)}")],
+    url: Annotated[
+        str | None, typer.Option(help="The endpoint; a Slack webhook URL; a Salesforce My Domain URL")
+    ] = None,
     kind: Annotated[str, typer.Option(help=", ".join(KINDS))] = "webhook",
     filter_: Annotated[
-        list[str] | None,
-        typer.Option("--filter", help=f"Repeatable KEY=VALUE, keys {', '.join(FILTER_KEYS)}"),
+        list[str] | None, typer.Option("--filter", help=f"Repeatable KEY=VALUE; {', '.join(FILTER_KEYS)}")
     ] = None,
     description: Annotated[str, typer.Option()] = "",
+    token: Annotated[str | None, typer.Option(help="hubspot: the private app's token")] = None,
+    client_id: Annotated[str | None, typer.Option(help="salesforce: the connected app's client id")] = None,
+    client_secret: Annotated[str | None, typer.Option(help="salesforce: its client secret")] = None,
+    owner: Annotated[list[str] | None, typer.Option(help="Repeatable REP=CRM-OWNER-ID")] = None,
 ) -> None:
     """Subscribe; prints the signing secret once."""
     unknown = [e for e in event if e not in EVENT_TYPES]
-    if unknown or kind not in ("webhook", "slack"):
-        raise typer.BadParameter(f"events are {', '.join(EVENT_TYPES)}; kinds webhook, slack")
+    if unknown or kind not in KINDS:
+        raise typer.BadParameter(f"events are {', '.join(EVENT_TYPES)}; kinds {', '.join(KINDS)}")
+    owner_map = dict(item.partition("=")[::2] for item in owner or [])
+    problems = subscription_problems(
+        kind=kind,
+        url=url,
+        event_types=event,
+        token=token,
+        client_id=client_id,
+        client_secret=client_secret,
+        owner_map=owner_map,
+    )
+    if problems:
+        raise typer.BadParameter("; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in problems))
+    credentials = {
+        name: value
+        for name, value in (("token", token), ("client_id", client_id), ("client_secret", client_secret))
+        if value
+    }
     sending = _sending()
-    new = NewSubscription(cast(Kind, kind), url, event, _filters(filter_ or []), description)
+    new = NewSubscription(
+        kind,
+        url or (hubspot.DEFAULT_URL if kind == "hubspot" else ""),
+        event,
+        _filters(filter_ or []),
+        description,
+        credentials,
+        owner_map,
+    )
 
     async def work(conn: Connection) -> tuple[UUID, str]:
         try:

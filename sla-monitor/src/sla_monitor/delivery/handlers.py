@@ -11,7 +11,7 @@ from lead_schemas import Envelope, LeadCaptured, LeadErased, LeadQualified, Lead
 from leadkit.consumer import HandlerContext
 from leadkit.erasure import erased_among
 from sla_monitor.db.leads import lead_facts
-from sla_monitor.delivery.db import cards, deliveries, subscriptions
+from sla_monitor.delivery.db import cards, crm_records, deliveries, subscriptions
 from sla_monitor.delivery.domain.payloads import payload
 from sla_monitor.delivery.domain.subscriptions import EVENT_TYPES, Facts
 
@@ -99,6 +99,7 @@ async def forget_erased(events: Sequence[LeadErased], ctx: HandlerContext) -> No
     lead_ids = sorted({event.lead_id for event in events})
     await cards.forget_cards(ctx.connection, lead_ids)
     await deliveries.forget_people(ctx.connection, lead_ids)
+    await crm_records.forget_records(ctx.connection, lead_ids)
 
 
 def _facts(event: Envelope, known: Mapping[str, str | None]) -> Facts:

@@ -12,10 +12,12 @@ from typing import Any
 from uuid import UUID
 
 from leadkit.db import Connection
+from sla_monitor.delivery.adapters import Adapters
 from sla_monitor.delivery.db import subscriptions
+from sla_monitor.delivery.db.crm_records import CrmRecord
 from sla_monitor.delivery.db.deliveries import DueDelivery
 from sla_monitor.delivery.db.subscriptions import StoredSubscription
-from sla_monitor.delivery.domain import slack
+from sla_monitor.delivery.domain import hubspot, slack
 from sla_monitor.delivery.domain.outcomes import Answer
 from sla_monitor.delivery.domain.sealing import Sealer
 from sla_monitor.delivery.domain.signing import webhook_headers
@@ -24,7 +26,9 @@ from sla_monitor.delivery.sender import SafeSender
 from sla_monitor.settings import SlaMonitorSettings
 
 USER_AGENT = "leadloop-deliveries/1"
-PACED = {"slack": slack.SECONDS_BETWEEN_MESSAGES}
+# a HubSpot delivery is two requests: paced so both stay within 100 per 10 seconds
+PACED = {"slack": slack.SECONDS_BETWEEN_MESSAGES, "hubspot": 2 * hubspot.SECONDS_BETWEEN_REQUESTS}
+CRM_KINDS = frozenset({"hubspot", "salesforce"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Result:
     answer: Answer
     latency_ms: int
     external_id: str | None = None
+    record: CrmRecord | None = None
 
 
 def body_of(payload: dict[str, Any]) -> bytes:
@@ -52,6 +57,7 @@ def body_of(payload: dict[str, Any]) -> bytes:
 class Sending:
     sender: SafeSender
     sealer: Sealer
+    adapters: Adapters = field(init=False)
     _last_sent: dict[UUID, float] = field(default_factory=dict)
 
     @classmethod
@@ -61,6 +67,9 @@ class Sending:
         )
         return cls(SafeSender(rules), Sealer(settings.sealing_key()))
 
+    def __post_init__(self) -> None:
+        self.adapters = Adapters(self.sender)
+
     async def close(self) -> None:
         await self.sender.close()
 
@@ -68,10 +77,26 @@ class Sending:
         return stored.subscription.kind in PACED
 
     async def send(
-        self, stored: StoredSubscription, delivery: DueDelivery, now: datetime, keys: Keys
+        self,
+        stored: StoredSubscription,
+        delivery: DueDelivery,
+        now: datetime,
+        keys: Keys,
+        record: CrmRecord | None = None,
     ) -> Result:
         subscription = stored.subscription
         await self._pace(stored)
+        owner_map = stored.settings.get("owner_map") or {}
+        if subscription.kind == "hubspot":
+            done = await self.adapters.hubspot(
+                subscription.url, keys.credentials["token"], owner_map, delivery.payload, record, now
+            )
+            return Result(done.answer, done.latency_ms, _id_of(done.record), done.record)
+        if subscription.kind == "salesforce":
+            done = await self.adapters.salesforce(
+                subscription.id, subscription.url, keys.credentials, owner_map, delivery.payload, record, now
+            )
+            return Result(done.answer, done.latency_ms, _id_of(done.record), done.record)
         if subscription.kind == "slack":
             body = body_of(slack.message(delivery.payload))
             sent = await self.sender.send(
@@ -111,3 +136,9 @@ async def open_keys(conn: Connection, sealer: Sealer, subscription_id: UUID, now
         signing.append(sealer.open(sealed.previous, bound_to=bound))
     credentials = json.loads(sealer.open(sealed.credentials, bound_to=bound)) if sealed.credentials else {}
     return Keys(signing, credentials)
+
+
+def _id_of(record: CrmRecord | None) -> str | None:
+    if record is None:
+        return None
+    return record.related_id or record.record_id

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
@@ -28,6 +28,8 @@ class NewSubscription:
     event_types: list[str]
     filters: Mapping[str, object]
     description: str
+    credentials: Mapping[str, str] = field(default_factory=dict)  # sealed when stored
+    owner_map: Mapping[str, str] = field(default_factory=dict)
 
 
 def masked(url: str) -> str:
@@ -44,7 +46,7 @@ async def create_subscription(
     await sending.sender.check(new.url)
     subscription_id = uuid4()
     secret = new_secret()
-    credentials: dict[str, str] = {}
+    credentials = dict(new.credentials)
     shown_url = new.url
     if new.kind == "slack":
         credentials["webhook_url"] = new.url
@@ -63,7 +65,7 @@ async def create_subscription(
         subscription,
         secret_sealed=sealer.seal(secret, bound_to=bound),
         credentials_sealed=sealer.seal(json.dumps(credentials), bound_to=bound) if credentials else None,
-        settings={},
+        settings={"owner_map": dict(new.owner_map)} if new.owner_map else {},
         now=now,
     )
     stored = await subscriptions.subscription(conn, subscription_id)

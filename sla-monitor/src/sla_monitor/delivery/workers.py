@@ -18,12 +18,12 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from leadkit.db import Pool, create_pool
 from leadkit.service import Deps
-from sla_monitor.delivery.db import deliveries, subscriptions
+from sla_monitor.delivery.db import crm_records, deliveries, subscriptions
 from sla_monitor.delivery.db.deliveries import DueDelivery, Outcome
 from sla_monitor.delivery.db.subscriptions import StoredSubscription
 from sla_monitor.delivery.domain.outcomes import judge
 from sla_monitor.delivery.domain.sealing import SealingKeyProblem
-from sla_monitor.delivery.sending import Keys, Sending, open_keys
+from sla_monitor.delivery.sending import CRM_KINDS, Keys, Sending, open_keys
 from sla_monitor.settings import SlaMonitorSettings
 
 log = structlog.get_logger(__name__)
@@ -110,7 +110,11 @@ class DeliveryWorker:
         self, stored: StoredSubscription, delivery: DueDelivery, keys: Keys, stopped: asyncio.Event
     ) -> bool:
         subscription = stored.subscription
-        result = await self.sending.send(stored, delivery, self.now(), keys)
+        record = None
+        if subscription.kind in CRM_KINDS:
+            async with self.pool.acquire() as conn:
+                record = await crm_records.record_of(conn, subscription.id, delivery.lead_id)
+        result = await self.sending.send(stored, delivery, self.now(), keys, record)
         now = self.now()
         attempts = delivery.attempts + 1
         judgement = judge(result.answer, attempts=attempts, now=now, failing_since=stored.failing_since)
@@ -129,6 +133,8 @@ class DeliveryWorker:
         )
         async with self.pool.acquire() as conn, conn.transaction():
             await deliveries.record_outcome(conn, delivery.id, outcome)
+            if result.record is not None and result.record != record:
+                await crm_records.save_record(conn, subscription.id, delivery.lead_id, result.record, now)
             await subscriptions.renew_lease(conn, subscription.id, now + LEASE)
             if judgement.verdict == "delivered":
                 await subscriptions.note_success(conn, subscription.id)

@@ -19,17 +19,29 @@ class SubscriptionCreate(BaseModel):
     kind: Kind = Field(
         default="webhook", description="webhook (Standard Webhooks), slack, hubspot, salesforce"
     )
-    url: str = Field(
+    url: str | None = Field(
+        default=None,
         min_length=1,
         max_length=2000,
         description="webhook: the endpoint; slack: the incoming webhook URL (a secret: stored sealed, shown "
-        "masked)",
+        "masked); salesforce: the org's My Domain URL; hubspot: the API (default https://api.hubapi.com)",
     )
     event_types: list[EventType] = Field(min_length=1, max_length=16)
     filters: dict[str, FilterValue | list[FilterValue]] = Field(
         default_factory=dict, description="team, owner, grade, source, region: a value or a list of values"
     )
     description: str = Field(default="", max_length=500)
+    token: str | None = Field(
+        default=None, min_length=1, max_length=500, description="hubspot: the private app's access token"
+    )
+    client_id: str | None = Field(default=None, min_length=1, max_length=500, description="salesforce")
+    client_secret: str | None = Field(default=None, min_length=1, max_length=500, description="salesforce")
+    owner_map: dict[Annotated[str, Field(min_length=1, max_length=100)], str] = Field(
+        default_factory=dict,
+        max_length=10_000,
+        description="hubspot, salesforce: leadloop rep id → the CRM's owner (HubSpot owner id, Salesforce "
+        "user id); a rep not in it leaves the owner to the CRM",
+    )
 
     @field_validator("filters")
     @classmethod

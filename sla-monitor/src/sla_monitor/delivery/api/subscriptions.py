@@ -24,6 +24,8 @@ from sla_monitor.delivery.api.models import (
 )
 from sla_monitor.delivery.db import deliveries, subscriptions
 from sla_monitor.delivery.db.subscriptions import StoredSubscription
+from sla_monitor.delivery.domain import hubspot
+from sla_monitor.delivery.domain.kinds import subscription_problems
 from sla_monitor.delivery.domain.sealing import SealingKeyProblem
 from sla_monitor.delivery.domain.targets import RefusedTarget
 from sla_monitor.delivery.sending import Sending
@@ -87,8 +89,14 @@ async def _found(deps: Deps, subscription_id: UUID) -> StoredSubscription:
     responses={422: {"description": "A wrong field, named; a URL whose host is not a public address"}},
 )
 async def subscribe(body: SubscriptionCreate, request: Request, deps: DepsParam) -> SubscriptionCreated:
+    problems = kind_problems(body)
+    if problems:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            [{"loc": ["body", *loc], "msg": msg, "type": "value_error"} for loc, msg in problems],
+        )
     sending = sending_of(request, deps)
-    new = NewSubscription(body.kind, body.url, list(body.event_types), body.filters, body.description)
+    new = new_subscription(body)
     try:
         async with deps.pool.acquire() as conn:
             stored, secret = await create_subscription(conn, sending, new, deps.clock())
@@ -242,3 +250,32 @@ async def replay(
     async with deps.pool.acquire() as conn:
         queued = await deliveries.replay(conn, subscription_id, start, to, deps.clock())
     return Replayed(queued=queued)
+
+
+def kind_problems(body: SubscriptionCreate) -> list[tuple[tuple[str | int, ...], str]]:
+    """What a subscription of its kind lacks or must not have, by field."""
+    return subscription_problems(
+        kind=body.kind,
+        url=body.url,
+        event_types=list(body.event_types),
+        token=body.token,
+        client_id=body.client_id,
+        client_secret=body.client_secret,
+        owner_map=body.owner_map,
+    )
+
+
+def new_subscription(body: SubscriptionCreate) -> NewSubscription:
+    credentials = {
+        name: value
+        for name, value in (
+            ("token", body.token),
+            ("client_id", body.client_id),
+            ("client_secret", body.client_secret),
+        )
+        if value
+    }
+    url = body.url or (hubspot.DEFAULT_URL if body.kind == "hubspot" else "")
+    return NewSubscription(
+        body.kind, url, list(body.event_types), body.filters, body.description, credentials, body.owner_map
+    )

@@ -25,6 +25,7 @@ class Answer:
     status: int | None
     error: str | None = None
     retry_after: timedelta | None = None
+    permanent: bool = False  # the destination will refuse it again (a CRM's validation rule)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ def judge(answer: Answer, *, attempts: int, now: datetime, failing_since: dateti
     if status == 410:
         return Judgement("disable", None, "the endpoint answered 410 Gone")
     reason = answer.error or f"the endpoint answered {status}"
+    if answer.permanent:
+        return Judgement("failed", None, f"refused for good: {reason}")
     if status is not None and 300 <= status < 400:
         reason = f"the endpoint answered {status}; redirects are not followed"
     if failing_since is not None and now - failing_since >= DISABLING_AFTER:
