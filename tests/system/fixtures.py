@@ -190,6 +190,17 @@ class System:
         )
 
     @staticmethod
+    def leadloop_process(*args: str) -> subprocess.Popen[str]:
+        """Start a long-running `leadloop` command (a listener) against the test system."""
+        return subprocess.Popen(
+            [str(ROOT / ".venv/bin/leadloop"), *args],
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    @staticmethod
     def run_module(module: str, *args: str) -> subprocess.CompletedProcess[str]:
         """Run `python -m module` against the test system (its databases and topics)."""
         return subprocess.run(

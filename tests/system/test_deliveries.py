@@ -18,7 +18,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from leadkit.testing import eventually
-from tests.receiver import Receiver
+from tests.receiver import Receiver, free_port
 from tests.system.fixtures import QUALIFYING, System
 
 SUBSCRIPTIONS = "/v1/subscriptions"
@@ -179,3 +179,33 @@ async def test_what_may_not_be_subscribed_is_a_422_naming_the_field(system: Syst
         )
         assert listed.status_code == 403
         assert "admin" in listed.json()["detail"]
+
+
+async def test_the_cli_subscribes_a_local_listener_that_verifies_what_arrives(system: System) -> None:
+    port = free_port()
+    made = system.leadloop_cli(
+        "subscriptions", "create", "--url", f"http://127.0.0.1:{port}/hooks", "--event", "lead.qualified"
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    secret = made.stdout.strip().splitlines()[-1]
+    subscription_id = made.stdout.split("subscription ", 1)[1].split(";", 1)[0]
+    listener = system.leadloop_process("subscriptions", "listen", "--secret", secret, "--port", str(port))
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            lead_id = await post_lead(client, system)
+
+            async def delivered() -> None:
+                listed = await client.get(
+                    system.url("sla-monitor", f"{SUBSCRIPTIONS}/{subscription_id}/deliveries"),
+                    params={"status": "delivered"},
+                    headers=system.headers,
+                )
+                assert any(d["lead_id"] == lead_id for d in listed.json())
+
+            await eventually(delivered, within=60)
+    finally:
+        listener.terminate()
+        output, _ = listener.communicate(timeout=10)
+    assert "verified" in output
+    assert lead_id in output
+    assert system.leadloop_cli("subscriptions", "delete", subscription_id).returncode == 0

@@ -33,9 +33,15 @@ console = Console()
 T = TypeVar("T")
 
 
+def _settings() -> SlaMonitorSettings:
+    """The environment's settings, and `.env` where the environment lacks one: the sealing key
+    `make up` wrote there is the running sla-monitor's."""
+    return SlaMonitorSettings(_env_file=".env")
+
+
 def _run(work: Callable[[Connection], Awaitable[T]]) -> T:
     async def main() -> T:
-        pool = await create_pool(SlaMonitorSettings().database_url, size=1)
+        pool = await create_pool(_settings().database_url, size=1)
         try:
             async with pool.acquire() as conn:
                 return await work(conn)
@@ -47,7 +53,7 @@ def _run(work: Callable[[Connection], Awaitable[T]]) -> T:
 
 def _sending() -> Sending:
     try:
-        return Sending.of(SlaMonitorSettings())
+        return Sending.of(_settings())
     except SealingKeyProblem as problem:
         console.print(
             f"[red]set SLA_MONITOR_DELIVERY_SEALING_KEY (make up writes one to .env): {problem}[/red]"
@@ -248,3 +254,37 @@ def replay(
     start, to = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (start, to))
     queued = _run(lambda conn: deliveries.replay(conn, subscription_id, start, to, datetime.now(UTC)))
     console.print(f"queued {queued} deliveries again")
+
+
+@app.command("listen")
+def listen(
+    secret: Annotated[str, typer.Option(help="The subscription's whsec_ secret, to verify what arrives")],
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 9000,
+) -> None:
+    """A receiver to try deliveries with: listens on 127.0.0.1, verifies each delivery with the
+    official Standard Webhooks verifier and prints it (a forged or stale one is answered 400).
+    Subscribing it needs SLA_MONITOR_DELIVERY_ALLOW_HTTP=true and
+    SLA_MONITOR_DELIVERY_ALLOWED_NETWORKS=127.0.0.1/32 (refused by default)."""
+    import uvicorn
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    verifier = Webhook(secret)
+
+    async def receive(request: Request) -> Response:
+        body = await request.body()
+        try:
+            event = verifier.verify(body, dict(request.headers))
+        except WebhookVerificationError as refused:
+            console.print(f"[red]refused: {refused}[/red]")
+            return Response(status_code=400)
+        console.print(f"[green]verified[/green] {request.headers['webhook-id']} {event.get('type')}")
+        console.print_json(data=event)
+        return Response(status_code=204)
+
+    console.print(f"listening on http://127.0.0.1:{port}/ (any path); Ctrl-C stops")
+    app_ = Starlette(routes=[Route("/{path:path}", receive, methods=["POST"])])
+    uvicorn.run(app_, host="127.0.0.1", port=port, log_level="warning")
