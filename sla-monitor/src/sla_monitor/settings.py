@@ -30,7 +30,7 @@ class SlaMonitorSettings(ServiceSettings):
         description="CIDRs deliveries may reach though not public, comma-separated: 127.0.0.1/32",
     )
     delivery_poll_seconds: float = Field(
-        default=0.5, gt=0, description="How often due deliveries are looked for"
+        default=1.0, gt=0, description="How often due deliveries are looked for"
     )
     delivery_concurrency: int = Field(default=8, ge=1, le=64, description="Subscriptions sent to at once")
     delivery_pool_size: int = Field(

@@ -7,6 +7,7 @@ delivery twice, and a loopback endpoint refused where the allow-list does not na
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,8 @@ from uuid import UUID, uuid4
 
 import pytest
 from standardwebhooks.webhooks import Webhook
+from starlette.requests import Request
+from starlette.responses import Response
 
 from lead_schemas import (
     Envelope,
@@ -32,6 +35,7 @@ from leadkit.consumer import HandlerContext
 from leadkit.db import Pool
 from leadkit.erasure import record_erased
 from leadkit.messaging import Outbox
+from leadkit.testing import eventually
 from sla_monitor.delivery import handlers
 from sla_monitor.delivery.db import deliveries, subscriptions
 from sla_monitor.delivery.domain.sealing import Sealer, new_sealing_key
@@ -320,3 +324,48 @@ async def test_loopback_is_refused_unless_the_allow_list_names_it(pool: Pool, re
     with pytest.raises(RefusedTarget, match="loopback"):
         await subscribe(pool, strict, receiver.url, "lead.qualified")
     await strict.close()
+
+
+class Hanging(Receiver):
+    """An endpoint that takes its time: longer than the sender waits."""
+
+    async def _handle(self, request: Request) -> Response:
+        answer = await super()._handle(request)
+        await asyncio.sleep(5)
+        return answer
+
+
+async def test_a_hanging_endpoint_holds_no_other_and_a_notify_wakes_the_worker(
+    pool: Pool, receiver: Receiver
+) -> None:
+    hanging = Hanging()
+    await hanging.start()
+    send = Sending(
+        SafeSender(TargetRules.of(allow_http=True, allowed=["127.0.0.1/32"]), total_seconds=3), Sealer(KEY)
+    )
+    slow, _ = await subscribe(pool, send, hanging.url, "lead.progressed")
+    fast, _ = await subscribe(pool, send, receiver.url, "lead.progressed")
+    # a long poll: only the NOTIFY of the transaction that queues deliveries can wake it in time
+    worker = DeliveryWorker(pool, send, lambda: datetime.now(UTC), only=[slow, fast])
+    running = asyncio.create_task(worker.run(poll_seconds=60))
+    try:
+        first, second = uuid4(), uuid4()
+        await consume(pool, [progressed(first, "accepted")], datetime.now(UTC))
+
+        async def fast_got(lead_id: UUID) -> None:
+            assert any(json.loads(r.body)["data"]["lead_id"] == str(lead_id) for r in receiver.received)
+
+        await eventually(lambda: fast_got(first), within=2.5)  # while the slow one still hangs
+        await consume(pool, [progressed(second, "accepted")], datetime.now(UTC))
+        await eventually(lambda: fast_got(second), within=2.5)
+        async with pool.acquire() as conn:
+            hung = await deliveries.deliveries_of(conn, slow, status=None, before=None, limit=9)
+        assert [d.status for d in hung] == ["pending", "pending"]  # the slow one has delivered nothing
+        assert all(d.attempts <= 1 for d in hung)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await send.close()
+        await hanging.stop()
+        await forget(pool, slow, fast)

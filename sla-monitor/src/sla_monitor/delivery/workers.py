@@ -7,6 +7,7 @@ lease that runs out (an instance died mid-send) hands the work to the next (at l
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +57,51 @@ class DeliveryWorker:
 
     def now(self) -> datetime:
         return self.clock()
+
+    async def run(self, *, poll_seconds: float) -> None:
+        """Keep up to `concurrency` subscriptions sending, each in a task of its own, so a slow
+        or dead endpoint holds one slot and nothing else; a NOTIFY from the transaction that
+        queued deliveries (or a resend, a replay, a resume) wakes the loop at once, and a poll
+        finds retries whose time has come."""
+        wake = asyncio.Event()
+        listener = await self.pool.acquire()
+
+        def woken_by_notify(*_: object) -> None:
+            wake.set()
+
+        await listener.add_listener(deliveries.CHANNEL, woken_by_notify)
+        running: dict[UUID, asyncio.Task[int]] = {}
+        measured_at = 0.0
+        try:
+            while True:
+                wake.clear()
+                now = self.now()
+                async with self.pool.acquire() as conn:
+                    while len(running) < self.concurrency:
+                        found = await subscriptions.lease_one(
+                            conn, now, LEASE, skip=list(running), only=self.only
+                        )
+                        if found is None:
+                            break
+                        running[found] = asyncio.create_task(self._work(found, now))
+                if time.monotonic() - measured_at > 10:
+                    await self.measure()
+                    measured_at = time.monotonic()
+                woken = asyncio.create_task(wake.wait())
+                await asyncio.wait(
+                    {woken, *running.values()}, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED
+                )
+                woken.cancel()
+                for subscription_id, task in list(running.items()):
+                    if task.done():
+                        del running[subscription_id]
+                        if task.exception() is not None:
+                            log.error("a subscription's sends failed", exc_info=task.exception())
+        finally:
+            for task in running.values():
+                task.cancel()
+            await listener.remove_listener(deliveries.CHANNEL, woken_by_notify)
+            await self.pool.release(listener)
 
     async def round(self, now: datetime) -> int:
         """Lease every subscription with due work (up to `concurrency` at once) and send; the
@@ -178,17 +224,10 @@ async def run_delivery_worker(deps: Deps) -> None:
         log.warning("deliveries are off until SLA_MONITOR_DELIVERY_SEALING_KEY is set", why=str(problem))
         await asyncio.Event().wait()
         return
-    pool = await create_pool(settings.database_url, size=settings.delivery_pool_size)
+    pool = await create_pool(settings.database_url, size=settings.delivery_pool_size + 1)
     worker = DeliveryWorker(pool, sending, deps.clock, concurrency=settings.delivery_concurrency)
-    rounds = 0
     try:
-        while True:
-            attempted = await worker.round(deps.clock())
-            rounds += 1
-            if rounds % 20 == 1:
-                await worker.measure()
-            if not attempted:
-                await asyncio.sleep(settings.delivery_poll_seconds)
+        await worker.run(poll_seconds=settings.delivery_poll_seconds)
     finally:
         await sending.close()
         await pool.close()

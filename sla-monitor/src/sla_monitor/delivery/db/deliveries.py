@@ -13,15 +13,23 @@ from uuid import UUID
 
 from leadkit.db import Connection, columns
 
-_ENQUEUE = """
-INSERT INTO deliveries (subscription_id, lead_id, event_id, event_type, occurred_at, payload, status,
-                        next_attempt_at, created_at)
-SELECT s, l, e, t, o, p::jsonb, 'pending', $7, $7
-FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::text[])
-    AS u(s, l, e, t, o, p)
-ORDER BY o, e
-ON CONFLICT (subscription_id, event_id) DO NOTHING
+CHANNEL = "leadloop_deliveries"
+# the workers LISTEN: a NOTIFY is delivered when the transaction commits, so a worker woken by it
+# finds the rows it announces
+_ENQUEUE = f"""
+WITH queued AS (
+    INSERT INTO deliveries (subscription_id, lead_id, event_id, event_type, occurred_at, payload, status,
+                            next_attempt_at, created_at)
+    SELECT s, l, e, t, o, p::jsonb, 'pending', $7, $7
+    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::text[])
+        AS u(s, l, e, t, o, p)
+    ORDER BY o, e
+    ON CONFLICT (subscription_id, event_id) DO NOTHING
+    RETURNING 1
+)
+SELECT pg_notify('{CHANNEL}', '') FROM (SELECT 1 FROM queued LIMIT 1) AS any_queued
 """
+_WAKE = f"SELECT pg_notify('{CHANNEL}', '')"
 # a delivery waits for every earlier one of its lead and subscription still pending or parked
 _DUE = """
 SELECT d.id, d.lead_id, d.event_id, d.event_type, d.occurred_at, d.payload::text AS payload, d.attempts
@@ -143,6 +151,11 @@ async def enqueue(conn: Connection, deliveries: Sequence[NewDelivery], now: date
     await conn.execute(_ENQUEUE, *columns(rows, width=6), now)
 
 
+async def wake_workers(conn: Connection) -> None:
+    """Deliveries became due by hand (a resend, a replay, a resume): the workers look now."""
+    await conn.execute(_WAKE)
+
+
 async def due(conn: Connection, subscription_id: UUID, now: datetime, limit: int) -> list[DueDelivery]:
     return [
         DueDelivery(**{**dict(row), "payload": json.loads(row["payload"])})
@@ -175,13 +188,19 @@ async def deliveries_of(
 
 
 async def resend(conn: Connection, subscription_id: UUID, delivery_id: int, now: datetime) -> bool:
-    return await conn.fetchval(_RESEND, subscription_id, delivery_id, now) is not None
+    done = await conn.fetchval(_RESEND, subscription_id, delivery_id, now) is not None
+    if done:
+        await wake_workers(conn)
+    return done
 
 
 async def replay(
     conn: Connection, subscription_id: UUID, start: datetime, end: datetime, now: datetime
 ) -> int:
-    return len(await conn.fetch(_REPLAY, subscription_id, start, end, now))
+    queued = len(await conn.fetch(_REPLAY, subscription_id, start, end, now))
+    if queued:
+        await wake_workers(conn)
+    return queued
 
 
 async def skip(conn: Connection, subscription_id: UUID, delivery_id: int, why: str) -> bool:

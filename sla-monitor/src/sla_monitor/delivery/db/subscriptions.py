@@ -34,6 +34,7 @@ UPDATE subscriptions SET paused = false, disabled_at = NULL, disabled_reason = N
 WHERE id = $1 RETURNING id
 """
 _DELETE = "DELETE FROM subscriptions WHERE id = $1 RETURNING id"
+_WAKE = "SELECT pg_notify('leadloop_deliveries', '')"
 _ROTATE = """
 UPDATE subscriptions SET previous_secret_sealed = secret_sealed, previous_secret_until = $3,
     secret_sealed = $2, updated_at = $4
@@ -151,7 +152,10 @@ async def wanting(conn: Connection, event_types: list[str]) -> list[StoredSubscr
 async def set_paused(conn: Connection, subscription_id: UUID, paused: bool, now: datetime) -> bool:
     if paused:
         return await conn.fetchval(_SET_PAUSED, subscription_id, True, now) is not None
-    return await conn.fetchval(_RESUME, subscription_id, now) is not None
+    resumed = await conn.fetchval(_RESUME, subscription_id, now) is not None
+    if resumed:
+        await conn.execute(_WAKE)  # its kept deliveries are due
+    return resumed
 
 
 async def delete_subscription(conn: Connection, subscription_id: UUID) -> bool:
