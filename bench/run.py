@@ -17,7 +17,10 @@ databases), so it measures nothing else's traffic and changes no other system:
 4. scoring: one event in-process for a lead with 200 touches (p50/p99), and re-scoring 100,000
    leads after an activation (bench/scoring_bench.py);
 5. routing: one decision in-process with 200 reps, 50 rules and 10,000 accounts (p50/p99,
-   bench/routing_bench.py).
+   bench/routing_bench.py);
+6. deliveries: ten subscriptions to lead.qualified (seven healthy, one failing, one hanging, one
+   Slack-paced) at 200 leads/s: p50/p99 from Kafka's record of each event to its arrival at the
+   healthy endpoints, and sla-monitor's CPU per attempt (bench/delivery_bench.py).
 
 Writes bench/results/latest.json. Settings: BENCH_SECONDS (wrk runs), BENCH_CONNECTIONS, BENCH_STEPS
 (rate:seconds,…; default 50:20,100:20,200:30,300:60), BENCH_BULK_LEADS.
@@ -26,6 +29,7 @@ Writes bench/results/latest.json. Settings: BENCH_SECONDS (wrk runs), BENCH_CONN
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import itertools
 import json
@@ -44,6 +48,7 @@ from uuid import uuid4
 import httpx
 import uvloop
 from cost import find_infrastructure, rss_mb, snapshot  # type: ignore[import-not-found]
+from delivery_bench import deliveries_under_load  # type: ignore[import-not-found]
 from hotspots import PG_BY_DATABASE, PG_TOP, start_py_spy, summarise  # type: ignore[import-not-found]
 from load import offer_leads  # type: ignore[import-not-found]
 from reporting_scale import reporting_at_scale  # type: ignore[import-not-found]
@@ -58,6 +63,7 @@ RESULTS = ROOT / "bench" / "results" / "latest.json"
 PROFILE = ROOT / "bench" / "results" / "profile.json"
 LOGS = ROOT / ".run" / "logs"
 API_KEY = f"bench-{uuid4().hex[:8]}"
+SEALING_KEY = base64.b64encode(b"leadloop-bench-sealing-key-32-by").decode()  # the bench's own
 PREFIX = "bench."
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
@@ -73,6 +79,10 @@ BULK_LEADS = int(os.environ.get("BENCH_BULK_LEADS", "20000"))
 PROFILE_ON = os.environ.get("BENCH_PROFILE", "1") != "0"
 PROFILE_RATE = float(os.environ.get("BENCH_PROFILE_RATE", "100"))
 PROFILE_SECONDS = int(os.environ.get("BENCH_PROFILE_SECONDS", "20"))
+# the delivery step: ten subscriptions while qualifying leads come (BENCH_DELIVERIES=0 skips it)
+DELIVERIES_ON = os.environ.get("BENCH_DELIVERIES", "1") != "0"
+DELIVERY_RATE = float(os.environ.get("BENCH_DELIVERY_RATE", "200"))
+DELIVERY_SECONDS = int(os.environ.get("BENCH_DELIVERY_SECONDS", "20"))
 IDLE_SECONDS = 5.0
 GROUPS = ("scoring", "routing", "sla-monitor", "reporting")
 SERVICES = {"capture": 19001, "scoring": 19002, "routing": 19003, "sla-monitor": 19004, "reporting": 19005}
@@ -88,6 +98,10 @@ def env() -> dict[str, str]:
         "LEADLOOP_LOG_LEVEL": "WARNING",
         "CAPTURE_RATE_LIMIT_PER_KEY": "1000000",
         "CAPTURE_RATE_LIMIT_PER_IP": "1000000",
+        # the delivery step's endpoints listen on 127.0.0.1 over http
+        "SLA_MONITOR_DELIVERY_SEALING_KEY": SEALING_KEY,
+        "SLA_MONITOR_DELIVERY_ALLOW_HTTP": "true",
+        "SLA_MONITOR_DELIVERY_ALLOWED_NETWORKS": "127.0.0.1/32",
     }
     for service, port in SERVICES.items():
         name = service.replace("-", "_")
@@ -529,6 +543,18 @@ async def main() -> None:
             await drained()
             await profiled_step(pids, idle)
         await drained()
+        if DELIVERIES_ON:
+            results["deliveries_under_load"] = await deliveries_under_load(
+                prefix=PREFIX,
+                sla_url=f"http://127.0.0.1:{SERVICES['sla-monitor']}",
+                capture_port=SERVICES["capture"],
+                api_key=API_KEY,
+                sla_pid=pids["sla-monitor"],
+                rate=DELIVERY_RATE,
+                seconds=DELIVERY_SECONDS,
+            )
+            RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+            await drained()
         results["scoring_one_event_in_process"] = scoring_in_process()
         results["routing_decision_in_process"] = routing_decision_in_process()
         results["scoring_rescore_on_activation"] = await rescore_on_activation(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # wall-clock seconds it arrived (Receiver records it)
 
 
 def free_port() -> int:
@@ -75,8 +77,9 @@ class Receiver(LocalServer):
         return f"{self.base}/hooks/leads"
 
     async def _handle(self, request: Request) -> Response:
+        body = await request.body()
         self.received.append(
-            Received(request.method, request.url.path, dict(request.headers), await request.body())
+            Received(request.method, request.url.path, dict(request.headers), body, time.time())
         )
         status = self.answers.popleft() if self.answers else self.default
         return Response("ok" if status < 300 else "no", status_code=status, headers=self.headers)

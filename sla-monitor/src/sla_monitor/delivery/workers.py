@@ -23,7 +23,7 @@ from sla_monitor.delivery.db import crm_records, deliveries, subscriptions
 from sla_monitor.delivery.db.deliveries import DueDelivery, Outcome
 from sla_monitor.delivery.db.subscriptions import StoredSubscription
 from sla_monitor.delivery.domain.outcomes import judge
-from sla_monitor.delivery.domain.sealing import SealingKeyProblem
+from sla_monitor.delivery.domain.sealing import CannotOpen, SealingKeyProblem
 from sla_monitor.delivery.sending import CRM_KINDS, Keys, Sending, open_keys
 from sla_monitor.settings import SlaMonitorSettings
 
@@ -123,7 +123,16 @@ class DeliveryWorker:
             async with self.pool.acquire() as conn:
                 stored = await subscriptions.subscription(conn, subscription_id)
                 due = await deliveries.due(conn, subscription_id, now, BATCH)
-                keys = await open_keys(conn, self.sending.sealer, subscription_id, now)
+                try:
+                    keys = await open_keys(conn, self.sending.sealer, subscription_id, now)
+                except CannotOpen:
+                    # the sealing key changed: nothing it sends could be verified, so it stops
+                    why = (
+                        "its secrets were sealed under another SLA_MONITOR_DELIVERY_SEALING_KEY: rotate them"
+                    )
+                    await subscriptions.disable(conn, subscription_id, why, now)
+                    log.error("subscription disabled", subscription_id=str(subscription_id), why=why)
+                    return 0
             if stored is None or keys is None or not due:
                 return 0
             return await self._send_all(stored, due, keys)
@@ -177,17 +186,20 @@ class DeliveryWorker:
             at=now,
             external_id=result.external_id,
         )
+        # the subscription's row first, then its delivery's: the order a DELETE's cascade takes
         async with self.pool.acquire() as conn, conn.transaction():
-            await deliveries.record_outcome(conn, delivery.id, outcome)
-            if result.record is not None and result.record != record:
-                await crm_records.save_record(conn, subscription.id, delivery.lead_id, result.record, now)
-            await subscriptions.renew_lease(conn, subscription.id, now + LEASE)
+            if not await subscriptions.renew_lease(conn, subscription.id, now + LEASE):
+                stopped.set()  # unsubscribed meanwhile: its deliveries went with it
+                return False
             if judgement.verdict == "delivered":
                 await subscriptions.note_success(conn, subscription.id)
             else:
                 await subscriptions.note_failure(conn, subscription.id, now)
             if judgement.verdict == "disable":
                 await subscriptions.disable(conn, subscription.id, judgement.reason or "disabled", now)
+            await deliveries.record_outcome(conn, delivery.id, outcome)
+            if result.record is not None and result.record != record:
+                await crm_records.save_record(conn, subscription.id, delivery.lead_id, result.record, now)
         if judgement.verdict == "disable":
             stopped.set()
             log.warning("subscription disabled", subscription_id=str(subscription.id), why=judgement.reason)

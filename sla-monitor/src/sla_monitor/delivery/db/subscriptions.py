@@ -66,7 +66,7 @@ WHERE id = (
 )
 RETURNING id
 """
-_RENEW = "UPDATE subscriptions SET leased_until = $2 WHERE id = $1"
+_RENEW = "UPDATE subscriptions SET leased_until = $2 WHERE id = $1 RETURNING id"
 _RELEASE = "UPDATE subscriptions SET leased_until = NULL WHERE id = $1"
 _WANTING = f"""
 SELECT {_COLUMNS} FROM subscriptions
@@ -198,8 +198,9 @@ async def lease_one(
     return found
 
 
-async def renew_lease(conn: Connection, subscription_id: UUID, until: datetime) -> None:
-    await conn.execute(_RENEW, subscription_id, until)
+async def renew_lease(conn: Connection, subscription_id: UUID, until: datetime) -> bool:
+    """Hold the subscription (locking its row) until then; False when it was deleted."""
+    return await conn.fetchval(_RENEW, subscription_id, until) is not None
 
 
 async def release_lease(conn: Connection, subscription_id: UUID) -> None:

@@ -1,0 +1,151 @@
+"""Deliveries under load: ten subscriptions to lead.qualified — seven healthy endpoints, one that
+answers 500 to everything, one that hangs past the 15 s timeout, one paced like Slack (one
+message a second) — while qualifying leads come at 200 a second. Measured: from the moment Kafka
+stored each `lead.qualified` (its record timestamp) to its arrival at every healthy endpoint,
+p50/p99; whether the failing and hanging ones slowed the healthy; sla-monitor's CPU per attempt.
+The endpoints are real HTTP servers on 127.0.0.1 (tests/receiver.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+from cost import cpu_seconds  # type: ignore[import-not-found]
+from load import offer_leads  # type: ignore[import-not-found]
+
+from leadkit.testing import TopicTail, eventually
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.receiver import Receiver
+
+HEALTHY = 7
+
+
+@dataclass
+class Hanging(Receiver):
+    async def _handle(self, request: Any) -> Any:
+        answer = await super()._handle(request)
+        await asyncio.sleep(20)  # past the sender's 15 s
+        return answer
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[max(0, int(len(ordered) * share) - 1)], 1)
+
+
+async def deliveries_under_load(
+    *,
+    prefix: str,
+    sla_url: str,
+    capture_port: int,
+    api_key: str,
+    sla_pid: int,
+    rate: float = 200.0,
+    seconds: int = 20,
+) -> dict[str, Any]:
+    print(f"  deliveries: 10 subscriptions, {rate:g} leads/s for {seconds} s …", flush=True)  # noqa: T201
+    healthy = [Receiver() for _ in range(HEALTHY)]
+    failing, hanging, slack = Receiver(default=500), Hanging(), Receiver()
+    endpoints = [*healthy, failing, hanging, slack]
+    for endpoint in endpoints:
+        await endpoint.start()
+    headers = {"X-API-Key": api_key}
+    subscription_ids = []
+    async with httpx.AsyncClient(timeout=10) as client:
+        for endpoint in endpoints:
+            kind = "slack" if endpoint is slack else "webhook"
+            made = await client.post(
+                f"{sla_url}/v1/subscriptions",
+                json={"kind": kind, "url": endpoint.url, "event_types": ["lead.qualified"]},
+                headers=headers,
+            )
+            made.raise_for_status()
+            subscription_ids.append(made.json()["id"])
+    tail = await TopicTail(prefix + "lead.qualified").start()
+    stored_at: dict[str, float] = {}
+
+    async def collect() -> None:
+        while True:
+            for record in await tail.poll_new(timeout_ms=100):
+                stored_at[json.loads(record.value)["id"]] = record.timestamp / 1000
+
+    collector = asyncio.create_task(collect())
+    try:
+        cpu_before = cpu_seconds(sla_pid, with_children=True)
+        body = {  # the end-to-end step's qualifying lead
+            "job_title": "VP Engineering",
+            "company_size": "201-500",
+            "industry": "Software",
+            "country": "US",
+            "form_id": "demo-request",
+            "utm_source": "bench",
+        }
+        offered = await offer_leads(
+            host="127.0.0.1",
+            port=capture_port,
+            api_key=api_key,
+            bodies=(
+                json.dumps({"email": f"dlv-{uuid4().hex}@analytical.example", **body}).encode()
+                for _ in itertools.count()
+            ),
+            rate=rate,
+            seconds=seconds,
+            on_accepted=lambda *_: None,
+        )
+
+        async def every_healthy_has_all() -> None:
+            assert len(stored_at) >= offered.accepted * 0.99, "leads still being qualified"
+            for endpoint in healthy:
+                got = {r.headers["webhook-id"] for r in endpoint.received}
+                assert set(stored_at) <= got, f"{len(set(stored_at) - got)} not delivered yet"
+
+        began = time.perf_counter()
+        await eventually(every_healthy_has_all, within=180, interval=0.5)
+        drained_after = time.perf_counter() - began
+        cpu = cpu_seconds(sla_pid, with_children=True) - cpu_before
+    finally:
+        collector.cancel()
+        await tail.stop()
+        async with httpx.AsyncClient(timeout=10) as client:
+            for subscription_id in subscription_ids:
+                await client.delete(f"{sla_url}/v1/subscriptions/{subscription_id}", headers=headers)
+        for endpoint in endpoints:
+            await endpoint.stop()
+    latencies = [
+        (r.at - stored_at[r.headers["webhook-id"]]) * 1000
+        for endpoint in healthy
+        for r in endpoint.received
+        if r.headers["webhook-id"] in stored_at
+    ]
+    attempts = sum(len(endpoint.received) for endpoint in endpoints)
+    return {
+        "subscriptions": len(endpoints),
+        "offered_rate_per_second": rate,
+        "seconds": seconds,
+        "qualified_events": len(stored_at),
+        "healthy_deliveries": len(latencies),
+        "healthy_latency_after_qualified_ms": {
+            "p50": round(statistics.median(latencies), 1),
+            "p99": _percentile(latencies, 0.99),
+            "max": round(max(latencies), 1),
+            "target_p99": 250,
+        },
+        "all_delivered_after_the_step_s": round(drained_after, 2),
+        "attempts": {
+            "healthy": len(latencies),
+            "failing_500": len(failing.received),
+            "hanging": len(hanging.received),
+            "slack_paced": len(slack.received),
+        },
+        "sla_monitor_cpu_ms_per_attempt": round(cpu * 1000 / max(attempts, 1), 3),
+    }
