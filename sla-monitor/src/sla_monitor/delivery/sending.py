@@ -107,7 +107,7 @@ class Sending:
                 now=now,
             )
             return Result(sent.answer, sent.latency_ms)
-        body = body_of(delivery.payload)
+        body = delivery.body or body_of(delivery.payload)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,

@@ -20,16 +20,19 @@ from prometheus_client import Counter, Gauge, Histogram
 from leadkit.db import Pool, create_pool
 from leadkit.service import Deps
 from sla_monitor.delivery.db import crm_records, deliveries, subscriptions
+from sla_monitor.delivery.db.crm_records import CrmRecord
 from sla_monitor.delivery.db.deliveries import DueDelivery, Outcome
 from sla_monitor.delivery.db.subscriptions import StoredSubscription
-from sla_monitor.delivery.domain.outcomes import judge
+from sla_monitor.delivery.domain.outcomes import Judgement, judge
 from sla_monitor.delivery.domain.sealing import CannotOpen, SealingKeyProblem
 from sla_monitor.delivery.sending import CRM_KINDS, Keys, Sending, open_keys
 from sla_monitor.settings import SlaMonitorSettings
 
 log = structlog.get_logger(__name__)
 LEASE = timedelta(seconds=60)
-BATCH = 100
+BATCH = 200
+BATCH_SECONDS = 30.0  # well inside the lease
+STATUS = {"delivered": "delivered", "retry": "pending", "failed": "failed", "disable": "pending"}
 DELIVERIES = Counter(
     "leadloop_deliveries_total",
     "Delivery attempts by outcome: delivered, retry, failed, disable",
@@ -44,6 +47,16 @@ OLDEST_PENDING = Gauge(
     "leadloop_delivery_oldest_pending_seconds", "Age of the oldest pending delivery", ["subscription"]
 )
 PENDING = Gauge("leadloop_deliveries_pending", "Pending deliveries", ["subscription"])
+
+
+@dataclass(frozen=True)
+class Settled:
+    """One attempt and what it came to, waiting to be written with its batch."""
+
+    delivery: DueDelivery
+    outcome: Outcome
+    judgement: Judgement
+    record: CrmRecord | None  # a CRM record made or changed by it
 
 
 @dataclass
@@ -141,29 +154,34 @@ class DeliveryWorker:
                 await subscriptions.release_lease(conn, subscription_id)
 
     async def _send_all(self, stored: StoredSubscription, due: list[DueDelivery], keys: Keys) -> int:
+        """Send a batch — each lead's deliveries in order, different leads at once — then write
+        every attempt's outcome in one statement (set-based; a crash before it means a resend,
+        at least once). A batch stops taking new sends after BATCH_SECONDS, so its lease holds."""
         by_lead: dict[UUID, list[DueDelivery]] = defaultdict(list)
         for delivery in due:
             by_lead[delivery.lead_id].append(delivery)
         limit = asyncio.Semaphore(1 if self.sending.paced(stored) else self.per_subscription)
-        stopped = asyncio.Event()  # the subscription was disabled mid-batch
+        stopped = asyncio.Event()  # the subscription is to be disabled: no more sends
+        deadline = time.monotonic() + BATCH_SECONDS
+        settled: list[Settled] = []
 
-        async def lead_in_order(queue: list[DueDelivery]) -> int:
-            sent = 0
+        async def lead_in_order(queue: list[DueDelivery]) -> None:
             for delivery in queue:
-                if stopped.is_set():
-                    break
+                if stopped.is_set() or time.monotonic() > deadline:
+                    return
                 async with limit:
-                    delivered = await self._attempt(stored, delivery, keys, stopped)
-                sent += 1
-                if not delivered:
-                    break  # a later event of this lead waits for this one
-            return sent
+                    done = await self._attempt(stored, delivery, keys)
+                settled.append(done)
+                if done.judgement.verdict == "disable":
+                    stopped.set()
+                if done.judgement.verdict != "delivered":
+                    return  # a later event of this lead waits for this one
 
-        return sum(await asyncio.gather(*(lead_in_order(queue) for queue in by_lead.values())))
+        await asyncio.gather(*(lead_in_order(queue) for queue in by_lead.values()))
+        await self._record(stored, settled)
+        return len(settled)
 
-    async def _attempt(
-        self, stored: StoredSubscription, delivery: DueDelivery, keys: Keys, stopped: asyncio.Event
-    ) -> bool:
+    async def _attempt(self, stored: StoredSubscription, delivery: DueDelivery, keys: Keys) -> Settled:
         subscription = stored.subscription
         record = None
         if subscription.kind in CRM_KINDS:
@@ -175,9 +193,8 @@ class DeliveryWorker:
         judgement = judge(result.answer, attempts=attempts, now=now, failing_since=stored.failing_since)
         DELIVERIES.labels(judgement.verdict).inc()
         ATTEMPT_SECONDS.observe(result.latency_ms / 1000)
-        status = {"delivered": "delivered", "retry": "pending", "failed": "failed", "disable": "pending"}
         outcome = Outcome(
-            status=status[judgement.verdict],
+            status=STATUS[judgement.verdict],
             attempts=attempts,
             next_attempt_at=judgement.next_attempt_at or (now if judgement.verdict == "disable" else None),
             last_status=result.answer.status,
@@ -186,24 +203,7 @@ class DeliveryWorker:
             at=now,
             external_id=result.external_id,
         )
-        # the subscription's row first, then its delivery's: the order a DELETE's cascade takes
-        async with self.pool.acquire() as conn, conn.transaction():
-            if not await subscriptions.renew_lease(conn, subscription.id, now + LEASE):
-                stopped.set()  # unsubscribed meanwhile: its deliveries went with it
-                return False
-            if judgement.verdict == "delivered":
-                await subscriptions.note_success(conn, subscription.id)
-            else:
-                await subscriptions.note_failure(conn, subscription.id, now)
-            if judgement.verdict == "disable":
-                await subscriptions.disable(conn, subscription.id, judgement.reason or "disabled", now)
-            await deliveries.record_outcome(conn, delivery.id, outcome)
-            if result.record is not None and result.record != record:
-                await crm_records.save_record(conn, subscription.id, delivery.lead_id, result.record, now)
-        if judgement.verdict == "disable":
-            stopped.set()
-            log.warning("subscription disabled", subscription_id=str(subscription.id), why=judgement.reason)
-        elif judgement.verdict != "delivered":
+        if judgement.verdict not in ("delivered", "disable"):
             log.info(
                 "delivery failed",
                 subscription_id=str(subscription.id),
@@ -213,7 +213,34 @@ class DeliveryWorker:
                 status=result.answer.status,
                 why=judgement.reason,
             )
-        return judgement.verdict == "delivered"
+        changed = result.record if result.record is not None and result.record != record else None
+        return Settled(delivery, outcome, judgement, changed)
+
+    async def _record(self, stored: StoredSubscription, settled: list[Settled]) -> None:
+        if not settled:
+            return
+        subscription = stored.subscription
+        now = self.now()
+        disabling = next((s.judgement for s in settled if s.judgement.verdict == "disable"), None)
+        failed = [s for s in settled if s.judgement.verdict != "delivered"]
+        # the subscription's row first, then its deliveries': the order a DELETE's cascade takes
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await subscriptions.renew_lease(conn, subscription.id, now + LEASE):
+                return  # unsubscribed meanwhile: its deliveries went with it
+            if failed:
+                await subscriptions.note_failure(conn, subscription.id, now)
+            else:
+                await subscriptions.note_success(conn, subscription.id)
+            if disabling is not None:
+                await subscriptions.disable(conn, subscription.id, disabling.reason or "disabled", now)
+            await deliveries.record_outcomes(conn, [(s.delivery.id, s.outcome) for s in settled])
+            for done in settled:
+                if done.record is not None:
+                    await crm_records.save_record(
+                        conn, subscription.id, done.delivery.lead_id, done.record, now
+                    )
+        if disabling is not None:
+            log.warning("subscription disabled", subscription_id=str(subscription.id), why=disabling.reason)
 
     async def measure(self) -> None:
         async with self.pool.acquire() as conn:

@@ -41,12 +41,16 @@ WHERE d.subscription_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $
 ORDER BY d.id
 LIMIT $3
 """
-_OUTCOME = """
-UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = coalesce($4, next_attempt_at),
-    last_status = $5, last_error = $6, last_latency_ms = $7, last_attempt_at = $8,
-    delivered_at = CASE WHEN $2 = 'delivered' THEN $8 ELSE delivered_at END,
-    external_id = coalesce($9, external_id)
-WHERE id = $1
+_OUTCOMES = """
+UPDATE deliveries AS d SET status = u.status, attempts = u.attempts,
+    next_attempt_at = coalesce(u.next_attempt_at, d.next_attempt_at), last_status = u.last_status,
+    last_error = u.last_error, last_latency_ms = u.latency, last_attempt_at = u.at,
+    delivered_at = CASE WHEN u.status = 'delivered' THEN u.at ELSE d.delivered_at END,
+    external_id = coalesce(u.external_id, d.external_id)
+FROM unnest($1::bigint[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::text[], $7::int[],
+            $8::timestamptz[], $9::text[])
+    AS u(id, status, attempts, next_attempt_at, last_status, last_error, latency, at, external_id)
+WHERE d.id = u.id
 """
 _LIST = """
 SELECT id, lead_id, event_id, event_type, occurred_at, status, attempts, next_attempt_at, last_status,
@@ -102,6 +106,7 @@ class DueDelivery:
     occurred_at: datetime
     payload: dict[str, Any]
     attempts: int
+    body: bytes = b""  # the payload as stored, sent as it is (a webhook's body); empty: encode it
 
 
 @dataclass(frozen=True)
@@ -158,25 +163,30 @@ async def wake_workers(conn: Connection) -> None:
 
 async def due(conn: Connection, subscription_id: UUID, now: datetime, limit: int) -> list[DueDelivery]:
     return [
-        DueDelivery(**{**dict(row), "payload": json.loads(row["payload"])})
+        DueDelivery(**{**dict(row), "payload": json.loads(row["payload"]), "body": row["payload"].encode()})
         for row in await conn.fetch(_DUE, subscription_id, now, limit)
         if row["payload"] is not None
     ]
 
 
-async def record_outcome(conn: Connection, delivery_id: int, outcome: Outcome) -> None:
-    await conn.execute(
-        _OUTCOME,
-        delivery_id,
-        outcome.status,
-        outcome.attempts,
-        outcome.next_attempt_at,
-        outcome.last_status,
-        outcome.last_error,
-        outcome.latency_ms,
-        outcome.at,
-        outcome.external_id,
-    )
+async def record_outcomes(conn: Connection, outcomes: Sequence[tuple[int, Outcome]]) -> None:
+    """A batch's attempts, one statement."""
+    rows = [
+        (
+            delivery_id,
+            o.status,
+            o.attempts,
+            o.next_attempt_at,
+            o.last_status,
+            o.last_error,
+            o.latency_ms,
+            o.at,
+            o.external_id,
+        )
+        for delivery_id, o in outcomes
+    ]
+    if rows:
+        await conn.execute(_OUTCOMES, *columns(rows, width=9))
 
 
 async def deliveries_of(
