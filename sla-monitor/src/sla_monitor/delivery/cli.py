@@ -22,7 +22,7 @@ from sla_monitor.delivery.domain.sealing import SealingKeyProblem
 from sla_monitor.delivery.domain.subscriptions import EVENT_TYPES, FILTER_KEYS, KINDS, filter_problems
 from sla_monitor.delivery.domain.targets import RefusedTarget
 from sla_monitor.delivery.sending import Sending
-from sla_monitor.delivery.subscribing import NewSubscription, create_subscription, rotate
+from sla_monitor.delivery.subscribing import NewSubscription, create_subscription, rotate, send_test
 from sla_monitor.settings import SlaMonitorSettings
 
 app = typer.Typer(
@@ -254,6 +254,31 @@ def replay(
     start, to = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (start, to))
     queued = _run(lambda conn: deliveries.replay(conn, subscription_id, start, to, datetime.now(UTC)))
     console.print(f"queued {queued} deliveries again")
+
+
+@app.command("test")
+def test_event(subscription_id: UUID) -> None:
+    """Send a signed `leadloop.test` event now and say what the endpoint answered."""
+    sending = _sending()
+
+    async def work(conn: Connection) -> tuple[int | None, int, str | None] | None:
+        try:
+            stored = await subscriptions.subscription(conn, subscription_id)
+            if stored is None:
+                return None
+            result = await send_test(conn, sending, stored, datetime.now(UTC))
+        finally:
+            await sending.close()
+        return result.answer.status, result.latency_ms, result.answer.error
+
+    found = _run(work)
+    if found is None:
+        console.print(f"[red]no subscription {subscription_id}[/red]")
+        raise typer.Exit(1)
+    status, latency, error = found
+    console.print(f"answered {status} in {latency} ms" + (f": {error}" if error else ""))
+    if status is None or not 200 <= status < 300:
+        raise typer.Exit(1)
 
 
 @app.command("listen")
