@@ -37,6 +37,10 @@ class SlaMonitorSettings(ServiceSettings):
         default=4, ge=1, le=32, description="The delivery worker's own connections"
     )
 
+    delivery_retention_days: int = Field(
+        default=30, ge=1, le=3650, description="Delivered and skipped deliveries are deleted after this"
+    )
+
     def sealing_key(self) -> str:
         return self.delivery_sealing_key.get_secret_value()
 

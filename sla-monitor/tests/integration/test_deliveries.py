@@ -369,3 +369,24 @@ async def test_a_hanging_endpoint_holds_no_other_and_a_notify_wakes_the_worker(
         await send.close()
         await hanging.stop()
         await forget(pool, slow, fast)
+
+
+async def test_delivered_and_skipped_go_after_the_retention_pending_ones_stay(
+    pool: Pool, receiver: Receiver, sender: Sending
+) -> None:
+    subscription_id, _ = await subscribe(pool, sender, receiver.url, "lead.progressed")
+    delivered, waiting = uuid4(), uuid4()
+    await consume(pool, [progressed(delivered, "accepted"), progressed(waiting, "accepted")])
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE deliveries SET created_at = $2, status = CASE WHEN lead_id = $3 THEN 'delivered' "
+            "ELSE 'pending' END WHERE subscription_id = $1",
+            subscription_id,
+            NOW - timedelta(days=40),
+            delivered,
+        )
+        purged = await deliveries.purge(conn, NOW - timedelta(days=30))
+        left = await conn.fetch("SELECT lead_id FROM deliveries WHERE subscription_id = $1", subscription_id)
+    assert purged >= 1
+    assert [row["lead_id"] for row in left] == [waiting]
+    await forget(pool, subscription_id)

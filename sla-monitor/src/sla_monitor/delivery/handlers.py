@@ -12,21 +12,12 @@ from leadkit.consumer import HandlerContext
 from leadkit.erasure import erased_among
 from sla_monitor.db.leads import lead_facts
 from sla_monitor.delivery.db import cards, crm_records, deliveries, subscriptions
+from sla_monitor.delivery.domain import payloads
 from sla_monitor.delivery.domain.payloads import payload
 from sla_monitor.delivery.domain.subscriptions import EVENT_TYPES, Facts
 
-TOUCH_FIELDS = (
-    "id",
-    "occurred_at",
-    "type",
-    "via",
-    "channel",
-    "source",
-    "medium",
-    "campaign",
-    "content",
-    "term",
-)
+# what a card keeps of a touch: what a payload shows of one, and its id
+CARD_TOUCH_FIELDS = {"id", *payloads.TOUCH_FIELDS}
 
 
 async def remember_captures(events: Sequence[LeadCaptured], ctx: HandlerContext) -> None:
@@ -37,9 +28,9 @@ async def remember_captures(events: Sequence[LeadCaptured], ctx: HandlerContext)
     for lead_id in sorted(latest):
         data = latest[lead_id].data
         person = data.person.model_dump(mode="json", exclude={"attributes"})
-        touch = data.touch.model_dump(mode="json", include=set(TOUCH_FIELDS))
+        touch = data.touch.model_dump(mode="json", include=CARD_TOUCH_FIELDS)
         first = (
-            data.first_touch.model_dump(mode="json", include=set(TOUCH_FIELDS)) if data.first_touch else None
+            data.first_touch.model_dump(mode="json", include=CARD_TOUCH_FIELDS) if data.first_touch else None
         )
         rows.append((lead_id, person, first, touch))
     await cards.record_captures(ctx.connection, rows, ctx.now)

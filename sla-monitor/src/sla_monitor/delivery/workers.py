@@ -67,6 +67,7 @@ class DeliveryWorker:
     concurrency: int = 8
     per_subscription: int = 16
     only: list[UUID] | None = None  # these subscriptions alone (a test's)
+    retention: timedelta = timedelta(days=30)
 
     def now(self) -> datetime:
         return self.clock()
@@ -85,6 +86,7 @@ class DeliveryWorker:
         await listener.add_listener(deliveries.CHANNEL, woken_by_notify)
         running: dict[UUID, asyncio.Task[int]] = {}
         measured_at = 0.0
+        purged_at = 0.0
         try:
             while True:
                 wake.clear()
@@ -100,6 +102,10 @@ class DeliveryWorker:
                 if time.monotonic() - measured_at > 10:
                     await self.measure()
                     measured_at = time.monotonic()
+                if time.monotonic() - purged_at > 3600:
+                    async with self.pool.acquire() as conn:
+                        await deliveries.purge(conn, now - self.retention)
+                    purged_at = time.monotonic()
                 woken = asyncio.create_task(wake.wait())
                 await asyncio.wait(
                     {woken, *running.values()}, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED
@@ -264,7 +270,13 @@ async def run_delivery_worker(deps: Deps) -> None:
         await asyncio.Event().wait()
         return
     pool = await create_pool(settings.database_url, size=settings.delivery_pool_size + 1)
-    worker = DeliveryWorker(pool, sending, deps.clock, concurrency=settings.delivery_concurrency)
+    worker = DeliveryWorker(
+        pool,
+        sending,
+        deps.clock,
+        concurrency=settings.delivery_concurrency,
+        retention=timedelta(days=settings.delivery_retention_days),
+    )
     try:
         await worker.run(poll_seconds=settings.delivery_poll_seconds)
     finally:

@@ -81,6 +81,8 @@ UPDATE deliveries SET payload = NULL,
                       ELSE last_error END
 WHERE lead_id = ANY($1::uuid[]) AND payload IS NOT NULL
 """
+# what was delivered or skipped, with its payload, does not stay for ever (replay reaches this far)
+_PURGE = "DELETE FROM deliveries WHERE status IN ('delivered', 'skipped') AND created_at < $1"
 _BACKLOG = """
 SELECT subscription_id, count(*) AS pending, min(created_at) AS oldest FROM deliveries
 WHERE status = 'pending' GROUP BY subscription_id
@@ -223,3 +225,8 @@ async def forget_people(conn: Connection, lead_ids: Sequence[UUID]) -> None:
 
 async def backlog(conn: Connection) -> list[Backlog]:
     return [Backlog(**dict(row)) for row in await conn.fetch(_BACKLOG)]
+
+
+async def purge(conn: Connection, before: datetime) -> int:
+    done = await conn.execute(_PURGE, before)
+    return int(done.rsplit(" ", 1)[-1])
