@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.receiver import Receiver
 
 HEALTHY = 7
+WAIT_SECONDS = 240.0  # for every healthy endpoint to have every event, after the step
 
 
 @dataclass
@@ -110,7 +111,11 @@ async def deliveries_under_load(
                 assert set(stored_at) <= got, f"{len(set(stored_at) - got)} not delivered yet"
 
         began = time.perf_counter()
-        await eventually(every_healthy_has_all, within=180, interval=0.5)
+        try:
+            await eventually(every_healthy_has_all, within=WAIT_SECONDS, interval=0.5)
+            all_delivered = True
+        except AssertionError:  # reported, not fatal: the steps after it still run
+            all_delivered = False
         drained_after = time.perf_counter() - began
         cpu = cpu_seconds(sla_pid, with_children=True) - cpu_before
     finally:
@@ -140,7 +145,9 @@ async def deliveries_under_load(
             "max": round(max(latencies), 1),
             "target_p99": 250,
         },
-        "all_delivered_after_the_step_s": round(drained_after, 2),
+        "all_delivered": all_delivered,
+        "all_delivered_after_the_step_s": round(drained_after, 2) if all_delivered else None,
+        "healthy_share_delivered": round(len(latencies) / max(HEALTHY * len(stored_at), 1), 4),
         "attempts": {
             "healthy": len(latencies),
             "failing_500": len(failing.received),

@@ -82,7 +82,7 @@ PROFILE_SECONDS = int(os.environ.get("BENCH_PROFILE_SECONDS", "20"))
 # the delivery step: ten subscriptions while qualifying leads come (BENCH_DELIVERIES=0 skips it)
 DELIVERIES_ON = os.environ.get("BENCH_DELIVERIES", "1") != "0"
 DELIVERY_RATE = float(os.environ.get("BENCH_DELIVERY_RATE", "200"))
-DELIVERY_SECONDS = int(os.environ.get("BENCH_DELIVERY_SECONDS", "20"))
+DELIVERY_SECONDS = int(os.environ.get("BENCH_DELIVERY_SECONDS", "10"))
 IDLE_SECONDS = 5.0
 GROUPS = ("scoring", "routing", "sla-monitor", "reporting")
 SERVICES = {"capture": 19001, "scoring": 19002, "routing": 19003, "sla-monitor": 19004, "reporting": 19005}
