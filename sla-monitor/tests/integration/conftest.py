@@ -13,6 +13,10 @@ from leadkit.db import Pool, create_pool
 from leadkit.policies import PolicyStore
 from leadkit.policy_document import PolicyKind
 from leadkit.testing import database_url_for_tests, migrate_test_database
+from sla_monitor.delivery.domain.sealing import Sealer, new_sealing_key
+from sla_monitor.delivery.domain.targets import TargetRules
+from sla_monitor.delivery.sender import SafeSender
+from sla_monitor.delivery.sending import Sending
 from sla_monitor.domain.sla_policy import parse_sla_policy
 from sla_monitor.parts import SlaParts, calendars_check
 
@@ -45,3 +49,12 @@ def parts(tmp_path: Path) -> SlaParts:
     document.write_text(POLICY)
     kind = PolicyKind(name=f"sla-it-{uuid4().hex[:8]}", parse=parse_sla_policy, default_document=document)
     return SlaParts(policies=PolicyStore(kind, check=calendars_check))
+
+
+@pytest.fixture
+async def sender() -> AsyncIterator[Sending]:
+    """What the delivery worker sends with, allowed to reach the test endpoints on 127.0.0.1."""
+    rules = TargetRules.of(allow_http=True, allowed=["127.0.0.1/32"])
+    found = Sending(SafeSender(rules), Sealer(new_sealing_key()))
+    yield found
+    await found.close()

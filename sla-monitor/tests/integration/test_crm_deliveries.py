@@ -27,24 +27,12 @@ from leadkit.messaging import Outbox
 from sla_monitor.delivery import handlers
 from sla_monitor.delivery.db import deliveries, subscriptions
 from sla_monitor.delivery.db.crm_records import record_of
-from sla_monitor.delivery.domain.sealing import Sealer, new_sealing_key
-from sla_monitor.delivery.domain.targets import TargetRules
-from sla_monitor.delivery.sender import SafeSender
 from sla_monitor.delivery.sending import Sending
 from sla_monitor.delivery.subscribing import NewSubscription, create_subscription
 from sla_monitor.delivery.workers import DeliveryWorker
 from tests.crm_standins import HubSpotStandIn, SalesforceStandIn
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-async def sender() -> AsyncIterator[Sending]:
-    found = Sending(
-        SafeSender(TargetRules.of(allow_http=True, allowed=["127.0.0.1/32"])), Sealer(new_sealing_key())
-    )
-    yield found
-    await found.close()
 
 
 @pytest.fixture

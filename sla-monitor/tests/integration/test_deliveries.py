@@ -62,13 +62,6 @@ async def receiver() -> AsyncIterator[Receiver]:
     await found.stop()
 
 
-@pytest.fixture
-async def sender() -> AsyncIterator[Sending]:
-    found = sending()
-    yield found
-    await found.close()
-
-
 async def subscribe(
     pool: Pool, send: Sending, url: str, *events: str, filters: dict[str, object] | None = None
 ) -> tuple[UUID, str]:

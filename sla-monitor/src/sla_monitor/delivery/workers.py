@@ -217,7 +217,9 @@ class DeliveryWorker:
                 lead_id=str(delivery.lead_id),
                 attempts=attempts,
                 status=result.answer.status,
-                why=judgement.reason,
+                # not the answer's words: a CRM's message may quote the person (they stay in the
+                # delivery's row, which an erasure clears)
+                verdict=judgement.verdict,
             )
         changed = result.record if result.record is not None and result.record != record else None
         return Settled(delivery, outcome, judgement, changed)
@@ -246,7 +248,8 @@ class DeliveryWorker:
                         conn, subscription.id, done.delivery.lead_id, done.record, now
                     )
         if disabling is not None:
-            log.warning("subscription disabled", subscription_id=str(subscription.id), why=disabling.reason)
+            # why is the subscription's own (GET /v1/subscriptions/{id}): it may quote an endpoint
+            log.warning("subscription disabled", subscription_id=str(subscription.id))
 
     async def measure(self) -> None:
         async with self.pool.acquire() as conn:

@@ -77,9 +77,9 @@ WHERE subscription_id = $1 AND id = $2 AND status IN ('pending', 'failed') RETUR
 _FORGET = """
 UPDATE deliveries SET payload = NULL,
     status = CASE WHEN status IN ('pending', 'failed') THEN 'skipped' ELSE status END,
-    last_error = CASE WHEN status IN ('pending', 'failed') THEN 'the person was erased before delivery'
-                      ELSE last_error END
-WHERE lead_id = ANY($1::uuid[]) AND payload IS NOT NULL
+    -- a destination's error may have quoted the person
+    last_error = CASE WHEN status IN ('pending', 'failed') THEN 'the person was erased before delivery' END
+WHERE lead_id = ANY($1::uuid[]) AND (payload IS NOT NULL OR last_error IS NOT NULL)
 """
 # what was delivered or skipped, with its payload, does not stay for ever (replay reaches this far)
 _PURGE = "DELETE FROM deliveries WHERE status IN ('delivered', 'skipped') AND created_at < $1"
