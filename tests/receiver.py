@@ -71,6 +71,7 @@ class Receiver(LocalServer):
     answers: deque[int] = field(default_factory=deque)
     default: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    refuse_containing: bytes | None = None  # a body holding these bytes is answered 500
 
     @property
     def url(self) -> str:
@@ -82,6 +83,8 @@ class Receiver(LocalServer):
             Received(request.method, request.url.path, dict(request.headers), body, time.time())
         )
         status = self.answers.popleft() if self.answers else self.default
+        if self.refuse_containing is not None and self.refuse_containing in body:
+            status = 500
         return Response("ok" if status < 300 else "no", status_code=status, headers=self.headers)
 
     def app(self) -> Starlette:

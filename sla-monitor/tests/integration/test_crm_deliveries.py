@@ -7,32 +7,19 @@ is parked with Salesforce's own words."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from delivery_events import NOW, captured, consume, qualified
 
-from lead_schemas import (
-    Envelope,
-    LeadCaptured,
-    LeadCapturedData,
-    LeadQualified,
-    LeadQualifiedData,
-    Person,
-    Touch,
-)
-from leadkit.consumer import HandlerContext
 from leadkit.db import Pool
-from leadkit.messaging import Outbox
-from sla_monitor.delivery import handlers
 from sla_monitor.delivery.db import deliveries, subscriptions
 from sla_monitor.delivery.db.crm_records import record_of
 from sla_monitor.delivery.sending import Sending
 from sla_monitor.delivery.subscribing import NewSubscription, create_subscription
 from sla_monitor.delivery.workers import DeliveryWorker
 from tests.crm_standins import HubSpotStandIn, SalesforceStandIn
-
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
@@ -49,39 +36,6 @@ async def salesforce() -> AsyncIterator[SalesforceStandIn]:
     await found.start()
     yield found
     await found.stop()
-
-
-def captured(lead_id: UUID, name: str) -> LeadCaptured:
-    return LeadCaptured.new(
-        producer="capture",
-        lead_id=lead_id,
-        correlation_id=lead_id,
-        occurred_at=NOW,
-        data=LeadCapturedData(
-            is_new=True,
-            person=Person(email=f"{name.lower()}@northwind.example", first_name=name, company="Northwind"),
-            touch=Touch(id=str(uuid4()), occurred_at=NOW, source="google", medium="cpc"),
-        ),
-    )
-
-
-async def consume(pool: Pool, events: list[Envelope]) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        ctx = HandlerContext(conn, Outbox(), NOW)
-        await handlers.remember_captures([e for e in events if isinstance(e, LeadCaptured)], ctx)
-        await handlers.enqueue_deliveries(events, ctx)
-
-
-def qualified(lead_id: UUID, owner: str, at: datetime = NOW) -> LeadQualified:
-    return LeadQualified.new(
-        producer="routing",
-        lead_id=lead_id,
-        correlation_id=lead_id,
-        occurred_at=at,
-        data=LeadQualifiedData(
-            owner=owner, reason="round robin", rule="emea", score=80, grade="A", assignment=1
-        ),
-    )
 
 
 async def subscribe(pool: Pool, send: Sending, new: NewSubscription) -> UUID:
@@ -122,7 +76,7 @@ async def test_hubspot_gets_a_contact_and_a_lead_with_the_mapped_owner_then_a_re
     assert lead["contact"] == contact["id"]
     assert lead["properties"] == {"hs_lead_name": "Dana", "hubspot_owner_id": "501"}
 
-    await consume(pool, [qualified(lead_id, "ben", NOW + timedelta(minutes=30))])  # reassigned
+    await consume(pool, [qualified(lead_id, "ben", at=NOW + timedelta(minutes=30))])  # reassigned
     await drain(pool, sender, subscription_id)
     assert list(hubspot.leads) == [hubspot_lead_id]  # the same record, updated
     assert hubspot.leads[hubspot_lead_id]["properties"]["hubspot_owner_id"] == "502"
@@ -189,7 +143,7 @@ async def test_salesforce_gets_a_lead_its_assignment_rules_leave_alone_and_a_ren
     assert all(r.headers["sforce-auto-assign"] == "FALSE" for r in api_calls)
 
     salesforce.expire_tokens()
-    await consume(pool, [qualified(lead_id, "ben", NOW + timedelta(minutes=5))])
+    await consume(pool, [qualified(lead_id, "ben", at=NOW + timedelta(minutes=5))])
     await drain(pool, sender, subscription_id)
     assert list(salesforce.leads) == [record_id]  # the same Lead, updated
     assert [r.path for r in salesforce.received].count("/services/oauth2/token") == 2

@@ -123,8 +123,9 @@ class DeliveryWorker:
             await self.pool.release(listener)
 
     async def round(self, now: datetime) -> int:
-        """Lease every subscription with due work (up to `concurrency` at once) and send; the
-        deliveries attempted."""
+        """Lease every subscription with due work (up to `concurrency` at once), send, and wait for
+        all of them; the deliveries attempted. One step at a time, for the tests and the CLI's
+        kind of caller; the service runs `run`, which never waits for a slow subscription."""
         leased: list[UUID] = []
         async with self.pool.acquire() as conn:
             while len(leased) < self.concurrency:
