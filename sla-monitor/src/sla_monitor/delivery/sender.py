@@ -2,7 +2,13 @@
 checked (domain/targets.py) on each connection, then the request goes to the checked address
 with the name as its Host and TLS server name (so the certificate is still checked against the
 name); redirects are not followed; 5 s to connect, 15 s in all; the answer is read up to a small
-limit. httpx does the HTTP; this only pins where it connects."""
+limit. httpx does the HTTP; this only pins where it connects.
+
+A kept-alive connection the endpoint closed just as a request went out (its idle timeout — 5 s
+for uvicorn and Node, 2 s for gunicorn — racing ours) fails before any answer; that request is
+sent once more, at once, on a new connection, as browsers do, instead of counting as a failed
+attempt and waiting out the retry schedule. The endpoint never answered it, and a delivery is at
+least once anyway (its webhook-id lets the receiver drop a repeat)."""
 
 from __future__ import annotations
 
@@ -24,6 +30,8 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 MAX_ANSWER_BYTES = 64 * 1024
 CONNECT_SECONDS = 5.0
 TOTAL_SECONDS = 15.0
+# failing after the connection was made and before an answer came: the endpoint dropped it
+CLOSED_BEFORE_ANSWER = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,10 @@ class SafeSender:
             headers={**headers, "Host": host_header},
             extensions=extensions,
         )
-        response = await self._client.send(request, stream=True)
+        try:
+            response = await self._client.send(request, stream=True)
+        except CLOSED_BEFORE_ANSWER:
+            response = await self._client.send(request, stream=True)
         try:
             read = bytearray()
             async for chunk in response.aiter_raw():
