@@ -3,7 +3,8 @@ answers 500 to everything, one that hangs past the 15 s timeout, one paced like 
 message a second) — while qualifying leads come at 200 a second. Measured: from the moment Kafka
 stored each `lead.qualified` (its record timestamp) to its arrival at every healthy endpoint,
 p50/p99; whether the failing and hanging ones slowed the healthy; sla-monitor's CPU per attempt.
-The endpoints are real HTTP servers on 127.0.0.1 (tests/receiver.py)."""
+The endpoints are real HTTP servers on 127.0.0.1, lean ones (lean_receiver.py) so that what is
+measured is the sender, not the receivers' CPU on the same two cores."""
 
 from __future__ import annotations
 
@@ -11,32 +12,19 @@ import asyncio
 import itertools
 import json
 import statistics
-import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import httpx
 from cost import cpu_seconds  # type: ignore[import-not-found]
+from lean_receiver import LeanReceiver  # type: ignore[import-not-found]
 from load import offer_leads  # type: ignore[import-not-found]
 
 from leadkit.testing import TopicTail, eventually
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.receiver import Receiver
-
 HEALTHY = 7
 WAIT_SECONDS = 240.0  # for every healthy endpoint to have every event, after the step
-
-
-@dataclass
-class Hanging(Receiver):
-    async def _handle(self, request: Any) -> Any:
-        answer = await super()._handle(request)
-        await asyncio.sleep(20)  # past the sender's 15 s
-        return answer
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -55,8 +43,9 @@ async def deliveries_under_load(
     seconds: int = 20,
 ) -> dict[str, Any]:
     print(f"  deliveries: 10 subscriptions, {rate:g} leads/s for {seconds} s …", flush=True)  # noqa: T201
-    healthy = [Receiver() for _ in range(HEALTHY)]
-    failing, hanging, slack = Receiver(default=500), Hanging(), Receiver()
+    healthy = [LeanReceiver() for _ in range(HEALTHY)]
+    # the hanging one answers past the sender's 15 s
+    failing, hanging, slack = LeanReceiver(status=500), LeanReceiver(delay_seconds=20), LeanReceiver()
     endpoints = [*healthy, failing, hanging, slack]
     for endpoint in endpoints:
         await endpoint.start()
@@ -107,7 +96,7 @@ async def deliveries_under_load(
         async def every_healthy_has_all() -> None:
             assert len(stored_at) >= offered.accepted * 0.99, "leads still being qualified"
             for endpoint in healthy:
-                got = {r.headers["webhook-id"] for r in endpoint.received}
+                got = endpoint.ids()
                 assert set(stored_at) <= got, f"{len(set(stored_at) - got)} not delivered yet"
 
         began = time.perf_counter()
@@ -127,10 +116,10 @@ async def deliveries_under_load(
         for endpoint in endpoints:
             await endpoint.stop()
     latencies = [
-        (r.at - stored_at[r.headers["webhook-id"]]) * 1000
+        (r.at - stored_at[r.webhook_id]) * 1000
         for endpoint in healthy
         for r in endpoint.received
-        if r.headers["webhook-id"] in stored_at
+        if r.webhook_id in stored_at
     ]
     attempts = sum(len(endpoint.received) for endpoint in endpoints)
     return {

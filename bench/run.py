@@ -23,7 +23,8 @@ databases), so it measures nothing else's traffic and changes no other system:
    healthy endpoints, and sla-monitor's CPU per attempt (bench/delivery_bench.py).
 
 Writes bench/results/latest.json. Settings: BENCH_SECONDS (wrk runs), BENCH_CONNECTIONS, BENCH_STEPS
-(rate:seconds,…; default 50:20,100:20,200:30,300:60), BENCH_BULK_LEADS.
+(rate:seconds,…; default 50:20,100:20,200:30,300:60), BENCH_BULK_LEADS. BENCH_ONLY=deliveries
+runs the delivery step alone and prints it (latest.json is left as it was).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ PROFILE_SECONDS = int(os.environ.get("BENCH_PROFILE_SECONDS", "20"))
 DELIVERIES_ON = os.environ.get("BENCH_DELIVERIES", "1") != "0"
 DELIVERY_RATE = float(os.environ.get("BENCH_DELIVERY_RATE", "200"))
 DELIVERY_SECONDS = int(os.environ.get("BENCH_DELIVERY_SECONDS", "10"))
+ONLY_DELIVERIES = os.environ.get("BENCH_ONLY") == "deliveries"
 IDLE_SECONDS = 5.0
 GROUPS = ("scoring", "routing", "sla-monitor", "reporting")
 SERVICES = {"capture": 19001, "scoring": 19002, "routing": 19003, "sla-monitor": 19004, "reporting": 19005}
@@ -497,7 +499,35 @@ async def fresh_topics() -> None:
             )
 
 
+async def deliveries_alone() -> None:
+    processes: list[subprocess.Popen[bytes]] = []
+    await fresh_topics()
+    try:
+        start(processes, list(SERVICES))
+        await wait_ready(list(SERVICES))
+        await drained()
+        pids = {name: process.pid for name, process in zip(SERVICE_ORDER, processes, strict=True)}
+        found = await deliveries_under_load(
+            prefix=PREFIX,
+            sla_url=f"http://127.0.0.1:{SERVICES['sla-monitor']}",
+            capture_port=SERVICES["capture"],
+            api_key=API_KEY,
+            sla_pid=pids["sla-monitor"],
+            rate=DELIVERY_RATE,
+            seconds=DELIVERY_SECONDS,
+        )
+        print(json.dumps(found, indent=2))  # noqa: T201
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=40)
+
+
 async def main() -> None:
+    if ONLY_DELIVERIES:
+        await deliveries_alone()
+        return
     processes: list[subprocess.Popen[bytes]] = []
     await fresh_topics()
     try:

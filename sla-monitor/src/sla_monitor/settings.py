@@ -32,9 +32,10 @@ class SlaMonitorSettings(ServiceSettings):
     delivery_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often due deliveries are looked for"
     )
-    delivery_concurrency: int = Field(default=8, ge=1, le=64, description="Subscriptions sent to at once")
+    # a task per subscription is cheap, and a hanging or paced one holds its slot for up to 30 s
+    delivery_concurrency: int = Field(default=32, ge=1, le=256, description="Subscriptions sent to at once")
     delivery_pool_size: int = Field(
-        default=4, ge=1, le=32, description="The delivery worker's own connections"
+        default=6, ge=1, le=64, description="The delivery worker's own connections"
     )
 
     delivery_retention_days: int = Field(
