@@ -55,7 +55,7 @@ from load import offer_leads  # type: ignore[import-not-found]
 from reporting_scale import reporting_at_scale  # type: ignore[import-not-found]
 from routing_bench import routing_decision_in_process  # type: ignore[import-not-found]
 from scoring_bench import rescore_on_activation, scoring_in_process  # type: ignore[import-not-found]
-from sla_bench import timer_sweep_burst  # type: ignore[import-not-found]
+from sla_bench import _dsn, timer_sweep_burst  # type: ignore[import-not-found]
 
 from leadkit.testing import TopicTail, committed_offsets, eventually
 
@@ -513,6 +513,7 @@ async def deliveries_alone() -> None:
             capture_port=SERVICES["capture"],
             api_key=API_KEY,
             sla_pid=pids["sla-monitor"],
+            database_url=_dsn(env()["SLA_MONITOR_DATABASE_URL"]),
             rate=DELIVERY_RATE,
             seconds=DELIVERY_SECONDS,
         )
@@ -580,6 +581,7 @@ async def main() -> None:
                 capture_port=SERVICES["capture"],
                 api_key=API_KEY,
                 sla_pid=pids["sla-monitor"],
+                database_url=_dsn(env()["SLA_MONITOR_DATABASE_URL"]),
                 rate=DELIVERY_RATE,
                 seconds=DELIVERY_SECONDS,
             )

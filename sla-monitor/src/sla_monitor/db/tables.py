@@ -197,7 +197,15 @@ class DeliveryRow(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("uq_deliveries_subscription_id_event_id", "subscription_id", "event_id", unique=True),
-        Index("ix_deliveries_order", "subscription_id", "lead_id", "id"),
+        # a lead's deliveries not yet through, earliest first: which of them may go now
+        Index(
+            "ix_deliveries_open",
+            "subscription_id",
+            "lead_id",
+            "id",
+            postgresql_where=text("status IN ('pending', 'failed')"),
+        ),
+        Index("ix_deliveries_subscription_id_id", "subscription_id", "id"),  # the listing, newest first
         Index(
             "ix_deliveries_due",
             "subscription_id",
