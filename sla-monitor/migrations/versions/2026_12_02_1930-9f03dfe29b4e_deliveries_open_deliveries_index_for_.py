@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "9f03dfe29b4e"
 down_revision: str | None = "3b6fe9071808"
 branch_labels: str | Sequence[str] | None = None

@@ -221,7 +221,8 @@ class DeliveryRow(Base):
     event_id: Mapped[UUID] = mapped_column(comment="the event's envelope id: the delivery's webhook-id")
     event_type: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONB, comment="null once the person is erased")
+    # text, not jsonb: stored once and sent byte for byte, never queried inside
+    payload: Mapped[str | None] = mapped_column(Text, comment="the body sent; null once the person is erased")
     status: Mapped[str] = mapped_column(Text, comment="pending | delivered | failed | skipped")
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

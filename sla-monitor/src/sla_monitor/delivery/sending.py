@@ -19,6 +19,7 @@ from sla_monitor.delivery.db.deliveries import DueDelivery
 from sla_monitor.delivery.db.subscriptions import StoredSubscription
 from sla_monitor.delivery.domain import hubspot, slack
 from sla_monitor.delivery.domain.outcomes import Answer
+from sla_monitor.delivery.domain.payloads import encoded
 from sla_monitor.delivery.domain.sealing import Sealer
 from sla_monitor.delivery.domain.signing import webhook_headers
 from sla_monitor.delivery.domain.targets import TargetRules
@@ -50,7 +51,7 @@ class Result:
 
 def body_of(payload: dict[str, Any]) -> bytes:
     """The bytes sent and signed: compact JSON, UTF-8."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return encoded(payload).encode()
 
 
 @dataclass
@@ -107,7 +108,7 @@ class Sending:
                 now=now,
             )
             return Result(sent.answer, sent.latency_ms)
-        body = delivery.body or body_of(delivery.payload)
+        body = delivery.body
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,

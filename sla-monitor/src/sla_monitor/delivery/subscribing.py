@@ -18,7 +18,7 @@ from sla_monitor.delivery.db.subscriptions import StoredSubscription
 from sla_monitor.delivery.domain.sealing import Sealer
 from sla_monitor.delivery.domain.signing import new_secret
 from sla_monitor.delivery.domain.subscriptions import Kind, Subscription, normalized_filters
-from sla_monitor.delivery.sending import Result, Sending, open_keys
+from sla_monitor.delivery.sending import Result, Sending, body_of, open_keys
 
 
 @dataclass(frozen=True)
@@ -94,11 +94,13 @@ async def send_test(conn: Connection, sending: Sending, stored: StoredSubscripti
         event_id=event_id,
         event_type="leadloop.test",
         occurred_at=now,
-        payload={
-            "type": "leadloop.test",
-            "timestamp": now.isoformat(),
-            "data": {"subscription_id": str(stored.subscription.id), "message": "a test from leadloop"},
-        },
+        body=body_of(
+            {
+                "type": "leadloop.test",
+                "timestamp": now.isoformat(),
+                "data": {"subscription_id": str(stored.subscription.id), "message": "a test from leadloop"},
+            }
+        ),
         attempts=0,
     )
     return await sending.send(stored, test, now, keys)

@@ -8,10 +8,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
 from leadkit.db import Connection, columns
+from sla_monitor.delivery.domain.payloads import encoded
 
 CHANNEL = "leadloop_deliveries"
 # the workers LISTEN: a NOTIFY is delivered when the transaction commits, so a worker woken by it
@@ -20,7 +22,7 @@ _ENQUEUE = f"""
 WITH queued AS (
     INSERT INTO deliveries (subscription_id, lead_id, event_id, event_type, occurred_at, payload, status,
                             next_attempt_at, created_at)
-    SELECT s, l, e, t, o, p::jsonb, 'pending', $7, $7
+    SELECT s, l, e, t, o, p, 'pending', $7, $7
     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::text[])
         AS u(s, l, e, t, o, p)
     ORDER BY o, e
@@ -35,7 +37,7 @@ _WAKE = f"SELECT pg_notify('{CHANNEL}', '')"
 # (ix_deliveries_open) rather than NOT EXISTS: on a table filling fast, stale statistics made the
 # planner join every pending row with every other (a second per call, measured in the benchmark)
 _DUE = """
-SELECT d.id, d.lead_id, d.event_id, d.event_type, d.occurred_at, d.payload::text AS payload, d.attempts
+SELECT d.id, d.lead_id, d.event_id, d.event_type, d.occurred_at, d.payload, d.attempts
 FROM deliveries d
 WHERE d.subscription_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2
   AND d.id = (SELECT e.id FROM deliveries e
@@ -110,9 +112,14 @@ class DueDelivery:
     event_id: UUID
     event_type: str
     occurred_at: datetime
-    payload: dict[str, Any]
+    body: bytes  # the payload as stored: a webhook's body, sent as it is
     attempts: int
-    body: bytes = b""  # the payload as stored, sent as it is (a webhook's body); empty: encode it
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        """Read only by the kinds that reshape it (Slack, the CRMs): a webhook sends `body`."""
+        found: dict[str, Any] = json.loads(self.body)
+        return found
 
 
 @dataclass(frozen=True)
@@ -155,8 +162,16 @@ class Backlog:
 async def enqueue(conn: Connection, deliveries: Sequence[NewDelivery], now: datetime) -> None:
     if not deliveries:
         return
+    texts: dict[UUID, str] = {}  # an event's payload is the same for every subscription: encoded once
     rows = [
-        (d.subscription_id, d.lead_id, d.event_id, d.event_type, d.occurred_at, json.dumps(d.payload))
+        (
+            d.subscription_id,
+            d.lead_id,
+            d.event_id,
+            d.event_type,
+            d.occurred_at,
+            texts.get(d.event_id) or texts.setdefault(d.event_id, encoded(d.payload)),
+        )
         for d in deliveries
     ]
     await conn.execute(_ENQUEUE, *columns(rows, width=6), now)
@@ -169,7 +184,15 @@ async def wake_workers(conn: Connection) -> None:
 
 async def due(conn: Connection, subscription_id: UUID, now: datetime, limit: int) -> list[DueDelivery]:
     return [
-        DueDelivery(**{**dict(row), "payload": json.loads(row["payload"]), "body": row["payload"].encode()})
+        DueDelivery(
+            row["id"],
+            row["lead_id"],
+            row["event_id"],
+            row["event_type"],
+            row["occurred_at"],
+            row["payload"].encode(),
+            row["attempts"],
+        )
         for row in await conn.fetch(_DUE, subscription_id, now, limit)
         if row["payload"] is not None
     ]

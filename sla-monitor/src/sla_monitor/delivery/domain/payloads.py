@@ -55,6 +55,11 @@ class LeadCard:
     reasons: tuple[Mapping[str, Any], ...] = ()
 
 
+def encoded(payload: Mapping[str, Any]) -> str:
+    """The text stored and, as UTF-8, sent and signed: compact JSON."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
 def payload(event: Envelope, card: LeadCard | None) -> dict[str, Any]:
     """The JSON object delivered for `event` (its data plus what the card knows of the lead)."""
     card = card or LeadCard()
