@@ -18,7 +18,7 @@ from uuid import uuid4
 
 import asyncpg
 import httpx
-from cost import cpu_seconds  # type: ignore[import-not-found]
+from cost import tree_cpu_seconds  # type: ignore[import-not-found]
 from lean_receiver import LeanReceiver  # type: ignore[import-not-found]
 from load import offer_leads  # type: ignore[import-not-found]
 
@@ -73,7 +73,7 @@ async def deliveries_under_load(
 
     collector = asyncio.create_task(collect())
     try:
-        cpu_before = cpu_seconds(sla_pid, with_children=True)
+        cpu_before = tree_cpu_seconds(sla_pid)
         body = {  # the end-to-end step's qualifying lead
             "job_title": "VP Engineering",
             "company_size": "201-500",
@@ -108,7 +108,7 @@ async def deliveries_under_load(
         except AssertionError:  # reported, not fatal: the steps after it still run
             all_delivered = False
         drained_after = time.perf_counter() - began
-        cpu = cpu_seconds(sla_pid, with_children=True) - cpu_before
+        cpu = tree_cpu_seconds(sla_pid) - cpu_before
         conn = await asyncpg.connect(database_url)
         try:  # when each healthy delivery was queued: the consuming half of the latency
             queued_at = {

@@ -86,6 +86,18 @@ async def test_a_subscriber_gets_signed_qualified_leads_and_all_it_missed_in_ord
         assert body["data"]["person"]["first_name"] == QUALIFYING["first_name"]
         assert body["data"]["owner"] is not None
 
+        async def counted() -> None:  # the delivery process's metrics, in the service's /metrics
+            metrics = await client.get(system.url("sla-monitor", "/metrics"))
+            delivered = [
+                line
+                for line in metrics.text.splitlines()
+                if line.startswith('leadloop_deliveries_total{outcome="delivered"}')
+            ]
+            assert delivered
+            assert float(delivered[0].split()[-1]) >= 1
+
+        await eventually(counted, within=30)
+
         await receiver.stop()
         missed = [await post_lead(client, system) for _ in range(3)]
 

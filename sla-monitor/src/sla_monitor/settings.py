@@ -38,6 +38,9 @@ class SlaMonitorSettings(ServiceSettings):
         default=6, ge=1, le=64, description="The delivery worker's own connections"
     )
 
+    delivery_process: bool = Field(
+        default=True, description="Run the delivery worker in a process of its own (off: in the service's)"
+    )
     delivery_retention_days: int = Field(
         default=30, ge=1, le=3650, description="Delivered and skipped deliveries are deleted after this"
     )

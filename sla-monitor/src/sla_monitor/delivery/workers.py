@@ -7,11 +7,15 @@ lease that runs out (an instance died mid-send) hands the work to the next (at l
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 
 import structlog
@@ -19,6 +23,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from leadkit.db import Pool, create_pool
 from leadkit.service import Deps
+from sla_monitor.delivery.child_metrics import CHILD_METRICS, METRICS_FILE
 from sla_monitor.delivery.db import crm_records, deliveries, subscriptions
 from sla_monitor.delivery.db.crm_records import CrmRecord
 from sla_monitor.delivery.db.deliveries import DueDelivery, Outcome
@@ -263,9 +268,8 @@ class DeliveryWorker:
             OLDEST_PENDING.labels(str(backlog.subscription_id)).set((now - backlog.oldest).total_seconds())
 
 
-async def run_delivery_worker(deps: Deps) -> None:
-    settings = deps.settings
-    assert isinstance(settings, SlaMonitorSettings)
+async def run_delivery_worker(settings: SlaMonitorSettings, clock: Callable[[], datetime]) -> None:
+    """The worker, in this process, until cancelled."""
     try:
         sending = Sending.of(settings)
     except SealingKeyProblem as problem:
@@ -277,7 +281,7 @@ async def run_delivery_worker(deps: Deps) -> None:
     worker = DeliveryWorker(
         pool,
         sending,
-        deps.clock,
+        clock,
         concurrency=settings.delivery_concurrency,
         retention=timedelta(days=settings.delivery_retention_days),
     )
@@ -286,3 +290,26 @@ async def run_delivery_worker(deps: Deps) -> None:
     finally:
         await sending.close()
         await pool.close()
+
+
+async def run_deliveries(deps: Deps) -> None:
+    """sla-monitor's "deliveries" loop: the worker in a process of its own (process.py) unless
+    SLA_MONITOR_DELIVERY_PROCESS is off; a process that exits is started again by the supervisor."""
+    settings = deps.settings
+    assert isinstance(settings, SlaMonitorSettings)
+    if not settings.delivery_process:
+        await run_delivery_worker(settings, deps.clock)
+        return
+    with tempfile.TemporaryDirectory(prefix="leadloop-deliveries-") as folder:
+        metrics = Path(folder) / "metrics.prom"
+        CHILD_METRICS.path = metrics
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "sla_monitor.delivery", env={**os.environ, METRICS_FILE: str(metrics)}
+        )
+        try:
+            code = await child.wait()
+            raise RuntimeError(f"the delivery process exited with {code}")
+        finally:
+            if child.returncode is None:
+                child.terminate()
+                await child.wait()

@@ -1,0 +1,3 @@
+from sla_monitor.delivery.process import main
+
+main()
