@@ -35,6 +35,7 @@ from sla_monitor.settings import SlaMonitorSettings
 
 log = structlog.get_logger(__name__)
 LEASE = timedelta(seconds=60)
+RESEALED = "its secrets were sealed under another SLA_MONITOR_DELIVERY_SEALING_KEY: rotate them"
 BATCH = 200
 BATCH_SECONDS = 30.0  # well inside the lease
 STATUS = {"delivered": "delivered", "retry": "pending", "failed": "failed", "disable": "pending"}
@@ -96,14 +97,20 @@ class DeliveryWorker:
             while True:
                 wake.clear()
                 now = self.now()
-                async with self.pool.acquire() as conn:
-                    while len(running) < self.concurrency:
-                        found = await subscriptions.lease_one(
-                            conn, now, LEASE, skip=list(running), only=self.only
+                if len(running) < self.concurrency:
+                    async with self.pool.acquire() as conn:
+                        found = await subscriptions.lease(
+                            conn,
+                            now,
+                            LEASE,
+                            limit=self.concurrency - len(running),
+                            skip=list(running),
+                            only=self.only,
                         )
-                        if found is None:
-                            break
-                        running[found] = asyncio.create_task(self._work(found, now))
+                    for subscription_id in found:
+                        running[subscription_id] = asyncio.create_task(
+                            self._work(subscription_id, now, keep_going=True)
+                        )
                 if time.monotonic() - measured_at > 10:
                     await self.measure()
                     measured_at = time.monotonic()
@@ -131,41 +138,49 @@ class DeliveryWorker:
         """Lease every subscription with due work (up to `concurrency` at once), send, and wait for
         all of them; the deliveries attempted. One step at a time, for the tests and the CLI's
         kind of caller; the service runs `run`, which never waits for a slow subscription."""
-        leased: list[UUID] = []
         async with self.pool.acquire() as conn:
-            while len(leased) < self.concurrency:
-                found = await subscriptions.lease_one(conn, now, LEASE, skip=leased, only=self.only)
-                if found is None:
-                    break
-                leased.append(found)
-        if not leased:
-            return 0
+            leased = await subscriptions.lease(
+                conn, now, LEASE, limit=self.concurrency, skip=[], only=self.only
+            )
         done = await asyncio.gather(*(self._work(subscription_id, now) for subscription_id in leased))
         return sum(done)
 
-    async def _work(self, subscription_id: UUID, now: datetime) -> int:
+    async def _work(self, subscription_id: UUID, now: datetime, *, keep_going: bool = False) -> int:
+        """Send a leased subscription's due deliveries, a batch at a time; `keep_going`: batch after
+        batch while there are due ones (the service: no trip back through the lease between
+        batches under load), else one batch (`round`, on the caller's clock)."""
+        sent = 0
         try:
-            async with self.pool.acquire() as conn:
-                stored = await subscriptions.subscription(conn, subscription_id)
-                due = await deliveries.due(conn, subscription_id, now, BATCH)
-                try:
-                    keys = await open_keys(conn, self.sending.sealer, subscription_id, now)
-                except CannotOpen:
-                    # the sealing key changed: nothing it sends could be verified, so it stops
-                    why = (
-                        "its secrets were sealed under another SLA_MONITOR_DELIVERY_SEALING_KEY: rotate them"
-                    )
-                    await subscriptions.disable(conn, subscription_id, why, now)
-                    log.error("subscription disabled", subscription_id=str(subscription_id), why=why)
-                    return 0
-            if stored is None or keys is None or not due:
-                return 0
-            return await self._send_all(stored, due, keys)
+            while True:
+                async with self.pool.acquire() as conn:
+                    stored = await subscriptions.subscription(conn, subscription_id)
+                    if stored is None or stored.subscription.paused or not stored.subscription.active:
+                        return sent
+                    due = await deliveries.due(conn, subscription_id, now, BATCH)
+                    if not due:
+                        return sent
+                    try:
+                        keys = await open_keys(conn, self.sending.sealer, subscription_id, now)
+                    except CannotOpen:
+                        # the sealing key changed: nothing it sends could be verified, so it stops
+                        why = RESEALED
+                        await subscriptions.disable(conn, subscription_id, why, now)
+                        log.error("subscription disabled", subscription_id=str(subscription_id), why=why)
+                        return sent
+                if keys is None:
+                    return sent
+                done, held = await self._send_all(stored, due, keys)
+                sent += done
+                if not (keep_going and held):
+                    return sent
+                now = self.now()
         finally:
             async with self.pool.acquire() as conn:
                 await subscriptions.release_lease(conn, subscription_id)
 
-    async def _send_all(self, stored: StoredSubscription, due: list[DueDelivery], keys: Keys) -> int:
+    async def _send_all(
+        self, stored: StoredSubscription, due: list[DueDelivery], keys: Keys
+    ) -> tuple[int, bool]:
         """Send a batch — each lead's deliveries in order, different leads at once — then write
         every attempt's outcome in one statement (set-based; a crash before it means a resend,
         at least once). A batch stops taking new sends after BATCH_SECONDS, so its lease holds."""
@@ -190,8 +205,8 @@ class DeliveryWorker:
                     return  # a later event of this lead waits for this one
 
         await asyncio.gather(*(lead_in_order(queue) for queue in by_lead.values()))
-        await self._record(stored, settled)
-        return len(settled)
+        held = await self._record(stored, settled)
+        return len(settled), held and not stopped.is_set()
 
     async def _attempt(self, stored: StoredSubscription, delivery: DueDelivery, keys: Keys) -> Settled:
         subscription = stored.subscription
@@ -230,9 +245,10 @@ class DeliveryWorker:
         changed = result.record if result.record is not None and result.record != record else None
         return Settled(delivery, outcome, judgement, changed)
 
-    async def _record(self, stored: StoredSubscription, settled: list[Settled]) -> None:
+    async def _record(self, stored: StoredSubscription, settled: list[Settled]) -> bool:
+        """Write the batch's outcomes; False when the subscription was deleted meanwhile."""
         if not settled:
-            return
+            return True
         subscription = stored.subscription
         now = self.now()
         disabling = next((s.judgement for s in settled if s.judgement.verdict == "disable"), None)
@@ -240,7 +256,7 @@ class DeliveryWorker:
         # the subscription's row first, then its deliveries': the order a DELETE's cascade takes
         async with self.pool.acquire() as conn, conn.transaction():
             if not await subscriptions.renew_lease(conn, subscription.id, now + LEASE):
-                return  # unsubscribed meanwhile: its deliveries went with it
+                return False  # unsubscribed meanwhile: its deliveries went with it
             if failed:
                 await subscriptions.note_failure(conn, subscription.id, now)
             else:
@@ -256,6 +272,7 @@ class DeliveryWorker:
         if disabling is not None:
             # why is the subscription's own (GET /v1/subscriptions/{id}): it may quote an endpoint
             log.warning("subscription disabled", subscription_id=str(subscription.id))
+        return True
 
     async def measure(self) -> None:
         async with self.pool.acquire() as conn:

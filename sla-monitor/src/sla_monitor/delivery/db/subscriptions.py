@@ -51,10 +51,11 @@ WHERE id = $1 AND disabled_at IS NULL
 """
 _FAILING = "UPDATE subscriptions SET failing_since = coalesce(failing_since, $2) WHERE id = $1"
 _SUCCEEDED = "UPDATE subscriptions SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL"
-# a subscription with due work, not held by another instance (or its lease ran out)
+# subscriptions with due work, not held by another instance (or whose lease ran out), the longest
+# waiting first
 _LEASE = """
 UPDATE subscriptions SET leased_until = $2
-WHERE id = (
+WHERE id IN (
     SELECT s.id FROM subscriptions s
     WHERE NOT s.paused AND s.disabled_at IS NULL AND (s.leased_until IS NULL OR s.leased_until <= $1)
       AND s.id <> ALL($3::uuid[]) AND ($4::uuid[] IS NULL OR s.id = ANY($4::uuid[]))
@@ -62,7 +63,7 @@ WHERE id = (
                   WHERE d.subscription_id = s.id AND d.status = 'pending' AND d.next_attempt_at <= $1)
     ORDER BY (SELECT min(d.next_attempt_at) FROM deliveries d
               WHERE d.subscription_id = s.id AND d.status = 'pending')
-    LIMIT 1 FOR UPDATE SKIP LOCKED
+    LIMIT $5 FOR UPDATE SKIP LOCKED
 )
 RETURNING id
 """
@@ -189,13 +190,18 @@ async def note_success(conn: Connection, subscription_id: UUID) -> None:
     await conn.execute(_SUCCEEDED, subscription_id)
 
 
-async def lease_one(
-    conn: Connection, now: datetime, lease: timedelta, *, skip: list[UUID], only: list[UUID] | None = None
-) -> UUID | None:
-    """A subscription with due deliveries (of `only` these, when given), now this instance's until
-    the lease runs out."""
-    found: UUID | None = await conn.fetchval(_LEASE, now, now + lease, skip, only)
-    return found
+async def lease(
+    conn: Connection,
+    now: datetime,
+    lease: timedelta,
+    *,
+    limit: int,
+    skip: list[UUID],
+    only: list[UUID] | None = None,
+) -> list[UUID]:
+    """Up to `limit` subscriptions with due deliveries (of `only` these, when given), now this
+    instance's until the lease runs out; one statement."""
+    return [row["id"] for row in await conn.fetch(_LEASE, now, now + lease, skip, only, limit)]
 
 
 async def renew_lease(conn: Connection, subscription_id: UUID, until: datetime) -> bool:
