@@ -57,6 +57,7 @@ schemas: ## regenerate the JSON Schema and AsyncAPI files from the event models
 
 bench: infra ## measure throughput, latency, CPU per lead and memory → bench/results/latest.json
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	@deploy/postgres.sh reset-bench-dbs >/dev/null
 	@$(VENV)/python bench/run.py
 
 rebuild-reporting: ## rebuild reporting's projection from the topics alone (stops and restarts reporting)

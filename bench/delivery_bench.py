@@ -111,14 +111,14 @@ async def deliveries_under_load(
         cpu = tree_cpu_seconds(sla_pid) - cpu_before
         conn = await asyncpg.connect(database_url)
         try:  # when each healthy delivery was queued: the consuming half of the latency
-            queued_at = {
-                str(row["event_id"]): row["queued"]
-                for row in await conn.fetch(
-                    "SELECT event_id, extract(epoch FROM created_at)::float8 AS queued FROM deliveries "
-                    "WHERE subscription_id = ANY($1::uuid[])",
-                    subscription_ids[:HEALTHY],
-                )
-            }
+            rows = await conn.fetch(
+                "SELECT event_id, extract(epoch FROM created_at)::float8 AS queued, "
+                "extract(epoch FROM last_attempt_at - created_at)::float8 * 1000 AS answered_ms "
+                "FROM deliveries WHERE subscription_id = ANY($1::uuid[])",
+                subscription_ids[:HEALTHY],
+            )
+            queued_at = {str(row["event_id"]): row["queued"] for row in rows}
+            answered = [row["answered_ms"] for row in rows if row["answered_ms"] is not None]
         finally:
             await conn.close()
     finally:
@@ -153,6 +153,11 @@ async def deliveries_under_load(
         "queued_after_qualified_ms": {
             "p50": round(statistics.median(queued), 1) if queued else None,
             "p99": _percentile(queued, 0.99) if queued else None,
+        },
+        # from the delivery rows' commit to the endpoint's answer: the worker's part
+        "answered_after_queued_ms": {
+            "p50": round(statistics.median(answered), 1) if answered else None,
+            "p99": _percentile(answered, 0.99) if answered else None,
         },
         "all_delivered": all_delivered,
         "all_delivered_after_the_step_s": round(drained_after, 2) if all_delivered else None,

@@ -3,6 +3,7 @@
 #   start           start the cluster (created if missing), then `ensure`
 #   ensure          create the service roles and databases that do not exist yet
 #   reset-test-dbs  drop and recreate the *_test databases the test suite migrates itself
+#   reset-bench-dbs drop and recreate the *_bench databases (`make bench` starts from empty ones)
 #   stop            stop the cluster if this script started it
 #   outage SECONDS  stop the running cluster at once (fast shutdown), wait, start it again: what a
 #                   failover or a restart does to the services (the system tests use it)
@@ -73,6 +74,13 @@ pg_stat_statements.track = top"
     ensure
     ;;
   ensure) ensure ;;
+  reset-bench-dbs)
+    # every run measures the same thing: an empty system, not the leads and clocks of runs before
+    for svc in "${SERVICES[@]}"; do
+      psql_admin -c "DROP DATABASE IF EXISTS \"${svc}_bench\" WITH (FORCE)"
+      create_db "${svc}_bench" "$svc"
+    done
+    ;;
   reset-test-dbs)
     for svc in "${SERVICES[@]}"; do
       psql_admin -c "DROP DATABASE IF EXISTS \"${svc}_test\" WITH (FORCE)"
@@ -95,5 +103,5 @@ pg_stat_statements.track = top"
     wait_for "PostgreSQL" 60 ready
     ;;
   status) ready ;;
-  *) echo "usage: $0 start|ensure|reset-test-dbs|stop|outage SECONDS|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|ensure|reset-test-dbs|reset-bench-dbs|stop|outage SECONDS|status" >&2; exit 2 ;;
 esac
