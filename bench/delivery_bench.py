@@ -113,12 +113,14 @@ async def deliveries_under_load(
         try:  # when each healthy delivery was queued: the consuming half of the latency
             rows = await conn.fetch(
                 "SELECT event_id, extract(epoch FROM created_at)::float8 AS queued, "
-                "extract(epoch FROM last_attempt_at - created_at)::float8 * 1000 AS answered_ms "
+                "extract(epoch FROM last_attempt_at - created_at)::float8 * 1000 AS answered_ms, "
+                "last_latency_ms "
                 "FROM deliveries WHERE subscription_id = ANY($1::uuid[])",
                 subscription_ids[:HEALTHY],
             )
             queued_at = {str(row["event_id"]): row["queued"] for row in rows}
             answered = [row["answered_ms"] for row in rows if row["answered_ms"] is not None]
+            sending = [float(row["last_latency_ms"]) for row in rows if row["last_latency_ms"] is not None]
         finally:
             await conn.close()
     finally:
@@ -153,6 +155,11 @@ async def deliveries_under_load(
         "queued_after_qualified_ms": {
             "p50": round(statistics.median(queued), 1) if queued else None,
             "p99": _percentile(queued, 0.99) if queued else None,
+        },
+        # one request, from sending it to its answer
+        "attempt_ms": {
+            "p50": round(statistics.median(sending), 1) if sending else None,
+            "p99": _percentile(sending, 0.99) if sending else None,
         },
         # from the delivery rows' commit to the endpoint's answer: the worker's part
         "answered_after_queued_ms": {

@@ -24,7 +24,7 @@ from sla_monitor.api import calendars, progress, reports, simulate
 from sla_monitor.db.tables import idempotency
 from sla_monitor.delivery import handlers as delivery
 from sla_monitor.delivery.api import subscriptions
-from sla_monitor.delivery.workers import run_deliveries
+from sla_monitor.delivery.process import run_deliveries
 from sla_monitor.handlers import forget_erased, know_captured_leads, start_accept_clocks
 from sla_monitor.parts import sla_parts
 from sla_monitor.settings import SlaMonitorSettings

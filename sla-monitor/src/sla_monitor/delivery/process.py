@@ -12,18 +12,28 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import structlog
 import uvloop
 from prometheus_client import REGISTRY, generate_latest
 
 from leadkit.consumer import utc_now
+from leadkit.db import create_pool
 from leadkit.logging import configure_logging
 from leadkit.redact import Redactor, secrets_of
-from sla_monitor.delivery.child_metrics import METRICS_FILE
-from sla_monitor.delivery.workers import run_delivery_worker
+from leadkit.service import Deps
+from sla_monitor.delivery.child_metrics import CHILD_METRICS, METRICS_FILE
+from sla_monitor.delivery.domain.sealing import SealingKeyProblem
+from sla_monitor.delivery.sending import Sending
+from sla_monitor.delivery.workers import DeliveryWorker
 from sla_monitor.settings import SlaMonitorSettings
 
+log = structlog.get_logger(__name__)
 PARENT_CHECK_SECONDS = 1.0
 METRICS_SECONDS = 2.0
 
@@ -66,6 +76,53 @@ async def _run() -> None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+
+async def run_delivery_worker(settings: SlaMonitorSettings, clock: Callable[[], datetime]) -> None:
+    """The worker, in this process, until cancelled."""
+    try:
+        sending = Sending.of(settings)
+    except SealingKeyProblem as problem:
+        # no subscription can exist without the key (the API refuses them), so nothing waits
+        log.warning("deliveries are off until SLA_MONITOR_DELIVERY_SEALING_KEY is set", why=str(problem))
+        await asyncio.Event().wait()
+        return
+    pool = await create_pool(settings.database_url, size=settings.delivery_pool_size + 1)
+    worker = DeliveryWorker(
+        pool,
+        sending,
+        clock,
+        concurrency=settings.delivery_concurrency,
+        retention=timedelta(days=settings.delivery_retention_days),
+    )
+    try:
+        await worker.run(poll_seconds=settings.delivery_poll_seconds)
+    finally:
+        await sending.close()
+        await pool.close()
+
+
+async def run_deliveries(deps: Deps) -> None:
+    """sla-monitor's "deliveries" loop: the worker in a process of its own (process.py) unless
+    SLA_MONITOR_DELIVERY_PROCESS is off; a process that exits is started again by the supervisor."""
+    settings = deps.settings
+    assert isinstance(settings, SlaMonitorSettings)
+    if not settings.delivery_process:
+        await run_delivery_worker(settings, deps.clock)
+        return
+    with tempfile.TemporaryDirectory(prefix="leadloop-deliveries-") as folder:
+        metrics = Path(folder) / "metrics.prom"
+        CHILD_METRICS.path = metrics
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "sla_monitor.delivery", env={**os.environ, METRICS_FILE: str(metrics)}
+        )
+        try:
+            code = await child.wait()
+            raise RuntimeError(f"the delivery process exited with {code}")
+        finally:
+            if child.returncode is None:
+                child.terminate()
+                await child.wait()
 
 
 def main() -> None:

@@ -1,37 +1,33 @@
 """The delivery worker: on its own connection pool (so sales tools never slow the SLA clocks), it
-leases a subscription with due deliveries, sends them — each lead's in order, different leads at
-once — records every attempt, and lets the lease go. A slow or dead endpoint holds only its own
+leases subscriptions with due deliveries, sends them — each lead's in order, different leads at
+once — records every attempt, and lets the lease go. The service streams each leased
+subscription (stream.py); `round` sends one batch at a time on its caller's clock (the tests').
+A slow or dead endpoint holds only its own
 subscription; one lease per subscription means no delivery is ever sent twice at once, and a
 lease that runs out (an instance died mid-send) hands the work to the next (at least once)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from uuid import UUID
 
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
-from leadkit.db import Pool, create_pool
-from leadkit.service import Deps
-from sla_monitor.delivery.child_metrics import CHILD_METRICS, METRICS_FILE
+from leadkit.db import Connection, Pool
 from sla_monitor.delivery.db import crm_records, deliveries, subscriptions
 from sla_monitor.delivery.db.crm_records import CrmRecord
 from sla_monitor.delivery.db.deliveries import DueDelivery, Outcome
 from sla_monitor.delivery.db.subscriptions import StoredSubscription
 from sla_monitor.delivery.domain.outcomes import Judgement, judge
-from sla_monitor.delivery.domain.sealing import CannotOpen, SealingKeyProblem
+from sla_monitor.delivery.domain.sealing import CannotOpen
 from sla_monitor.delivery.sending import CRM_KINDS, Keys, Sending, open_keys
-from sla_monitor.settings import SlaMonitorSettings
+from sla_monitor.delivery.stream import SubscriptionStream, streams_woken
 
 log = structlog.get_logger(__name__)
 LEASE = timedelta(seconds=60)
@@ -79,15 +75,18 @@ class DeliveryWorker:
         return self.clock()
 
     async def run(self, *, poll_seconds: float) -> None:
-        """Keep up to `concurrency` subscriptions sending, each in a task of its own, so a slow
+        """Keep up to `concurrency` subscriptions streaming, each in a task of its own, so a slow
         or dead endpoint holds one slot and nothing else; a NOTIFY from the transaction that
-        queued deliveries (or a resend, a replay, a resume) wakes the loop at once, and a poll
-        finds retries whose time has come."""
+        queued deliveries (or a resend, a replay, a resume) wakes the loop and every stream at
+        once, and a poll finds retries whose time has come."""
         wake = asyncio.Event()
         listener = await self.pool.acquire()
+        streams: dict[UUID, SubscriptionStream] = {}
+        wake_streams = streams_woken(streams)
 
-        def woken_by_notify(*_: object) -> None:
+        def woken_by_notify(*args: object) -> None:
             wake.set()
+            wake_streams(*args)
 
         await listener.add_listener(deliveries.CHANNEL, woken_by_notify)
         running: dict[UUID, asyncio.Task[int]] = {}
@@ -108,9 +107,8 @@ class DeliveryWorker:
                             only=self.only,
                         )
                     for subscription_id in found:
-                        running[subscription_id] = asyncio.create_task(
-                            self._work(subscription_id, now, keep_going=True)
-                        )
+                        streams[subscription_id] = SubscriptionStream(self, subscription_id)
+                        running[subscription_id] = asyncio.create_task(self._stream(streams[subscription_id]))
                 if time.monotonic() - measured_at > 10:
                     await self.measure()
                     measured_at = time.monotonic()
@@ -126,6 +124,7 @@ class DeliveryWorker:
                 for subscription_id, task in list(running.items()):
                     if task.done():
                         del running[subscription_id]
+                        del streams[subscription_id]
                         if task.exception() is not None:
                             log.error("a subscription's sends failed", exc_info=task.exception())
         finally:
@@ -145,38 +144,36 @@ class DeliveryWorker:
         done = await asyncio.gather(*(self._work(subscription_id, now) for subscription_id in leased))
         return sum(done)
 
-    async def _work(self, subscription_id: UUID, now: datetime, *, keep_going: bool = False) -> int:
-        """Send a leased subscription's due deliveries, a batch at a time; `keep_going`: batch after
-        batch while there are due ones (the service: no trip back through the lease between
-        batches under load), else one batch (`round`, on the caller's clock)."""
-        sent = 0
+    async def _work(self, subscription_id: UUID, now: datetime) -> int:
+        """One batch of a leased subscription's due deliveries, on the caller's clock (`round`)."""
         try:
-            while True:
-                async with self.pool.acquire() as conn:
-                    stored = await subscriptions.subscription(conn, subscription_id)
-                    if stored is None or stored.subscription.paused or not stored.subscription.active:
-                        return sent
-                    due = await deliveries.due(conn, subscription_id, now, BATCH)
-                    if not due:
-                        return sent
-                    try:
-                        keys = await open_keys(conn, self.sending.sealer, subscription_id, now)
-                    except CannotOpen:
-                        # the sealing key changed: nothing it sends could be verified, so it stops
-                        why = RESEALED
-                        await subscriptions.disable(conn, subscription_id, why, now)
-                        log.error("subscription disabled", subscription_id=str(subscription_id), why=why)
-                        return sent
-                if keys is None:
-                    return sent
-                done, held = await self._send_all(stored, due, keys)
-                sent += done
-                if not (keep_going and held):
-                    return sent
-                now = self.now()
+            async with self.pool.acquire() as conn:
+                stored = await subscriptions.subscription(conn, subscription_id)
+                due = await deliveries.due(conn, subscription_id, now, BATCH)
+                try:
+                    keys = await open_keys(conn, self.sending.sealer, subscription_id, now)
+                except CannotOpen:
+                    await self.cannot_open(conn, subscription_id)
+                    return 0
+            if stored is None or keys is None or not due:
+                return 0
+            done, _ = await self._send_all(stored, due, keys)
+            return done
         finally:
             async with self.pool.acquire() as conn:
                 await subscriptions.release_lease(conn, subscription_id)
+
+    async def _stream(self, stream: SubscriptionStream) -> int:
+        try:
+            return await stream.run()
+        finally:
+            async with self.pool.acquire() as conn:
+                await subscriptions.release_lease(conn, stream.subscription_id)
+
+    async def cannot_open(self, conn: Connection, subscription_id: UUID) -> None:
+        """The sealing key changed: nothing the subscription sends could be verified, so it stops."""
+        await subscriptions.disable(conn, subscription_id, RESEALED, self.now())
+        log.error("subscription disabled", subscription_id=str(subscription_id), why=RESEALED)
 
     async def _send_all(
         self, stored: StoredSubscription, due: list[DueDelivery], keys: Keys
@@ -197,7 +194,7 @@ class DeliveryWorker:
                 if stopped.is_set() or time.monotonic() > deadline:
                     return
                 async with limit:
-                    done = await self._attempt(stored, delivery, keys)
+                    done = await self.attempt(stored, delivery, keys)
                 settled.append(done)
                 if done.judgement.verdict == "disable":
                     stopped.set()
@@ -205,10 +202,10 @@ class DeliveryWorker:
                     return  # a later event of this lead waits for this one
 
         await asyncio.gather(*(lead_in_order(queue) for queue in by_lead.values()))
-        held = await self._record(stored, settled)
+        held = await self.record(stored, settled)
         return len(settled), held and not stopped.is_set()
 
-    async def _attempt(self, stored: StoredSubscription, delivery: DueDelivery, keys: Keys) -> Settled:
+    async def attempt(self, stored: StoredSubscription, delivery: DueDelivery, keys: Keys) -> Settled:
         subscription = stored.subscription
         record = None
         if subscription.kind in CRM_KINDS:
@@ -245,7 +242,7 @@ class DeliveryWorker:
         changed = result.record if result.record is not None and result.record != record else None
         return Settled(delivery, outcome, judgement, changed)
 
-    async def _record(self, stored: StoredSubscription, settled: list[Settled]) -> bool:
+    async def record(self, stored: StoredSubscription, settled: list[Settled]) -> bool:
         """Write the batch's outcomes; False when the subscription was deleted meanwhile."""
         if not settled:
             return True
@@ -283,50 +280,3 @@ class DeliveryWorker:
         for backlog in found:
             PENDING.labels(str(backlog.subscription_id)).set(backlog.pending)
             OLDEST_PENDING.labels(str(backlog.subscription_id)).set((now - backlog.oldest).total_seconds())
-
-
-async def run_delivery_worker(settings: SlaMonitorSettings, clock: Callable[[], datetime]) -> None:
-    """The worker, in this process, until cancelled."""
-    try:
-        sending = Sending.of(settings)
-    except SealingKeyProblem as problem:
-        # no subscription can exist without the key (the API refuses them), so nothing waits
-        log.warning("deliveries are off until SLA_MONITOR_DELIVERY_SEALING_KEY is set", why=str(problem))
-        await asyncio.Event().wait()
-        return
-    pool = await create_pool(settings.database_url, size=settings.delivery_pool_size + 1)
-    worker = DeliveryWorker(
-        pool,
-        sending,
-        clock,
-        concurrency=settings.delivery_concurrency,
-        retention=timedelta(days=settings.delivery_retention_days),
-    )
-    try:
-        await worker.run(poll_seconds=settings.delivery_poll_seconds)
-    finally:
-        await sending.close()
-        await pool.close()
-
-
-async def run_deliveries(deps: Deps) -> None:
-    """sla-monitor's "deliveries" loop: the worker in a process of its own (process.py) unless
-    SLA_MONITOR_DELIVERY_PROCESS is off; a process that exits is started again by the supervisor."""
-    settings = deps.settings
-    assert isinstance(settings, SlaMonitorSettings)
-    if not settings.delivery_process:
-        await run_delivery_worker(settings, deps.clock)
-        return
-    with tempfile.TemporaryDirectory(prefix="leadloop-deliveries-") as folder:
-        metrics = Path(folder) / "metrics.prom"
-        CHILD_METRICS.path = metrics
-        child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "sla_monitor.delivery", env={**os.environ, METRICS_FILE: str(metrics)}
-        )
-        try:
-            code = await child.wait()
-            raise RuntimeError(f"the delivery process exited with {code}")
-        finally:
-            if child.returncode is None:
-                child.terminate()
-                await child.wait()

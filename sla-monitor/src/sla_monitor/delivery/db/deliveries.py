@@ -16,16 +16,17 @@ from leadkit.db import Connection, columns
 from sla_monitor.delivery.domain.payloads import encoded
 
 CHANNEL = "leadloop_deliveries"
-# the workers LISTEN: a NOTIFY is delivered when the transaction commits, so a worker woken by it
-# finds the rows it announces
+# the ids follow the events' order: by when they happened, then as consumed (a lead's events at one
+# instant keep their order on its partition). The workers LISTEN: a NOTIFY is delivered when the
+# transaction commits, so a worker woken by it finds the rows it announces
 _ENQUEUE = f"""
 WITH queued AS (
     INSERT INTO deliveries (subscription_id, lead_id, event_id, event_type, occurred_at, payload, status,
                             next_attempt_at, created_at)
     SELECT s, l, e, t, o, p, 'pending', $7, $7
     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::text[])
-        AS u(s, l, e, t, o, p)
-    ORDER BY o, e
+        WITH ORDINALITY AS u(s, l, e, t, o, p, n)
+    ORDER BY o, n
     ON CONFLICT (subscription_id, event_id) DO NOTHING
     RETURNING 1
 )
@@ -40,6 +41,7 @@ _DUE = """
 SELECT d.id, d.lead_id, d.event_id, d.event_type, d.occurred_at, d.payload, d.attempts
 FROM deliveries d
 WHERE d.subscription_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2
+  AND d.id <> ALL($4::bigint[])
   AND d.id = (SELECT e.id FROM deliveries e
               WHERE e.subscription_id = d.subscription_id AND e.lead_id = d.lead_id
                 AND e.status IN ('pending', 'failed')
@@ -182,7 +184,11 @@ async def wake_workers(conn: Connection) -> None:
     await conn.execute(_WAKE)
 
 
-async def due(conn: Connection, subscription_id: UUID, now: datetime, limit: int) -> list[DueDelivery]:
+async def due(
+    conn: Connection, subscription_id: UUID, now: datetime, limit: int, *, skip: Sequence[int] = ()
+) -> list[DueDelivery]:
+    """Up to `limit` deliveries that may go now, oldest first: each the first open one of its lead,
+    none of `skip` (in flight, or answered but not yet written)."""
     return [
         DueDelivery(
             row["id"],
@@ -193,7 +199,7 @@ async def due(conn: Connection, subscription_id: UUID, now: datetime, limit: int
             row["payload"].encode(),
             row["attempts"],
         )
-        for row in await conn.fetch(_DUE, subscription_id, now, limit)
+        for row in await conn.fetch(_DUE, subscription_id, now, limit, list(skip))
         if row["payload"] is not None
     ]
 
