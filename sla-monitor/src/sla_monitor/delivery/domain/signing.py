@@ -10,6 +10,7 @@ import base64
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from standardwebhooks.webhooks import Webhook
 
@@ -25,7 +26,13 @@ def new_secret() -> str:
 def signature_header(secrets_: Sequence[str], *, message_id: str, at: datetime, body: bytes) -> str:
     """`webhook-signature` for `body` as sent, by every live secret (newest first)."""
     text = body.decode()
-    return " ".join(Webhook(secret).sign(msg_id=message_id, timestamp=at, data=text) for secret in secrets_)
+    return " ".join(_signer(secret).sign(msg_id=message_id, timestamp=at, data=text) for secret in secrets_)
+
+
+@lru_cache(maxsize=4096)
+def _signer(secret: str) -> Webhook:
+    # one per secret, not per delivery: building one decodes the secret
+    return Webhook(secret)
 
 
 def webhook_headers(secrets_: Sequence[str], *, message_id: str, at: datetime, body: bytes) -> dict[str, str]:
