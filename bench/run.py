@@ -499,6 +499,19 @@ async def fresh_topics() -> None:
             )
 
 
+async def delivery_step(pids: dict[str, int]) -> dict[str, Any]:
+    return await deliveries_under_load(  # type: ignore[no-any-return]
+        prefix=PREFIX,
+        sla_url=f"http://127.0.0.1:{SERVICES['sla-monitor']}",
+        capture_port=SERVICES["capture"],
+        api_key=API_KEY,
+        sla_pid=pids["sla-monitor"],
+        database_url=_dsn(env()["SLA_MONITOR_DATABASE_URL"]),
+        rate=DELIVERY_RATE,
+        seconds=DELIVERY_SECONDS,
+    )
+
+
 async def deliveries_alone() -> None:
     processes: list[subprocess.Popen[bytes]] = []
     await fresh_topics()
@@ -507,16 +520,7 @@ async def deliveries_alone() -> None:
         await wait_ready(list(SERVICES))
         await drained()
         pids = {name: process.pid for name, process in zip(SERVICE_ORDER, processes, strict=True)}
-        found = await deliveries_under_load(
-            prefix=PREFIX,
-            sla_url=f"http://127.0.0.1:{SERVICES['sla-monitor']}",
-            capture_port=SERVICES["capture"],
-            api_key=API_KEY,
-            sla_pid=pids["sla-monitor"],
-            database_url=_dsn(env()["SLA_MONITOR_DATABASE_URL"]),
-            rate=DELIVERY_RATE,
-            seconds=DELIVERY_SECONDS,
-        )
+        found = await delivery_step(pids)
         print(json.dumps(found, indent=2))  # noqa: T201
     finally:
         for process in processes:
@@ -575,16 +579,7 @@ async def main() -> None:
             await profiled_step(pids, idle)
         await drained()
         if DELIVERIES_ON:
-            results["deliveries_under_load"] = await deliveries_under_load(
-                prefix=PREFIX,
-                sla_url=f"http://127.0.0.1:{SERVICES['sla-monitor']}",
-                capture_port=SERVICES["capture"],
-                api_key=API_KEY,
-                sla_pid=pids["sla-monitor"],
-                database_url=_dsn(env()["SLA_MONITOR_DATABASE_URL"]),
-                rate=DELIVERY_RATE,
-                seconds=DELIVERY_SECONDS,
-            )
+            results["deliveries_under_load"] = await delivery_step(pids)
             RESULTS.write_text(json.dumps(results, indent=2) + "\n")
             await drained()
         results["scoring_one_event_in_process"] = scoring_in_process()

@@ -5,10 +5,13 @@ so a test sees exactly what the delivery worker sent, in the order it arrived.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import uvicorn
 from starlette.applications import Starlette
@@ -63,6 +66,19 @@ class LocalServer:
             self._server.should_exit = True
             await self._task
             self._server = self._task = None
+
+
+Server = TypeVar("Server", bound=LocalServer)
+
+
+@contextlib.asynccontextmanager
+async def served(server: Server) -> AsyncIterator[Server]:
+    """A server started for a test (a fixture's body) and stopped after it."""
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 @dataclass

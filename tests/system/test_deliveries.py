@@ -18,7 +18,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from leadkit.testing import eventually
-from tests.receiver import Receiver, free_port
+from tests.receiver import Receiver, free_port, served
 from tests.system.fixtures import QUALIFYING, System
 
 SUBSCRIPTIONS = "/v1/subscriptions"
@@ -26,10 +26,8 @@ SUBSCRIPTIONS = "/v1/subscriptions"
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    found = Receiver()
-    await found.start()
-    yield found
-    await found.stop()
+    async with served(Receiver()) as found:
+        yield found
 
 
 async def post_lead(client: httpx.AsyncClient, system: System) -> str:

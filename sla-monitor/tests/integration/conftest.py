@@ -19,6 +19,7 @@ from sla_monitor.delivery.sender import SafeSender
 from sla_monitor.delivery.sending import Sending
 from sla_monitor.domain.sla_policy import parse_sla_policy
 from sla_monitor.parts import SlaParts, calendars_check
+from tests.receiver import Receiver, served
 
 ROOT = Path(__file__).resolve().parents[3]
 DATABASE_URL = database_url_for_tests("sla_monitor")
@@ -58,3 +59,10 @@ async def sender() -> AsyncIterator[Sending]:
     found = Sending(SafeSender(rules), Sealer(new_sealing_key()))
     yield found
     await found.close()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A sales tool's endpoint on 127.0.0.1 that records what it is sent."""
+    async with served(Receiver()) as found:
+        yield found

@@ -20,22 +20,19 @@ from sla_monitor.delivery.sending import Sending
 from sla_monitor.delivery.subscribing import NewSubscription, create_subscription
 from sla_monitor.delivery.workers import DeliveryWorker
 from tests.crm_standins import HubSpotStandIn, SalesforceStandIn
+from tests.receiver import served
 
 
 @pytest.fixture
 async def hubspot() -> AsyncIterator[HubSpotStandIn]:
-    found = HubSpotStandIn()
-    await found.start()
-    yield found
-    await found.stop()
+    async with served(HubSpotStandIn()) as found:
+        yield found
 
 
 @pytest.fixture
 async def salesforce() -> AsyncIterator[SalesforceStandIn]:
-    found = SalesforceStandIn()
-    await found.start()
-    yield found
-    await found.stop()
+    async with served(SalesforceStandIn()) as found:
+        yield found
 
 
 async def subscribe(pool: Pool, send: Sending, new: NewSubscription) -> UUID:

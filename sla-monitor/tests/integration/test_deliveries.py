@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -44,14 +44,6 @@ KEY = new_sealing_key()
 
 def sending(*, allowed: Sequence[str] = ("127.0.0.1/32",)) -> Sending:
     return Sending(SafeSender(TargetRules.of(allow_http=True, allowed=allowed)), Sealer(KEY))
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    found = Receiver()
-    await found.start()
-    yield found
-    await found.stop()
 
 
 async def subscribe(

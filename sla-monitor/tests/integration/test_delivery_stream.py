@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-import pytest
 from delivery_events import consume, progressed
 
 from leadkit.db import Pool
@@ -24,14 +23,6 @@ from sla_monitor.delivery.workers import DeliveryWorker
 from tests.receiver import Receiver
 
 STAGES = ("accepted", "contacted", "meeting", "sql")
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    found = Receiver()
-    await found.start()
-    yield found
-    await found.stop()
 
 
 async def subscribed(pool: Pool, sender: Sending, url: str) -> UUID:
