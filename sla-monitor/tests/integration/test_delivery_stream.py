@@ -1,7 +1,8 @@
 """The service's way of sending (DeliveryWorker.run, a stream per subscription), on the real
 database to a real endpoint: events queued in waves while attempts are in flight all arrive, once
 each, every lead's in the order they were queued; a lead whose delivery keeps failing holds its
-own later events and no other lead's; pausing a subscription ends its stream."""
+own later events and no other lead's; pausing a subscription ends its stream; a person erased
+while their delivery waits in the stream's hand is never sent."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from delivery_events import consume, progressed
+from starlette.requests import Request
+from starlette.responses import Response
 
 from leadkit.db import Pool
 from leadkit.testing import eventually
@@ -20,7 +23,7 @@ from sla_monitor.delivery.db import deliveries, subscriptions
 from sla_monitor.delivery.sending import Sending
 from sla_monitor.delivery.subscribing import NewSubscription, create_subscription
 from sla_monitor.delivery.workers import DeliveryWorker
-from tests.receiver import Receiver
+from tests.receiver import Receiver, served
 
 STAGES = ("accepted", "contacted", "meeting", "sql")
 
@@ -115,3 +118,49 @@ async def test_a_paused_subscription_keeps_its_events_until_resumed(
     finally:
         async with pool.acquire() as conn:
             await subscriptions.delete_subscription(conn, subscription_id)
+
+
+class Slow(Receiver):
+    """An endpoint that takes half a second to answer: deliveries wait in the stream's hand."""
+
+    async def _handle(self, request: Request) -> Response:
+        await asyncio.sleep(0.5)
+        return await super()._handle(request)
+
+
+async def test_a_person_erased_while_their_delivery_waits_in_hand_is_never_sent(
+    pool: Pool, sender: Sending
+) -> None:
+    async with served(Slow()) as slow:
+        subscription_id = await subscribed(pool, sender, slow.url)
+        # one send at a time: the other leads' deliveries wait in the stream's hand
+        worker = DeliveryWorker(
+            pool, sender, lambda: datetime.now(UTC), per_subscription=1, only=[subscription_id]
+        )
+        leads = [uuid4() for _ in range(4)]
+        erased = leads[2]
+        try:
+            async with running(worker):
+                await consume(pool, [progressed(lead, "accepted") for lead in leads], datetime.now(UTC))
+
+                async def first_on_the_wire() -> None:
+                    assert slow.received
+
+                await eventually(first_on_the_wire, within=10)
+                async with pool.acquire() as conn, conn.transaction():
+                    await deliveries.forget_people(conn, [erased])
+
+                async def the_others_arrived() -> None:
+                    got = stages_by_lead(slow)
+                    assert all(str(lead) in got for lead in leads if lead != erased)
+
+                await eventually(the_others_arrived, within=20)
+            assert str(erased) not in stages_by_lead(slow)
+            async with pool.acquire() as conn:
+                rows = await deliveries.deliveries_of(
+                    conn, subscription_id, status=None, before=None, limit=9
+                )
+            assert {d.lead_id: d.status for d in rows}[erased] == "skipped"
+        finally:
+            async with pool.acquire() as conn:
+                await subscriptions.delete_subscription(conn, subscription_id)

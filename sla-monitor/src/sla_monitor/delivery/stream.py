@@ -38,11 +38,13 @@ REFRESH_SECONDS = 1.0  # how stale the subscription's row and keys may be while 
 class SubscriptionStream:
     worker: DeliveryWorker
     subscription_id: UUID
-    woken: asyncio.Event = field(default_factory=asyncio.Event)  # set on each NOTIFY
+    woken: asyncio.Event = field(default_factory=asyncio.Event)  # set on a NOTIFY of new deliveries
+    erased: asyncio.Event = field(default_factory=asyncio.Event)  # set on a NOTIFY of an erasure
     window: int = 1  # deliveries in hand (sending or waiting to); set when the subscription is read
     _in_flight: dict[int, asyncio.Task[Settled | None]] = field(default_factory=dict)
     _sends: asyncio.Semaphore | None = None  # attempts on the wire at once (the rest wait in hand)
     _stopping: bool = False
+    _dropped: set[int] = field(default_factory=set)  # in hand, not to be sent (erased, skipped)
     _unwritten: list[Settled] = field(default_factory=list)
     _stored: StoredSubscription | None = None
     _keys: Keys | None = None
@@ -73,6 +75,9 @@ class SubscriptionStream:
                 if self.woken.is_set():
                     self.woken.clear()
                     look = urgent = True
+                if self.erased.is_set():
+                    self.erased.clear()
+                    await self._drop_unsendable()
                 self._collect()
                 ripe = time.monotonic() - written_at >= RECORD_SECONDS or not self._in_flight
                 if self._unwritten and ripe:
@@ -128,9 +133,19 @@ class SubscriptionStream:
         assert self._keys is not None
         assert self._sends is not None
         async with self._sends:
-            if self._stopping:
+            if self._stopping or delivery.id in self._dropped:
                 return None
             return await self.worker.attempt(self._subscription(), delivery, self._keys)
+
+    async def _drop_unsendable(self) -> None:
+        """A person was erased (somewhere): what is in hand and not yet on the wire is checked
+        again, and what may no longer go is not sent."""
+        waiting = [i for i in self._in_flight if i not in self._dropped]
+        if not waiting:
+            return
+        async with self.pool.acquire() as conn:
+            sendable = await deliveries.still_sendable(conn, waiting)
+        self._dropped.update(i for i in waiting if i not in sendable)
 
     async def _wait_for_any(self, seconds: float) -> None:
         woken = asyncio.create_task(self.woken.wait())
@@ -156,10 +171,12 @@ class SubscriptionStream:
 
 
 def streams_woken(streams: dict[UUID, SubscriptionStream]) -> Callable[..., None]:
-    """The NOTIFY callback: every running stream looks for newly due deliveries."""
+    """The NOTIFY callback (connection, pid, channel, payload): every running stream looks for
+    newly due deliveries, or, after an erasure, drops what it holds that may no longer go."""
 
-    def wake(*_: object) -> None:
+    def wake(*args: object) -> None:
+        erased = len(args) == 4 and args[3] == deliveries.ERASED
         for stream in streams.values():
-            stream.woken.set()
+            (stream.erased if erased else stream.woken).set()
 
     return wake

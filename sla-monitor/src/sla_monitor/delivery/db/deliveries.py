@@ -58,7 +58,7 @@ UPDATE deliveries AS d SET status = u.status, attempts = u.attempts,
 FROM unnest($1::bigint[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::text[], $7::int[],
             $8::timestamptz[], $9::text[])
     AS u(id, status, attempts, next_attempt_at, last_status, last_error, latency, at, external_id)
-WHERE d.id = u.id
+WHERE d.id = u.id AND d.status = 'pending'  -- skipped meanwhile (an erasure, an operator) stays so
 """
 _LIST = """
 SELECT id, lead_id, event_id, event_type, occurred_at, status, attempts, next_attempt_at, last_status,
@@ -89,6 +89,9 @@ UPDATE deliveries SET payload = NULL,
     last_error = CASE WHEN status IN ('pending', 'failed') THEN 'the person was erased before delivery' END
 WHERE lead_id = ANY($1::uuid[]) AND (payload IS NOT NULL OR last_error IS NOT NULL)
 """
+_SENDABLE = (
+    "SELECT id FROM deliveries WHERE id = ANY($1::bigint[]) AND status = 'pending' AND payload IS NOT NULL"
+)
 # what was delivered or skipped, with its payload, does not stay for ever (replay reaches this far)
 _PURGE = "DELETE FROM deliveries WHERE status IN ('delivered', 'skipped') AND created_at < $1"
 _BACKLOG = """
@@ -252,8 +255,19 @@ async def skip(conn: Connection, subscription_id: UUID, delivery_id: int, why: s
     return await conn.fetchval(_SKIP, subscription_id, delivery_id, why) is not None
 
 
+ERASED = "erased"  # a NOTIFY's payload: deliveries in a worker's hand may belong to an erased person
+_ERASED = f"SELECT pg_notify('{CHANNEL}', '{ERASED}')"
+
+
 async def forget_people(conn: Connection, lead_ids: Sequence[UUID]) -> None:
     await conn.execute(_FORGET, list(lead_ids))
+    await conn.execute(_ERASED)
+
+
+async def still_sendable(conn: Connection, delivery_ids: Sequence[int]) -> set[int]:
+    """Those of these deliveries still pending with their payload (not erased, not skipped)."""
+    rows = await conn.fetch(_SENDABLE, list(delivery_ids))
+    return {row["id"] for row in rows}
 
 
 async def backlog(conn: Connection) -> list[Backlog]:
