@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from leadkit.db import Connection, create_pool
 from leadkit.service import Deps
+from leadkit.supervise import run_child
 from reporting.db.attribution_aggregates import refresh
 from reporting.db.funnel_aggregates import refresh_funnel
 from reporting.settings import ReportingSettings
@@ -64,13 +64,4 @@ async def run_refreshers(deps: Deps, *, settings: ReportingSettings) -> None:
         "REPORTING_AGGREGATE_SETTLE_SECONDS": str(settings.aggregate_settle_seconds),
         "REPORTING_AGGREGATE_BUSY_SHARE": str(settings.aggregate_busy_share),
     }
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "reporting.refresh", "--follow", env=env
-    )
-    try:
-        code = await child.wait()
-        raise RuntimeError(f"the aggregate refresher exited with {code}")
-    finally:
-        if child.returncode is None:
-            child.terminate()
-            await child.wait()
+    await run_child("the aggregate refresher", ["-m", "reporting.refresh", "--follow"], env)

@@ -1,10 +1,12 @@
-"""Keep a background loop alive: restart it with backoff when it fails, until told to stop."""
+"""Keep a background loop alive: restart it with backoff when it fails, until told to stop; a loop
+may be a child process (`run_child`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import structlog
 
@@ -39,3 +41,17 @@ async def supervise(
             log.exception("background loop failed; restarting", loop=name, retry_in=backoff)
             await sleep_or_stop(stopping, backoff)
             backoff = min(backoff * 2, max_backoff)
+
+
+async def run_child(what: str, args: Sequence[str], env: Mapping[str, str]) -> None:
+    """A background loop that is a process of its own (`python <args>`, this interpreter): it runs
+    until cancelled, when the child is stopped; the child's exit is raised, so the supervisor logs
+    it and starts another."""
+    child = await asyncio.create_subprocess_exec(sys.executable, *args, env=dict(env))
+    try:
+        code = await child.wait()
+        raise RuntimeError(f"{what} exited with {code}")
+    finally:
+        if child.returncode is None:
+            child.terminate()
+            await child.wait()

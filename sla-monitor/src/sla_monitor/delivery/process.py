@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import sys
 import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -21,12 +20,14 @@ from pathlib import Path
 import structlog
 import uvloop
 from prometheus_client import REGISTRY, generate_latest
+from pydantic import SecretStr
 
 from leadkit.consumer import utc_now
 from leadkit.db import create_pool
 from leadkit.logging import configure_logging
 from leadkit.redact import Redactor, secrets_of
 from leadkit.service import Deps
+from leadkit.supervise import run_child
 from sla_monitor.delivery.child_metrics import CHILD_METRICS, METRICS_FILE
 from sla_monitor.delivery.domain.sealing import SealingKeyProblem
 from sla_monitor.delivery.sending import Sending
@@ -113,16 +114,19 @@ async def run_deliveries(deps: Deps) -> None:
     with tempfile.TemporaryDirectory(prefix="leadloop-deliveries-") as folder:
         metrics = Path(folder) / "metrics.prom"
         CHILD_METRICS.path = metrics
-        child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "sla_monitor.delivery", env={**os.environ, METRICS_FILE: str(metrics)}
-        )
-        try:
-            code = await child.wait()
-            raise RuntimeError(f"the delivery process exited with {code}")
-        finally:
-            if child.returncode is None:
-                child.terminate()
-                await child.wait()
+        await run_child("the delivery process", ["-m", "sla_monitor.delivery"], _child_env(settings, metrics))
+
+
+def _child_env(settings: SlaMonitorSettings, metrics: Path) -> dict[str, str]:
+    """The environment with this instance's own database and delivery settings, which may have
+    come from elsewhere than the environment (a test's settings object)."""
+    own = {"SLA_MONITOR_DATABASE_URL": settings.database_url, METRICS_FILE: str(metrics)}
+    for name, value in settings.model_dump(
+        include={n for n in type(settings).model_fields if n.startswith("delivery_")}
+    ).items():
+        shown = value.get_secret_value() if isinstance(value, SecretStr) else value
+        own[f"SLA_MONITOR_{name.upper()}"] = str(shown).lower() if isinstance(shown, bool) else str(shown)
+    return os.environ | own
 
 
 def main() -> None:
