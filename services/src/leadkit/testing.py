@@ -56,6 +56,18 @@ async def committed_offsets(
     return {tp: meta.offset for tp, meta in offsets.items()}
 
 
+async def group_members(group: str, *, bootstrap_servers: str = "127.0.0.1:9092") -> int:
+    """How many members `group` has now (a killed member counts until the broker's session
+    timeout drops it and the group rebalances)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    return sum(len(g["members"]) for r in described for g in r.to_object()["groups"])
+
+
 async def committed_offset(
     group: str, topic: str, partition: int, *, bootstrap_servers: str = "127.0.0.1:9092"
 ) -> int:
