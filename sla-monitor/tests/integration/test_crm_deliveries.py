@@ -43,7 +43,7 @@ async def subscribe(pool: Pool, send: Sending, new: NewSubscription) -> UUID:
 
 async def drain(pool: Pool, send: Sending, subscription_id: UUID, at: datetime = NOW) -> None:
     worker = DeliveryWorker(pool, send, lambda: at, only=[subscription_id])
-    while await worker.round(at):
+    while await worker.round():
         pass
 
 

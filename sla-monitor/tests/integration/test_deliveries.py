@@ -78,7 +78,7 @@ async def test_a_qualified_lead_reaches_the_endpoint_signed_and_whole(
     lead_id = uuid4()
     event = qualified(lead_id)
     await consume(pool, [captured(lead_id, "Dana"), event])
-    assert await worker(pool, sender, subscription_id).round(NOW) == 1
+    assert await worker(pool, sender, subscription_id).round() == 1
     (got,) = receiver.received
     assert got.headers["webhook-id"] == str(event.id)
     body = Webhook(secret).verify(got.body, got.headers)  # the official verifier
@@ -116,7 +116,7 @@ async def test_a_down_endpoint_gets_every_event_in_order_with_the_same_ids_once_
     ]
     await consume(pool, [captured(lead_id, "Bo"), *events])
     await receiver.stop()
-    assert await worker(pool, sender, subscription_id).round(NOW) == 1  # the first fails; the rest wait
+    assert await worker(pool, sender, subscription_id).round() == 1  # the first fails; the rest wait
     assert await statuses(pool, subscription_id) == [
         ("lead.qualified", "pending"),
         ("lead.progressed", "pending"),
@@ -128,10 +128,10 @@ async def test_a_down_endpoint_gets_every_event_in_order_with_the_same_ids_once_
         )
     assert first.attempts == 1
     assert "connection failed" in (first.last_error or "")
-    assert await worker(pool, sender, subscription_id).round(NOW) == 0  # not due before its backoff
+    assert await worker(pool, sender, subscription_id).round() == 0  # not due before its backoff
     await receiver.start()
     later = NOW + timedelta(seconds=10)
-    while await worker(pool, sender, subscription_id, clock=later).round(later):
+    while await worker(pool, sender, subscription_id, clock=later).round():
         pass
     assert [r.headers["webhook-id"] for r in receiver.received] == [str(e.id) for e in events]
     for got in receiver.received:
@@ -147,7 +147,7 @@ async def test_a_failing_lead_holds_only_its_own_later_events(
     receiver.refuse_containing = str(stuck).encode()  # every request about the stuck lead fails
     await consume(pool, [qualified(stuck), progressed(stuck, "accepted", NOW + timedelta(seconds=1))])
     await consume(pool, [qualified(free), progressed(free, "accepted", NOW + timedelta(seconds=1))])
-    while await worker(pool, sender, subscription_id).round(NOW):
+    while await worker(pool, sender, subscription_id).round():
         pass
     sent = [(json.loads(r.body)["data"]["lead_id"], json.loads(r.body)["type"]) for r in receiver.received]
     # stuck's second event waits for its first; the other lead goes on, in its own order
@@ -165,10 +165,10 @@ async def test_paused_events_are_kept_and_go_out_in_order_on_resume(
     lead_id = uuid4()
     stages = ["accepted", "contacted", "meeting"]
     await consume(pool, [progressed(lead_id, s, NOW + timedelta(seconds=i)) for i, s in enumerate(stages)])
-    assert await worker(pool, sender, subscription_id).round(NOW) == 0
+    assert await worker(pool, sender, subscription_id).round() == 0
     async with pool.acquire() as conn:
         await subscriptions.set_paused(conn, subscription_id, False, NOW)
-    while await worker(pool, sender, subscription_id).round(NOW):
+    while await worker(pool, sender, subscription_id).round():
         pass
     assert [json.loads(r.body)["data"]["stage"] for r in receiver.received] == stages
     await forget(pool, subscription_id)
@@ -180,7 +180,7 @@ async def test_410_disables_the_subscription_and_says_why(
     subscription_id, _ = await subscribe(pool, sender, receiver.url, "lead.progressed")
     receiver.default = 410
     await consume(pool, [progressed(uuid4(), "accepted"), progressed(uuid4(), "accepted")])
-    await worker(pool, sender, subscription_id).round(NOW)
+    await worker(pool, sender, subscription_id).round()
     async with pool.acquire() as conn:
         stored = await subscriptions.subscription(conn, subscription_id)
     assert stored is not None
@@ -206,7 +206,7 @@ async def test_an_erased_person_is_never_sent(pool: Pool, receiver: Receiver, se
         await record_erased(conn, [lead_id], NOW)
         await handlers.forget_erased([erasure], ctx)
     await consume(pool, [qualified(lead_id)])  # a late event of the erased person: not queued
-    assert await worker(pool, sender, subscription_id).round(NOW) == 0
+    assert await worker(pool, sender, subscription_id).round() == 0
     assert receiver.received == []
     async with pool.acquire() as conn:
         kept = await conn.fetchval(
@@ -224,13 +224,13 @@ async def test_a_replayed_window_sends_the_same_ids_again(
     subscription_id, _ = await subscribe(pool, sender, receiver.url, "lead.progressed")
     event = progressed(uuid4(), "accepted")
     await consume(pool, [event])
-    await worker(pool, sender, subscription_id).round(NOW)
+    await worker(pool, sender, subscription_id).round()
     async with pool.acquire() as conn:
         queued = await deliveries.replay(
             conn, subscription_id, NOW - timedelta(hours=1), NOW + timedelta(hours=1), NOW
         )
     assert queued == 1
-    await worker(pool, sender, subscription_id).round(NOW)
+    await worker(pool, sender, subscription_id).round()
     assert [r.headers["webhook-id"] for r in receiver.received] == [str(event.id)] * 2
     await forget(pool, subscription_id)
 
@@ -242,7 +242,7 @@ async def test_two_workers_never_send_one_delivery_twice(pool: Pool, receiver: R
 
     async def drain(send: Sending) -> int:
         total = 0
-        while done := await worker(pool, send, subscription_id).round(NOW):
+        while done := await worker(pool, send, subscription_id).round():
             total += done
         return total
 

@@ -160,6 +160,7 @@ class SubscriptionStream:
         for delivery_id, task in list(self._in_flight.items()):
             if task.done():
                 del self._in_flight[delivery_id]
+                self._dropped.discard(delivery_id)
                 done = task.result()  # an attempt's own errors are its outcome
                 if done is not None:
                     self._unwritten.append(done)

@@ -1,7 +1,7 @@
 """The delivery worker: on its own connection pool (so sales tools never slow the SLA clocks), it
 leases subscriptions with due deliveries, sends them — each lead's in order, different leads at
 once — records every attempt, and lets the lease go. The service streams each leased
-subscription (stream.py); `round` sends one batch at a time on its caller's clock (the tests').
+subscription (stream.py); `round` does the same a step at a time (the tests').
 A slow or dead endpoint holds only its own
 subscription; one lease per subscription means no delivery is ever sent twice at once, and a
 lease that runs out (an instance died mid-send) hands the work to the next (at least once)."""
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,15 +24,12 @@ from sla_monitor.delivery.db.crm_records import CrmRecord
 from sla_monitor.delivery.db.deliveries import DueDelivery, Outcome
 from sla_monitor.delivery.db.subscriptions import StoredSubscription
 from sla_monitor.delivery.domain.outcomes import Judgement, judge
-from sla_monitor.delivery.domain.sealing import CannotOpen
-from sla_monitor.delivery.sending import CRM_KINDS, Keys, Sending, open_keys
+from sla_monitor.delivery.sending import CRM_KINDS, Keys, Sending
 from sla_monitor.delivery.stream import SubscriptionStream, streams_woken
 
 log = structlog.get_logger(__name__)
 LEASE = timedelta(seconds=60)
 RESEALED = "its secrets were sealed under another SLA_MONITOR_DELIVERY_SEALING_KEY: rotate them"
-BATCH = 200
-BATCH_SECONDS = 30.0  # well inside the lease
 STATUS = {"delivered": "delivered", "retry": "pending", "failed": "failed", "disable": "pending"}
 DELIVERIES = Counter(
     "leadloop_deliveries_total",
@@ -133,35 +129,17 @@ class DeliveryWorker:
             await listener.remove_listener(deliveries.CHANNEL, woken_by_notify)
             await self.pool.release(listener)
 
-    async def round(self, now: datetime) -> int:
-        """Lease every subscription with due work (up to `concurrency` at once), send, and wait for
-        all of them; the deliveries attempted. One step at a time, for the tests and the CLI's
-        kind of caller; the service runs `run`, which never waits for a slow subscription."""
+    async def round(self) -> int:
+        """Lease every subscription with due work (up to `concurrency` at once), stream each until
+        nothing more is due on the worker's clock, and wait for all of them; the deliveries
+        attempted. The same sending as `run`, one step at a time: for the tests, which set the
+        clock to walk a retry schedule."""
         async with self.pool.acquire() as conn:
             leased = await subscriptions.lease(
-                conn, now, LEASE, limit=self.concurrency, skip=[], only=self.only
+                conn, self.now(), LEASE, limit=self.concurrency, skip=[], only=self.only
             )
-        done = await asyncio.gather(*(self._work(subscription_id, now) for subscription_id in leased))
+        done = await asyncio.gather(*(self._stream(SubscriptionStream(self, s)) for s in leased))
         return sum(done)
-
-    async def _work(self, subscription_id: UUID, now: datetime) -> int:
-        """One batch of a leased subscription's due deliveries, on the caller's clock (`round`)."""
-        try:
-            async with self.pool.acquire() as conn:
-                stored = await subscriptions.subscription(conn, subscription_id)
-                due = await deliveries.due(conn, subscription_id, now, BATCH)
-                try:
-                    keys = await open_keys(conn, self.sending.sealer, subscription_id, now)
-                except CannotOpen:
-                    await self.cannot_open(conn, subscription_id)
-                    return 0
-            if stored is None or keys is None or not due:
-                return 0
-            done, _ = await self._send_all(stored, due, keys)
-            return done
-        finally:
-            async with self.pool.acquire() as conn:
-                await subscriptions.release_lease(conn, subscription_id)
 
     async def _stream(self, stream: SubscriptionStream) -> int:
         try:
@@ -174,36 +152,6 @@ class DeliveryWorker:
         """The sealing key changed: nothing the subscription sends could be verified, so it stops."""
         await subscriptions.disable(conn, subscription_id, RESEALED, self.now())
         log.error("subscription disabled", subscription_id=str(subscription_id), why=RESEALED)
-
-    async def _send_all(
-        self, stored: StoredSubscription, due: list[DueDelivery], keys: Keys
-    ) -> tuple[int, bool]:
-        """Send a batch — each lead's deliveries in order, different leads at once — then write
-        every attempt's outcome in one statement (set-based; a crash before it means a resend,
-        at least once). A batch stops taking new sends after BATCH_SECONDS, so its lease holds."""
-        by_lead: dict[UUID, list[DueDelivery]] = defaultdict(list)
-        for delivery in due:
-            by_lead[delivery.lead_id].append(delivery)
-        limit = asyncio.Semaphore(1 if self.sending.paced(stored) else self.per_subscription)
-        stopped = asyncio.Event()  # the subscription is to be disabled: no more sends
-        deadline = time.monotonic() + BATCH_SECONDS
-        settled: list[Settled] = []
-
-        async def lead_in_order(queue: list[DueDelivery]) -> None:
-            for delivery in queue:
-                if stopped.is_set() or time.monotonic() > deadline:
-                    return
-                async with limit:
-                    done = await self.attempt(stored, delivery, keys)
-                settled.append(done)
-                if done.judgement.verdict == "disable":
-                    stopped.set()
-                if done.judgement.verdict != "delivered":
-                    return  # a later event of this lead waits for this one
-
-        await asyncio.gather(*(lead_in_order(queue) for queue in by_lead.values()))
-        held = await self.record(stored, settled)
-        return len(settled), held and not stopped.is_set()
 
     async def attempt(self, stored: StoredSubscription, delivery: DueDelivery, keys: Keys) -> Settled:
         subscription = stored.subscription
