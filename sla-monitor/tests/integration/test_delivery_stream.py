@@ -98,18 +98,19 @@ async def test_a_paused_subscription_keeps_its_events_until_resumed(
     worker = DeliveryWorker(pool, sender, lambda: datetime.now(UTC), only=[subscription_id])
     lead = uuid4()
     try:
+        async with pool.acquire() as conn:
+            await subscriptions.set_paused(conn, subscription_id, True, datetime.now(UTC))
+        await consume(pool, [progressed(lead, stage) for stage in STAGES], datetime.now(UTC))
+        async with pool.acquire() as conn:
+            queued = await deliveries.deliveries_of(
+                conn, subscription_id, status="pending", before=None, limit=9
+            )
+        assert len(queued) == len(STAGES)
+        assert await worker.round() == 0  # a paused subscription is not leased: nothing is sent
+        assert receiver.received == []
         async with running(worker):
             async with pool.acquire() as conn:
-                await subscriptions.set_paused(conn, subscription_id, True, datetime.now(UTC))
-            await consume(pool, [progressed(lead, stage) for stage in STAGES], datetime.now(UTC))
-            async with pool.acquire() as conn:
-                queued = await deliveries.deliveries_of(
-                    conn, subscription_id, status="pending", before=None, limit=9
-                )
-            assert len(queued) == len(STAGES)
-            assert receiver.received == []
-            async with pool.acquire() as conn:
-                await subscriptions.set_paused(conn, subscription_id, False, datetime.now(UTC))  # wakes them
+                await subscriptions.set_paused(conn, subscription_id, False, datetime.now(UTC))  # wakes it
 
             async def all_arrived() -> None:
                 assert stages_by_lead(receiver).get(str(lead)) == list(STAGES)
