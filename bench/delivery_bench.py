@@ -13,15 +13,20 @@ import itertools
 import json
 import statistics
 import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
+from aiokafka import AIOKafkaProducer
 from cost import tree_cpu_seconds  # type: ignore[import-not-found]
 from lean_receiver import LeanReceiver  # type: ignore[import-not-found]
 from load import offer_leads  # type: ignore[import-not-found]
 
+from lead_schemas import LeadCaptured, LeadCapturedData, LeadQualified, LeadQualifiedData, Person, Touch
+from leadkit.messaging import event_headers
 from leadkit.testing import TopicTail, eventually
 
 HEALTHY = 7
@@ -37,18 +42,25 @@ async def deliveries_under_load(
     *,
     prefix: str,
     sla_url: str,
-    capture_port: int,
     api_key: str,
     sla_pid: int,
     database_url: str,
-    rate: float = 200.0,
-    seconds: int = 20,
+    feed: Callable[[], Awaitable[int]],
+    rate: float,
+    seconds: int,
+    fed_by: str,
+    troubled: bool = True,
 ) -> dict[str, Any]:
-    print(f"  deliveries: 10 subscriptions, {rate:g} leads/s for {seconds} s …", flush=True)  # noqa: T201
+    """`troubled`: with the failing, hanging and paced subscriptions (else the healthy alone, the
+    control that shows whether the others slow them)."""
     healthy = [LeanReceiver() for _ in range(HEALTHY)]
     # the hanging one answers past the sender's 15 s
     failing, hanging, slack = LeanReceiver(status=500), LeanReceiver(delay_seconds=20), LeanReceiver()
-    endpoints = [*healthy, failing, hanging, slack]
+    endpoints = [*healthy, failing, hanging, slack] if troubled else healthy
+    print(  # noqa: T201
+        f"  deliveries: {len(endpoints)} subscriptions, {rate:g} leads/s for {seconds} s, {fed_by} …",
+        flush=True,
+    )
     for endpoint in endpoints:
         await endpoint.start()
     headers = {"X-API-Key": api_key}
@@ -74,29 +86,10 @@ async def deliveries_under_load(
     collector = asyncio.create_task(collect())
     try:
         cpu_before = tree_cpu_seconds(sla_pid)
-        body = {  # the end-to-end step's qualifying lead
-            "job_title": "VP Engineering",
-            "company_size": "201-500",
-            "industry": "Software",
-            "country": "US",
-            "form_id": "demo-request",
-            "utm_source": "bench",
-        }
-        offered = await offer_leads(
-            host="127.0.0.1",
-            port=capture_port,
-            api_key=api_key,
-            bodies=(
-                json.dumps({"email": f"dlv-{uuid4().hex}@analytical.example", **body}).encode()
-                for _ in itertools.count()
-            ),
-            rate=rate,
-            seconds=seconds,
-            on_accepted=lambda *_: None,
-        )
+        accepted = await feed()
 
         async def every_healthy_has_all() -> None:
-            assert len(stored_at) >= offered.accepted * 0.99, "leads still being qualified"
+            assert len(stored_at) >= accepted * 0.99, "leads still being qualified"
             for endpoint in healthy:
                 got = endpoint.ids()
                 assert set(stored_at) <= got, f"{len(set(stored_at) - got)} not delivered yet"
@@ -141,6 +134,7 @@ async def deliveries_under_load(
     attempts = sum(len(endpoint.received) for endpoint in endpoints)
     return {
         "subscriptions": len(endpoints),
+        "fed_by": fed_by,
         "offered_rate_per_second": rate,
         "seconds": seconds,
         "qualified_events": len(stored_at),
@@ -171,9 +165,122 @@ async def deliveries_under_load(
         "healthy_share_delivered": round(len(latencies) / max(HEALTHY * len(stored_at), 1), 4),
         "attempts": {
             "healthy": len(latencies),
-            "failing_500": len(failing.received),
-            "hanging": len(hanging.received),
-            "slack_paced": len(slack.received),
+            **(
+                {
+                    "failing_500": len(failing.received),
+                    "hanging": len(hanging.received),
+                    "slack_paced": len(slack.received),
+                }
+                if troubled
+                else {}
+            ),
         },
         "sla_monitor_cpu_ms_per_attempt": round(cpu * 1000 / max(attempts, 1), 3),
     }
+
+
+def posted_leads(
+    *, capture_port: int, api_key: str, rate: float, seconds: int
+) -> Callable[[], Awaitable[int]]:
+    """Qualifying leads posted to capture: the whole pipeline runs on the same cores."""
+    body = {  # the end-to-end step's qualifying lead
+        "job_title": "VP Engineering",
+        "company_size": "201-500",
+        "industry": "Software",
+        "country": "US",
+        "form_id": "demo-request",
+        "utm_source": "bench",
+    }
+
+    async def feed() -> int:
+        offered = await offer_leads(
+            host="127.0.0.1",
+            port=capture_port,
+            api_key=api_key,
+            bodies=(
+                json.dumps({"email": f"dlv-{uuid4().hex}@analytical.example", **body}).encode()
+                for _ in itertools.count()
+            ),
+            rate=rate,
+            seconds=seconds,
+            on_accepted=lambda *_: None,
+        )
+        return offered.accepted
+
+    return feed
+
+
+def _captured(lead_id: UUID, at: datetime) -> LeadCaptured:
+    return LeadCaptured.new(
+        producer="capture",
+        lead_id=lead_id,
+        correlation_id=lead_id,
+        occurred_at=at,
+        data=LeadCapturedData(
+            is_new=True,
+            person=Person(
+                email=f"dlv-{lead_id.hex}@analytical.example",
+                first_name="Dana",
+                last_name="Reyes",
+                company="Northwind",
+                job_title="VP Engineering",
+            ),
+            touch=Touch(id=str(uuid4()), occurred_at=at, source="bench", medium="cpc", campaign="q4"),
+        ),
+    )
+
+
+def _qualified(lead_id: UUID, at: datetime) -> LeadQualified:
+    return LeadQualified.new(
+        producer="routing",
+        lead_id=lead_id,
+        correlation_id=lead_id,
+        occurred_at=at,
+        data=LeadQualifiedData(
+            owner="amara",
+            reason="round robin",
+            rule="round_robin",
+            score=82,
+            grade="A",
+            assignment=1,
+            team="na",
+        ),
+    )
+
+
+def published_events(*, prefix: str, rate: float, seconds: int) -> Callable[[], Awaitable[int]]:
+    """Each lead's `lead.captured` and, half a second later, its `lead.qualified`, published
+    straight to Kafka as capture and routing would: only sla-monitor works, so what is measured
+    is the delivery path and not the pipeline's share of the two cores."""
+    ahead = max(1, int(rate / 2))
+
+    async def feed() -> int:
+        leads = [uuid4() for _ in range(int(rate * seconds))]
+        producer = AIOKafkaProducer(bootstrap_servers="127.0.0.1:9092", linger_ms=1)
+        await producer.start()
+        try:
+
+            async def publish(topic: str, event: LeadCaptured | LeadQualified) -> None:
+                await producer.send(
+                    prefix + topic,
+                    value=event.model_dump_json().encode(),
+                    key=str(event.lead_id).encode(),
+                    headers=[(name, value.encode()) for name, value in event_headers(event)],
+                )
+
+            for lead_id in leads[:ahead]:
+                await publish("lead.captured", _captured(lead_id, datetime.now(UTC)))
+            started = time.perf_counter()
+            for i, lead_id in enumerate(leads):
+                delay = started + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if i + ahead < len(leads):
+                    await publish("lead.captured", _captured(leads[i + ahead], datetime.now(UTC)))
+                await publish("lead.qualified", _qualified(lead_id, datetime.now(UTC)))
+            await producer.flush()
+        finally:
+            await producer.stop()
+        return len(leads)
+
+    return feed

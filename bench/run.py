@@ -49,7 +49,11 @@ from uuid import uuid4
 import httpx
 import uvloop
 from cost import find_infrastructure, rss_mb, snapshot  # type: ignore[import-not-found]
-from delivery_bench import deliveries_under_load  # type: ignore[import-not-found]
+from delivery_bench import (  # type: ignore[import-not-found]
+    deliveries_under_load,
+    posted_leads,
+    published_events,
+)
 from hotspots import PG_BY_DATABASE, PG_TOP, start_py_spy, summarise  # type: ignore[import-not-found]
 from load import offer_leads  # type: ignore[import-not-found]
 from reporting_scale import reporting_at_scale  # type: ignore[import-not-found]
@@ -84,7 +88,8 @@ PROFILE_SECONDS = int(os.environ.get("BENCH_PROFILE_SECONDS", "20"))
 DELIVERIES_ON = os.environ.get("BENCH_DELIVERIES", "1") != "0"
 DELIVERY_RATE = float(os.environ.get("BENCH_DELIVERY_RATE", "200"))
 DELIVERY_SECONDS = int(os.environ.get("BENCH_DELIVERY_SECONDS", "10"))
-ONLY_DELIVERIES = os.environ.get("BENCH_ONLY") == "deliveries"
+ONLY_DELIVERIES = os.environ.get("BENCH_ONLY") in ("deliveries", "published-deliveries")
+PUBLISHED_ONLY = os.environ.get("BENCH_ONLY") == "published-deliveries"
 IDLE_SECONDS = 5.0
 GROUPS = ("scoring", "routing", "sla-monitor", "reporting")
 SERVICES = {"capture": 19001, "scoring": 19002, "routing": 19003, "sla-monitor": 19004, "reporting": 19005}
@@ -500,21 +505,64 @@ async def fresh_topics() -> None:
 
 
 async def delivery_step(pids: dict[str, int]) -> dict[str, Any]:
+    """Leads posted to capture, the whole pipeline qualifying them on the same cores."""
     return await deliveries_under_load(  # type: ignore[no-any-return]
         prefix=PREFIX,
         sla_url=f"http://127.0.0.1:{SERVICES['sla-monitor']}",
-        capture_port=SERVICES["capture"],
         api_key=API_KEY,
         sla_pid=pids["sla-monitor"],
         database_url=_dsn(env()["SLA_MONITOR_DATABASE_URL"]),
+        feed=posted_leads(
+            capture_port=SERVICES["capture"], api_key=API_KEY, rate=DELIVERY_RATE, seconds=DELIVERY_SECONDS
+        ),
         rate=DELIVERY_RATE,
         seconds=DELIVERY_SECONDS,
+        fed_by="leads posted to capture, the pipeline running",
     )
 
 
-async def deliveries_alone() -> None:
+async def published_delivery_step(*, troubled: bool = True) -> dict[str, Any]:
+    """sla-monitor alone, its events published straight to Kafka: the delivery path's own cost
+    and latency, without the pipeline's share of the cores (the issue's target is measured from
+    `lead.qualified`'s publication). `troubled=False`: the seven healthy subscriptions alone, the
+    control for "the failing ones do not slow them"."""
     processes: list[subprocess.Popen[bytes]] = []
+    try:
+        start(processes, ["sla-monitor"])
+        await wait_ready(["sla-monitor"])
+        await drained()
+        return await deliveries_under_load(  # type: ignore[no-any-return]
+            prefix=PREFIX,
+            sla_url=f"http://127.0.0.1:{SERVICES['sla-monitor']}",
+            api_key=API_KEY,
+            sla_pid=processes[0].pid,
+            database_url=_dsn(env()["SLA_MONITOR_DATABASE_URL"]),
+            feed=published_events(prefix=PREFIX, rate=DELIVERY_RATE, seconds=DELIVERY_SECONDS),
+            rate=DELIVERY_RATE,
+            seconds=DELIVERY_SECONDS,
+            fed_by="lead.captured and lead.qualified published to Kafka, sla-monitor alone",
+            troubled=troubled,
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=40)
+
+
+async def published_delivery_steps() -> dict[str, Any]:
+    return {
+        "ten_subscriptions": await published_delivery_step(),
+        "the_seven_healthy_alone": await published_delivery_step(troubled=False),
+    }
+
+
+async def deliveries_alone() -> None:
     await fresh_topics()
+    if PUBLISHED_ONLY:
+        print(json.dumps(await published_delivery_steps(), indent=2))  # noqa: T201
+        return
+    processes: list[subprocess.Popen[bytes]] = []
     try:
         start(processes, list(SERVICES))
         await wait_ready(list(SERVICES))
@@ -596,6 +644,9 @@ async def main() -> None:
         for process in processes:
             process.wait(timeout=40)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    if DELIVERIES_ON:
+        results["deliveries_published"] = await published_delivery_steps()
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     # last, every service stopped: a year of a million leads for reporting alone
     at_scale: list[subprocess.Popen[bytes]] = []
 

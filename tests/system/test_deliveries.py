@@ -71,6 +71,8 @@ async def test_a_subscriber_gets_signed_qualified_leads_and_all_it_missed_in_ord
         )
         assert "secret" not in shown.json()  # shown once, at creation
 
+        ready = await client.get(system.url("sla-monitor", "/readyz"))
+        assert ready.json()["checks"]["deliveries"] is True  # the delivery process is up and listening
         lead_id = await post_lead(client, system)
 
         async def delivered() -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""/healthz (the process answers), /readyz (database and Kafka reachable), /metrics."""
+"""/healthz (the process answers), /readyz (database and Kafka reachable, consumers not waiting, and
+what the service adds: a worker process up), /metrics."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ async def readyz(request: Request) -> JSONResponse:
         checks["database"], checks["kafka"] = await asyncio.gather(_database_ok(deps), _kafka_ok(deps))
         # a consumer whose batch waits for the database is not ready, even once a probe gets through
         checks["consumers"] = not any(consumer.waiting_for_database for consumer in deps.consumers)
+        checks |= {name: ready() for name, ready in deps.readiness.items()}
     ready = all(checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 

@@ -47,6 +47,8 @@ class Deps:
     redact: Redactor
     # the service's own typed parts (its settings-built collaborators), read through `parts_of`
     extras: object = None
+    # more of /readyz: a background part's name and whether it is ready (e.g. a worker process up)
+    readiness: dict[str, Callable[[], bool]] = field(default_factory=dict)
 
     @property
     def notify_relay(self) -> bool:

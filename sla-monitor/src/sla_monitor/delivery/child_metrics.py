@@ -6,6 +6,7 @@ file-backed one for the sake of four."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,16 @@ OWN_FAMILIES = "leadloop_deliver"
 class ChildMetrics(Collector):
     def __init__(self) -> None:
         self.path: Path | None = None
+
+    def fresh(self, within: float) -> bool:
+        """Whether the process wrote its file within `within` seconds: it is up (it first writes
+        once its worker listens) and its loop is not stuck."""
+        if self.path is None:
+            return False
+        try:
+            return time.time() - self.path.stat().st_mtime <= within
+        except OSError:  # not written yet
+            return False
 
     def collect(self) -> Iterator[Metric]:
         if self.path is None:

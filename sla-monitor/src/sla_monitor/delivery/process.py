@@ -45,7 +45,8 @@ def _write_metrics(path: Path) -> None:
     fresh.replace(path)  # the service never reads half a file
 
 
-async def _publish_metrics(path: Path) -> None:
+async def _publish_metrics(path: Path, listening: asyncio.Event) -> None:
+    await listening.wait()  # the file's first write tells the service the worker is up
     while True:
         _write_metrics(path)
         await asyncio.sleep(METRICS_SECONDS)
@@ -60,9 +61,12 @@ async def _run() -> None:
         redactor=Redactor(secrets_of(settings)),
     )
     parent = os.getppid()
-    worker = asyncio.create_task(run_delivery_worker(settings, utc_now))
+    listening = asyncio.Event()
+    worker = asyncio.create_task(run_delivery_worker(settings, utc_now, listening))
     metrics_file = os.environ.get(METRICS_FILE)
-    publishing = asyncio.create_task(_publish_metrics(Path(metrics_file))) if metrics_file else None
+    publishing = (
+        asyncio.create_task(_publish_metrics(Path(metrics_file), listening)) if metrics_file else None
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -79,13 +83,16 @@ async def _run() -> None:
                     await task
 
 
-async def run_delivery_worker(settings: SlaMonitorSettings, clock: Callable[[], datetime]) -> None:
-    """The worker, in this process, until cancelled."""
+async def run_delivery_worker(
+    settings: SlaMonitorSettings, clock: Callable[[], datetime], listening: asyncio.Event
+) -> None:
+    """The worker, in this process, until cancelled; `listening` is set once it is ready."""
     try:
         sending = Sending.of(settings)
     except SealingKeyProblem as problem:
         # no subscription can exist without the key (the API refuses them), so nothing waits
         log.warning("deliveries are off until SLA_MONITOR_DELIVERY_SEALING_KEY is set", why=str(problem))
+        listening.set()  # ready: there is nothing to deliver
         await asyncio.Event().wait()
         return
     pool = await create_pool(settings.database_url, size=settings.delivery_pool_size + 1)
@@ -95,6 +102,7 @@ async def run_delivery_worker(settings: SlaMonitorSettings, clock: Callable[[], 
         clock,
         concurrency=settings.delivery_concurrency,
         retention=timedelta(days=settings.delivery_retention_days),
+        listening=listening,
     )
     try:
         await worker.run(poll_seconds=settings.delivery_poll_seconds)
@@ -109,11 +117,15 @@ async def run_deliveries(deps: Deps) -> None:
     settings = deps.settings
     assert isinstance(settings, SlaMonitorSettings)
     if not settings.delivery_process:
-        await run_delivery_worker(settings, deps.clock)
+        listening = asyncio.Event()
+        deps.readiness["deliveries"] = listening.is_set
+        await run_delivery_worker(settings, deps.clock, listening)
         return
     with tempfile.TemporaryDirectory(prefix="leadloop-deliveries-") as folder:
         metrics = Path(folder) / "metrics.prom"
         CHILD_METRICS.path = metrics
+        # a process that stops writing (gone, or its loop stuck) makes the service unready
+        deps.readiness["deliveries"] = lambda: CHILD_METRICS.fresh(within=3 * METRICS_SECONDS)
         await run_child("the delivery process", ["-m", "sla_monitor.delivery"], _child_env(settings, metrics))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -66,6 +66,8 @@ class DeliveryWorker:
     per_subscription: int = 16
     only: list[UUID] | None = None  # these subscriptions alone (a test's)
     retention: timedelta = timedelta(days=30)
+    # set once the worker LISTENs: from then on no queued delivery waits for a poll
+    listening: asyncio.Event = field(default_factory=asyncio.Event)
 
     def now(self) -> datetime:
         return self.clock()
@@ -85,6 +87,7 @@ class DeliveryWorker:
             wake_streams(*args)
 
         await listener.add_listener(deliveries.CHANNEL, woken_by_notify)
+        self.listening.set()
         running: dict[UUID, asyncio.Task[int]] = {}
         measured_at = 0.0
         purged_at = 0.0
