@@ -195,6 +195,58 @@ async def test_what_may_not_be_subscribed_is_a_422_naming_the_field(system: Syst
         assert "admin" in listed.json()["detail"]
 
 
+async def test_an_owner_map_names_only_reps_on_routing_s_roster(
+    system: System, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """sla-monitor learns the roster from routing's rep.changed: the shipped reps at once, a rep
+    put over routing's API soon after, and a removed one is refused again."""
+    run = uuid4().hex[:6]
+    team, rep = f"crm-{run}", f"cara-{run}"
+
+    def hubspot(owner_map: dict[str, str]) -> dict[str, Any]:
+        # the receiver stands in for HubSpot's address: the subscription is deleted before any lead
+        return {
+            "kind": "hubspot",
+            "url": receiver.url,
+            "token": "pat-na1-00000000-0000-0000-0000-000000000000",
+            "event_types": ["lead.qualified"],
+            "owner_map": owner_map,
+        }
+
+    async def subscribed(owner_map: dict[str, str]) -> None:
+        made = await subscribe(client, system, hubspot(owner_map))
+        assert made.status_code == 201, made.text
+        gone = await client.delete(
+            system.url("sla-monitor", f"{SUBSCRIPTIONS}/{made.json()['id']}"), headers=system.headers
+        )
+        assert gone.status_code == 204
+
+    await eventually(lambda: subscribed({"rep-amara": "501"}), within=30)  # the roster routing ships
+    refused = await subscribe(client, system, hubspot({"rep-amara": "501", rep: "502"}))
+    assert refused.status_code == 422
+    assert [e["loc"] for e in refused.json()["detail"]] == [["body", "owner_map", rep]]
+
+    headers = system.headers
+    made = await client.put(system.url("routing", f"/v1/teams/{team}"), json={"name": "CRM"}, headers=headers)
+    assert made.status_code == 200, made.text
+    put = await client.put(
+        system.url("routing", f"/v1/reps/{rep}"),
+        json={"name": "Cara", "email": "cara@example.com", "team": team},
+        headers=headers,
+    )
+    assert put.status_code == 200, put.text
+    await eventually(lambda: subscribed({rep: "502"}), within=30)
+
+    removed = await client.delete(system.url("routing", f"/v1/reps/{rep}"), headers=headers)
+    assert removed.status_code == 204
+
+    async def refused_again() -> None:
+        answer = await subscribe(client, system, hubspot({rep: "502"}))
+        assert answer.status_code == 422, answer.text
+
+    await eventually(refused_again, within=30)
+
+
 async def test_the_cli_subscribes_a_local_listener_that_verifies_what_arrives(system: System) -> None:
     port = free_port()
     made = system.leadloop_cli(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leadkit.consumer import utc_now
 from leadkit.db import Connection
 from leadkit.policies import PolicyStore
+from routing.db.rep_changes import announce_roster
 from routing.db.roster import load_roster, roster_check, roster_version, seed_roster
 from routing.domain.config import RoutingConfig, load_routing_config
 from routing.domain.policy import RoutingPolicy, routing_policies
@@ -24,9 +26,11 @@ class RoutingParts:
     _roster_version: int | None = None
 
     async def ensure_roster(self, conn: Connection) -> None:
-        """An empty roster gets the configuration file's teams and reps (once a process)."""
+        """An empty roster gets the configuration file's teams and reps, and the roster is announced
+        on rep.changed (once a process)."""
         if not self._roster_seeded:
             await seed_roster(conn, self.config)
+            await announce_roster(conn, utc_now())
             self._roster_seeded = True
 
     async def roster(self, conn: Connection) -> Roster:

@@ -7,6 +7,7 @@ never touched."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,10 @@ from lead_schemas import (
     LeadRecycled,
     LeadScored,
     LeadScoredData,
+    RepChanged,
+    RepChangedData,
     parse_event,
+    rep_key,
 )
 from leadkit.consumer import HandlerContext
 from leadkit.db import Pool, create_pool
@@ -34,6 +38,7 @@ from leadkit.quarantine import quarantined, release
 from leadkit.testing import database_url_for_tests, migrate_test_database
 from routing.batch import open_batch
 from routing.db.roster import roster_check, upsert_reps, upsert_teams
+from routing.db.views import delete_rep, set_rep_active
 from routing.domain.config import RoutingConfig
 from routing.domain.policy import DEFAULT_POLICY, parse_routing_policy
 from routing.domain.roster import Rep, Team
@@ -256,3 +261,55 @@ async def _two_queues_one_poisoned(pool: Pool, *, poisoned: str, healthy: str) -
             ):
                 served.add(name)
     return served
+
+
+async def _announced(pool: Pool, rep_id: str) -> list[RepChangedData]:
+    """What routing's outbox holds for the rep on rep.changed, oldest first."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT payload FROM outbox WHERE topic = 'rep.changed' AND key = $1 ORDER BY id",
+            str(rep_key(rep_id)),
+        )
+    found = [parse_event(row["payload"]) for row in rows]
+    assert all(isinstance(e, RepChanged) for e in found)
+    return [e.data for e in found if isinstance(e, RepChanged)]
+
+
+async def test_every_change_to_a_rep_is_announced_on_rep_changed_in_its_transaction(
+    pool: Pool, team: str
+) -> None:
+    rep_id = f"{team}-ana"
+    async with pool.acquire() as conn, conn.transaction():
+        await upsert_teams(conn, [Team(team, team)], TUESDAY_EVENING)
+        await upsert_reps(conn, [_rep(rep_id, team)], {}, TUESDAY_EVENING)
+    async with pool.acquire() as conn:
+        await set_rep_active(conn, rep_id, False, TUESDAY_EVENING)
+        assert await delete_rep(conn, rep_id, TUESDAY_EVENING)
+        assert not await delete_rep(conn, rep_id, TUESDAY_EVENING)  # already gone: nothing to announce
+    assert await _announced(pool, rep_id) == [
+        RepChangedData(rep_id=rep_id, team=team, active=True, deleted=False),
+        RepChangedData(rep_id=rep_id, team=team, active=False, deleted=False),
+        RepChangedData(rep_id=rep_id, team=team, active=False, deleted=True),
+    ]
+    async with pool.acquire() as conn:
+        with contextlib.suppress(RuntimeError):
+            async with conn.transaction():
+                await upsert_reps(conn, [_rep(rep_id, team, active=True)], {}, TUESDAY_EVENING)
+                raise RuntimeError("rolled back")
+    assert len(await _announced(pool, rep_id)) == 3  # a change rolled back was never announced
+
+
+async def test_a_process_start_announces_the_whole_roster(pool: Pool, team: str) -> None:
+    """So sla-monitor learns reps that existed before rep.changed did, or changes it missed."""
+    rep_id = f"{team}-bo"
+    async with pool.acquire() as conn, conn.transaction():
+        await upsert_teams(conn, [Team(team, team)], TUESDAY_EVENING)
+        await upsert_reps(conn, [_rep(rep_id, team)], {}, TUESDAY_EVENING)
+    before = len(await _announced(pool, rep_id))
+    # a configuration whose team is there already: nothing to seed, the roster still announced
+    config = RoutingConfig(mql_threshold=50, teams=(Team(team, team),), reps=())
+    parts = RoutingParts(config=config, policies=None)  # type: ignore[arg-type]
+    async with pool.acquire() as conn:
+        await parts.ensure_roster(conn)
+        await parts.ensure_roster(conn)  # once a process
+    assert len(await _announced(pool, rep_id)) == before + 1

@@ -24,6 +24,8 @@ from lead_schemas.events import (
     LeadSlaWarnedData,
     PassedOver,
     Person,
+    RepChanged,
+    RepChangedData,
     RuleHit,
     Stage,
     Touch,
@@ -31,6 +33,7 @@ from lead_schemas.events import (
     UnknownEventType,
     Via,
     parse_event,
+    rep_key,
 )
 
 __all__ = [
@@ -58,6 +61,8 @@ __all__ = [
     "PassedOver",
     "Payload",
     "Person",
+    "RepChanged",
+    "RepChangedData",
     "RuleHit",
     "Stage",
     "Touch",
@@ -65,4 +70,5 @@ __all__ = [
     "UnknownEventType",
     "Via",
     "parse_event",
+    "rep_key",
 ]

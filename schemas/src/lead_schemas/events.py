@@ -7,8 +7,10 @@ means the same on every topic."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
+from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, Field, JsonValue
 
@@ -264,6 +266,26 @@ class LeadErasedData(Payload):
     requested_at: AwareDatetime
 
 
+class RepChangedData(Payload):
+    """A rep as routing's roster has it after a change: what other services need to name reps
+    (an owner map, a filter), and nothing personal (the name and email stay in routing)."""
+
+    rep_id: str = Field(description="The rep's id in routing's roster, e.g. `amara`.")
+    team: str = Field(description="The rep's team.")
+    active: bool = Field(description="Whether the rep takes new leads (availability).")
+    deleted: bool = Field(default=False, description="Removed from the roster; past leads keep the id.")
+
+
+REP_NAMESPACE = UUID("5b6c1a8e-2f0d-4f43-9c3e-7a1d4e0b9f21")
+
+
+def rep_key(rep_id: str) -> UUID:
+    """A roster event's `lead_id` and Kafka key: it is about a rep, not a lead, so the envelope's
+    lead field carries a uuid5 of the rep id instead — stable, so one rep's changes stay in order
+    on one partition, and never the id of any lead (leads get random uuid4s)."""
+    return uuid5(REP_NAMESPACE, rep_id)
+
+
 class LeadCaptured(Envelope):
     topic: ClassVar[str] = "lead.captured"
     type: Literal["lead.captured"] = "lead.captured"
@@ -320,6 +342,21 @@ class LeadErased(Envelope):
     data: LeadErasedData
 
 
+class RepChanged(Envelope):
+    """Routing's roster changed: a rep was added, changed, switched on or off, or removed. Its
+    `lead_id` is `rep_key(rep_id)` (about no lead); `correlation_id` the same."""
+
+    topic: ClassVar[str] = "rep.changed"
+    type: Literal["rep.changed"] = "rep.changed"
+    version: Literal[1] = 1
+    data: RepChangedData
+
+    @classmethod
+    def of(cls, data: RepChangedData, *, producer: str, occurred_at: datetime) -> RepChanged:
+        key = rep_key(data.rep_id)
+        return cls.new(producer=producer, lead_id=key, correlation_id=key, data=data, occurred_at=occurred_at)
+
+
 EVENT_TYPES: dict[str, type[Envelope]] = {
     cls.topic: cls
     for cls in (
@@ -331,6 +368,7 @@ EVENT_TYPES: dict[str, type[Envelope]] = {
         LeadSlaBreached,
         LeadRecycled,
         LeadErased,
+        RepChanged,
     )
 }
 TOPICS: tuple[str, ...] = tuple(EVENT_TYPES)

@@ -31,6 +31,10 @@ _DESCRIPTIONS = {
     "lead.sla_breached": "An SLA clock ran out; names the policy, the due time and the escalation step.",
     "lead.recycled": "The lead goes back to marketing nurture.",
     "lead.erased": "A person asked to be forgotten: drop their personal data, keep anonymous counts.",
+    "rep.changed": (
+        "Routing's roster changed: a rep added, changed, switched on or off, or removed. About a rep, "
+        "not a lead: key and lead_id are uuid5 of the rep id (lead_schemas.rep_key)."
+    ),
 }
 _PRODUCERS = {
     "lead.captured": "capture",
@@ -41,6 +45,7 @@ _PRODUCERS = {
     "lead.sla_breached": "sla-monitor",
     "lead.recycled": "sla-monitor",
     "lead.erased": "capture",
+    "rep.changed": "routing",
 }
 
 
@@ -65,7 +70,15 @@ def asyncapi() -> dict[str, Any]:
             "summary": _DESCRIPTIONS[topic],
             "contentType": "application/json",
             "payload": {"$ref": f"./json/{topic}.schema.json"},
-            "bindings": {"kafka": {"key": {"type": "string", "format": "uuid", "description": "lead_id"}}},
+            "bindings": {
+                "kafka": {
+                    "key": {
+                        "type": "string",
+                        "format": "uuid",
+                        "description": "rep_key(rep_id)" if topic == "rep.changed" else "lead_id",
+                    }
+                }
+            },
         }
         channels[topic] = {
             "address": topic,

@@ -1,6 +1,7 @@
 """sla-monitor: lead.captured → known leads; lead.qualified → the SLA policy's clocks; progress API →
 lead.progressed / lead.recycled; due clocks → lead.sla_warned / lead.sla_breached (/ lead.recycled);
-lead events → deliveries to the sales tools subscribed to them (sla_monitor.delivery)."""
+lead events → deliveries to the sales tools subscribed to them (sla_monitor.delivery); rep.changed →
+the reps a CRM owner map may name."""
 
 from functools import partial
 
@@ -15,6 +16,7 @@ from lead_schemas import (
     LeadScored,
     LeadSlaBreached,
     LeadSlaWarned,
+    RepChanged,
 )
 from leadkit.handler_chain import in_turn
 from leadkit.idempotency import expire_keys_worker
@@ -50,6 +52,7 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
                 delivery.enqueue_deliveries,
             ),
             LeadErased.topic: in_turn(forget_erased, delivery.forget_erased),
+            RepChanged.topic: delivery.remember_reps,  # what a CRM owner map may name
         },
         workers=[
             ("sla-timers", partial(run_timer_worker, poll_seconds=settings.timer_poll_seconds)),

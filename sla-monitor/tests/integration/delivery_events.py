@@ -17,6 +17,8 @@ from lead_schemas import (
     LeadQualified,
     LeadQualifiedData,
     Person,
+    RepChanged,
+    RepChangedData,
     Touch,
 )
 from leadkit.consumer import HandlerContext
@@ -32,6 +34,20 @@ async def consume(pool: Pool, events: Sequence[Envelope], at: datetime = NOW) ->
         ctx = HandlerContext(conn, Outbox(), at)
         await handlers.remember_captures([e for e in events if isinstance(e, LeadCaptured)], ctx)
         await handlers.enqueue_deliveries(list(events), ctx)
+
+
+def rep_changed(rep_id: str, *, team: str = "emea", active: bool = True, deleted: bool = False) -> RepChanged:
+    return RepChanged.of(
+        RepChangedData(rep_id=rep_id, team=team, active=active, deleted=deleted),
+        producer="routing",
+        occurred_at=NOW,
+    )
+
+
+async def announce(pool: Pool, *events: RepChanged) -> None:
+    """Consume routing's roster events as sla-monitor's consumer would."""
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers.remember_reps(list(events), HandlerContext(conn, Outbox(), NOW))
 
 
 def captured(lead_id: UUID, name: str) -> LeadCaptured:

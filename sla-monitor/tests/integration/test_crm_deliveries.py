@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
-from delivery_events import NOW, captured, consume, qualified
+from delivery_events import NOW, announce, captured, consume, qualified, rep_changed
 
 from leadkit.db import Pool
 from sla_monitor.delivery.db import deliveries, subscriptions
@@ -36,6 +36,8 @@ async def salesforce() -> AsyncIterator[SalesforceStandIn]:
 
 
 async def subscribe(pool: Pool, send: Sending, new: NewSubscription) -> UUID:
+    """Subscribed once routing has announced the reps its owner map names."""
+    await announce(pool, *(rep_changed(rep_id) for rep_id in new.owner_map))
     async with pool.acquire() as conn:
         stored, _ = await create_subscription(conn, send, new, NOW)
     return stored.subscription.id

@@ -12,6 +12,7 @@ from asyncpg import Record
 from leadkit.db import Connection, columns
 from leadkit.hours import parse_hours
 from leadkit.policy_document import Problem
+from routing.db.rep_changes import announce_reps
 from routing.domain.accounts import Account, AccountIndex, normalize_company_name, parent_domains
 from routing.domain.config import RoutingConfig
 from routing.domain.fairness import LedgerCount
@@ -113,7 +114,7 @@ async def seed_roster(conn: Connection, config: RoutingConfig) -> None:
         await conn.execute(_SEED_TEAMS, [t.id for t in config.teams], [t.name for t in config.teams])
         await conn.execute(
             _SEED_REPS,
-            *columns([(r.id, r.name, r.email, r.team, r.weight, r.active) for r in config.reps]),
+            *columns([(r.id, r.name, r.email, r.team, r.weight, r.active) for r in config.reps], width=6),
         )
 
 
@@ -238,6 +239,7 @@ async def upsert_reps(
     ]
     if rows:
         await conn.execute(_UPSERT_REPS, *columns(rows))
+        await announce_reps(conn, [r.id for r in reps], now)
 
 
 async def replace_absences(

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from lead_schemas import LeadProfile
 from leadkit.db import Connection
+from routing.db.rep_changes import announce_reps
 from routing.db.roster import load_teams, rep_of
 from routing.domain.lead import account_of
 from routing.domain.roster import Absence, LoadRow, Rep
@@ -157,13 +158,19 @@ async def account_by_id(conn: Connection, account_id: str) -> AccountRow | None:
 
 
 async def set_rep_active(conn: Connection, rep_id: str, active: bool, now: datetime) -> None:
-    await conn.execute(_SET_ACTIVE, rep_id, active, now)
+    async with conn.transaction():
+        await conn.execute(_SET_ACTIVE, rep_id, active, now)
+        await announce_reps(conn, [rep_id], now)
 
 
 async def delete_rep(conn: Connection, rep_id: str, now: datetime) -> bool:
     """Take a rep out of routing; False when there was no such rep (or it was already gone)."""
-    done = await conn.execute(_DELETE_REP, rep_id, now)
-    return not done.endswith(" 0")
+    async with conn.transaction():
+        done = await conn.execute(_DELETE_REP, rep_id, now)
+        deleted = not done.endswith(" 0")
+        if deleted:
+            await announce_reps(conn, [rep_id], now)
+    return deleted
 
 
 async def roster_history(conn: Connection) -> RosterHistory:

@@ -1,4 +1,5 @@
-"""sla-monitor's tables: leads with owners, durable SLA timers, reported progress."""
+"""sla-monitor's tables: leads with owners, durable SLA timers, reported progress, the reps routing
+announces."""
 
 from __future__ import annotations
 
@@ -105,6 +106,18 @@ class SlaTimer(Base):
     cause_event_id: Mapped[UUID] = mapped_column(comment="the lead.qualified that started it")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RosterRep(Base):
+    """A rep as routing's roster last announced it on rep.changed: what a CRM owner map may name."""
+
+    __tablename__ = "reps"
+
+    rep_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    team: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool]
+    deleted: Mapped[bool]
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), comment="the event's occurred_at")
 
 
 class TeamCalendar(Base):

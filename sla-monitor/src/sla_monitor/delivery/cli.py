@@ -22,7 +22,13 @@ from sla_monitor.delivery.domain.sealing import SealingKeyProblem
 from sla_monitor.delivery.domain.subscriptions import EVENT_TYPES, FILTER_KEYS, KINDS, filter_problems
 from sla_monitor.delivery.domain.targets import RefusedTarget
 from sla_monitor.delivery.sending import Sending
-from sla_monitor.delivery.subscribing import NewSubscription, create_subscription, rotate, send_test
+from sla_monitor.delivery.subscribing import (
+    NewSubscription,
+    UnknownReps,
+    create_subscription,
+    rotate,
+    send_test,
+)
 from sla_monitor.settings import SlaMonitorSettings
 
 app = typer.Typer(
@@ -131,6 +137,10 @@ def create(
         subscription_id, secret = _run(work)
     except RefusedTarget as refused:
         console.print(f"[red]refused: {refused}[/red]")
+        raise typer.Exit(1) from None
+    except UnknownReps as refused_reps:
+        for _, why in refused_reps.problems():
+            console.print(f"[red]owner map: {why}[/red]")
         raise typer.Exit(1) from None
     console.print(f"subscription {subscription_id}; its signing secret, shown this once:")
     print(secret)  # noqa: T201 - plain, so scripts can take it

@@ -1,17 +1,18 @@
 """Deliveries' event handlers, set-based: what a lead's card says (lead.captured, lead.scored),
 a delivery row for every subscription that wants an event (in the transaction that consumes it,
-so an event is never lost between Kafka and a subscriber), and erasure (lead.erased)."""
+so an event is never lost between Kafka and a subscriber), erasure (lead.erased), and the reps
+a CRM owner map may name (rep.changed)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from uuid import UUID
 
-from lead_schemas import Envelope, LeadCaptured, LeadErased, LeadQualified, LeadScored
+from lead_schemas import Envelope, LeadCaptured, LeadErased, LeadQualified, LeadScored, RepChanged
 from leadkit.consumer import HandlerContext
 from leadkit.erasure import erased_among
 from sla_monitor.db.leads import lead_facts
-from sla_monitor.delivery.db import cards, crm_records, deliveries, subscriptions
+from sla_monitor.delivery.db import cards, crm_records, deliveries, reps, subscriptions
 from sla_monitor.delivery.domain import payloads
 from sla_monitor.delivery.domain.payloads import payload
 from sla_monitor.delivery.domain.subscriptions import EVENT_TYPES, Facts
@@ -91,6 +92,18 @@ async def forget_erased(events: Sequence[LeadErased], ctx: HandlerContext) -> No
     await cards.forget_cards(ctx.connection, lead_ids)
     await deliveries.forget_people(ctx.connection, lead_ids)
     await crm_records.forget_records(ctx.connection, lead_ids)
+
+
+async def remember_reps(events: Sequence[RepChanged], ctx: HandlerContext) -> None:
+    """Each rep's state as routing last announced it (a rep's events come in order: one key)."""
+    latest = {event.data.rep_id: event for event in events}
+    await reps.record_reps(
+        ctx.connection,
+        [
+            reps.RepState(rep_id, e.data.team, e.data.active, e.data.deleted, e.occurred_at)
+            for rep_id, e in latest.items()
+        ],
+    )
 
 
 def _facts(event: Envelope, known: Mapping[str, str | None]) -> Facts:

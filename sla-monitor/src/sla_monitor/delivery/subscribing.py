@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 from leadkit.db import Connection
-from sla_monitor.delivery.db import subscriptions
+from sla_monitor.delivery.db import reps, subscriptions
 from sla_monitor.delivery.db.deliveries import DueDelivery
 from sla_monitor.delivery.db.subscriptions import StoredSubscription
 from sla_monitor.delivery.domain.sealing import Sealer
@@ -32,6 +32,20 @@ class NewSubscription:
     owner_map: Mapping[str, str] = field(default_factory=dict)
 
 
+class UnknownReps(ValueError):
+    """An owner map names reps routing's roster does not have (never announced, or removed)."""
+
+    def __init__(self, rep_ids: list[str]) -> None:
+        super().__init__(", ".join(rep_ids))
+        self.rep_ids = rep_ids
+
+    def problems(self) -> list[tuple[tuple[str, ...], str]]:
+        return [
+            (("owner_map", rep_id), f"unknown rep {rep_id!r}: routing's roster has no such rep")
+            for rep_id in self.rep_ids
+        ]
+
+
 def masked(url: str) -> str:
     """A URL that is itself a secret (Slack's), as lists show it: scheme and host only."""
     parts = urlsplit(url)
@@ -41,8 +55,12 @@ def masked(url: str) -> str:
 async def create_subscription(
     conn: Connection, sending: Sending, new: NewSubscription, now: datetime
 ) -> tuple[StoredSubscription, str]:
-    """The stored subscription and its signing secret (shown this once). RefusedTarget when the
-    URL, or an address its host resolves to now, may not receive deliveries."""
+    """The stored subscription and its signing secret (shown this once). UnknownReps when its
+    owner map names a rep the roster lacks; RefusedTarget when the URL, or an address its host
+    resolves to now, may not receive deliveries."""
+    unknown = await reps.unknown_reps(conn, list(new.owner_map))
+    if unknown:
+        raise UnknownReps(unknown)
     await sending.sender.check(new.url)
     subscription_id = uuid4()
     secret = new_secret()

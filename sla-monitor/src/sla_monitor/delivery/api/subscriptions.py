@@ -29,7 +29,13 @@ from sla_monitor.delivery.domain.kinds import subscription_problems
 from sla_monitor.delivery.domain.sealing import SealingKeyProblem
 from sla_monitor.delivery.domain.targets import RefusedTarget
 from sla_monitor.delivery.sending import Sending
-from sla_monitor.delivery.subscribing import NewSubscription, create_subscription, rotate, send_test
+from sla_monitor.delivery.subscribing import (
+    NewSubscription,
+    UnknownReps,
+    create_subscription,
+    rotate,
+    send_test,
+)
 from sla_monitor.keys import require_admin
 from sla_monitor.settings import SlaMonitorSettings
 
@@ -100,6 +106,11 @@ async def subscribe(body: SubscriptionCreate, request: Request, deps: DepsParam)
     try:
         async with deps.pool.acquire() as conn:
             stored, secret = await create_subscription(conn, sending, new, deps.clock())
+    except UnknownReps as unknown:
+        named = [
+            {"loc": ["body", *loc], "msg": msg, "type": "value_error"} for loc, msg in unknown.problems()
+        ]
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, named) from None
     except RefusedTarget as refused:
         problem = [{"loc": ["body", "url"], "msg": str(refused), "type": "value_error"}]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, problem) from None
