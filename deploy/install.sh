@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what leadloop needs on a Debian machine, skipping whatever is already there:
-# PostgreSQL, Java 17, Maven and kcat from Debian's packages; uv from PyPI; the Python
+# PostgreSQL, Java 17, Maven, kcat and chromium (the console's browser tests) from Debian's
+# packages; uv from PyPI; the Python
 # workspace from uv.lock; Kafka's jars from Maven Central. Safe to run again.
 . "$(dirname "$0")/lib.sh"
 
@@ -10,6 +11,8 @@ command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v kcat >/dev/null || missing+=(kcat)
 command -v curl >/dev/null || missing+=(curl)
+# the console's browser tests drive Debian's chromium through Playwright (no browser downloads)
+command -v chromium >/dev/null || missing+=(chromium)
 if (( ${#missing[@]} )); then
   if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
   say "installing from Debian's packages: ${missing[*]}"

@@ -37,6 +37,7 @@ leadloop is up ($((SECONDS - started)) s).
   routing      http://127.0.0.1:8003
   sla-monitor  http://127.0.0.1:8004   (POST /v1/leads/{id}/progress)
   reporting    http://127.0.0.1:8005   (GET /v1/reports/funnel)
+  console      http://127.0.0.1:8005/console/   (sign in with the API key below)
   Kafka        127.0.0.1:9092          PostgreSQL 127.0.0.1:5432
   API key      ${LEADLOOP_API_KEYS%%,*}   (X-API-Key header; from .env)
 Logs: make logs      Stop: make down

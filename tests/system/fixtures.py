@@ -117,6 +117,11 @@ def _env() -> dict[str, str]:
         SLA_MONITOR_DELIVERY_ALLOW_HTTP="true",
         SLA_MONITOR_DELIVERY_ALLOWED_NETWORKS="127.0.0.1/32",
         SLA_MONITOR_DELIVERY_POLL_SECONDS="0.1",
+        # the console, served by the test system's reporting, calls the test system's services
+        LEADLOOP_CONSOLE_ORIGINS="http://127.0.0.1:18005",
+        REPORTING_CONSOLE_API_URLS=",".join(
+            f"{service}=http://127.0.0.1:{port}" for service, (_, port, _) in SERVICES.items()
+        ),
     )
     env.update(SECRETS)
     for _directory, (module, port, prefix) in SERVICES.items():

@@ -5,6 +5,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from leadkit.service import Service, create_service_app
+from reporting.api import console
 from reporting.api.attribution import router as attribution_router
 from reporting.api.funnel import router
 from reporting.api.goals import router as goals_router
@@ -24,9 +25,19 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         handlers=HANDLERS,
         workers=[("aggregates", partial(run_refreshers, settings=settings))],
     )
-    return create_service_app(
+    app = create_service_app(
         service,
         title="leadloop reporting",
-        description="Funnel and closed-loop reports, projected from every leadloop event.",
-        routers=[router, attribution_router, speed_router, quality_router, money_router, goals_router],
+        description="Funnel and closed-loop reports, projected from every leadloop event, and the console.",
+        routers=[
+            router,
+            attribution_router,
+            speed_router,
+            quality_router,
+            money_router,
+            goals_router,
+            console.router,
+        ],
     )
+    console.mount_console(app)
+    return app

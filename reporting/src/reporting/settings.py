@@ -24,3 +24,15 @@ class ReportingSettings(ServiceSettings):
         description="A changed day also waits its last recount's time divided by this share, so "
         "recounting a busy day takes at most this share of the refresher's time",
     )
+    console_api_urls: str = Field(
+        default=(
+            "capture=http://127.0.0.1:8001,scoring=http://127.0.0.1:8002,routing=http://127.0.0.1:8003,"
+            "sla-monitor=http://127.0.0.1:8004,reporting=http://127.0.0.1:8005"
+        ),
+        description="Where the console's browser finds each service's API, `service=URL` comma-separated "
+        "(each service must list the console's origin in LEADLOOP_CONSOLE_ORIGINS)",
+    )
+
+    def console_api_url_map(self) -> dict[str, str]:
+        pairs = (item.partition("=") for item in self.console_api_urls.split(",") if item.strip())
+        return {name.strip(): url.strip().rstrip("/") for name, _, url in pairs}

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from leadkit.consumer import Clock, ConsumerLoop, ConsumerOptions, Handler, utc_now
@@ -235,7 +236,11 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     answer_503_while_the_database_is_away(app)
+    # imported here: it authenticates with leadkit.auth, which imports this module
+    from leadkit.session import session_router
+
     app.include_router(health_router)
+    app.include_router(session_router)
     for router in routers:
         app.include_router(router)
     guard_the_edge(
@@ -245,5 +250,14 @@ def create_service_app(
         if throttles_its_own_auth
         else service.settings.auth_failures_per_minute,
         itemwise=dict(itemwise or {}),
+    )
+    # outermost: a browser's preflight is answered before any other layer, and every answer —
+    # a 401 or a 413 from the edge included — carries the headers the console needs to read it
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=service.settings.leadloop.console_origin_list(),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["X-API-Key", "Content-Type", "Idempotency-Key"],
+        max_age=600,
     )
     return app

@@ -41,11 +41,20 @@ class LeadloopSettings(BaseSettings):
         "Only a request arriving from one of them has its client address read from X-Forwarded-For; "
         "empty (the default): the header is ignored and the peer's address is the client's.",
     )
+    console_origins: str = Field(
+        default="http://127.0.0.1:8005,http://localhost:8005",
+        description="Comma-separated origins the console is served from (reporting's `/console`): a "
+        "browser there may call this service's API (CORS, the `X-API-Key` header, no cookies). Empty: "
+        "no other origin may.",
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
 
     def api_key_list(self) -> list[str]:
         return [key.strip() for key in self.api_keys.get_secret_value().split(",") if key.strip()]
+
+    def console_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.console_origins.split(",") if origin.strip()]
 
 
 class ServiceSettings(BaseSettings):

@@ -1,0 +1,61 @@
+// The console's only way to the services: each one's own API, with the signed-in key in the
+// X-API-Key header (never in a URL). The key lives in this tab's session storage and nowhere else.
+
+const KEY = "leadloop.key";
+let config = null;
+
+export function signedInKey() {
+  return sessionStorage.getItem(KEY);
+}
+
+export function signOut() {
+  sessionStorage.removeItem(KEY);
+}
+
+export async function services() {
+  if (config === null) {
+    const answer = await fetch("config.json");
+    if (!answer.ok) throw new Error(`the console's settings did not load (${answer.status})`);
+    config = (await answer.json()).services;
+  }
+  return config;
+}
+
+// An answer from one service: {ok, status, data} or, when it could not be asked, {ok: false,
+// status: 0, error}. A screen names the service in its error state.
+export async function ask(service, path, { key = signedInKey(), method = "GET", body } = {}) {
+  const bases = await services();
+  const base = bases[service];
+  if (!base) return { ok: false, status: 0, service, error: `no address for ${service}` };
+  const headers = { "X-API-Key": key ?? "" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let answer;
+  try {
+    answer = await fetch(base + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit",
+    });
+  } catch (error) {
+    return { ok: false, status: 0, service, error: `${service} is not answering` };
+  }
+  let data = null;
+  try {
+    data = await answer.json();
+  } catch {
+    data = null;
+  }
+  if (!answer.ok) {
+    const detail = data && typeof data.detail === "string" ? data.detail : `${answer.status}`;
+    return { ok: false, status: answer.status, service, error: `${service}: ${detail}`, data };
+  }
+  return { ok: true, status: answer.status, service, data };
+}
+
+// Sign-in: the key is kept only once a service accepts it.
+export async function signIn(key) {
+  const answer = await ask("reporting", "/v1/session", { key });
+  if (answer.ok) sessionStorage.setItem(KEY, key);
+  return answer;
+}

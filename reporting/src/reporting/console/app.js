@@ -1,0 +1,79 @@
+// The console's shell: sign-in, the screens by URL fragment (shareable: the fragment names a
+// screen and a lead, never a key), and honest states while a screen loads or fails.
+
+import { signIn, signOut, signedInKey } from "./api.js";
+import { el, problem } from "./dom.js";
+import { leadLookup, leadPage } from "./lead.js";
+
+const main = document.getElementById("main");
+const who = document.getElementById("who");
+const signOutButton = document.getElementById("sign-out");
+
+function go(fragment) {
+  if (location.hash === fragment) route();
+  else location.hash = fragment;
+}
+
+function show(...nodes) {
+  main.replaceChildren(...nodes);
+  main.focus();
+}
+
+function signInScreen(then) {
+  const input = el("input", { id: "api-key", name: "key", type: "password", required: true, autocomplete: "off" });
+  const status = el("p", { id: "sign-in-status", role: "status" });
+  const form = el(
+    "form",
+    { class: "sign-in", "aria-labelledby": "sign-in-title" },
+    el("h1", { id: "sign-in-title", text: "Sign in" }),
+    el("label", { for: "api-key", text: "API key" }),
+    input,
+    el("button", { type: "submit", text: "Sign in" }),
+    status,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    status.textContent = "Checking the key…";
+    const answer = await signIn(input.value.trim());
+    input.value = "";
+    if (answer.ok) {
+      showSignedIn();
+      go(then || "#/leads");
+    } else {
+      status.textContent = answer.status === 401 ? "That key was refused." : `Cannot sign in: ${answer.error}`;
+      status.className = "problem";
+    }
+  });
+  show(form);
+}
+
+function showSignedIn() {
+  const signedIn = Boolean(signedInKey());
+  who.textContent = signedIn ? "Signed in" : "";
+  signOutButton.hidden = !signedIn;
+}
+
+async function route() {
+  showSignedIn();
+  const fragment = location.hash || "#/leads";
+  if (!signedInKey()) {
+    signInScreen(fragment.startsWith("#/sign-in") ? "#/leads" : fragment);
+    return;
+  }
+  const [, screen, id] = fragment.split("/");
+  show(el("p", { class: "loading", role: "status", text: "Loading…" }));
+  try {
+    if (screen === "leads" && id) show(await leadPage(decodeURIComponent(id)));
+    else show(leadLookup(go));
+  } catch (error) {
+    show(problem(`This screen failed: ${error.message}`));
+  }
+}
+
+signOutButton.addEventListener("click", () => {
+  signOut();
+  go("#/sign-in");
+});
+window.addEventListener("hashchange", route);
+route();
+

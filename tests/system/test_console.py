@@ -1,0 +1,165 @@
+"""The console in a real browser: Debian's chromium, headless, driven by Playwright against the
+running test system. Signing in (a refused key stays out; no key is ever in a request's URL), and
+the lead page — one lead's story, checked against the services' own JSON. The browser calls each
+service itself, which the services allow for the console's origin only (CORS)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from leadkit.testing import eventually
+from tests.system.fixtures import API_KEY, QUALIFYING, System
+
+CONSOLE = "http://127.0.0.1:18005/console/"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(os.environ["CONSOLE_SCREENSHOTS"]) if os.environ.get("CONSOLE_SCREENSHOTS") else None
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        try:
+            launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        except Exception as exc:  # loudly: Playwright and Debian's chromium drifted apart, or it is missing
+            raise AssertionError(
+                f"Playwright could not drive {CHROMIUM} (make install puts Debian's chromium there): {exc}"
+            ) from exc
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport={"width": 1280, "height": 720})
+    found = await context.new_page()
+    yield found
+    await context.close()
+
+
+def requested_urls(page: Page) -> list[str]:
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    return urls
+
+
+async def sign_in(page: Page, key: str) -> None:
+    await page.get_by_label("API key").fill(key)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+async def test_the_browser_and_playwright_agree(browser: Browser) -> None:
+    """The smoke test: the system's chromium is one Playwright can drive."""
+    major = int(browser.version.split(".")[0])
+    assert major >= 120, f"chromium {browser.version} is older than Playwright supports"
+
+
+async def test_a_refused_key_stays_out_and_no_key_is_ever_in_a_url(system: System, page: Page) -> None:
+    urls = requested_urls(page)
+    await page.goto(CONSOLE)
+    wrong = f"wrong-{uuid4().hex}"
+    await sign_in(page, wrong)
+    await expect(page.locator("#sign-in-status")).to_have_text("That key was refused.")
+    await sign_in(page, API_KEY)
+    await expect(page.get_by_label("Lead id")).to_be_visible()
+    assert await page.evaluate("sessionStorage.getItem('leadloop.key')") == API_KEY
+    assert urls, "the console asked for nothing"
+    assert not [url for url in urls if wrong in url or API_KEY in url]
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_label("API key")).to_be_visible()
+    assert await page.evaluate("sessionStorage.getItem('leadloop.key')") is None
+
+
+async def test_the_lead_page_tells_the_lead_s_story_as_the_services_record_it(
+    system: System, client: httpx.AsyncClient, page: Page
+) -> None:
+    email = f"{uuid4().hex[:10]}@hopper-labs.example"
+    body = {"email": email, **QUALIFYING, "utm_source": "console-test", "utm_campaign": "why-page"}
+    posted = await client.post(system.url("capture", "/v1/leads"), json=body, headers=system.headers)
+    assert posted.status_code == 202, posted.text
+    lead_id = posted.json()["lead_id"]
+
+    async def routed() -> dict[str, Any]:
+        answer = await client.get(
+            system.url("routing", f"/v1/leads/{lead_id}/routing"), headers=system.headers
+        )
+        assert answer.status_code == 200, answer.text
+        found: dict[str, Any] = answer.json()
+        assert found["assignments"], "not routed yet"
+        return found
+
+    routing = await eventually(routed, within=60)
+    decision = routing["assignments"][0]
+
+    await page.goto(CONSOLE)
+    await sign_in(page, API_KEY)
+    await page.get_by_label("Lead id").fill(lead_id)
+    await page.get_by_role("button", name="Open").click()
+    await expect(page).to_have_url(f"{CONSOLE}#/leads/{lead_id}")  # a URL to share; no key in it
+    await expect(page.get_by_role("heading", level=1)).to_have_text(QUALIFYING["first_name"])
+    standing = page.get_by_label("Where the lead stands")
+    await expect(standing).to_contain_text(f"Owner{decision['owner']}")
+    await expect(standing).to_contain_text(f"Status{routing['status']}")
+    assert "[object" not in await page.locator("main").inner_text()  # every value shown as itself
+    timeline = page.get_by_role("list", name="What happened to this lead, oldest first")
+    routing_entry = timeline.locator("li.routing").first
+    await expect(routing_entry.get_by_role("heading")).to_contain_text(f"Assigned to {decision['owner']}")
+    await expect(routing_entry.locator(".reason")).to_have_text(decision["reason"])
+    candidates = routing_entry.get_by_role("table", name="Candidates")
+    await expect(candidates.locator("tbody tr")).to_have_count(len(decision["candidates"]))
+    touch = timeline.locator("li.touch").first
+    await expect(touch).to_contain_text("console-test")
+    await expect(touch).to_contain_text("why-page")
+    await expect(timeline.locator("li.score").first).to_contain_text("Rules that fired")
+    if SCREENSHOTS:
+        await page.screenshot(path=SCREENSHOTS / "lead.png", full_page=True)
+
+
+async def test_a_lead_capture_does_not_know_is_said_so_and_a_service_down_is_named(
+    system: System, page: Page
+) -> None:
+    unknown = str(uuid4())
+    await page.goto(f"{CONSOLE}#/leads/{unknown}")  # signed out: the lead waits for the sign-in
+    await sign_in(page, API_KEY)
+    await expect(page.get_by_text("capture knows no lead with this id")).to_be_visible()
+    await expect(page.get_by_text("Nothing is known of this lead yet.")).to_be_visible()
+
+    async def while_down() -> None:
+        await page.reload()
+        await expect(page.get_by_role("alert").filter(has_text="scoring is not answering")).to_be_visible()
+
+    await system.restart("scoring", while_down=while_down)
+
+
+async def test_only_the_console_s_origin_may_call_a_service_from_a_browser(
+    system: System, client: httpx.AsyncClient
+) -> None:
+    def preflight(origin: str) -> dict[str, str]:
+        return {
+            "Origin": origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-api-key",
+        }
+
+    allowed = await client.options(
+        system.url("routing", "/v1/reps"), headers=preflight("http://127.0.0.1:18005")
+    )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "http://127.0.0.1:18005"
+    assert "x-api-key" in allowed.headers["access-control-allow-headers"].lower()
+    elsewhere = await client.options(
+        system.url("routing", "/v1/reps"), headers=preflight("https://evil.example")
+    )
+    assert "access-control-allow-origin" not in elsewhere.headers
+    read = await client.get(
+        system.url("routing", "/v1/reps"), headers={**system.headers, "Origin": "https://evil.example"}
+    )
+    assert "access-control-allow-origin" not in read.headers  # the browser there cannot read it
