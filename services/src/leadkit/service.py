@@ -14,10 +14,10 @@ from typing import TypeVar
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from leadkit.consumer import Clock, ConsumerLoop, ConsumerOptions, Handler, utc_now
+from leadkit.cors import ConsoleCors
 from leadkit.db import Connection, Pool, create_engine, create_pool, raw_connection, session_factory
 from leadkit.edge import guard_the_edge
 from leadkit.health import health_router
@@ -254,7 +254,7 @@ def create_service_app(
     # outermost: a browser's preflight is answered before any other layer, and every answer —
     # a 401 or a 413 from the edge included — carries the headers the console needs to read it
     app.add_middleware(
-        CORSMiddleware,
+        ConsoleCors,
         allow_origins=service.settings.leadloop.console_origin_list(),
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["X-API-Key", "Content-Type", "Idempotency-Key"],
