@@ -163,3 +163,79 @@ async def test_only_the_console_s_origin_may_call_a_service_from_a_browser(
         system.url("routing", "/v1/reps"), headers={**system.headers, "Origin": "https://evil.example"}
     )
     assert "access-control-allow-origin" not in read.headers  # the browser there cannot read it
+
+
+async def posted_and_routed(client: httpx.AsyncClient, system: System) -> tuple[str, dict[str, Any]]:
+    body = {"email": f"{uuid4().hex[:10]}@hopper-labs.example", **QUALIFYING}
+    posted = await client.post(system.url("capture", "/v1/leads"), json=body, headers=system.headers)
+    assert posted.status_code == 202, posted.text
+    lead_id = str(posted.json()["lead_id"])
+
+    async def routed() -> dict[str, Any]:
+        answer = await client.get(
+            system.url("routing", f"/v1/leads/{lead_id}/routing"), headers=system.headers
+        )
+        assert answer.status_code == 200, answer.text
+        found: dict[str, Any] = answer.json()
+        assert found["owner"], "not assigned yet"
+        return found
+
+    return lead_id, await eventually(routed, within=60)
+
+
+async def open_lead(page: Page, lead_id: str) -> None:
+    await page.goto(f"{CONSOLE}#/leads/{lead_id}")
+    await sign_in(page, API_KEY)
+    await expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+
+
+async def test_a_lead_is_reassigned_from_its_page_with_a_reason_routing_records(
+    system: System, client: httpx.AsyncClient, page: Page
+) -> None:
+    lead_id, routing = await posted_and_routed(client, system)
+    reps = (await client.get(system.url("routing", "/v1/reps"), headers=system.headers)).json()
+    other = next(
+        rep["id"]
+        for rep in reps
+        if rep["id"] != routing["owner"] and rep["team"] == routing["team"] and rep["active"]
+    )
+    await open_lead(page, lead_id)
+    reason = f"the customer asked for {other} ({uuid4().hex[:6]})"
+    await page.get_by_label("Reassign to").select_option(other)
+    await page.get_by_label("Reason").fill(reason)
+    await page.get_by_role("button", name="Reassign").click()
+    await expect(page.locator("#action-status")).to_have_text(f"Reassigned to {other}.")
+    latest = page.locator("li.routing").last
+    await expect(latest.get_by_role("heading")).to_contain_text(f"Reassigned by hand to {other}")
+    await expect(latest.locator(".reason")).to_contain_text(reason)
+    recorded = await client.get(system.url("routing", f"/v1/leads/{lead_id}/routing"), headers=system.headers)
+    assert recorded.json()["owner"] == other
+    assert reason in recorded.json()["assignments"][-1]["reason"]
+
+
+async def test_a_refused_reassignment_is_shown_in_routing_s_words(
+    system: System, client: httpx.AsyncClient, page: Page
+) -> None:
+    lead_id, _ = await posted_and_routed(client, system)
+    await open_lead(page, lead_id)
+    await page.get_by_role("button", name="Reassign").click()  # no reason: the browser asks for one
+    assert await page.locator("#reassign-reason").evaluate("input => !input.validity.valid")
+    await page.get_by_label("Reason").fill("   ")  # only spaces: routing refuses it, and says why
+    await page.get_by_role("button", name="Reassign").click()
+    await expect(page.locator("#action-status")).to_contain_text("routing: reason:")  # the field it named
+    await expect(page.locator("#action-status")).to_have_class("problem")
+
+
+async def test_a_person_is_erased_from_their_page_after_a_second_click(
+    system: System, client: httpx.AsyncClient, page: Page
+) -> None:
+    lead_id, _ = await posted_and_routed(client, system)
+    await open_lead(page, lead_id)
+    await page.get_by_role("button", name="Erase this person…").click()
+    await expect(page.get_by_text("this cannot be undone")).to_be_visible()
+    await page.get_by_role("button", name="Erase for good").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Erased lead")
+    await expect(page.locator("#action-status")).to_have_text("Erased: every service forgets this person.")
+    lead = await client.get(system.url("capture", f"/v1/leads/{lead_id}"), headers=system.headers)
+    assert lead.json()["erased_at"] is not None
+    assert lead.json()["email"] is None

@@ -47,10 +47,21 @@ export async function ask(service, path, { key = signedInKey(), method = "GET", 
     data = null;
   }
   if (!answer.ok) {
-    const detail = data && typeof data.detail === "string" ? data.detail : `${answer.status}`;
+    const detail = described(data?.detail) ?? `${answer.status}`;
     return { ok: false, status: answer.status, service, error: `${service}: ${detail}`, data };
   }
   return { ok: true, status: answer.status, service, data };
+}
+
+// A refusal in the service's own words: its detail, or each wrong field it named (a 422).
+function described(detail) {
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail) && detail.length) {
+    return detail
+      .map((item) => `${(item.loc ?? []).filter((part) => part !== "body").join(".")}: ${item.msg}`)
+      .join("; ");
+  }
+  return null;
 }
 
 // Sign-in: the key is kept only once a service accepts it.

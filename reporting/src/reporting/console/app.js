@@ -75,5 +75,11 @@ signOutButton.addEventListener("click", () => {
   go("#/sign-in");
 });
 window.addEventListener("hashchange", route);
+// an action done: the screen is drawn again from the services' answers, the outcome kept in view
+window.addEventListener("leadloop:refresh", async (event) => {
+  await route();
+  const status = document.getElementById("action-status");
+  if (status) status.textContent = event.detail;
+});
 route();
 

@@ -30,6 +30,73 @@ export function leadLookup(go) {
   return el("section", { "aria-labelledby": "lookup-title" }, el("h1", { id: "lookup-title", text: "Lead" }), form, note);
 }
 
+// Steering, from the page that explains: reassign with a reason (routing records it and says it
+// on lead.qualified), erase the person (capture; every service forgets them). Each reloads the
+// page from the services' answers; a refusal is shown in the service's own words.
+async function actions(leadId, person, routing) {
+  const open = routing.ok && ["queued", "assigned"].includes(routing.data.status);
+  const erasable = person.ok && !person.data.erased_at;
+  if (!open && !erasable) return null;
+  const status = el("p", { id: "action-status", role: "status" });
+  const done = (message) => {
+    status.textContent = message;
+    status.className = "";
+    window.dispatchEvent(new CustomEvent("leadloop:refresh", { detail: message }));
+  };
+  const failed = (answer) => {
+    status.textContent = answer.error;
+    status.className = "problem";
+  };
+  const parts = [];
+  if (open) {
+    const reps = await ask("routing", "/v1/reps");
+    const choice = el(
+      "select",
+      { id: "reassign-to", name: "to" },
+      el("option", { value: "", text: "the next eligible rep of the team" }),
+      (reps.ok ? reps.data : [])
+        .filter((rep) => rep.id !== routing.data.owner)
+        .map((rep) => el("option", { value: rep.id, text: `${rep.name} (${rep.id}, ${rep.team})` })),
+    );
+    const reason = el("input", { id: "reassign-reason", name: "reason", required: true, maxlength: 500 });
+    const form = el(
+      "form",
+      { class: "action", "aria-label": "Reassign" },
+      el("label", { for: "reassign-to", text: "Reassign to" }),
+      choice,
+      el("label", { for: "reassign-reason", text: "Reason" }),
+      reason,
+      el("button", { type: "submit", text: "Reassign" }),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = { reason: reason.value.trim(), ...(choice.value ? { to: choice.value } : {}) };
+      const answer = await ask("routing", `/v1/leads/${leadId}/reassign`, { method: "POST", body });
+      if (answer.ok) done(`Reassigned to ${answer.data.owner ?? "the team's queue"}.`);
+      else failed(answer);
+    });
+    parts.push(form);
+  }
+  if (erasable) {
+    const confirm = el("button", { type: "button", class: "danger", hidden: true, text: "Erase for good" });
+    const ask_ = el("button", { type: "button", class: "danger", text: "Erase this person…" });
+    const warning = el("span", { class: "hint", hidden: true, text: "Their personal data leaves every service; this cannot be undone." });
+    ask_.addEventListener("click", () => {
+      ask_.hidden = true;
+      warning.hidden = false;
+      confirm.hidden = false;
+      confirm.focus();
+    });
+    confirm.addEventListener("click", async () => {
+      const answer = await ask("capture", "/v1/erasures", { method: "POST", body: { lead_id: leadId } });
+      if (answer.ok) done("Erased: every service forgets this person.");
+      else failed(answer);
+    });
+    parts.push(el("div", { class: "action" }, ask_, warning, confirm));
+  }
+  return el("section", { class: "actions", "aria-labelledby": "actions-title" }, el("h2", { id: "actions-title", text: "Actions" }), parts, status);
+}
+
 export async function leadPage(leadId) {
   if (!UUID.test(leadId)) return el("section", {}, el("h1", { text: "Lead" }), problem("Not a lead id."));
   const [person, score, routing, sla] = await Promise.all([
@@ -53,6 +120,7 @@ export async function leadPage(leadId) {
     heading(leadId, person),
     problems,
     summary(score, routing, sla),
+    await actions(leadId, person, routing),
     el("h2", { text: "Timeline" }),
     events.length
       ? el("ol", { class: "timeline", "aria-label": "What happened to this lead, oldest first" }, events.map(entry))
@@ -131,13 +199,21 @@ function scoreChanges(score) {
   }));
 }
 
+// routing's kinds of decision (assign | reassign | queue_turn | manual), as a person says them
+const DECIDED = {
+  assign: "Assigned to",
+  reassign: "Reassigned to",
+  queue_turn: "Assigned from the queue to",
+  manual: "Reassigned by hand to",
+};
+
 function decisions(routing) {
   return (routing.assignments ?? []).map((decision, index) => ({
     at: decision.assigned_at,
     order: 2 + index / 1000,
     kind: "routing",
     title: decision.owner
-      ? `${decision.kind === "reassignment" ? "Reassigned" : "Assigned"} to ${decision.owner}${decision.team ? ` (${decision.team})` : ""}`
+      ? `${DECIDED[decision.kind] ?? "Assigned to"} ${decision.owner}${decision.team ? ` (${decision.team})` : ""}`
       : `Queued${decision.team ? ` in ${decision.team}` : ""}`,
     body: el(
       "div",
