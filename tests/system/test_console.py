@@ -17,6 +17,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from leadkit.testing import eventually
+from tests.receiver import Receiver, served
 from tests.system.fixtures import API_KEY, QUALIFYING, System
 
 CONSOLE = "http://127.0.0.1:18005/console/"
@@ -239,3 +240,43 @@ async def test_a_person_is_erased_from_their_page_after_a_second_click(
     lead = await client.get(system.url("capture", f"/v1/leads/{lead_id}"), headers=system.headers)
     assert lead.json()["erased_at"] is not None
     assert lead.json()["email"] is None
+
+
+async def test_the_lead_page_shows_what_reached_the_sales_tools(
+    system: System, client: httpx.AsyncClient, page: Page
+) -> None:
+    async with served(Receiver()) as receiver:
+        made = await client.post(
+            system.url("sla-monitor", "/v1/subscriptions"),
+            json={"url": receiver.url, "event_types": ["lead.qualified"], "description": "the team's CRM"},
+            headers=system.headers,
+        )
+        assert made.status_code == 201, made.text
+        try:
+            lead_id, _ = await posted_and_routed(client, system)
+
+            async def delivered() -> str:
+                found = [r for r in receiver.received if lead_id.encode() in r.body]
+                assert found, "not delivered yet"
+                return found[0].headers["webhook-id"]
+
+            webhook_id = await eventually(delivered, within=60)
+
+            async def recorded() -> None:  # the outcome is written a moment after the answer
+                answer = await client.get(
+                    system.url("sla-monitor", f"/v1/leads/{lead_id}/deliveries"), headers=system.headers
+                )
+                ours = [d for d in answer.json() if d["subscription_id"] == made.json()["id"]]
+                assert [d["status"] for d in ours] == [
+                    "delivered"
+                ]  # other tests' subscriptions may have more
+
+            await eventually(recorded, within=30)
+            await open_lead(page, lead_id)
+            delivery = page.locator("li.delivery").filter(has_text="the team's CRM")
+            await expect(delivery).to_contain_text('lead.qualified to webhook "the team\'s CRM": delivered')
+            await expect(delivery).to_contain_text(webhook_id)
+        finally:
+            await client.delete(
+                system.url("sla-monitor", f"/v1/subscriptions/{made.json()['id']}"), headers=system.headers
+            )

@@ -85,6 +85,18 @@ async def test_a_subscriber_gets_signed_qualified_leads_and_all_it_missed_in_ord
         assert Webhook(secret).verify(got.body, got.headers) == body  # the official verifier
         assert body["data"]["person"]["first_name"] == QUALIFYING["first_name"]
         assert body["data"]["owner"] is not None
+        of_lead = await client.get(
+            system.url("sla-monitor", f"/v1/leads/{lead_id}/deliveries"), headers=system.headers
+        )
+        assert of_lead.status_code == 200, of_lead.text
+        (sent,) = [d for d in of_lead.json() if d["subscription_id"] == subscription["id"]]
+        assert (sent["status"], sent["event_type"], sent["kind"]) == (
+            "delivered",
+            "lead.qualified",
+            "webhook",
+        )
+        assert sent["event_id"] == got.headers["webhook-id"]
+        assert sent["description"] == "the CRM's receiver"
 
         async def counted() -> None:  # the delivery process's metrics, in the service's /metrics
             metrics = await client.get(system.url("sla-monitor", "/metrics"))

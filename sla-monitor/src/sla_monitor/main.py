@@ -25,7 +25,7 @@ from leadkit.service import Service, create_service_app
 from sla_monitor.api import calendars, progress, reports, simulate
 from sla_monitor.db.tables import idempotency
 from sla_monitor.delivery import handlers as delivery
-from sla_monitor.delivery.api import subscriptions
+from sla_monitor.delivery.api import lead_deliveries, subscriptions
 from sla_monitor.delivery.process import run_deliveries
 from sla_monitor.handlers import forget_erased, know_captured_leads, start_accept_clocks
 from sla_monitor.parts import sla_parts
@@ -71,6 +71,7 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
             reports.router,
             simulate.router,
             subscriptions.router,
+            lead_deliveries.router,
             policy_router(parts.policies, prefix="/v1/sla/policies", noun="policy", tag="SLA policies"),
         ],
     )

@@ -99,13 +99,14 @@ async function actions(leadId, person, routing) {
 
 export async function leadPage(leadId) {
   if (!UUID.test(leadId)) return el("section", {}, el("h1", { text: "Lead" }), problem("Not a lead id."));
-  const [person, score, routing, sla] = await Promise.all([
+  const [person, score, routing, sla, sent] = await Promise.all([
     ask("capture", `/v1/leads/${leadId}`),
     ask("scoring", `/v1/leads/${leadId}/score`),
     ask("routing", `/v1/leads/${leadId}/routing`),
     ask("sla-monitor", `/v1/leads/${leadId}/sla`),
+    ask("sla-monitor", `/v1/leads/${leadId}/deliveries`),
   ]);
-  const problems = [person, score, routing, sla]
+  const problems = [person, score, routing, sla, sent]
     .filter((answer) => !answer.ok && answer.status !== 404)
     .map((answer) => problem(answer.error));
   const events = [
@@ -113,6 +114,7 @@ export async function leadPage(leadId) {
     ...(score.ok ? scoreChanges(score.data) : []),
     ...(routing.ok ? decisions(routing.data) : []),
     ...(sla.ok ? slaEntries(sla.data) : []),
+    ...(sent.ok ? deliveries(sent.data) : []),
   ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.order - b.order));
   return el(
     "section",
@@ -272,6 +274,25 @@ function slaEntries(sla) {
     ),
   }));
   return [...clocks, ...steps];
+}
+
+function deliveries(sent) {
+  return sent.map((delivery, index) => ({
+    at: delivery.delivered_at ?? delivery.last_attempt_at ?? delivery.occurred_at,
+    order: 5 + index / 1000,
+    kind: "delivery",
+    title: `${delivery.event_type} to ${delivery.kind}${delivery.description ? ` "${delivery.description}"` : ""}: ${delivery.status}`,
+    body: el(
+      "dl",
+      { class: "facts" },
+      fact("webhook-id", delivery.event_id),
+      fact("Attempts", String(delivery.attempts)),
+      fact("Answer", delivery.last_status == null ? null : `${delivery.last_status} in ${delivery.last_latency_ms} ms`),
+      fact("Last error", delivery.last_error),
+      fact("Next attempt", delivery.status === "pending" ? when(delivery.next_attempt_at) : null),
+      fact("Record in the tool", delivery.external_id),
+    ),
+  }));
 }
 
 function entry(event) {

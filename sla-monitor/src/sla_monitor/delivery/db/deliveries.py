@@ -67,6 +67,14 @@ FROM deliveries
 WHERE subscription_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR id < $3)
 ORDER BY id DESC LIMIT $4
 """
+_OF_LEAD = """
+SELECT d.id, d.lead_id, d.event_id, d.event_type, d.occurred_at, d.status, d.attempts, d.next_attempt_at,
+       d.last_status, d.last_error, d.last_latency_ms, d.last_attempt_at, d.delivered_at, d.external_id,
+       d.subscription_id, s.kind, s.description
+FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+WHERE d.lead_id = $1
+ORDER BY d.occurred_at, d.id LIMIT $2
+"""
 _RESEND = """
 UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3
 WHERE subscription_id = $1 AND id = $2 AND payload IS NOT NULL RETURNING id
@@ -158,6 +166,15 @@ class DeliveryView:
 
 
 @dataclass(frozen=True)
+class LeadDelivery(DeliveryView):
+    """A lead's delivery with the subscription it went to."""
+
+    subscription_id: UUID
+    kind: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Backlog:
     subscription_id: UUID
     pending: int
@@ -233,6 +250,11 @@ async def deliveries_of(
     return [
         DeliveryView(**dict(row)) for row in await conn.fetch(_LIST, subscription_id, status, before, limit)
     ]
+
+
+async def deliveries_of_lead(conn: Connection, lead_id: UUID, limit: int) -> list[LeadDelivery]:
+    """Every subscription's deliveries of one lead's events, oldest first."""
+    return [LeadDelivery(**dict(row)) for row in await conn.fetch(_OF_LEAD, lead_id, limit)]
 
 
 async def resend(conn: Connection, subscription_id: UUID, delivery_id: int, now: datetime) -> bool:
