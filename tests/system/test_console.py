@@ -6,8 +6,10 @@ service itself, which the services allow for the console's origin only (CORS).""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -70,7 +72,7 @@ async def test_a_refused_key_stays_out_and_no_key_is_ever_in_a_url(system: Syste
     await sign_in(page, wrong)
     await expect(page.locator("#sign-in-status")).to_have_text("That key was refused.")
     await sign_in(page, API_KEY)
-    await expect(page.get_by_label("Lead id")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Overview")).to_be_visible()  # the first screen
     assert await page.evaluate("sessionStorage.getItem('leadloop.key')") == API_KEY
     assert urls, "the console asked for nothing"
     assert not [url for url in urls if wrong in url or API_KEY in url]
@@ -102,6 +104,7 @@ async def test_the_lead_page_tells_the_lead_s_story_as_the_services_record_it(
 
     await page.goto(CONSOLE)
     await sign_in(page, API_KEY)
+    await page.get_by_role("navigation", name="Screens").get_by_role("link", name="Lead").click()
     await page.get_by_label("Lead id").fill(lead_id)
     await page.get_by_role("button", name="Open").click()
     await expect(page).to_have_url(f"{CONSOLE}#/leads/{lead_id}")  # a URL to share; no key in it
@@ -280,3 +283,64 @@ async def test_the_lead_page_shows_what_reached_the_sales_tools(
             await client.delete(
                 system.url("sla-monitor", f"/v1/subscriptions/{made.json()['id']}"), headers=system.headers
             )
+
+
+async def test_the_overview_shows_reporting_s_numbers_for_the_chosen_period(
+    system: System, client: httpx.AsyncClient, page: Page
+) -> None:
+    await posted_and_routed(client, system)  # at least one lead today
+    today = datetime.now(UTC).date()
+    start, through = today - timedelta(days=6), today
+    await page.goto(CONSOLE)
+    await sign_in(page, API_KEY)
+    await page.get_by_label("From").fill(start.isoformat())
+    await page.get_by_label("Through").fill(through.isoformat())
+    await page.get_by_role("button", name="Show").click()
+    await expect(page).to_have_url(f"{CONSOLE}#/overview?from={start}&through={through}")
+    window = {"from": f"{start}T00:00:00Z", "to": f"{through + timedelta(days=1)}T00:00:00Z"}
+
+    async def same_as_reporting() -> None:
+        answer = await client.get(
+            system.url("reporting", "/v1/reports/overview"), params=window, headers=system.headers
+        )
+        assert answer.status_code == 200, answer.text
+        current, previous = answer.json()["current"], answer.json()["previous"]
+        await page.reload()
+        rows = page.get_by_role("table", name=re.compile("^Captured")).locator("tbody tr")
+        await expect(rows).to_have_count(5)
+        shown = {
+            (await row.locator("td").nth(0).inner_text()): (
+                await row.locator("td").nth(1).inner_text(),
+                await row.locator("td").nth(2).inner_text(),
+            )
+            for row in await rows.all()
+        }
+        for name, key in (
+            ("Leads", "leads"),
+            ("MQLs", "mqls"),
+            ("SQLs", "sqls"),
+            ("Won", "won"),
+            ("Revenue", "revenue"),
+        ):
+            assert shown[name] == (str(current[key]), str(previous[key])), name
+        bands = page.get_by_role("table", name="MQLs by minutes from capture to first contact").locator(
+            "tbody tr"
+        )
+        await expect(bands).to_have_count(len(current["speed_bands"]))
+        for index, (band, count) in enumerate(current["speed_bands"].items()):
+            await expect(bands.nth(index).locator("td")).to_have_text([band, str(count)])
+
+    assert (
+        await client.get(
+            system.url("reporting", "/v1/reports/overview"), params=window, headers=system.headers
+        )
+    ).json()["current"]["leads"] >= 1
+    await eventually(same_as_reporting, within=30, interval=1)
+    if SCREENSHOTS:
+        await page.screenshot(path=SCREENSHOTS / "overview.png", full_page=True)
+
+
+async def test_a_period_without_leads_says_so(system: System, page: Page) -> None:
+    await page.goto(f"{CONSOLE}#/overview?from=2001-01-01&through=2001-01-31")
+    await sign_in(page, API_KEY)
+    await expect(page.get_by_text("No leads in this period, nor in the one before.")).to_be_visible()

@@ -9,6 +9,7 @@ from reporting.api import console
 from reporting.api.attribution import router as attribution_router
 from reporting.api.funnel import router
 from reporting.api.goals import router as goals_router
+from reporting.api.overview import router as overview_router
 from reporting.api.quality import router as quality_router
 from reporting.api.roi import router as money_router
 from reporting.api.speed import router as speed_router
@@ -36,6 +37,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
             quality_router,
             money_router,
             goals_router,
+            overview_router,
             console.router,
         ],
     )

@@ -4,6 +4,7 @@
 import { signIn, signOut, signedInKey } from "./api.js";
 import { el, problem } from "./dom.js";
 import { leadLookup, leadPage } from "./lead.js";
+import { overviewPage } from "./overview.js";
 
 const main = document.getElementById("main");
 const who = document.getElementById("who");
@@ -38,7 +39,7 @@ function signInScreen(then) {
     input.value = "";
     if (answer.ok) {
       showSignedIn();
-      go(then || "#/leads");
+      go(then || "#/overview");
     } else {
       status.textContent = answer.status === 401 ? "That key was refused." : `Cannot sign in: ${answer.error}`;
       status.className = "problem";
@@ -55,16 +56,18 @@ function showSignedIn() {
 
 async function route() {
   showSignedIn();
-  const fragment = location.hash || "#/leads";
+  const fragment = location.hash || "#/overview";
   if (!signedInKey()) {
-    signInScreen(fragment.startsWith("#/sign-in") ? "#/leads" : fragment);
+    signInScreen(fragment.startsWith("#/sign-in") ? "#/overview" : fragment);
     return;
   }
-  const [, screen, id] = fragment.split("/");
+  const [path, search] = fragment.split("?");
+  const [, screen, id] = path.split("/");
   show(el("p", { class: "loading", role: "status", text: "Loading…" }));
   try {
     if (screen === "leads" && id) show(await leadPage(decodeURIComponent(id)));
-    else show(leadLookup(go));
+    else if (screen === "leads") show(leadLookup(go));
+    else show(await overviewPage(new URLSearchParams(search ?? ""), go));
   } catch (error) {
     show(problem(`This screen failed: ${error.message}`));
   }
