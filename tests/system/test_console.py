@@ -344,3 +344,45 @@ async def test_a_period_without_leads_says_so(system: System, page: Page) -> Non
     await page.goto(f"{CONSOLE}#/overview?from=2001-01-01&through=2001-01-31")
     await sign_in(page, API_KEY)
     await expect(page.get_by_text("No leads in this period, nor in the one before.")).to_be_visible()
+
+
+async def test_a_rep_taken_offline_with_a_reason_is_skipped_and_the_ledger_says_so(
+    system: System, client: httpx.AsyncClient, page: Page
+) -> None:
+    _, routing = await posted_and_routed(client, system)
+    team, rep = routing["team"], routing["owner"]  # the shipped team's rep that got the last lead
+    reason = f"at a conference ({uuid4().hex[:6]})"
+    await page.goto(f"{CONSOLE}#/routing?team={team}")
+    await sign_in(page, API_KEY)
+    roster = page.get_by_role("table", name=f"The reps of {team}")
+    row = roster.locator("tbody tr").filter(has_text=f"({rep})")
+    try:
+        await row.get_by_label("Why").fill(reason)
+        await row.get_by_role("button", name="Take offline").click()
+        await expect(page.locator("#routing-status")).to_have_text(f"{rep} is offline.")
+        await expect(row).to_contain_text(f"off: {reason}")
+        shown = (await client.get(system.url("routing", f"/v1/reps/{rep}"), headers=system.headers)).json()
+        assert (shown["active"], shown["availability_reason"]) == (False, reason)
+
+        later = [await posted_and_routed(client, system) for _ in range(3)]
+        assert rep not in {found["owner"] for _, found in later}  # the next leads go elsewhere
+        await page.reload()
+        fairness = page.get_by_role("table", name=re.compile(f"^The round robin of {team}"))
+        skipped = fairness.locator("tbody tr").filter(has_text=rep).locator("td").nth(5)
+        ledger = (
+            await client.get(
+                system.url("routing", "/v1/routing/fairness"), params={"team": team}, headers=system.headers
+            )
+        ).json()
+        (mine,) = [r for r in ledger["reps"] if r["rep_id"] == rep]
+        assert mine["skips"], "the ledger has no skip for the offline rep"
+        await expect(skipped).to_have_text(", ".join(f"{why}: {n}" for why, n in mine["skips"].items()))
+        if SCREENSHOTS:
+            await page.screenshot(path=SCREENSHOTS / "routing.png", full_page=True)
+    finally:
+        back = await client.put(
+            system.url("routing", f"/v1/reps/{rep}/availability"),
+            json={"active": True, "reason": "back"},
+            headers=system.headers,
+        )
+        assert back.status_code == 200, back.text

@@ -5,6 +5,7 @@ import { signIn, signOut, signedInKey } from "./api.js";
 import { el, problem } from "./dom.js";
 import { leadLookup, leadPage } from "./lead.js";
 import { overviewPage } from "./overview.js";
+import { routingPage } from "./routing.js";
 
 const main = document.getElementById("main");
 const who = document.getElementById("who");
@@ -67,6 +68,7 @@ async function route() {
   try {
     if (screen === "leads" && id) show(await leadPage(decodeURIComponent(id)));
     else if (screen === "leads") show(leadLookup(go));
+    else if (screen === "routing") show(await routingPage(new URLSearchParams(search ?? ""), go));
     else show(await overviewPage(new URLSearchParams(search ?? ""), go));
   } catch (error) {
     show(problem(`This screen failed: ${error.message}`));
@@ -81,7 +83,7 @@ window.addEventListener("hashchange", route);
 // an action done: the screen is drawn again from the services' answers, the outcome kept in view
 window.addEventListener("leadloop:refresh", async (event) => {
   await route();
-  const status = document.getElementById("action-status");
+  const status = document.getElementById("action-status") ?? document.getElementById("routing-status");
   if (status) status.textContent = event.detail;
 });
 route();

@@ -113,6 +113,9 @@ class AbsenceWrite(Body):
 
 class AvailabilityWrite(Body):
     active: bool | None = Field(default=None, description="The on/off switch; absent: unchanged")
+    reason: Name | None = Field(
+        default=None, description="Why the switch moved (e.g. 'at a conference'): kept and shown with the rep"
+    )
     absences: list[AbsenceWrite] = Field(
         default_factory=list,
         max_length=100,
@@ -139,6 +142,7 @@ class RepRead(BaseModel):
     timezone: str
     hours: str
     active: bool
+    availability_reason: str | None = Field(description="Why the on/off switch was last moved, as given")
     deleted: bool
     absences: list[AbsenceRead]
     open_leads: int = Field(description="Open leads it owns now (capacity counts these)")
@@ -170,6 +174,7 @@ async def _reps(conn: Connection, rep_id: str | None = None) -> list[RepRead]:
                 timezone=rep.timezone,
                 hours=row.hours,
                 active=rep.active,
+                availability_reason=row.availability_reason,
                 deleted=rep.deleted,
                 open_leads=row.load.open_leads,
                 assigned_today=load.today,
@@ -255,7 +260,7 @@ async def put_availability(rep_id: Id, body: AvailabilityWrite, deps: DepsParam)
             if rep is None or rep.deleted:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no rep {rep_id!r}")
             if body.active is not None:
-                await set_rep_active(conn, rep_id, body.active, now)
+                await set_rep_active(conn, rep_id, body.active, now, body.reason)
             await replace_absences(
                 conn,
                 rep_id,

@@ -54,6 +54,9 @@ class RepRow(Base):
     timezone: Mapped[str] = mapped_column(Text, server_default="UTC")
     hours: Mapped[str] = mapped_column(Text, server_default="", comment="as given: 'mon-fri 09:00-17:00'")
     active: Mapped[bool] = mapped_column(server_default=text("true"), comment="the on/off switch")
+    availability_reason: Mapped[str | None] = mapped_column(
+        Text, comment="why the switch was last moved, as given (PUT /v1/reps/{id}/availability)"
+    )
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -29,7 +29,7 @@ FROM assignments WHERE lead_id = $1 ORDER BY assigned_at, id
 _JSON_COLUMNS = ("steps", "candidates", "inputs", "passed_over")
 _REP_ROWS = """
 SELECT r.id, r.name, r.email, r.team, r.weight, r.daily_cap, r.weekly_cap, r.max_open, r.skills, r.timezone,
-       r.hours, r.active, r.deleted_at IS NOT NULL AS deleted,
+       r.hours, r.active, r.availability_reason, r.deleted_at IS NOT NULL AS deleted,
        coalesce(l.open_leads, 0) AS open_leads, l.day, coalesce(l.day_count, 0) AS day_count, l.week,
        coalesce(l.week_count, 0) AS week_count
 FROM reps r LEFT JOIN rep_loads l ON l.rep_id = r.id WHERE ($1::text IS NULL OR r.id = $1) ORDER BY r.id
@@ -40,7 +40,7 @@ WHERE cancelled_at IS NULL AND ends >= current_date - 1 AND ($1::text IS NULL OR
 ORDER BY rep_id, starts
 """
 _ACCOUNT = "SELECT id, name, normalized_name, owner, domains FROM accounts WHERE id = $1"
-_SET_ACTIVE = "UPDATE reps SET active = $2, updated_at = $3 WHERE id = $1"
+_SET_ACTIVE = "UPDATE reps SET active = $2, updated_at = $3, availability_reason = $4 WHERE id = $1"
 _DELETE_REP = "UPDATE reps SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL"
 _PAST = """
 SELECT DISTINCT ON (a.lead_id) a.lead_id, a.assigned_at, a.owner, a.team, a.inputs::text AS inputs,
@@ -112,6 +112,7 @@ class RepWithLoad:
     skills: list[str]
     load: LoadRow
     absences: list[Absence]
+    availability_reason: str | None  # why the on/off switch was last moved
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,14 @@ async def reps_with_load(conn: Connection, rep_id: str | None = None) -> list[Re
             row["id"], row["open_leads"], row["day"], row["day_count"], row["week"], row["week_count"]
         )
         found.append(
-            RepWithLoad(rep_of(row), row["hours"], list(row["skills"]), load, absences.get(row["id"], []))
+            RepWithLoad(
+                rep_of(row),
+                row["hours"],
+                list(row["skills"]),
+                load,
+                absences.get(row["id"], []),
+                row["availability_reason"],
+            )
         )
     return found
 
@@ -157,9 +165,11 @@ async def account_by_id(conn: Connection, account_id: str) -> AccountRow | None:
     return None if row is None else AccountRow(**dict(row))
 
 
-async def set_rep_active(conn: Connection, rep_id: str, active: bool, now: datetime) -> None:
+async def set_rep_active(
+    conn: Connection, rep_id: str, active: bool, now: datetime, reason: str | None = None
+) -> None:
     async with conn.transaction():
-        await conn.execute(_SET_ACTIVE, rep_id, active, now)
+        await conn.execute(_SET_ACTIVE, rep_id, active, now, reason)
         await announce_reps(conn, [rep_id], now)
 
 
