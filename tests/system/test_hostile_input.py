@@ -238,6 +238,14 @@ def test_the_issues_hostile_requests_each_get_a_4xx(system: System) -> None:
             url("scoring", "/v1/leads/00000000-0000-4000-8000-000000000000/score?at=0001-01-01T00:00:00Z"),
             {},
         ),
+        (  # found by the random exploration: a delivery id past bigint
+            "POST",
+            url(
+                "sla-monitor",
+                "/v1/subscriptions/00000000-0000-4000-8000-000000000000/deliveries/18446744073709551617/resend",
+            ),
+            {},
+        ),
     ]
     with httpx.Client(timeout=30, headers=system.headers | {"content-type": "application/json"}) as client:
         for method, target, kwargs in cases:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 
 from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps
@@ -41,6 +41,8 @@ from sla_monitor.settings import SlaMonitorSettings
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"], dependencies=[Depends(require_admin)])
 DepsParam = Annotated[Deps, Depends(get_deps)]
+# a delivery's id is a bigint: past it is a 422 naming the path, not a database error
+DeliveryId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The delivery's id")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such subscription"}}
 
 
@@ -223,7 +225,7 @@ async def list_deliveries(
     responses=NOT_FOUND,
     summary="Send one delivery again, with its webhook-id, on a fresh schedule",
 )
-async def resend(subscription_id: UUID, delivery_id: int, deps: DepsParam) -> dict[str, int]:
+async def resend(subscription_id: UUID, delivery_id: DeliveryId, deps: DepsParam) -> dict[str, int]:
     async with deps.pool.acquire() as conn:
         if not await deliveries.resend(conn, subscription_id, delivery_id, deps.clock()):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no delivery {delivery_id} to resend")
@@ -236,7 +238,7 @@ async def resend(subscription_id: UUID, delivery_id: int, deps: DepsParam) -> di
     responses=NOT_FOUND,
     summary="Give up on a parked or pending delivery, so the lead's later events go out",
 )
-async def skip(subscription_id: UUID, delivery_id: int, deps: DepsParam) -> dict[str, int]:
+async def skip(subscription_id: UUID, delivery_id: DeliveryId, deps: DepsParam) -> dict[str, int]:
     async with deps.pool.acquire() as conn:
         if not await deliveries.skip(conn, subscription_id, delivery_id, "by an operator"):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no pending or parked delivery {delivery_id}")
