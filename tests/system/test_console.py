@@ -386,3 +386,50 @@ async def test_a_rep_taken_offline_with_a_reason_is_skipped_and_the_ledger_says_
             headers=system.headers,
         )
         assert back.status_code == 200, back.text
+
+
+async def test_a_rep_s_weight_and_caps_are_changed_from_the_roster(
+    system: System, client: httpx.AsyncClient, page: Page
+) -> None:
+    run = uuid4().hex[:6]
+    team, rep = f"ui-{run}", f"uma-{run}"
+    headers = system.headers
+    made = await client.put(system.url("routing", f"/v1/teams/{team}"), json={"name": "UI"}, headers=headers)
+    assert made.status_code == 200, made.text
+    put = await client.put(
+        system.url("routing", f"/v1/reps/{rep}"),
+        json={
+            "name": "Uma",
+            "email": "uma@example.com",
+            "team": team,
+            "weight": 1,
+            "hours": "mon-fri 09:00-17:00",
+        },
+        headers=headers,
+    )
+    assert put.status_code == 200, put.text
+    await page.goto(f"{CONSOLE}#/routing?team={team}")
+    await sign_in(page, API_KEY)
+    await expect(page.get_by_text("No round-robin assignments in this team yet.")).to_be_visible()
+    row = (
+        page.get_by_role("table", name=f"The reps of {team}").locator("tbody tr").filter(has_text=f"({rep})")
+    )
+    await row.get_by_text("Weight and caps").click()
+    await row.get_by_label("Weight", exact=True).fill("3")
+    await row.get_by_label("Day cap").fill("12")
+    await row.get_by_role("button", name="Save").click()
+    await expect(page.locator("#routing-status")).to_have_text(f"{rep}: weight and caps saved.")
+    await expect(row.locator("td").nth(3)).to_have_text("3")
+    await expect(row.locator("td").nth(4)).to_have_text("12 / — / —")
+    shown = (await client.get(system.url("routing", f"/v1/reps/{rep}"), headers=headers)).json()
+    assert (shown["weight"], shown["daily_cap"], shown["weekly_cap"], shown["max_open"]) == (
+        3,
+        12,
+        None,
+        None,
+    )
+    assert (shown["hours"], shown["email"], shown["active"]) == (
+        "mon-fri 09:00-17:00",
+        "uma@example.com",
+        True,
+    )

@@ -1,7 +1,8 @@
 // The routing screen: per team, each rep's share of the round robin against its weight and the
 // fairness ledger (skips by reason, credits, reassignments) — routing's GET /v1/routing/fairness —
 // and the roster as routing has it (GET /v1/reps): availability and why, hours, caps, open load.
-// Action: switch a rep off or on with a reason (PUT /v1/reps/{id}/availability).
+// Actions: switch a rep off or on with a reason (PUT /v1/reps/{id}/availability); change its
+// weight and caps (PUT /v1/reps/{id}, the rest of the rep as routing has it).
 
 import { ask } from "./api.js";
 import { el, empty, problem, table } from "./dom.js";
@@ -72,7 +73,7 @@ export async function routingPage(query, go) {
               ["Open leads", (r) => String(r.open_leads)],
               ["Today / this week", (r) => `${r.assigned_today} / ${r.assigned_this_week}`],
               ["Absences", (r) => r.absences.map((a) => `${a.starts}–${a.ends} ${a.reason}`).join("; ") || "none"],
-              ["", (r) => availabilityForm(r, status)],
+              ["", (r) => [availabilityForm(r, status), capsForm(r, status)]],
             ],
             members,
           )
@@ -108,4 +109,52 @@ function availabilityForm(rep, status) {
     }
   });
   return form;
+}
+
+function numberInput(id, label, value, max) {
+  return [
+    el("label", { for: id, text: label }),
+    el("input", { id, name: id, type: "number", min: 0, max, step: 1, value: value ?? "", class: "number" }),
+  ];
+}
+
+function capsForm(rep, status) {
+  const ids = Object.fromEntries(["weight", "daily", "weekly", "open"].map((part) => [part, `${part}-${rep.id}`]));
+  const form = el(
+    "form",
+    { class: "inline", "aria-label": `Weight and caps of ${rep.id}` },
+    numberInput(ids.weight, "Weight", rep.weight, 1000),
+    numberInput(ids.daily, "Day cap", rep.daily_cap, 1000000),
+    numberInput(ids.weekly, "Week cap", rep.weekly_cap, 1000000),
+    numberInput(ids.open, "Open cap", rep.max_open, 1000000),
+    el("button", { type: "submit", text: "Save" }),
+  );
+  const value = (id) => {
+    const text = form.querySelector(`#${CSS.escape(id)}`).value.trim();
+    return text === "" ? null : Number(text);
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = {
+      name: rep.name,
+      email: rep.email,
+      team: rep.team,
+      weight: value(ids.weight) ?? rep.weight,
+      daily_cap: value(ids.daily),
+      weekly_cap: value(ids.weekly),
+      max_open: value(ids.open),
+      skills: rep.skills,
+      timezone: rep.timezone,
+      hours: rep.hours,
+      active: rep.active,
+    };
+    const answer = await ask("routing", `/v1/reps/${encodeURIComponent(rep.id)}`, { method: "PUT", body });
+    if (answer.ok) {
+      window.dispatchEvent(new CustomEvent("leadloop:refresh", { detail: `${rep.id}: weight and caps saved.` }));
+    } else {
+      status.textContent = answer.error;
+      status.className = "problem";
+    }
+  });
+  return el("details", {}, el("summary", { text: "Weight and caps" }), form);
 }
