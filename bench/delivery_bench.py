@@ -23,7 +23,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from cost import tree_cpu_seconds  # type: ignore[import-not-found]
 from lean_receiver import LeanReceiver  # type: ignore[import-not-found]
-from load import offer_leads  # type: ignore[import-not-found]
+from load import QUALIFYING_LEAD, offer_leads  # type: ignore[import-not-found]
 
 from lead_schemas import LeadCaptured, LeadCapturedData, LeadQualified, LeadQualifiedData, Person, Touch
 from leadkit.messaging import event_headers
@@ -183,14 +183,7 @@ def posted_leads(
     *, capture_port: int, api_key: str, rate: float, seconds: int
 ) -> Callable[[], Awaitable[int]]:
     """Qualifying leads posted to capture: the whole pipeline runs on the same cores."""
-    body = {  # the end-to-end step's qualifying lead
-        "job_title": "VP Engineering",
-        "company_size": "201-500",
-        "industry": "Software",
-        "country": "US",
-        "form_id": "demo-request",
-        "utm_source": "bench",
-    }
+    body = QUALIFYING_LEAD  # the end-to-end step's qualifying lead
 
     async def feed() -> int:
         offered = await offer_leads(

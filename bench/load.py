@@ -19,6 +19,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+# a senior buyer asking for a demo: scores above the MQL bar and is routed (the measured leads)
+QUALIFYING_LEAD = {
+    "job_title": "VP Engineering",
+    "company_size": "201-500",
+    "industry": "Software",
+    "country": "US",
+    "form_id": "demo-request",
+    "utm_source": "bench",
+}
+
 Reader = asyncio.StreamReader
 Writer = asyncio.StreamWriter
 

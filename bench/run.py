@@ -55,7 +55,7 @@ from delivery_bench import (  # type: ignore[import-not-found]
     published_events,
 )
 from hotspots import PG_BY_DATABASE, PG_TOP, start_py_spy, summarise  # type: ignore[import-not-found]
-from load import offer_leads  # type: ignore[import-not-found]
+from load import QUALIFYING_LEAD, offer_leads  # type: ignore[import-not-found]
 from reporting_scale import reporting_at_scale  # type: ignore[import-not-found]
 from routing_bench import routing_decision_in_process  # type: ignore[import-not-found]
 from scoring_bench import rescore_on_activation, scoring_in_process  # type: ignore[import-not-found]
@@ -303,14 +303,7 @@ async def end_to_end(
     tail = await TopicTail(PREFIX + "lead.qualified").start()
     accepted_at: dict[bytes, float] = {}
     seen: dict[bytes, float] = {}
-    body = {
-        "job_title": "VP Engineering",
-        "company_size": "201-500",
-        "industry": "Software",
-        "country": "US",
-        "form_id": "demo-request",
-        "utm_source": "bench",
-    }
+    body = QUALIFYING_LEAD
 
     async def collect() -> None:
         while True:
