@@ -188,10 +188,14 @@ class System:
         return await TopicTail(TOPIC_PREFIX + topic).start()
 
     @staticmethod
-    def leadloop_cli(*args: str) -> subprocess.CompletedProcess[str]:
-        """Run the `leadloop` command against the test system's capture database."""
+    def leadloop_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the `leadloop` command against the test system's databases (`env` overrides some)."""
         return subprocess.run(
-            [str(ROOT / ".venv/bin/leadloop"), *args], env=_env(), capture_output=True, text=True, check=False
+            [str(ROOT / ".venv/bin/leadloop"), *args],
+            env=_env() | (env or {}),
+            capture_output=True,
+            text=True,
+            check=False,
         )
 
     @staticmethod

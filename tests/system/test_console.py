@@ -187,9 +187,9 @@ async def posted_and_routed(client: httpx.AsyncClient, system: System) -> tuple[
     return lead_id, await eventually(routed, within=60)
 
 
-async def open_lead(page: Page, lead_id: str) -> None:
+async def open_lead(page: Page, lead_id: str, key: str = API_KEY) -> None:
     await page.goto(f"{CONSOLE}#/leads/{lead_id}")
-    await sign_in(page, API_KEY)
+    await sign_in(page, key)
     await expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
 
 
@@ -433,3 +433,49 @@ async def test_a_rep_s_weight_and_caps_are_changed_from_the_roster(
         "uma@example.com",
         True,
     )
+
+
+def console_key(system: System, role: str) -> str:
+    created = system.leadloop_cli("console-keys", "create", "--name", f"browser-{role}", "--role", role)
+    assert created.returncode == 0, created.stderr
+    return created.stdout.strip()
+
+
+async def test_a_viewer_sees_no_steering_button_and_the_api_refuses_it_anyway(
+    system: System, client: httpx.AsyncClient, page: Page
+) -> None:
+    viewer = console_key(system, "viewer")
+    lead_id, routing = await posted_and_routed(client, system)
+    await open_lead(page, lead_id, viewer)
+    await expect(page.locator("#who")).to_contain_text("(viewer, personal data masked)")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(QUALIFYING["first_name"][0] + "•••")
+    await expect(page.locator("li.routing").first.locator(".reason")).to_be_visible()  # the why is shown
+    assert await page.get_by_role("heading", name="Actions").count() == 0
+    assert await page.get_by_role("button", name="Reassign").count() == 0
+    await page.goto(f"{CONSOLE}#/routing?team={routing['team']}")
+    await expect(page.get_by_role("table", name=f"The reps of {routing['team']}")).to_be_visible()
+    assert await page.get_by_role("button", name="Take offline").count() == 0
+    assert await page.get_by_role("button", name="Save").count() == 0
+    # what the console hides, the API refuses: the same call made from the page with the viewer's key
+    status = await page.evaluate(
+        """async ([url, key]) => (await fetch(url, {method: "POST", headers: {"X-API-Key": key,
+        "Content-Type": "application/json"}, body: JSON.stringify({reason: "viewer tries"})})).status""",
+        [system.url("routing", f"/v1/leads/{lead_id}/reassign"), viewer],
+    )
+    assert status == 403
+
+
+async def test_an_operator_steers_the_day_but_changes_no_configuration(
+    system: System, client: httpx.AsyncClient, page: Page
+) -> None:
+    operator = console_key(system, "operator")
+    lead_id, routing = await posted_and_routed(client, system)
+    await open_lead(page, lead_id, operator)
+    await expect(page.get_by_role("button", name="Reassign")).to_be_visible()
+    assert await page.get_by_role("button", name="Erase this person…").count() == 0
+    await page.goto(f"{CONSOLE}#/routing?team={routing['team']}")
+    roster = page.get_by_role("table", name=f"The reps of {routing['team']}")
+    await expect(
+        roster.get_by_role("button", name=re.compile("Take offline|Bring online")).first
+    ).to_be_visible()
+    assert await roster.get_by_role("button", name="Save").count() == 0

@@ -26,8 +26,10 @@ from prometheus_client import Counter
 from capture.limits import client_ip
 from capture.parts import capture_parts
 from leadkit import key_store
+from leadkit.access import Caller, console_caller
 from leadkit.api_keys import slug_of
 from leadkit.auth import missing_key_error, system_key_index
+from leadkit.console_roles import Role
 from leadkit.db import Connection
 from leadkit.key_store import StoredKey
 from leadkit.rate_limit import RateLimiter
@@ -56,6 +58,16 @@ class Principal:
     name: str
     source: str | None
     scopes: frozenset[str] = frozenset(SCOPES)
+    console_role: Role | None = None  # a console key's role; its scopes follow from it
+
+    @classmethod
+    def of_console(cls, caller: Caller) -> Principal:
+        """A console key here: any role reads leads (personal data masked unless the key may read
+        it), an admin also erases; none posts leads."""
+        scopes = {"read"} if caller.personal_data else set()
+        if caller.may("admin"):
+            scopes.add("erase")
+        return cls(caller.console_key_id, caller.name, None, frozenset(scopes), caller.role)
 
     @property
     def identity(self) -> str:
@@ -152,6 +164,9 @@ async def authenticate(
         )
     principal = await auth.cache.lookup(deps, api_key)
     if principal is None:
+        console = await console_caller(deps, api_key)
+        principal = None if console is None else Principal.of_console(console)
+    if principal is None:
         KEY_LOOKUPS.labels("database_unknown").inc()
         raise missing_key_error()
     auth.failures.refund(address)
@@ -171,3 +186,14 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     return with_scope
+
+
+async def require_lead_reader(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    """Reading a lead: the `read` scope, or any console key (which sees personal data masked unless
+    it may read it — `Principal.allows("read")`)."""
+    if not principal.allows("read") and principal.console_role is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="this API key lacks the 'read' scope (leadloop keys list shows a key's scopes)",
+        )
+    return principal

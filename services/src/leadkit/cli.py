@@ -9,6 +9,8 @@ from importlib.metadata import entry_points
 
 import typer
 
+from leadkit import console_keys_cli
+
 
 def leadloop() -> typer.Typer:
     root = typer.Typer(
@@ -20,6 +22,7 @@ def leadloop() -> typer.Typer:
     for entry in sorted(entry_points(group="leadloop.import"), key=lambda e: e.name):
         imports.command(entry.name)(entry.load())
     root.add_typer(imports, name="import")
+    root.add_typer(console_keys_cli.app, name="console-keys")
     return root
 
 

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, sta
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.db import Connection
 from leadkit.policies import PolicyStore
 from leadkit.policy_document import Format, InvalidPolicy, NothingToRollBack, UnknownVersion
@@ -131,10 +131,12 @@ def policy_router(
 ) -> APIRouter:
     """The routes that manage one kind of policy. What an activation sets off (a re-score, say)
     is the store's `on_activated`, inside the activation's transaction, so the CLI does it too."""
-    router = APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(require_api_key)])
+    router = APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(require_role("viewer"))])
+    admin = Depends(require_role("admin"))
 
     @router.post(
         "",
+        dependencies=[admin],
         status_code=status.HTTP_201_CREATED,
         response_model=VersionRead,
         summary=f"Save a draft {noun}",
@@ -192,6 +194,7 @@ def policy_router(
 
     @router.post(
         "/{version}/activate",
+        dependencies=[admin],
         response_model=ActivationRead,
         summary=f"Make a {noun} version active",
         responses={422: {"description": "the version names what no longer exists, each with its path"}},
@@ -206,7 +209,12 @@ def policy_router(
             return invalid_response(error)
         return ActivationRead.model_validate(activation)
 
-    @router.post("/rollback", response_model=ActivationRead, summary=f"Re-activate the {noun} active before")
+    @router.post(
+        "/rollback",
+        dependencies=[admin],
+        response_model=ActivationRead,
+        summary=f"Re-activate the {noun} active before",
+    )
     async def rollback(deps: DepsParam, note: Note = None) -> Any:
         try:
             async with deps.pool.acquire() as conn:

@@ -13,14 +13,14 @@ from pydantic import ValidationError
 
 from capture.api.models import BatchAccepted, ItemResult
 from capture.intake import Answer, IdempotencyClaim, Intake, accept, accept_batch
-from capture.keys import Principal, require
+from capture.keys import Principal, require, require_lead_reader
 from capture.limits import client_ip, enforce
 from capture.parts import capture_parts
 from leadkit.idempotency import KeyReused, Replay, key_reused_error, replay_response, request_hash
 from leadkit.service import Deps, get_deps
 
 Ingest = Annotated[Principal, Depends(require("ingest"))]
-Read = Annotated[Principal, Depends(require("read"))]
+Read = Annotated[Principal, Depends(require_lead_reader)]
 Erase = Annotated[Principal, Depends(require("erase"))]
 DepsDep = Annotated[Deps, Depends(get_deps)]
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -22,6 +22,7 @@ from capture.api.answers import (
     invalid_item,
     rate_limit,
 )
+from capture.api.masking import masked
 from capture.api.models import (
     BATCH_LIMIT,
     BatchAccepted,
@@ -125,6 +126,7 @@ async def get_lead(lead_id: UUID, deps: DepsDep, principal: Read) -> LeadRead:
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NO_SUCH_LEAD)
     lead, touches = found
-    return LeadRead.model_validate(
+    read = LeadRead.model_validate(
         {**{c.key: getattr(lead, c.key) for c in Lead.__table__.columns}, "touches": touches}
     )
+    return read if principal.allows("read") else masked(read)

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from leadkit.console_keys import console_keys_table
 from leadkit.db import new_metadata
 from leadkit.idempotency import idempotency_table
 from leadkit.key_store import api_keys_table
@@ -28,6 +29,7 @@ from leadkit.messaging import messaging_tables
 
 metadata = new_metadata()
 messaging = messaging_tables(metadata)
+console_keys = console_keys_table(metadata)
 idempotency = idempotency_table(metadata)
 api_keys = api_keys_table(metadata, scopes_comment="ingest | read | erase | admin")
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps
 from reporting.api.formats import FormatParam, check_window, csv_response, wants_csv
@@ -24,7 +24,7 @@ from reporting.domain.attribution import (
     attribute_tally,
 )
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_role("viewer"))])
 
 
 class CreditRead(BaseModel):

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps
 from reporting.api.formats import FormatParam, check_window, csv_response, wants_csv
 from reporting.db.funnel import FunnelRow, funnel
 from reporting.domain.funnel import GROUP_KEYS, STEPS, GroupBy
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_role("viewer"))])
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 _FILTERS = [key for key in GROUP_KEYS if key not in ("day", "week", "month")]

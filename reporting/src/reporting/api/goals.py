@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.service import Deps, get_deps
 from reporting.api.formats import FormatParam, csv_response, wants_csv
 from reporting.db.funnel import funnel, open_opportunity_count
 from reporting.domain.goals import MONTHS, CannotPlan, Needs, Observed, needs, plan_inputs
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_role("viewer"))])
 Rate = Annotated[float | None, Query(gt=0, le=1)]
 
 

@@ -12,14 +12,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps
 from reporting.api.formats import check_window
 from reporting.db.overview import PeriodCounts, overview_counts
 from reporting.db.sql import Spread
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_role("viewer"))])
 
 
 class PeriodRead(BaseModel):

@@ -11,14 +11,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps
 from reporting.api.formats import FormatParam, check_window, csv_response, wants_csv
 from reporting.db.quality import QualityCounts, QualityKey, quality_counts
 from reporting.db.sql import rate
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_role("viewer"))])
 
 
 class QualityRow(BaseModel):

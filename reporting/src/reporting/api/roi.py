@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.bounds import Currency, Day, Instant
 from leadkit.db import Connection
 from leadkit.service import Deps, get_deps
@@ -26,7 +26,7 @@ from reporting.domain.attribution import DEFAULT_HALF_LIFE_HOURS, Model, attribu
 from reporting.domain.funnel import NONE_KEY
 from reporting.domain.money import Bought, SpendEntry, keys_of, spend_in
 
-router = APIRouter(tags=["money"], dependencies=[Depends(require_api_key)])
+router = APIRouter(tags=["money"], dependencies=[Depends(require_role("viewer"))])
 MAX_ENTRIES = 10_000
 RoiKey = Literal["channel", "source", "campaign"]
 Name = Annotated[str | None, Field(default=None, max_length=200)]
@@ -89,6 +89,7 @@ async def save_spend(conn: Connection, entries: list[SpendIn]) -> int:
 
 @router.put(
     "/v1/spend",
+    dependencies=[Depends(require_role("admin"))],
     summary='Save campaign spend (JSON `{"entries": […]}`, or CSV with Content-Type text/csv)',
     responses={422: {"description": "A wrong entry, named by its place"}},
 )

@@ -12,14 +12,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps
 from reporting.api.formats import FormatParam, check_window, csv_response, wants_csv
 from reporting.db.speed import BUSINESS, WALL, SpeedCounts, SpeedKey, speed_counts
 from reporting.db.sql import Spread, rate
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_role("viewer"))])
 
 
 class SpeedRow(BaseModel):

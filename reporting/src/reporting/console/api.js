@@ -2,6 +2,8 @@
 // X-API-Key header (never in a URL). The key lives in this tab's session storage and nowhere else.
 
 const KEY = "leadloop.key";
+const SESSION = "leadloop.session"; // what the key is (name, role): no secret
+const ROLES = ["viewer", "operator", "admin"];
 let config = null;
 
 export function signedInKey() {
@@ -10,6 +12,23 @@ export function signedInKey() {
 
 export function signOut() {
   sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(SESSION);
+}
+
+// {name, role, personal_data, key} as the services answered at sign-in, or null.
+export function currentSession() {
+  try {
+    return JSON.parse(sessionStorage.getItem(SESSION) ?? "null");
+  } catch {
+    return null;
+  }
+}
+
+// Whether the signed-in key's role reaches `role`: the console shows no button a key cannot use
+// (the services refuse it anyway, 403).
+export function may(role) {
+  const held = currentSession()?.role;
+  return held !== undefined && ROLES.indexOf(held) >= ROLES.indexOf(role);
 }
 
 export async function services() {
@@ -67,6 +86,9 @@ function described(detail) {
 // Sign-in: the key is kept only once a service accepts it.
 export async function signIn(key) {
   const answer = await ask("reporting", "/v1/session", { key });
-  if (answer.ok) sessionStorage.setItem(KEY, key);
+  if (answer.ok) {
+    sessionStorage.setItem(KEY, key);
+    sessionStorage.setItem(SESSION, JSON.stringify(answer.data));
+  }
   return answer;
 }

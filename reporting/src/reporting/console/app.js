@@ -1,7 +1,7 @@
 // The console's shell: sign-in, the screens by URL fragment (shareable: the fragment names a
 // screen and a lead, never a key), and honest states while a screen loads or fails.
 
-import { signIn, signOut, signedInKey } from "./api.js";
+import { currentSession, signIn, signOut, signedInKey } from "./api.js";
 import { el, problem } from "./dom.js";
 import { leadLookup, leadPage } from "./lead.js";
 import { overviewPage } from "./overview.js";
@@ -51,7 +51,9 @@ function signInScreen(then) {
 
 function showSignedIn() {
   const signedIn = Boolean(signedInKey());
-  who.textContent = signedIn ? "Signed in" : "";
+  const session = currentSession();
+  const masked = session && !session.personal_data ? ", personal data masked" : "";
+  who.textContent = signedIn ? (session ? `${session.name} (${session.role}${masked})` : "Signed in") : "";
   signOutButton.hidden = !signedIn;
 }
 

@@ -2,7 +2,7 @@
 // answer — capture's touches, scoring's changes with the rules that fired, routing's decisions
 // with every candidate and why it was passed over, sla-monitor's clocks and sales' steps.
 
-import { ask } from "./api.js";
+import { ask, may } from "./api.js";
 import { el, empty, problem, table, time, when } from "./dom.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -34,8 +34,8 @@ export function leadLookup(go) {
 // on lead.qualified), erase the person (capture; every service forgets them). Each reloads the
 // page from the services' answers; a refusal is shown in the service's own words.
 async function actions(leadId, person, routing) {
-  const open = routing.ok && ["queued", "assigned"].includes(routing.data.status);
-  const erasable = person.ok && !person.data.erased_at;
+  const open = may("operator") && routing.ok && ["queued", "assigned"].includes(routing.data.status);
+  const erasable = may("admin") && person.ok && !person.data.erased_at;
   if (!open && !erasable) return null;
   const status = el("p", { id: "action-status", role: "status" });
   const done = (message) => {

@@ -4,7 +4,7 @@
 // Actions: switch a rep off or on with a reason (PUT /v1/reps/{id}/availability); change its
 // weight and caps (PUT /v1/reps/{id}, the rest of the rep as routing has it).
 
-import { ask } from "./api.js";
+import { ask, may } from "./api.js";
 import { el, empty, problem, table } from "./dom.js";
 
 function percent(share) {
@@ -73,7 +73,9 @@ export async function routingPage(query, go) {
               ["Open leads", (r) => String(r.open_leads)],
               ["Today / this week", (r) => `${r.assigned_today} / ${r.assigned_this_week}`],
               ["Absences", (r) => r.absences.map((a) => `${a.starts}–${a.ends} ${a.reason}`).join("; ") || "none"],
-              ["", (r) => [availabilityForm(r, status), capsForm(r, status)]],
+              ...(may("operator")
+                ? [["", (r) => [availabilityForm(r, status), may("admin") ? capsForm(r, status) : null]]]
+                : []),
             ],
             members,
           )

@@ -27,12 +27,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from leadkit.console_keys import console_keys_table
 from leadkit.db import new_metadata
 from leadkit.messaging import messaging_tables
 from leadkit.quarantine import quarantine_table
 
 metadata = new_metadata()
 messaging = messaging_tables(metadata)
+console_keys = console_keys_table(metadata)
 quarantine = quarantine_table(metadata)
 
 

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.service import Deps, get_deps
 from routing.api.roster import Body, Id, printable
 from routing.db.roster import (
@@ -23,7 +23,7 @@ from routing.db.roster import (
 from routing.db.views import account_by_id
 from routing.domain.accounts import Account, account_problems, normalize_domain
 
-router = APIRouter(prefix="/v1", tags=["accounts"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["accounts"], dependencies=[Depends(require_role("viewer"))])
 DepsParam = Annotated[Deps, Depends(get_deps)]
 
 
@@ -55,7 +55,11 @@ class AccountRead(BaseModel):
     domains: list[str]
 
 
-@router.put("/accounts", summary="Create or replace accounts with their owners and domains")
+@router.put(
+    "/accounts",
+    dependencies=[Depends(require_role("admin"))],
+    summary="Create or replace accounts with their owners and domains",
+)
 async def put_accounts(body: AccountsWrite, deps: DepsParam) -> dict[str, int]:
     async with deps.pool.acquire() as conn, conn.transaction():
         roster = await load_roster(conn)

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.bounds import Day
 from leadkit.consumer import utc_now
 from leadkit.db import Connection
@@ -30,7 +30,7 @@ from routing.db.views import reps_with_load, set_rep_active
 from routing.domain.roster import Absence, Rep, Team
 from routing.parts import RoutingParts
 
-router = APIRouter(prefix="/v1", tags=["roster"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["roster"], dependencies=[Depends(require_role("viewer"))])
 DepsParam = Annotated[Deps, Depends(get_deps)]
 Id = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:@-]+$")]
 
@@ -196,7 +196,12 @@ async def list_teams(deps: DepsParam) -> list[TeamRead]:
     ]
 
 
-@router.put("/teams/{team_id}", response_model=TeamRead, summary="Create or replace a team")
+@router.put(
+    "/teams/{team_id}",
+    dependencies=[Depends(require_role("admin"))],
+    response_model=TeamRead,
+    summary="Create or replace a team",
+)
 async def put_team(team_id: Id, body: TeamWrite, deps: DepsParam) -> TeamRead:
     async with deps.pool.acquire() as conn, conn.transaction():
         await _parts(deps).ensure_roster(conn)
@@ -229,7 +234,12 @@ async def get_rep(rep_id: Id, deps: DepsParam) -> RepRead:
     return found[0]
 
 
-@router.put("/reps/{rep_id}", response_model=RepRead, summary="Create or replace a rep")
+@router.put(
+    "/reps/{rep_id}",
+    dependencies=[Depends(require_role("admin"))],
+    response_model=RepRead,
+    summary="Create or replace a rep",
+)
 async def put_rep(rep_id: Id, body: RepWrite, deps: DepsParam) -> RepRead:
     async with deps.pool.acquire() as conn:
         async with conn.transaction():
@@ -249,7 +259,10 @@ async def put_rep(rep_id: Id, body: RepWrite, deps: DepsParam) -> RepRead:
 
 
 @router.put(
-    "/reps/{rep_id}/availability", response_model=RepRead, summary="Switch a rep on or off; set absences"
+    "/reps/{rep_id}/availability",
+    dependencies=[Depends(require_role("operator"))],
+    response_model=RepRead,
+    summary="Switch a rep on or off; set absences",
 )
 async def put_availability(rep_id: Id, body: AvailabilityWrite, deps: DepsParam) -> RepRead:
     now = deps.clock()
@@ -273,6 +286,7 @@ async def put_availability(rep_id: Id, body: AvailabilityWrite, deps: DepsParam)
 
 @router.delete(
     "/reps/{rep_id}",
+    dependencies=[Depends(require_role("admin"))],
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a rep from routing; its open leads stay its own until reassigned",
 )

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps, parts_of
 from routing.db.roster import ledger_counts, load_roster
@@ -18,7 +18,7 @@ from routing.domain.fairness import RepFairness, fairness
 from routing.manual import CannotReassign, reassign_by_hand
 from routing.parts import RoutingParts
 
-router = APIRouter(prefix="/v1", tags=["routing"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["routing"], dependencies=[Depends(require_role("viewer"))])
 DepsParam = Annotated[Deps, Depends(get_deps)]
 
 
@@ -117,6 +117,7 @@ class ReassignWrite(BaseModel):
 
 @router.post(
     "/leads/{lead_id}/reassign",
+    dependencies=[Depends(require_role("operator"))],
     response_model=LeadRoutingRead,
     summary="Move a lead to another rep (or the next eligible one) by hand",
     responses={404: {"description": "routing has not seen the lead"}, 409: {"description": "it is not open"}},

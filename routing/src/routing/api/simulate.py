@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.bounds import Instant
 from leadkit.policy_api import VersionNumber, simulation_subject
 from leadkit.service import Deps, get_deps, parts_of
@@ -16,7 +16,7 @@ from routing.domain.simulate import replay, summary
 from routing.parts import RoutingParts
 
 router = APIRouter(
-    prefix="/v1/routing/policies", tags=["routing policies"], dependencies=[Depends(require_api_key)]
+    prefix="/v1/routing/policies", tags=["routing policies"], dependencies=[Depends(require_role("viewer"))]
 )
 MAX_LEADS = 50_000
 

@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, Date, DateTime, Identity, Index, Integer, Tex
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from leadkit.console_keys import console_keys_table
 from leadkit.db import new_metadata
 from leadkit.erasure import tombstone_table
 from leadkit.messaging import messaging_tables
@@ -19,6 +20,7 @@ from leadkit.quarantine import quarantine_table
 
 metadata = new_metadata()
 messaging = messaging_tables(metadata)
+console_keys = console_keys_table(metadata)
 quarantine = quarantine_table(metadata)
 erased_leads = tombstone_table(metadata)
 policies = policy_tables(metadata)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.bounds import Instant
 from leadkit.policy_api import VersionNumber
 from leadkit.policy_document import UnknownVersion
@@ -22,7 +22,9 @@ from scoring.domain.simulate import SimulatedLead, ordered, simulate
 from scoring.fitting import fit_now, insights
 from scoring.settings import ScoringSettings
 
-router = APIRouter(prefix="/v1/scoring", tags=["scoring insights"], dependencies=[Depends(require_api_key)])
+router = APIRouter(
+    prefix="/v1/scoring", tags=["scoring insights"], dependencies=[Depends(require_role("viewer"))]
+)
 DepsParam = Annotated[Deps, Depends(get_deps)]
 
 _CHUNK = 2000
@@ -46,7 +48,11 @@ async def get_insights(deps: DepsParam) -> dict[str, Any]:
         )
 
 
-@router.post("/insights/fit", summary="Fit the classifier on the outcomes now (it refits hourly anyway)")
+@router.post(
+    "/insights/fit",
+    dependencies=[Depends(require_role("admin"))],
+    summary="Fit the classifier on the outcomes now (it refits hourly anyway)",
+)
 async def fit(deps: DepsParam) -> dict[str, Any]:
     settings = _settings(deps)
     result = await fit_now(

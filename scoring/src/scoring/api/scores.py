@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict
 
 from lead_schemas import RuleHit
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.bounds import Instant
 from leadkit.db import Connection
 from leadkit.service import Deps, get_deps, parts_of
@@ -20,7 +20,7 @@ from scoring.domain.model import Grade
 from scoring.domain.score import Hit, score_at
 from scoring.handlers import Scoring, rule_hit
 
-router = APIRouter(prefix="/v1", tags=["scores"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["scores"], dependencies=[Depends(require_role("viewer"))])
 DepsParam = Annotated[Deps, Depends(get_deps)]
 
 

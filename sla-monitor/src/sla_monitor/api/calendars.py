@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.bounds import Day
 from leadkit.hours import HoursText, TimezoneName, parse_hours
 from leadkit.service import Deps, get_deps
@@ -16,7 +16,9 @@ from sla_monitor.db.calendars import add_holidays, all_calendars, save_calendar
 from sla_monitor.domain.calendar import BusinessCalendar, NoWorkingTime
 from sla_monitor.domain.holidays import UnknownCountry, public_holidays
 
-router = APIRouter(prefix="/v1/sla/calendars", tags=["calendars"], dependencies=[Depends(require_api_key)])
+router = APIRouter(
+    prefix="/v1/sla/calendars", tags=["calendars"], dependencies=[Depends(require_role("viewer"))]
+)
 DepsParam = Annotated[Deps, Depends(get_deps)]
 Team = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:@-]+$")]
 
@@ -48,6 +50,7 @@ async def list_calendars(deps: DepsParam) -> list[CalendarRead]:
 
 @router.put(
     "/{team}",
+    dependencies=[Depends(require_role("admin"))],
     response_model=CalendarRead,
     summary="Set a team's business hours and holidays (its next clocks run on them)",
     responses={422: {"description": "an unknown zone, hours that do not parse, or no working time at all"}},
@@ -67,6 +70,7 @@ async def put_calendar(team: Team, body: CalendarWrite, deps: DepsParam) -> Cale
 
 @router.post(
     "/{team}/holidays",
+    dependencies=[Depends(require_role("admin"))],
     response_model=CalendarRead,
     summary="Add a year's public holidays of a country (and region) to a team's calendar",
     responses={404: {"description": "the team has no calendar"}, 422: {"description": "unknown country"}},

@@ -28,12 +28,12 @@ from sla_monitor.api.models import (
 )
 from sla_monitor.db.leads import lead_story
 from sla_monitor.domain.stages import ImpossibleStep
-from sla_monitor.keys import require_progress
+from sla_monitor.keys import SlaCaller, require_progress, require_progress_read
 from sla_monitor.parts import SlaParts
 from sla_monitor.progress import CadenceNotDone, StepBeforeCapture, UnknownLead, report_progress
 
-# a sales tool's own key (scope `progress`) or a system key
-router = APIRouter(prefix="/v1", tags=["sales progress"], dependencies=[Depends(require_progress)])
+# a sales tool's own key (scope `progress`), a system key, or a console key (viewer reads, operator reports)
+router = APIRouter(prefix="/v1", tags=["sales progress"], dependencies=[Depends(require_progress_read)])
 IDEMPOTENCY_TTL = timedelta(days=7)  # sales tools retry for hours at most
 
 
@@ -57,7 +57,7 @@ async def post_progress(
     report: ProgressCreate,
     request: Request,
     deps: Annotated[Deps, Depends(get_deps)],
-    caller: Annotated[str, Depends(require_progress)],
+    caller: Annotated[SlaCaller, Depends(require_progress)],
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -68,7 +68,7 @@ async def post_progress(
 ) -> JSONResponse:
     now = deps.clock()
     # a key is the caller's own: another sales tool using the same key value is another request
-    scope = f"progress:{caller}:{lead_id}"
+    scope = f"progress:{caller.identity}:{lead_id}"
     parts = parts_of(deps, SlaParts)
     try:
         async with deps.pooled_transaction() as (conn, outbox):

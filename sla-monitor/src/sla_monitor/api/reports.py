@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.bounds import Instant
 from leadkit.service import Deps, get_deps, parts_of
 from sla_monitor.db import reports
@@ -16,7 +16,7 @@ from sla_monitor.domain.marketing import MarketingRow, marketing_rows
 from sla_monitor.domain.periods import InvalidPeriod, current_month, parse_period
 from sla_monitor.parts import SlaParts
 
-router = APIRouter(prefix="/v1/sla", tags=["SLA reports"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1/sla", tags=["SLA reports"], dependencies=[Depends(require_role("viewer"))])
 
 
 class ComplianceRow(BaseModel):

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from leadkit.auth import require_api_key
+from leadkit.access import require_role
 from leadkit.bounds import Instant
 from leadkit.policy_api import VersionNumber, simulation_subject
 from leadkit.service import Deps, get_deps, parts_of
@@ -15,7 +15,9 @@ from sla_monitor.db.calendars import every_calendar
 from sla_monitor.domain.simulate import replay, summary
 from sla_monitor.parts import SlaParts
 
-router = APIRouter(prefix="/v1/sla/policies", tags=["SLA policies"], dependencies=[Depends(require_api_key)])
+router = APIRouter(
+    prefix="/v1/sla/policies", tags=["SLA policies"], dependencies=[Depends(require_role("viewer"))]
+)
 MAX_CLOCKS = 100_000
 
 

@@ -1,6 +1,7 @@
 """`GET /v1/leads/{lead_id}/deliveries`: what reached the sales tools of one lead's events — every
-subscription's deliveries, oldest first, with where each went and how it went. Admin scope, like
-the subscriptions it lists (a CRM's last error may quote the person)."""
+subscription's deliveries, oldest first, with where each went and how it went. A sales tool's admin key or any
+console role; a CRM's last error may quote the person, so a console key without personal data
+sees that it failed, not what the CRM said."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from pydantic import Field
 from leadkit.service import Deps, get_deps
 from sla_monitor.delivery.api.models import DeliveryRead
 from sla_monitor.delivery.db import deliveries
-from sla_monitor.keys import require_admin
+from sla_monitor.keys import SlaCaller, require_deliveries_read
 
-router = APIRouter(prefix="/v1", tags=["subscriptions"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/v1", tags=["subscriptions"], dependencies=[Depends(require_deliveries_read)])
+HIDDEN_ERROR = "hidden: the tool's answer may quote personal data, which this key may not read"
 
 
 class LeadDeliveryRead(DeliveryRead):
@@ -32,8 +34,12 @@ class LeadDeliveryRead(DeliveryRead):
 async def lead_deliveries(
     lead_id: UUID,
     deps: Annotated[Deps, Depends(get_deps)],
+    caller: Annotated[SlaCaller, Depends(require_deliveries_read)],
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> list[LeadDeliveryRead]:
     async with deps.pool.acquire() as conn:
         found = await deliveries.deliveries_of_lead(conn, lead_id, limit)
-    return [LeadDeliveryRead.model_validate(delivery, from_attributes=True) for delivery in found]
+    read = [LeadDeliveryRead.model_validate(delivery, from_attributes=True) for delivery in found]
+    if caller.personal_data:
+        return read
+    return [r.model_copy(update={"last_error": None if r.last_error is None else HIDDEN_ERROR}) for r in read]
