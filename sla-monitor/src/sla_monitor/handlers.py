@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from lead_schemas import LeadCaptured, LeadErased, LeadQualified
 from leadkit.consumer import HandlerContext
 from leadkit.erasure import erased_among, record_erased
+from sla_monitor.db import breaches
 from sla_monitor.db import leads as lead_rows
 from sla_monitor.db import timers as timer_rows
 from sla_monitor.db.calendars import lead_clocks
@@ -65,11 +66,13 @@ async def know_captured_leads(events: Sequence[LeadCaptured], ctx: HandlerContex
 
 
 async def forget_erased(events: Sequence[LeadErased], ctx: HandlerContext) -> None:
-    """An erased person can no longer be found by email; their steps stay, anonymous (sales' free
-    text about them goes); a tombstone keeps a late capture from bringing the hash back."""
+    """An erased person can no longer be found by email; their steps and clocks stay, anonymous
+    (sales' and managers' free text about them goes); a tombstone keeps a late capture from
+    bringing the hash back."""
     lead_ids = sorted({e.lead_id for e in events})
     await record_erased(ctx.connection, lead_ids, ctx.now)
     await lead_rows.forget_people(ctx.connection, lead_ids)
+    await breaches.forget_notes(ctx.connection, lead_ids)
 
 
 async def start_accept_clocks(

@@ -22,7 +22,7 @@ from leadkit.handler_chain import in_turn
 from leadkit.idempotency import expire_keys_worker
 from leadkit.policy_api import policy_router
 from leadkit.service import Service, create_service_app
-from sla_monitor.api import calendars, progress, reports, simulate
+from sla_monitor.api import breaches, calendars, progress, reports, simulate
 from sla_monitor.db.tables import idempotency
 from sla_monitor.delivery import handlers as delivery
 from sla_monitor.delivery.api import lead_deliveries, subscriptions
@@ -69,6 +69,7 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
             progress.router,
             calendars.router,
             reports.router,
+            breaches.router,
             simulate.router,
             subscriptions.router,
             lead_deliveries.router,

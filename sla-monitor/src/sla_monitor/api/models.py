@@ -106,6 +106,9 @@ class ClockRead(BaseModel):
     warned: bool
     attempts: int | None = Field(description="follow_up: contacts so far")
     required_attempts: int | None
+    acknowledged_at: datetime | None = Field(default=None, description="A breach acknowledged: when")
+    acknowledged_by: str | None = Field(default=None, description="Who acknowledged it (a key's name)")
+    acknowledgement: str | None = Field(default=None, description="Their note")
 
 
 def clock_reads(timers: Sequence[SlaTimer]) -> list[ClockRead]:
@@ -146,6 +149,9 @@ def clock_reads(timers: Sequence[SlaTimer]) -> list[ClockRead]:
                 warned=warning is not None and warning.status == "warned",
                 attempts=t.attempts if t.clock == "follow_up" else None,
                 required_attempts=t.required_attempts,
+                acknowledged_at=t.acknowledged_at,
+                acknowledged_by=t.acknowledged_by,
+                acknowledgement=t.acknowledgement,
             )
         )
     return clocks
@@ -166,6 +172,24 @@ class StepRead(BaseModel):
     occurred_at: datetime | None
     reported_at: datetime
     via: str = Field(description="api | import")
+
+
+HIDDEN_WORDS = "hidden: may name the person, which this key may not read"
+
+
+def without_free_text(read: LeadSlaRead) -> LeadSlaRead:
+    """A lead's SLA story without the words people wrote (a step's detail, a breach's note)."""
+    return read.model_copy(
+        update={
+            "clocks": [
+                c.model_copy(update={"acknowledgement": HIDDEN_WORDS if c.acknowledgement else None})
+                for c in read.clocks
+            ],
+            "steps": [
+                s.model_copy(update={"detail": HIDDEN_WORDS if s.detail else None}) for s in read.steps
+            ],
+        }
+    )
 
 
 class LeadSlaRead(BaseModel):

@@ -25,6 +25,7 @@ from sla_monitor.api.models import (
     StepRead,
     StepRefused,
     clock_reads,
+    without_free_text,
 )
 from sla_monitor.db.leads import lead_story
 from sla_monitor.domain.stages import ImpossibleStep
@@ -122,13 +123,17 @@ async def post_progress(
     response_model=LeadSlaRead,
     summary="A lead's SLA clocks (started, due, met or breached, business minutes, by whom) and steps",
 )
-async def get_sla(lead_id: UUID, deps: Annotated[Deps, Depends(get_deps)]) -> LeadSlaRead:
+async def get_sla(
+    lead_id: UUID,
+    deps: Annotated[Deps, Depends(get_deps)],
+    caller: Annotated[SlaCaller, Depends(require_progress_read)],
+) -> LeadSlaRead:
     async with deps.sessions() as session:
         story = await lead_story(session, lead_id)
     if story is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no lead {lead_id} has been captured")
     lead, timers, steps = story.lead, story.timers, story.steps
-    return LeadSlaRead(
+    read = LeadSlaRead(
         lead_id=lead_id,
         owner=lead.owner,
         team=lead.team,
@@ -140,3 +145,5 @@ async def get_sla(lead_id: UUID, deps: Annotated[Deps, Depends(get_deps)]) -> Le
         clocks=clock_reads(timers),
         steps=[StepRead.model_validate(step) for step in steps],
     )
+    # sales' and managers' own words may name the person: shown only to a key that may read them
+    return read if caller.personal_data else without_free_text(read)

@@ -83,6 +83,9 @@ class SlaTimer(Base):
     __table_args__ = (
         Index("ix_timers_pending_due_at", "due_at", postgresql_where=text("status = 'pending'")),
         Index("ix_timers_lead_id", "lead_id"),
+        # the SLA screen: breaches by when they were due (heat map) and by when they closed (recent)
+        Index("ix_timers_breached_due_at", "due_at", postgresql_where=text("status = 'breached'")),
+        Index("ix_timers_breached_closed_at", "closed_at", postgresql_where=text("status = 'breached'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -108,6 +111,13 @@ class SlaTimer(Base):
     cause_event_id: Mapped[UUID] = mapped_column(comment="the lead.qualified that started it")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_reason: Mapped[str | None] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="a breach acknowledged by a manager: when"
+    )
+    acknowledged_by: Mapped[str | None] = mapped_column(Text, comment="the console key's name or system-<n>")
+    acknowledgement: Mapped[str | None] = mapped_column(
+        Text, comment="the manager's note (erased with the person: it may name them)"
+    )
 
 
 class RosterRep(Base):
