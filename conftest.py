@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["tests.system.fixtures"]
+pytest_plugins = ["tests.system.fixtures", "tests.system.browser"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -5,58 +5,18 @@ service itself, which the services allow for the console's origin only (CORS).""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import httpx
-import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from leadkit.testing import eventually
 from tests.receiver import Receiver, served
+from tests.system.browser import CONSOLE, SCREENSHOTS, console_key, requested_urls, sign_in
 from tests.system.fixtures import API_KEY, QUALIFYING, System
-
-CONSOLE = "http://127.0.0.1:18005/console/"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(os.environ["CONSOLE_SCREENSHOTS"]) if os.environ.get("CONSOLE_SCREENSHOTS") else None
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        try:
-            launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        except Exception as exc:  # loudly: Playwright and Debian's chromium drifted apart, or it is missing
-            raise AssertionError(
-                f"Playwright could not drive {CHROMIUM} (make install puts Debian's chromium there): {exc}"
-            ) from exc
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 720})
-    found = await context.new_page()
-    yield found
-    await context.close()
-
-
-def requested_urls(page: Page) -> list[str]:
-    urls: list[str] = []
-    page.on("request", lambda request: urls.append(request.url))
-    return urls
-
-
-async def sign_in(page: Page, key: str) -> None:
-    await page.get_by_label("API key").fill(key)
-    await page.get_by_role("button", name="Sign in").click()
 
 
 async def test_the_browser_and_playwright_agree(browser: Browser) -> None:
@@ -433,12 +393,6 @@ async def test_a_rep_s_weight_and_caps_are_changed_from_the_roster(
         "uma@example.com",
         True,
     )
-
-
-def console_key(system: System, role: str) -> str:
-    created = system.leadloop_cli("console-keys", "create", "--name", f"browser-{role}", "--role", role)
-    assert created.returncode == 0, created.stderr
-    return created.stdout.strip()
 
 
 async def test_a_viewer_sees_no_steering_button_and_the_api_refuses_it_anyway(

@@ -6,6 +6,7 @@ import { el, problem } from "./dom.js";
 import { leadLookup, leadPage } from "./lead.js";
 import { overviewPage } from "./overview.js";
 import { routingPage } from "./routing.js";
+import { slaPage } from "./sla.js";
 
 const main = document.getElementById("main");
 const who = document.getElementById("who");
@@ -71,6 +72,7 @@ async function route() {
     if (screen === "leads" && id) show(await leadPage(decodeURIComponent(id)));
     else if (screen === "leads") show(leadLookup(go));
     else if (screen === "routing") show(await routingPage(new URLSearchParams(search ?? ""), go));
+    else if (screen === "sla") show(await slaPage(new URLSearchParams(search ?? ""), go));
     else show(await overviewPage(new URLSearchParams(search ?? ""), go));
   } catch (error) {
     show(problem(`This screen failed: ${error.message}`));

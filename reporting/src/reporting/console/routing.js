@@ -5,10 +5,15 @@
 // weight and caps (PUT /v1/reps/{id}, the rest of the rep as routing has it).
 
 import { ask, may } from "./api.js";
+import { barChart } from "./charts.js";
 import { el, empty, problem, table } from "./dom.js";
 
 function percent(share) {
   return share === null || share === undefined ? "—" : `${(share * 100).toFixed(1)} %`;
+}
+
+function pct(share) {
+  return share === null || share === undefined ? null : Number((share * 100).toFixed(1));
 }
 
 function skips(byReason) {
@@ -44,7 +49,18 @@ export async function routingPage(query, go) {
       ? problem(fairness.error)
       : fairness.data.rotation_assignments === 0
         ? empty("No round-robin assignments in this team yet.")
-        : table(
+        : [
+          barChart({
+            id: "share-against-weight",
+            title: `Share of ${team}'s round robin against weight share, per rep`,
+            categories: fairness.data.reps.map((r) => r.rep_id),
+            series: [
+              { name: "Weight share", values: fairness.data.reps.map((r) => pct(r.weight_share)) },
+              { name: "Share", values: fairness.data.reps.map((r) => pct(r.share)) },
+            ],
+            unit: " %",
+          }),
+          table(
             `The round robin of ${team}: ${fairness.data.rotation_assignments} assignments, largest drift ${percent(fairness.data.max_drift)}`,
             [
               ["Rep", (r) => r.rep_id],
@@ -58,6 +74,7 @@ export async function routingPage(query, go) {
             ],
             fairness.data.reps,
           ),
+        ],
     el("h2", { text: "Roster" }),
     !reps.ok
       ? problem(reps.error)
