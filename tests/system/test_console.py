@@ -253,8 +253,8 @@ async def test_the_overview_shows_reporting_s_numbers_for_the_chosen_period(
     start, through = today - timedelta(days=6), today
     await page.goto(CONSOLE)
     await sign_in(page, API_KEY)
-    await page.get_by_label("From").fill(start.isoformat())
-    await page.get_by_label("Through").fill(through.isoformat())
+    await page.get_by_label("From", exact=True).fill(start.isoformat())
+    await page.get_by_label("Through", exact=True).fill(through.isoformat())
     await page.get_by_role("button", name="Show").click()
     await expect(page).to_have_url(f"{CONSOLE}#/overview?from={start}&through={through}")
     window = {"from": f"{start}T00:00:00Z", "to": f"{through + timedelta(days=1)}T00:00:00Z"}
@@ -283,9 +283,9 @@ async def test_the_overview_shows_reporting_s_numbers_for_the_chosen_period(
             ("Revenue", "revenue"),
         ):
             assert shown[name] == (str(current[key]), str(previous[key])), name
-        bands = page.get_by_role("table", name="MQLs by minutes from capture to first contact").locator(
-            "tbody tr"
-        )
+        bands = page.get_by_role(
+            "table", name="MQLs by minutes from capture to first contact: the numbers"
+        ).locator("tbody tr")
         await expect(bands).to_have_count(len(current["speed_bands"]))
         for index, (band, count) in enumerate(current["speed_bands"].items()):
             await expect(bands.nth(index).locator("td")).to_have_text([band, str(count)])
@@ -296,6 +296,7 @@ async def test_the_overview_shows_reporting_s_numbers_for_the_chosen_period(
         )
     ).json()["current"]["leads"] >= 1
     await eventually(same_as_reporting, within=30, interval=1)
+    assert await page.locator("#speed-bands svg").count() == 1  # the chart beside its table
     if SCREENSHOTS:
         await page.screenshot(path=SCREENSHOTS / "overview.png", full_page=True)
 
@@ -433,3 +434,30 @@ async def test_an_operator_steers_the_day_but_changes_no_configuration(
         roster.get_by_role("button", name=re.compile("Take offline|Bring online")).first
     ).to_be_visible()
     assert await roster.get_by_role("button", name="Save").count() == 0
+
+
+async def test_posted_leads_arrive_in_the_live_feed_and_advance_without_a_reload(
+    system: System, client: httpx.AsyncClient, page: Page
+) -> None:
+    await page.goto(CONSOLE)
+    await sign_in(page, API_KEY)
+    feed = page.get_by_role("table", name="The latest leads, newest first (updates by itself)")
+    await expect(feed).to_be_visible()
+    loads: list[str] = []
+    page.on("load", lambda _: loads.append("load"))
+    posted = []
+    for _ in range(2):
+        body = {"email": f"{uuid4().hex[:10]}@feed.example", **QUALIFYING, "utm_source": "live-feed"}
+        answer = await client.post(system.url("capture", "/v1/leads"), json=body, headers=system.headers)
+        assert answer.status_code == 202, answer.text
+        posted.append(answer.json()["lead_id"])
+    for lead_id in posted:
+        row = feed.locator(f'tr[data-lead="{lead_id}"]')
+        await expect(row).to_be_visible(timeout=30_000)
+        await expect(row.locator("td.stage")).to_contain_text("captured → scored → routed", timeout=30_000)
+        await expect(row).to_contain_text("live-feed")
+        routed = await client.get(
+            system.url("routing", f"/v1/leads/{lead_id}/routing"), headers=system.headers
+        )
+        await expect(row.locator("td").nth(5)).to_have_text(routed.json()["owner"])
+    assert loads == []  # it updated in place

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from leadkit.service import Service, create_service_app
 from reporting.api import console
 from reporting.api.attribution import router as attribution_router
+from reporting.api.feed import router as feed_router
 from reporting.api.funnel import router
 from reporting.api.goals import router as goals_router
 from reporting.api.overview import router as overview_router
@@ -38,6 +39,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
             money_router,
             goals_router,
             overview_router,
+            feed_router,
             console.router,
         ],
     )
