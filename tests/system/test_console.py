@@ -258,6 +258,13 @@ async def test_the_overview_shows_reporting_s_numbers_for_the_chosen_period(
     await page.get_by_role("button", name="Show").click()
     await expect(page).to_have_url(f"{CONSOLE}#/overview?from={start}&through={through}")
     window = {"from": f"{start}T00:00:00Z", "to": f"{through + timedelta(days=1)}T00:00:00Z"}
+    for month in sorted({f"{start:%Y-%m}", f"{through:%Y-%m}"}):
+        put = await client.put(
+            system.url("reporting", f"/v1/targets/{month}"),
+            json={"mqls": 300, "won": 12},
+            headers=system.headers,
+        )
+        assert put.status_code == 200, put.text
 
     async def same_as_reporting() -> None:
         answer = await client.get(
@@ -272,9 +279,11 @@ async def test_the_overview_shows_reporting_s_numbers_for_the_chosen_period(
             (await row.locator("td").nth(0).inner_text()): (
                 await row.locator("td").nth(1).inner_text(),
                 await row.locator("td").nth(2).inner_text(),
+                await row.locator("td").nth(4).inner_text(),
             )
             for row in await rows.all()
         }
+        targets = answer.json()["targets"]
         for name, key in (
             ("Leads", "leads"),
             ("MQLs", "mqls"),
@@ -282,7 +291,9 @@ async def test_the_overview_shows_reporting_s_numbers_for_the_chosen_period(
             ("Won", "won"),
             ("Revenue", "revenue"),
         ):
-            assert shown[name] == (str(current[key]), str(previous[key])), name
+            target = "no target" if targets[key] is None else str(targets[key])
+            assert shown[name] == (str(current[key]), str(previous[key]), target), name
+        assert targets["mqls"] is not None
         bands = page.get_by_role(
             "table", name="MQLs by minutes from capture to first contact: the numbers"
         ).locator("tbody tr")

@@ -330,6 +330,14 @@ async def test_reporting_rebuilds_its_funnel_from_the_topics_alone(
         return row
 
     before = await eventually(projected)
+    # what no topic holds survives a rebuild: a console key, a month's targets
+    made = system.leadloop_cli("console-keys", "create", "--name", "rebuild-viewer")
+    assert made.returncode == 0, made.stderr
+    viewer = {"X-API-Key": made.stdout.strip()}
+    target = await client.put(
+        system.url("reporting", "/v1/targets/2031-05"), json={"mqls": 5}, headers=system.headers
+    )
+    assert target.status_code == 200, target.text
 
     refused = system.run_module("reporting.rebuild")
     assert refused.returncode == 1
@@ -356,3 +364,10 @@ async def test_reporting_rebuilds_its_funnel_from_the_topics_alone(
         assert await funnel_row(client, system, source) == before
 
     await eventually(replayed, within=60)
+    assert (await client.get(system.url("reporting", "/v1/session"), headers=viewer)).status_code == 200
+    kept = await client.get(
+        system.url("reporting", "/v1/targets"),
+        params={"from": "2031-05", "through": "2031-05"},
+        headers=viewer,
+    )
+    assert [(t["month"], t["mqls"]) for t in kept.json()] == [("2031-05", 5)]

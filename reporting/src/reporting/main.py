@@ -14,6 +14,7 @@ from reporting.api.overview import router as overview_router
 from reporting.api.quality import router as quality_router
 from reporting.api.roi import router as money_router
 from reporting.api.speed import router as speed_router
+from reporting.api.targets import router as targets_router
 from reporting.handlers import HANDLERS
 from reporting.settings import ReportingSettings
 from reporting.workers import run_refreshers
@@ -40,6 +41,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
             goals_router,
             overview_router,
             feed_router,
+            targets_router,
             console.router,
         ],
     )

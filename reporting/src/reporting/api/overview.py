@@ -18,6 +18,8 @@ from leadkit.service import Deps, get_deps
 from reporting.api.formats import check_window
 from reporting.db.overview import PeriodCounts, overview_counts
 from reporting.db.sql import Spread
+from reporting.db.targets import targets_between
+from reporting.domain.targets import Measure, months_touched, next_month, window_targets
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_role("viewer"))])
 
@@ -37,9 +39,26 @@ class PeriodRead(BaseModel):
     )
 
 
+class WindowTargets(BaseModel):
+    leads: int | None
+    mqls: int | None
+    sqls: int | None
+    won: int | None
+    revenue: Decimal | None
+
+
+def _targets(found: dict[Measure, Decimal | None]) -> WindowTargets:
+    counts = {m: None if v is None else int(v) for m, v in found.items() if m != "revenue"}
+    return WindowTargets(revenue=found["revenue"], **counts)
+
+
 class OverviewRead(BaseModel):
     current: PeriodRead
     previous: PeriodRead = Field(description="The window of the same length just before")
+    targets: WindowTargets = Field(
+        description="What the monthly targets ask of this window (each month's target in proportion to "
+        "the part of it the window covers); null: some month it touches has no target for the measure"
+    )
 
 
 def _period(counts: PeriodCounts, start: datetime, to: datetime) -> PeriodRead:
@@ -69,9 +88,13 @@ async def get_overview(
     to: Annotated[Instant, Query(description="Captured before (exclusive)")],
 ) -> OverviewRead:
     check_window(start, to)
+    months = months_touched(start, to)
     async with deps.pool.acquire() as conn:
         found = await overview_counts(conn, start, to)
+        saved = await targets_between(conn, months[0], next_month(months[-1])) if months else []
     before = start - (to - start)
     return OverviewRead(
-        current=_period(found["current"], start, to), previous=_period(found["previous"], before, start)
+        current=_period(found["current"], start, to),
+        previous=_period(found["previous"], before, start),
+        targets=_targets(window_targets([target for target, _, _ in saved], start, to)),
     )

@@ -125,6 +125,8 @@ export async function overviewPage(query, go) {
             ["This period", ([, key]) => String(current[key])],
             ["Previous period", ([, key]) => String(previous[key])],
             ["Change", ([, key]) => change(current[key], previous[key])],
+            ["Target", ([, key]) => (answer.data.targets[key] == null ? "no target" : String(answer.data.targets[key]))],
+            ["Of target", ([, key]) => ofTarget(current[key], answer.data.targets[key])],
           ],
           measures,
         ),
@@ -155,6 +157,12 @@ export async function overviewPage(query, go) {
         }),
       ];
   return el("section", { "aria-labelledby": "overview-title" }, title, form, body, liveFeed());
+}
+
+function ofTarget(value, target) {
+  if (target == null) return "—";
+  if (Number(target) === 0) return Number(value) > 0 ? "above" : "—";
+  return `${Math.round((Number(value) / Number(target)) * 100)} %`;
 }
 
 function minutes(value) {

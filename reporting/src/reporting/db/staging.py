@@ -24,7 +24,9 @@ TOUCH_COLUMNS = (
     "content",
     "created_lead",
 )
-KEPT = frozenset({"outbox", "spend"})  # spend is in no topic; the outbox is reporting's own
+# not from any topic: spend and targets are typed in, console keys made by `leadloop console-keys`, the
+# outbox is reporting's own
+KEPT = frozenset({"outbox", "spend", "targets", "console_keys"})
 
 
 async def prepare_staging(conn: Connection) -> None:

@@ -136,6 +136,21 @@ class Spend(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class Target(Base):
+    """A month's targets, as marketing and sales agreed them; a measure left out has none."""
+
+    __tablename__ = "targets"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True, comment="the first of the month")
+    leads: Mapped[int | None] = mapped_column(Integer)
+    mqls: Mapped[int | None] = mapped_column(Integer)
+    sqls: Mapped[int | None] = mapped_column(Integer)
+    won: Mapped[int | None] = mapped_column(Integer)
+    revenue: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(Text, comment="the key's name (a console key) or system-<n>")
+
+
 class AttributionCredits(Base):
     """Per day, what the rule models credit each key (time decay at the default half-life)."""
 
