@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from reporting.domain.attribution import MODELS, attribute
 from reporting.domain.journeys import Journey, TouchPoint, apportion
 from reporting.domain.markov import CONVERSION, NULL, START, markov
+from reporting.domain.model_formulas import MODEL_FORMULAS
 from reporting.domain.shapley import shapley_credits, shapley_values
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -147,3 +149,11 @@ def test_revenue_is_apportioned_in_cents_that_add_up() -> None:
         "c": Decimal("33.33"),
     }
     assert apportion(Decimal(0), {"a": 1.0}) == {"a": Decimal("0.00")}
+
+
+def test_every_model_has_its_formula_in_words_and_in_the_reference() -> None:
+    assert set(MODEL_FORMULAS) == set(MODELS)
+    reference = (Path(__file__).resolve().parents[3] / "docs" / "reports.md").read_text()
+    for model in MODELS:
+        assert f"`{model}`" in reference
+        assert len(MODEL_FORMULAS[model]) > 30

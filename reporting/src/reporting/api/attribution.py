@@ -23,6 +23,7 @@ from reporting.domain.attribution import (
     Outcome,
     attribute_tally,
 )
+from reporting.domain.model_formulas import MODEL_FORMULAS
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[Depends(require_role("viewer"))])
 
@@ -69,6 +70,20 @@ def parse_models(text: str | None) -> list[Model]:
 
 def _money(value: Decimal) -> str:
     return str(value.quantize(Decimal("0.01")))
+
+
+class ModelFormula(BaseModel):
+    model: Model
+    formula: str
+
+
+@router.get(
+    "/attribution/models",
+    response_model=list[ModelFormula],
+    summary="Each attribution model and its formula, in the order the report lists them",
+)
+async def attribution_models() -> list[ModelFormula]:
+    return [ModelFormula(model=model, formula=MODEL_FORMULAS[model]) for model in MODELS]
 
 
 @router.get(

@@ -33,6 +33,7 @@ class QualityRow(BaseModel):
     mqls: int
     sqls: int
     won: int
+    lead_to_mql: float | None = Field(default=None, description="Of the leads, the share that became MQLs")
     mql_to_sql: float | None = Field(description="Of the MQLs, the share that became SQLs")
     sql_to_won: float | None
 
@@ -57,6 +58,7 @@ def _row(counts: QualityCounts) -> QualityRow:
         mqls=counts.mqls,
         sqls=counts.sqls,
         won=counts.won,
+        lead_to_mql=rate(counts.mqls, counts.leads),
         mql_to_sql=rate(counts.mqls_to_sql, counts.mqls),
         sql_to_won=rate(counts.won, counts.sqls),
     )
