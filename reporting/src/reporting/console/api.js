@@ -92,3 +92,27 @@ export async function signIn(key) {
   }
   return answer;
 }
+
+// A report as CSV, saved by the browser: asked with the key in its header like every call (a plain
+// link would have to carry the key in its URL), then handed to the browser as a file.
+export async function downloadCsv(service, path, filename) {
+  const bases = await services();
+  const separator = path.includes("?") ? "&" : "?";
+  let answer;
+  try {
+    answer = await fetch(`${bases[service]}${path}${separator}format=csv`, {
+      headers: { "X-API-Key": signedInKey() ?? "", Accept: "text/csv" },
+      credentials: "omit",
+    });
+  } catch {
+    return { ok: false, error: `${service} is not answering` };
+  }
+  if (!answer.ok) return { ok: false, error: `${service}: ${answer.status}` };
+  const url = URL.createObjectURL(await answer.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return { ok: true };
+}

@@ -7,6 +7,9 @@ import { leadLookup, leadPage } from "./lead.js";
 import { overviewPage } from "./overview.js";
 import { routingPage } from "./routing.js";
 import { slaPage } from "./sla.js";
+import { funnelPage } from "./funnel.js";
+import { attributionPage } from "./attribution.js";
+import { sourcesPage } from "./sources.js";
 
 const main = document.getElementById("main");
 const who = document.getElementById("who");
@@ -73,6 +76,9 @@ async function route() {
     else if (screen === "leads") show(leadLookup(go));
     else if (screen === "routing") show(await routingPage(new URLSearchParams(search ?? ""), go));
     else if (screen === "sla") show(await slaPage(new URLSearchParams(search ?? ""), go));
+    else if (screen === "funnel") show(await funnelPage(new URLSearchParams(search ?? ""), go));
+    else if (screen === "attribution") show(await attributionPage(new URLSearchParams(search ?? ""), go));
+    else if (screen === "sources") show(await sourcesPage(new URLSearchParams(search ?? ""), go));
     else show(await overviewPage(new URLSearchParams(search ?? ""), go));
   } catch (error) {
     show(problem(`This screen failed: ${error.message}`));

@@ -8,8 +8,9 @@ function number(value) {
   return value === null || value === undefined ? "—" : String(value);
 }
 
-// A bar chart of `series` ({name, values}) over `categories`, stacked or grouped, and its twin.
-export function barChart({ id, title, categories, series, stacked = false, unit = "" }) {
+// A bar chart of `series` ({name, values, shown?}) over `categories`, stacked or grouped, and its
+// twin; `shown` are the values as the service wrote them (decimal strings), for the table.
+export function barChart({ id, title, categories, series, stacked = false, unit = "", keyHeading = "" }) {
   const height = 280;
   const box = el("div", { class: "chart", id, role: "img", "aria-label": title });
   const figure = el(
@@ -19,7 +20,10 @@ export function barChart({ id, title, categories, series, stacked = false, unit 
     box,
     table(
       `${title}: the numbers`,
-      [["", (i) => categories[i]], ...series.map((s) => [s.name, (i) => number(s.values[i]) + (s.values[i] == null ? "" : unit)])],
+      [
+        [keyHeading, (i) => categories[i]],
+        ...series.map((s) => [s.name, (i) => (s.shown ? s.shown[i] : number(s.values[i]) + (s.values[i] == null ? "" : unit))]),
+      ],
       categories.map((_, i) => i),
     ),
   );
