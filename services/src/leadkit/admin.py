@@ -135,15 +135,17 @@ def create_topics_command(
 
 
 async def replay_dead_letters(*, bootstrap_servers: str, topics: TopicNames, topic: str, group: str) -> int:
-    """Re-publish every dead-lettered message of `topic` to `topic` (key and value unchanged).
+    """Re-publish the dead letters of `topic` waiting now to `topic` (key and value unchanged).
 
     Each message carries a fresh replay token (the `leadloop.replay` header): the service that
     failed runs the event again once for it (its inbox marks it dead-lettered, and a plain
     redelivery is skipped); every other consumer of the topic already handled it, so their
-    inbox skips it.
+    inbox skips it. Only what the DLQ held when the replay began is replayed: a letter that fails
+    again lands behind that mark and waits for the next replay, so a replay always ends. The
+    partitions are assigned, not joined, so no rebalance delays it; `group` keeps its offsets.
     """
+    dlq = topics.physical(dlq_of(topic))
     consumer = AIOKafkaConsumer(
-        topics.physical(dlq_of(topic)),
         bootstrap_servers=bootstrap_servers,
         group_id=topics.group(group),
         enable_auto_commit=False,
@@ -154,11 +156,14 @@ async def replay_dead_letters(*, bootstrap_servers: str, topics: TopicNames, top
     await producer.start()
     replayed = 0
     try:
-        while True:
-            batches = await consumer.getmany(timeout_ms=2000)
-            if not batches:
-                return replayed
+        partitions = await partitions_of(bootstrap_servers=bootstrap_servers, topics=[dlq])
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        left = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
+        while left:  # a partition leaves once read up to its mark
+            batches = await consumer.getmany(*left, timeout_ms=2000)
             for partition, records in batches.items():
+                mine = [record for record in records if record.offset < ends[partition]]
                 sent = [
                     await producer.send(
                         topics.physical(topic),
@@ -166,11 +171,15 @@ async def replay_dead_letters(*, bootstrap_servers: str, topics: TopicNames, top
                         key=record.key,
                         headers=_replay_headers(record.headers),
                     )
-                    for record in records
+                    for record in mine
                 ]
                 await asyncio.gather(*sent)
-                await consumer.commit({partition: records[-1].offset + 1})
-                replayed += len(records)
+                if mine:
+                    await consumer.commit({partition: mine[-1].offset + 1})
+                    replayed += len(mine)
+                if not mine or mine[-1].offset + 1 >= ends[partition]:
+                    left.discard(partition)
+        return replayed
     finally:
         await producer.stop()
         await consumer.stop()

@@ -166,6 +166,16 @@ class ConsumerLoop:
         self._abandoning = False
         self.waiting_for_database = False
 
+    @property
+    def group_id(self) -> str:
+        """The consumer group, as Kafka knows it (with the topic prefix)."""
+        return self._group_id
+
+    @property
+    def topics(self) -> list[str]:
+        """The logical topics it consumes."""
+        return sorted(self._handlers)
+
     def stop(self) -> None:
         """Finish the batch in hand, commit it, then leave the group. During a database outage the
         batch cannot finish: it is abandoned (rolled back, not committed) instead."""

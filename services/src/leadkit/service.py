@@ -237,10 +237,12 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     answer_503_while_the_database_is_away(app)
     # imported here: it authenticates with leadkit.auth, which imports this module
+    from leadkit.operations import operations_router
     from leadkit.session import session_router
 
     app.include_router(health_router)
     app.include_router(session_router)
+    app.include_router(operations_router)
     for router in routers:
         app.include_router(router)
     guard_the_edge(

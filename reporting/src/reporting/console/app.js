@@ -10,6 +10,7 @@ import { slaPage } from "./sla.js";
 import { funnelPage } from "./funnel.js";
 import { attributionPage } from "./attribution.js";
 import { sourcesPage } from "./sources.js";
+import { operationsPage } from "./operations.js";
 
 const main = document.getElementById("main");
 const who = document.getElementById("who");
@@ -79,6 +80,7 @@ async function route() {
     else if (screen === "funnel") show(await funnelPage(new URLSearchParams(search ?? ""), go));
     else if (screen === "attribution") show(await attributionPage(new URLSearchParams(search ?? ""), go));
     else if (screen === "sources") show(await sourcesPage(new URLSearchParams(search ?? ""), go));
+    else if (screen === "operations") show(await operationsPage());
     else show(await overviewPage(new URLSearchParams(search ?? ""), go));
   } catch (error) {
     show(problem(`This screen failed: ${error.message}`));
