@@ -33,7 +33,7 @@ function failure(status) {
 }
 
 function reassignButton(clock, status) {
-  const button = el("button", { type: "button", text: "Reassign now", "aria-label": `Reassign lead ${clock.lead_id} now` });
+  const button = el("button", { type: "button", text: "Reassign now", "aria-label": `Reassign now: lead ${clock.lead_id}` });
   button.addEventListener("click", async () => {
     const reason = `SLA: ${clock.clock} clock ${clock.status === "breached" ? "breached" : "about to breach"} (due ${clock.due_at})`;
     const answer = await ask("routing", `/v1/leads/${clock.lead_id}/reassign`, { method: "POST", body: { reason } });
