@@ -6,7 +6,7 @@ UV_COMPILE_BYTECODE := 1
 export UV_PYTHON_DOWNLOADS UV_COMPILE_BYTECODE
 VENV := .venv/bin
 
-.PHONY: help up down logs status test test-unit lint docs docs-build schemas demo bench install infra rebuild-reporting
+.PHONY: help up down logs status test test-unit lint docs docs-build schemas demo screenshots bench install infra rebuild-reporting
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,3 +68,6 @@ rebuild-reporting: ## rebuild reporting's projection from the topics alone (stop
 
 demo: ## post realistic leads and sales progress to the running system, print the funnel
 	@$(VENV)/python deploy/demo.py
+
+screenshots: ## PNGs of the console's screens from the running system (make up, make demo first) → docs/screenshots/
+	@$(VENV)/python deploy/screenshots.py

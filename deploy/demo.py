@@ -9,6 +9,7 @@ import asyncio
 import os
 import random
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ async def main() -> None:
     headers = {"X-API-Key": api_key()}
     console = Console()
     async with httpx.AsyncClient(headers=headers, timeout=10) as client:
+        await month_targets(client)
         before = totals(await funnel(client))
         won_here = 0
         lead_ids: list[str] = []
@@ -146,6 +148,17 @@ async def main() -> None:
             "reporting has not projected all of this run yet (is it replaying a rebuild?); "
             "the funnel above is as of now: run `make demo` again or query it later"
         )
+
+
+async def month_targets(client: httpx.AsyncClient) -> None:
+    """This month's targets, for the console's overview to measure against — unless it has some."""
+    month = f"{datetime.now(UTC):%Y-%m}"
+    found = await client.get(f"{REPORTING}/v1/targets", params={"from": month, "through": month})
+    found.raise_for_status()
+    if not found.json():
+        target = {"leads": 1200, "mqls": 360, "sqls": 110, "won": 25, "revenue": "600000.00"}
+        saved = await client.put(f"{REPORTING}/v1/targets/{month}", json=target)
+        saved.raise_for_status()
 
 
 async def funnel(client: httpx.AsyncClient) -> list[dict[str, Any]]:

@@ -134,7 +134,7 @@ export async function slaPage(query, go) {
   const to = new Date(new Date(through + "T00:00:00Z").getTime() + DAY).toISOString();
   const period = new URLSearchParams({ from: `${from}T00:00:00Z`, to });
   if (team) period.set("team", team);
-  const now = new URLSearchParams({ hours: "24" });
+  const now = new URLSearchParams({ hours: "24", limit: "50" });
   if (team) now.set("team", team);
   const heat = new URLSearchParams(period);
   heat.set("timezone", zone);
@@ -160,7 +160,7 @@ export async function slaPage(query, go) {
     sections.push(
       breaching.data.due.length
         ? table(
-            "Running clocks, the soonest due first",
+            "Running clocks, the soonest due first (at most 50)",
             [
               ["Lead", leadLink],
               ["Clock", (c) => c.clock],
