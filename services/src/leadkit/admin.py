@@ -162,6 +162,8 @@ async def replay_dead_letters(*, bootstrap_servers: str, topics: TopicNames, top
         left = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
         while left:  # a partition leaves once read up to its mark
             batches = await consumer.getmany(*left, timeout_ms=2000)
+            # letters the topic's retention removed: the position jumps past them, maybe to the mark
+            left -= {tp for tp in left if tp not in batches and await consumer.position(tp) >= ends[tp]}
             for partition, records in batches.items():
                 mine = [record for record in records if record.offset < ends[partition]]
                 sent = [

@@ -63,7 +63,7 @@ async def kafka_picture(
             committed = await _committed(admin, group)
             for topic in consumed:
                 mine = [tp for tp in partitions if tp.topic == names.physical(topic)]
-                behind = sum(ends[tp] - committed.get(tp, starts[tp]) for tp in mine)
+                behind = sum(ends[tp] - max(committed.get(tp, starts[tp]), starts[tp]) for tp in mine)
                 lags.append(TopicLag(group, topic, len(mine), max(0, behind)))
         dlqs = await _partitions(admin, [names.physical(dlq_of(t)) for t in topics])
         ends = await offsets.end_offsets(dlqs) if dlqs else {}
@@ -72,8 +72,8 @@ async def kafka_picture(
         letters = [
             DeadLetterCount(
                 topic,
-                sum(
-                    ends[tp] - replayed.get(tp, starts[tp])
+                sum(  # what retention removed is not waiting
+                    ends[tp] - max(replayed.get(tp, starts[tp]), starts[tp])
                     for tp in dlqs
                     if tp.topic == names.physical(dlq_of(topic))
                 ),
