@@ -26,6 +26,12 @@ def made_key(system: System, role: str, *options: str) -> str:
     return key
 
 
+def prefix_of(key: str) -> str:
+    """`ll_console_<slug>_` and the random part's first 8 characters (which may hold `_` too)."""
+    ll, console, slug, random_part = key.split("_", 3)
+    return f"{ll}_{console}_{slug}_{random_part[:8]}"
+
+
 @pytest.fixture
 def keys(system: System) -> Iterator[dict[str, str]]:
     made = {
@@ -36,7 +42,7 @@ def keys(system: System) -> Iterator[dict[str, str]]:
     }
     yield made
     for key in made.values():
-        system.leadloop_cli("console-keys", "revoke", key[: key.rindex("_") + 9])
+        system.leadloop_cli("console-keys", "revoke", prefix_of(key))
 
 
 async def posted_lead(system: System, client: httpx.AsyncClient) -> tuple[str, str]:
@@ -150,7 +156,7 @@ async def test_a_revoked_key_stops_working_at_every_service(
     system: System, client: httpx.AsyncClient
 ) -> None:
     key = made_key(system, "operator")
-    prefix = key[: key.rindex("_") + 9]
+    prefix = prefix_of(key)
     listed = system.leadloop_cli("console-keys", "list")
     assert prefix in listed.stdout
     assert key not in listed.stdout + listed.stderr
