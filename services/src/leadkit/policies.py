@@ -54,6 +54,7 @@ class Activation:
     action: str  # default | activate | rollback
     note: str | None
     activated_at: datetime
+    by: str | None = None  # who: a console key's name, system-<n>, the CLI; None: the default
 
 
 def policy_tables(metadata: MetaData) -> tuple[Table, Table]:
@@ -78,6 +79,9 @@ def policy_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("action", Text, nullable=False, comment="default | activate | rollback"),
         Column("note", Text, nullable=True),
         Column("activated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column(
+            "activated_by", Text, nullable=True, comment="who: a key's name or the CLI; null: the default"
+        ),
         Index("ix_policy_activations_kind_id", "kind", "id"),
         comment="append-only: the active version of a kind is its last row",
     )
@@ -113,10 +117,12 @@ SELECT version, document::text AS document, source, format, note, created_at FRO
 WHERE kind = $1 AND ($2::int IS NULL OR version = $2) ORDER BY version
 """
 _ACTIVATE = """
-INSERT INTO policy_activations (kind, version, action, note) VALUES ($1, $2, $3, $4) RETURNING activated_at
+INSERT INTO policy_activations (kind, version, action, note, activated_by) VALUES ($1, $2, $3, $4, $5)
+RETURNING activated_at
 """
 _ACTIVATIONS = """
-SELECT version, action, note, activated_at FROM policy_activations WHERE kind = $1 ORDER BY id DESC LIMIT $2
+SELECT version, action, note, activated_at, activated_by FROM policy_activations WHERE kind = $1
+ORDER BY id DESC LIMIT $2
 """
 
 
@@ -227,15 +233,19 @@ class PolicyStore(Generic[T]):
             raise UnknownVersion(f"{self.kind.name} version {version} does not exist")
         return found[0]
 
-    async def activate(self, conn: Connection, version: int, note: str | None = None) -> Activation:
+    async def activate(
+        self, conn: Connection, version: int, note: str | None = None, *, by: str | None = None
+    ) -> Activation:
         await self._seed(conn)
         async with conn.transaction():
             await conn.execute(_LOCK, self.kind.name)
             found = await self.version(conn, version)
             await self._check_parsed(conn, found.document, await self.parsed(conn, version))
-            return await self._activate(conn, version, "activate", note)
+            return await self._activate(conn, version, "activate", note, by)
 
-    async def rollback(self, conn: Connection, note: str | None = None) -> Activation:
+    async def rollback(
+        self, conn: Connection, note: str | None = None, *, by: str | None = None
+    ) -> Activation:
         """Activate again the version that was active before the current one."""
         await self._seed(conn)
         async with conn.transaction():
@@ -247,18 +257,27 @@ class PolicyStore(Generic[T]):
                 raise NothingToRollBack(f"no earlier {self.kind.name} version has been active")
             found = await self.version(conn, earlier)
             await self._check_parsed(conn, found.document, await self.parsed(conn, earlier))
-            return await self._activate(conn, earlier, "rollback", note)
+            return await self._activate(conn, earlier, "rollback", note, by)
 
-    async def _activate(self, conn: Connection, version: int, action: str, note: str | None) -> Activation:
-        activated_at = await conn.fetchval(_ACTIVATE, self.kind.name, version, action, note)
+    async def _activate(
+        self, conn: Connection, version: int, action: str, note: str | None, by: str | None
+    ) -> Activation:
+        activated_at = await conn.fetchval(_ACTIVATE, self.kind.name, version, action, note, by)
         if self._on_activated is not None:
             await self._on_activated(conn, version)
-        return Activation(self.kind.name, version, action, note, activated_at)
+        return Activation(self.kind.name, version, action, note, activated_at, by)
 
     async def activations(self, conn: Connection, limit: int = 100) -> list[Activation]:
         await self._seed(conn)
         return [
-            Activation(self.kind.name, row["version"], row["action"], row["note"], row["activated_at"])
+            Activation(
+                self.kind.name,
+                row["version"],
+                row["action"],
+                row["note"],
+                row["activated_at"],
+                row["activated_by"],
+            )
             for row in await conn.fetch(_ACTIVATIONS, self.kind.name, limit)
         ]
 

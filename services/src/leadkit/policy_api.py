@@ -9,8 +9,9 @@ GET    {prefix}/{version}            one version: document and the text as poste
 POST   {prefix}/{version}/activate   make it the active one
 POST   {prefix}/rollback             activate again the version active before the current one
 
-A wrong document is a 422 whose `problems` name the path of every wrong part. Every route needs
-a system key (LEADLOOP_API_KEYS).
+A wrong document is a 422 whose `problems` name the path of every wrong part (and, for TOML, its
+line). Reading, checking and simulating need any console role; saving, activating and rolling
+back need `admin`, whose name the activation log keeps.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, sta
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from leadkit.access import require_role
+from leadkit.access import Admin, require_role
 from leadkit.db import Connection
 from leadkit.policies import PolicyStore
 from leadkit.policy_document import Format, InvalidPolicy, NothingToRollBack, UnknownVersion
+from leadkit.policy_lines import line_of
 from leadkit.service import Deps, get_deps
 
 T = TypeVar("T")
@@ -59,11 +61,13 @@ class ActivationRead(BaseModel):
     action: str
     note: str | None
     activated_at: datetime
+    by: str | None = None
 
 
 class ProblemRead(BaseModel):
     path: str
     message: str
+    line: int | None = None  # where the path is in a TOML document as posted
 
 
 class ValidationRead(BaseModel):
@@ -87,12 +91,20 @@ async def simulation_subject(
     return policy, active
 
 
-def invalid_response(error: InvalidPolicy) -> JSONResponse:
+def invalid_response(error: InvalidPolicy, source: str | None = None) -> JSONResponse:
+    """A 422 naming each wrong part's path and, for a TOML document as posted (`source`), its line."""
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
         content={
             "detail": f"the document has {len(error.problems)} wrong part(s)",
-            "problems": [{"path": p.path, "message": p.message} for p in error.problems],
+            "problems": [
+                {
+                    "path": p.path,
+                    "message": p.message,
+                    "line": None if source is None else line_of(source, p.path, p.message),
+                }
+                for p in error.problems
+            ],
         },
     )
 
@@ -149,7 +161,7 @@ def policy_router(
             async with deps.pool.acquire() as conn:
                 return VersionRead.model_validate(await store.draft(conn, text, format, note))
         except InvalidPolicy as error:
-            return invalid_response(error)
+            return invalid_response(error, text if format == "toml" else None)
 
     @router.post(
         "/validate",
@@ -163,7 +175,7 @@ def policy_router(
             async with deps.pool.acquire() as conn:
                 await store.checked(conn, text, format)
         except InvalidPolicy as error:
-            return invalid_response(error)
+            return invalid_response(error, text if format == "toml" else None)
         return ValidationRead(valid=True, problems=[])
 
     @router.get("", response_model=list[VersionSummary], summary=f"Every {noun} version")
@@ -194,15 +206,16 @@ def policy_router(
 
     @router.post(
         "/{version}/activate",
-        dependencies=[admin],
         response_model=ActivationRead,
         summary=f"Make a {noun} version active",
         responses={422: {"description": "the version names what no longer exists, each with its path"}},
     )
-    async def activate(version: VersionNumber, deps: DepsParam, note: Note = None) -> Any:
+    async def activate(
+        version: VersionNumber, deps: DepsParam, caller: Admin, note: Note = None
+    ) -> Any:
         try:
             async with deps.pool.acquire() as conn:
-                activation = await store.activate(conn, version, note)
+                activation = await store.activate(conn, version, note, by=caller.name)
         except UnknownVersion as error:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
         except InvalidPolicy as error:
@@ -215,10 +228,10 @@ def policy_router(
         response_model=ActivationRead,
         summary=f"Re-activate the {noun} active before",
     )
-    async def rollback(deps: DepsParam, note: Note = None) -> Any:
+    async def rollback(deps: DepsParam, caller: Admin, note: Note = None) -> Any:
         try:
             async with deps.pool.acquire() as conn:
-                activation = await store.rollback(conn, note)
+                activation = await store.rollback(conn, note, by=caller.name)
         except NothingToRollBack as error:
             raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
         except InvalidPolicy as error:

@@ -8,6 +8,7 @@ their next event.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -22,6 +23,8 @@ from leadkit.policies import PolicyStore
 from leadkit.policy_document import Format, InvalidPolicy, NothingToRollBack, UnknownVersion
 
 R = TypeVar("R")
+# who the activation log says did it, from a shell: the operating system's user name
+CLI = f"leadloop CLI ({getpass.getuser()})"
 console = Console()
 
 
@@ -80,7 +83,7 @@ def policy_cli(
         console.print(f"saved {noun} version {saved.version} (draft)")
         if activate:
             try:
-                run(lambda conn: store.activate(conn, saved.version, note))
+                run(lambda conn: store.activate(conn, saved.version, note, by=CLI))
             except InvalidPolicy as error:
                 _fail_on_problems(error)
             console.print(f"{noun} version {saved.version} is active")
@@ -125,7 +128,7 @@ def policy_cli(
     def activate(version: int, note: Annotated[str | None, typer.Option()] = None) -> None:
         """Make VERSION the active one."""
         try:
-            run(lambda conn: store.activate(conn, version, note))
+            run(lambda conn: store.activate(conn, version, note, by=CLI))
         except UnknownVersion as error:
             _fail(error)
         except InvalidPolicy as error:
@@ -137,7 +140,7 @@ def policy_cli(
     def rollback(note: Annotated[str | None, typer.Option()] = None) -> None:
         """Activate again the version that was active before the current one."""
         try:
-            activation = run(lambda conn: store.rollback(conn, note))
+            activation = run(lambda conn: store.rollback(conn, note, by=CLI))
         except NothingToRollBack as error:
             _fail(error)
         except InvalidPolicy as error:

@@ -11,6 +11,7 @@ import { funnelPage } from "./funnel.js";
 import { attributionPage } from "./attribution.js";
 import { sourcesPage } from "./sources.js";
 import { operationsPage } from "./operations.js";
+import { policiesPage } from "./policies.js";
 
 const main = document.getElementById("main");
 const who = document.getElementById("who");
@@ -81,6 +82,7 @@ async function route() {
     else if (screen === "attribution") show(await attributionPage(new URLSearchParams(search ?? ""), go));
     else if (screen === "sources") show(await sourcesPage(new URLSearchParams(search ?? ""), go));
     else if (screen === "operations") show(await operationsPage());
+    else if (screen === "policies") show(await policiesPage(new URLSearchParams(search ?? ""), go));
     else show(await overviewPage(new URLSearchParams(search ?? ""), go));
   } catch (error) {
     show(problem(`This screen failed: ${error.message}`));
