@@ -59,6 +59,7 @@ async def main() -> None:
         ("funnel", f"#/funnel?{period}&group_by=source", "Funnel"),
         ("attribution", f"#/attribution?{period}&outcome=won&group_by=source", "Attribution"),
         ("sources", f"#/sources?{period}", "Sources"),
+        ("policies", "#/policies?kind=routing", "Policies"),
         ("operations", "#/operations", "Operations"),
     ]
     if lead:

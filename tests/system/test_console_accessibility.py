@@ -27,6 +27,7 @@ SCREENS = {
     "attribution": (f"#/attribution?from={TODAY}&through={TODAY}&outcome=mql", "Attribution"),
     "sources": (f"#/sources?from={TODAY}&through={TODAY}", "Sources and quality"),
     "operations": ("#/operations", "Operations"),
+    "policies": ("#/policies?kind=sla", "Policies"),
 }
 
 
