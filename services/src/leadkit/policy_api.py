@@ -210,9 +210,7 @@ def policy_router(
         summary=f"Make a {noun} version active",
         responses={422: {"description": "the version names what no longer exists, each with its path"}},
     )
-    async def activate(
-        version: VersionNumber, deps: DepsParam, caller: Admin, note: Note = None
-    ) -> Any:
+    async def activate(version: VersionNumber, deps: DepsParam, caller: Admin, note: Note = None) -> Any:
         try:
             async with deps.pool.acquire() as conn:
                 activation = await store.activate(conn, version, note, by=caller.name)
