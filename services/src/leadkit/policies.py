@@ -187,7 +187,7 @@ class PolicyStore(Generic[T]):
             text = self.kind.default_document.read_text()
             checked = self.validate(text, "toml")
             saved = await self._save(conn, text, "toml", "the default shipped with leadloop", checked)
-            await conn.execute(_ACTIVATE, self.kind.name, saved.version, "default", None)
+            await conn.execute(_ACTIVATE, self.kind.name, saved.version, "default", None, None)
 
     async def draft(
         self, conn: Connection, text: str, format: Format, note: str | None = None
