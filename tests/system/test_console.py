@@ -472,3 +472,17 @@ async def test_posted_leads_arrive_in_the_live_feed_and_advance_without_a_reload
         )
         await expect(row.locator("td").nth(5)).to_have_text(routed.json()["owner"])
     assert loads == []  # it updated in place
+
+
+async def test_one_date_range_follows_the_user_across_the_screens(system: System, page: Page) -> None:
+    await page.goto(f"{CONSOLE}#/overview?from=2026-10-01&through=2026-10-31")
+    await sign_in(page, API_KEY)
+    await expect(page.get_by_label("From", exact=True)).to_have_value("2026-10-01")
+    for screen in ("Funnel", "SLA", "Attribution", "Sources"):
+        await page.get_by_role("navigation", name="Screens").get_by_role("link", name=screen).click()
+        await expect(page.get_by_label("From", exact=True)).to_have_value("2026-10-01")
+        await expect(page.get_by_label("Through", exact=True)).to_have_value("2026-10-31")
+    await page.get_by_label("From", exact=True).fill("2026-10-15")
+    await page.get_by_role("button", name="Show").click()
+    await page.get_by_role("navigation", name="Screens").get_by_role("link", name="Overview").click()
+    await expect(page.get_by_label("From", exact=True)).to_have_value("2026-10-15")

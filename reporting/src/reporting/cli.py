@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
-from leadkit.db import create_pool
+from leadkit.db import Connection
+from leadkit.operator_db import on_connection
 from reporting.api.roi import entries_from_csv, save_spend
 from reporting.api.targets import TargetWrite
 from reporting.db.targets import save_target
 from reporting.domain.targets import parse_month
 from reporting.settings import ReportingSettings
 
+T = TypeVar("T")
 app = typer.Typer(help="reporting: campaign spend, monthly targets", no_args_is_help=True)
 spend_app = typer.Typer(help="Campaign spend per period", no_args_is_help=True)
 app.add_typer(spend_app, name="spend")
+
+
+def _on_database(work: Callable[[Connection], Coroutine[Any, Any, T]]) -> T:
+    """Run `work` on one connection of reporting's database (REPORTING_DATABASE_URL)."""
+    return asyncio.run(on_connection(ReportingSettings().database_url, work))
 
 
 @spend_app.command("import")
@@ -35,15 +43,8 @@ def import_spend(
         typer.echo(f"not imported: {error}", err=True)
         raise typer.Exit(1) from None
 
-    async def save() -> int:
-        pool = await create_pool(ReportingSettings().database_url, size=1)
-        try:
-            async with pool.acquire() as conn:
-                return await save_spend(conn, entries)
-        finally:
-            await pool.close()
-
-    typer.echo(f"saved {asyncio.run(save())} spend entries")
+    saved = _on_database(lambda conn: save_spend(conn, entries))
+    typer.echo(f"saved {saved} spend entries")
 
 
 targets_app = typer.Typer(help="Monthly targets the overview measures against", no_args_is_help=True)
@@ -67,13 +68,5 @@ def set_target(
         typer.echo(f"not saved: {error}", err=True)
         raise typer.Exit(1) from None
 
-    async def save() -> None:
-        pool = await create_pool(ReportingSettings().database_url, size=1)
-        try:
-            async with pool.acquire() as conn:
-                await save_target(conn, first, values, at=datetime.now(UTC), by="leadloop reporting targets")
-        finally:
-            await pool.close()
-
-    asyncio.run(save())
+    _on_database(lambda conn: save_target(conn, first, values, at=datetime.now(UTC), by="leadloop CLI"))
     typer.echo(f"targets saved for {month}")

@@ -3,9 +3,31 @@
 
 import { downloadCsv } from "./api.js";
 import { el } from "./dom.js";
-import { windowOf } from "./overview.js";
 
 const DAY = 86_400_000;
+const PERIOD = "leadloop.period"; // the period last chosen, for every screen of this tab
+
+function isoDay(date) {
+  return date.toISOString().slice(0, 10);
+}
+
+// The period of the fragment (`from=YYYY-MM-DD&through=YYYY-MM-DD`); without one, the period last
+// chosen on any screen of this tab, else the last 30 days: one date range across the screens.
+export function windowOf(query) {
+  if (query.get("from") && query.get("through")) {
+    const chosen = { from: query.get("from"), through: query.get("through") };
+    sessionStorage.setItem(PERIOD, JSON.stringify(chosen));
+    return chosen;
+  }
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(PERIOD) ?? "null");
+    if (kept?.from && kept?.through) return kept;
+  } catch {
+    // a period that no longer reads is forgotten: the default below
+  }
+  const today = new Date(isoDay(new Date()) + "T00:00:00Z");
+  return { from: isoDay(new Date(today.getTime() - 29 * DAY)), through: isoDay(today) };
+}
 
 // The period of the fragment as the API's [from, to): through is a whole day, inclusive.
 export function periodOf(query) {

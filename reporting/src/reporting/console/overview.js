@@ -4,6 +4,7 @@
 
 import { ask } from "./api.js";
 import { barChart } from "./charts.js";
+import { periodOf, reportForm } from "./controls.js";
 import { el, empty, problem, table, time } from "./dom.js";
 
 const FEED_EVERY_MS = 3000;
@@ -11,18 +12,6 @@ const STEPS = ["captured", "scored", "routed", "accepted"];
 let feedTimer = null;
 
 const DAY = 86_400_000;
-
-function isoDay(date) {
-  return date.toISOString().slice(0, 10);
-}
-
-// The window in the fragment (#/overview?from=YYYY-MM-DD&through=YYYY-MM-DD), else the last 30 days.
-export function windowOf(query) {
-  const today = new Date(isoDay(new Date()) + "T00:00:00Z");
-  const through = query.get("through") ?? isoDay(today);
-  const from = query.get("from") ?? isoDay(new Date(today.getTime() - 29 * DAY));
-  return { from, through };
-}
 
 function change(now, before) {
   const difference = Number(now) - Number(before);
@@ -86,25 +75,11 @@ function liveFeed() {
 }
 
 export async function overviewPage(query, go) {
-  const { from, through } = windowOf(query);
-  const to = isoDay(new Date(new Date(through + "T00:00:00Z").getTime() + DAY));
-  const form = el(
-    "form",
-    { class: "window", "aria-label": "Period" },
-    el("label", { for: "from", text: "From" }),
-    el("input", { id: "from", name: "from", type: "date", value: from, required: true }),
-    el("label", { for: "through", text: "Through" }),
-    el("input", { id: "through", name: "through", type: "date", value: through, required: true }),
-    el("button", { type: "submit", text: "Show" }),
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const data = new FormData(form);
-    go(`#/overview?from=${data.get("from")}&through=${data.get("through")}`);
-  });
+  const { from, through, start, to } = periodOf(query);
+  const form = reportForm("overview", query, [], go);
   const title = el("h1", { id: "overview-title", text: "Overview" });
   if (from > through) return el("section", {}, title, form, problem("“From” must not be after “Through”."));
-  const answer = await ask("reporting", `/v1/reports/overview?from=${from}T00:00:00Z&to=${to}T00:00:00Z`);
+  const answer = await ask("reporting", `/v1/reports/overview?${new URLSearchParams({ from: start, to })}`);
   if (!answer.ok) return el("section", {}, title, form, problem(answer.error), liveFeed());
   const { current, previous } = answer.data;
   const measures = [

@@ -4,9 +4,8 @@
 // version, and activating or rolling back (admin). Every answer is the owning service's own.
 
 import { ask, may, signedInKey, services } from "./api.js";
-import { periodOf } from "./controls.js";
+import { periodOf, windowOf } from "./controls.js";
 import { el, empty, problem, table, when } from "./dom.js";
-import { windowOf } from "./overview.js";
 
 const KINDS = {
   scoring: { service: "scoring", prefix: "/v1/scoring/models", noun: "scoring model" },

@@ -5,10 +5,9 @@
 
 import { ask, may } from "./api.js";
 import { barChart } from "./charts.js";
+import { periodOf, reportForm } from "./controls.js";
 import { el, empty, problem, table, time } from "./dom.js";
-import { windowOf } from "./overview.js";
 
-const DAY = 86_400_000;
 const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 let ticking = null; // one countdown timer for the screen on show
 
@@ -107,32 +106,17 @@ function heatmap(cells, timezone) {
 export async function slaPage(query, go) {
   if (ticking) clearInterval(ticking);
   const title = el("h1", { id: "sla-title", text: "SLA" });
-  const { from, through } = windowOf(query);
+  const { from, through, start, to } = periodOf(query);
   const team = query.get("team") ?? "";
   const zone = query.get("tz") ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
-  const form = el(
-    "form",
-    { class: "window", "aria-label": "Period and team" },
-    el("label", { for: "from", text: "From" }),
-    el("input", { id: "from", name: "from", type: "date", value: from, required: true }),
-    el("label", { for: "through", text: "Through" }),
-    el("input", { id: "through", name: "through", type: "date", value: through, required: true }),
+  const form = reportForm("sla", query, [], go, [
     el("label", { for: "sla-team", text: "Team" }),
     el("input", { id: "sla-team", name: "team", value: team, class: "short", placeholder: "every team" }),
     el("label", { for: "tz", text: "Time zone" }),
     el("input", { id: "tz", name: "tz", value: zone, class: "short" }),
-    el("button", { type: "submit", text: "Show" }),
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const data = new FormData(form);
-    const params = new URLSearchParams({ from: data.get("from"), through: data.get("through"), tz: data.get("tz") });
-    if (data.get("team")) params.set("team", data.get("team"));
-    go(`#/sla?${params}`);
-  });
+  ]);
   if (from > through) return el("section", {}, title, form, problem("“From” must not be after “Through”."));
-  const to = new Date(new Date(through + "T00:00:00Z").getTime() + DAY).toISOString();
-  const period = new URLSearchParams({ from: `${from}T00:00:00Z`, to });
+  const period = new URLSearchParams({ from: start, to });
   if (team) period.set("team", team);
   const now = new URLSearchParams({ hours: "24", limit: "50" });
   if (team) now.set("team", team);
