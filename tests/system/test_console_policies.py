@@ -46,6 +46,12 @@ async def test_a_draft_is_corrected_at_its_line_then_simulated_and_activated(
             (await page.get_by_role("heading", name=re.compile(r"^Version \d+$")).inner_text()).split()[1]
         )
         assert version > before
+        saved = page.get_by_role("table", name=re.compile("^Every version of the routing policy"))
+        await expect(
+            saved.locator("tbody tr").filter(has_text="console test: the shipped policy again").last
+        ).to_contain_text("system-0")
+        shown = (await client.get(f"{policies}/{version}", headers=system.headers)).json()
+        assert shown["created_by"] == "system-0"
         await page.get_by_label("Compare with").select_option(str(before))
         earlier = (await client.get(f"{policies}/{before}", headers=system.headers)).json()["source"]
         if earlier == SHIPPED:

@@ -45,6 +45,7 @@ class PolicyVersion:
     note: str | None
     created_at: datetime
     active: bool
+    created_by: str | None = None  # who saved it: a key's name, the CLI; None: the shipped default
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ def policy_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("format", Text, nullable=False),
         Column("note", Text, nullable=True),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("created_by", Text, nullable=True, comment="who saved it: a key's name or the CLI"),
         comment="immutable: a version is never updated or deleted",
     )
     activations = Table(
@@ -109,11 +111,11 @@ SELECT version FROM policy_activations WHERE kind = $1 AND activated_at <= $2 OR
 _FIRST_ACTIVE = "SELECT version FROM policy_activations WHERE kind = $1 ORDER BY id LIMIT 1"
 _NEXT_VERSION = "SELECT coalesce(max(version), 0) + 1 FROM policy_versions WHERE kind = $1"
 _INSERT_VERSION = """
-INSERT INTO policy_versions (kind, version, document, source, format, note)
-VALUES ($1, $2, $3::jsonb, $4, $5, $6) RETURNING created_at
+INSERT INTO policy_versions (kind, version, document, source, format, note, created_by)
+VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7) RETURNING created_at
 """
 _VERSIONS = """
-SELECT version, document::text AS document, source, format, note, created_at FROM policy_versions
+SELECT version, document::text AS document, source, format, note, created_at, created_by FROM policy_versions
 WHERE kind = $1 AND ($2::int IS NULL OR version = $2) ORDER BY version
 """
 _ACTIVATE = """
@@ -186,29 +188,35 @@ class PolicyStore(Generic[T]):
                 return
             text = self.kind.default_document.read_text()
             checked = self.validate(text, "toml")
-            saved = await self._save(conn, text, "toml", "the default shipped with leadloop", checked)
+            saved = await self._save(conn, text, "toml", "the default shipped with leadloop", checked, None)
             await conn.execute(_ACTIVATE, self.kind.name, saved.version, "default", None, None)
 
     async def draft(
-        self, conn: Connection, text: str, format: Format, note: str | None = None
+        self, conn: Connection, text: str, format: Format, note: str | None = None, *, by: str | None = None
     ) -> PolicyVersion:
         """Validate and save a new version (not active). InvalidPolicy names every wrong part."""
         await self._seed(conn)
         checked = await self.checked(conn, text, format)
         async with conn.transaction():
             await conn.execute(_LOCK, self.kind.name)
-            return await self._save(conn, text, format, note, checked)
+            return await self._save(conn, text, format, note, checked, by)
 
     async def _save(
-        self, conn: Connection, text: str, format: Format, note: str | None, checked: tuple[dict[str, Any], T]
+        self,
+        conn: Connection,
+        text: str,
+        format: Format,
+        note: str | None,
+        checked: tuple[dict[str, Any], T],
+        by: str | None,
     ) -> PolicyVersion:
         document, parsed = checked
         version = await conn.fetchval(_NEXT_VERSION, self.kind.name)
         created_at = await conn.fetchval(
-            _INSERT_VERSION, self.kind.name, version, json.dumps(document), text, format, note
+            _INSERT_VERSION, self.kind.name, version, json.dumps(document), text, format, note, by
         )
         self._parsed[version] = parsed
-        return PolicyVersion(self.kind.name, version, document, text, format, note, created_at, False)
+        return PolicyVersion(self.kind.name, version, document, text, format, note, created_at, False, by)
 
     async def versions(self, conn: Connection, version: int | None = None) -> list[PolicyVersion]:
         await self._seed(conn)
@@ -223,6 +231,7 @@ class PolicyStore(Generic[T]):
                 row["note"],
                 row["created_at"],
                 row["version"] == active,
+                row["created_by"],
             )
             for row in await conn.fetch(_VERSIONS, self.kind.name, version)
         ]

@@ -46,6 +46,7 @@ class VersionSummary(BaseModel):
     active: bool
     note: str | None
     created_at: datetime
+    created_by: str | None = None  # who saved it; null: the shipped default
 
 
 class VersionRead(VersionSummary):
@@ -144,22 +145,21 @@ def policy_router(
     """The routes that manage one kind of policy. What an activation sets off (a re-score, say)
     is the store's `on_activated`, inside the activation's transaction, so the CLI does it too."""
     router = APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(require_role("viewer"))])
-    admin = Depends(require_role("admin"))
 
     @router.post(
         "",
-        dependencies=[admin],
         status_code=status.HTTP_201_CREATED,
         response_model=VersionRead,
         summary=f"Save a draft {noun}",
         openapi_extra=_DOCUMENT_BODY,
         responses={422: {"description": "the document's wrong parts, each with its path"}},
     )
-    async def save_draft(request: Request, deps: DepsParam, note: Note = None) -> Any:
+    async def save_draft(request: Request, deps: DepsParam, caller: Admin, note: Note = None) -> Any:
         text, format = await _document(request)
         try:
             async with deps.pool.acquire() as conn:
-                return VersionRead.model_validate(await store.draft(conn, text, format, note))
+                saved = await store.draft(conn, text, format, note, by=caller.name)
+                return VersionRead.model_validate(saved)
         except InvalidPolicy as error:
             return invalid_response(error, text if format == "toml" else None)
 
@@ -222,7 +222,6 @@ def policy_router(
 
     @router.post(
         "/rollback",
-        dependencies=[admin],
         response_model=ActivationRead,
         summary=f"Re-activate the {noun} active before",
     )

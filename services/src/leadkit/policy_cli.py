@@ -77,7 +77,7 @@ def policy_cli(
     ) -> None:
         """Save FILE as a new draft version (validated first)."""
         try:
-            saved = run(lambda conn: store.draft(conn, file.read_text(), _format_of(file), note))
+            saved = run(lambda conn: store.draft(conn, file.read_text(), _format_of(file), note, by=CLI))
         except InvalidPolicy as error:
             _fail_on_problems(error)
         console.print(f"saved {noun} version {saved.version} (draft)")

@@ -150,6 +150,7 @@ export async function policiesPage(query, go) {
         ["Active", (v) => (v.active ? "active" : "")],
         ["Note", (v) => v.note ?? ""],
         ["Saved", (v) => when(v.created_at)],
+        ["By", (v) => v.created_by ?? "(shipped)"],
       ],
       versions.data,
     ),
