@@ -25,8 +25,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from leadkit.admin import GroupActive, move_group, partitions_of
+from leadkit.admin import GroupActive, move_group
 from leadkit.db import create_pool
+from leadkit.kafka_groups import partitions_of
 from leadkit.topics import TopicNames
 from reporting.db import staging
 from reporting.handlers import HANDLERS

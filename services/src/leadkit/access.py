@@ -97,6 +97,4 @@ def require_role(role: Role) -> Callable[..., Awaitable[Caller]]:
     return _REQUIRES[role]
 
 
-Viewer = Annotated[Caller, Depends(require_role("viewer"))]
-Operator = Annotated[Caller, Depends(require_role("operator"))]
-Admin = Annotated[Caller, Depends(require_role("admin"))]
+Admin = Annotated[Caller, Depends(require_role("admin"))]  # a route that records which admin

@@ -15,12 +15,11 @@ from __future__ import annotations
 import asyncio
 import os
 import tomllib
-import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import typer
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
 from rich.table import Table
@@ -28,7 +27,8 @@ from sqlalchemy import MetaData, select, update
 from sqlalchemy import Table as SqlTable
 
 from leadkit.db import create_engine, session_factory
-from leadkit.messaging import REPLAY_HEADER, messaging_tables
+from leadkit.kafka_groups import REPLAY_GROUP, replay_dead_letters, topic_partitions
+from leadkit.messaging import messaging_tables
 from leadkit.operator_db import ServiceArgument, against_database
 from leadkit.quarantine_cli import quarantine_cli
 from leadkit.settings import LeadloopSettings
@@ -44,24 +44,6 @@ cli.add_typer(quarantine_cli, name="quarantine")
 
 class GroupActive(RuntimeError):
     """The consumer group has running members; its offsets can only be moved while it is empty."""
-
-
-async def _partitions(admin: AIOKafkaAdminClient, topics: list[str]) -> list[TopicPartition]:
-    return [
-        TopicPartition(topic, p["partition"])
-        for topic, d in zip(topics, await admin.describe_topics(topics), strict=True)
-        for p in d["partitions"]
-    ]
-
-
-async def partitions_of(*, bootstrap_servers: str, topics: list[str]) -> list[TopicPartition]:
-    """Every partition of `topics`, as the cluster describes them."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="leadloop-admin")
-    await admin.start()
-    try:
-        return await _partitions(admin, topics)
-    finally:
-        await admin.close()
 
 
 async def move_group(
@@ -81,7 +63,7 @@ async def move_group(
             raise GroupActive(
                 f"consumer group {group} has {members} running member(s): stop the service first"
             )
-        partitions = await _partitions(admin, topics)
+        partitions = await topic_partitions(admin, topics)
     finally:
         await admin.close()
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False)
@@ -134,65 +116,6 @@ def create_topics_command(
     typer.echo(f"{len(specs)} topics defined, {len(created)} created: {', '.join(created) or 'none'}")
 
 
-async def replay_dead_letters(*, bootstrap_servers: str, topics: TopicNames, topic: str, group: str) -> int:
-    """Re-publish the dead letters of `topic` waiting now to `topic` (key and value unchanged).
-
-    Each message carries a fresh replay token (the `leadloop.replay` header): the service that
-    failed runs the event again once for it (its inbox marks it dead-lettered, and a plain
-    redelivery is skipped); every other consumer of the topic already handled it, so their
-    inbox skips it. Only what the DLQ held when the replay began is replayed: a letter that fails
-    again lands behind that mark and waits for the next replay, so a replay always ends. The
-    partitions are assigned, not joined, so no rebalance delays it; `group` keeps its offsets.
-    """
-    dlq = topics.physical(dlq_of(topic))
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
-        group_id=topics.group(group),
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, enable_idempotence=True, acks="all")
-    await consumer.start()
-    await producer.start()
-    replayed = 0
-    try:
-        partitions = await partitions_of(bootstrap_servers=bootstrap_servers, topics=[dlq])
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        left = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
-        while left:  # a partition leaves once read up to its mark
-            batches = await consumer.getmany(*left, timeout_ms=2000)
-            # letters the topic's retention removed: the position jumps past them, maybe to the mark
-            left -= {tp for tp in left if tp not in batches and await consumer.position(tp) >= ends[tp]}
-            for partition, records in batches.items():
-                mine = [record for record in records if record.offset < ends[partition]]
-                sent = [
-                    await producer.send(
-                        topics.physical(topic),
-                        value=record.value,
-                        key=record.key,
-                        headers=_replay_headers(record.headers),
-                    )
-                    for record in mine
-                ]
-                await asyncio.gather(*sent)
-                if mine:
-                    await consumer.commit({partition: mine[-1].offset + 1})
-                    replayed += len(mine)
-                if not mine or mine[-1].offset + 1 >= ends[partition]:
-                    left.discard(partition)
-        return replayed
-    finally:
-        await producer.stop()
-        await consumer.stop()
-
-
-def _replay_headers(headers: Any) -> list[tuple[str, bytes]]:
-    """The original headers, without the DLQ's own and with a fresh replay token."""
-    kept = [(k, v) for k, v in headers if not k.startswith("dlq.") and k != REPLAY_HEADER]
-    return [*kept, (REPLAY_HEADER, str(uuid.uuid4()).encode())]
-
-
 @cli.command("replay-dlq")
 def replay_dlq_command(
     topic: Annotated[str, typer.Argument(help="The original topic, e.g. lead.captured")],
@@ -201,7 +124,7 @@ def replay_dlq_command(
     ] = None,
     group: Annotated[
         str, typer.Option(help="Consumer group that remembers what was replayed")
-    ] = "dlq-replay",
+    ] = REPLAY_GROUP,
 ) -> None:
     settings = LeadloopSettings()
     names = TopicNames(settings.topic_prefix if prefix is None else prefix)

@@ -15,10 +15,10 @@ from fastapi import APIRouter, Depends, HTTPException, Path, status
 from pydantic import BaseModel, Field
 
 from leadkit.access import require_role
-from leadkit.admin import replay_dead_letters
 from leadkit.db import Connection
 from leadkit.health import readiness_checks
-from leadkit.operations_kafka import REPLAY_GROUP, kafka_picture
+from leadkit.kafka_groups import REPLAY_GROUP, replay_dead_letters
+from leadkit.operations_kafka import kafka_picture
 from leadkit.service import Deps, get_deps
 from leadkit.topics import TopicNames
 

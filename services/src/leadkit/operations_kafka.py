@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from leadkit.kafka_groups import REPLAY_GROUP, topic_partitions
 from leadkit.topics import TopicNames, dlq_of
-
-REPLAY_GROUP = "dlq-replay"  # `leadkit.admin replay-dlq`'s group: what it committed is replayed
 
 
 @dataclass(frozen=True)
@@ -26,18 +25,6 @@ class TopicLag:
 class DeadLetterCount:
     topic: str  # the original topic (logical); its DLQ is `<topic>.dlq`
     waiting: int  # dead letters not yet replayed
-
-
-async def _partitions(admin: AIOKafkaAdminClient, physical: Sequence[str]) -> list[TopicPartition]:
-    known = set(await admin.list_topics())
-    present = [topic for topic in physical if topic in known]
-    if not present:
-        return []
-    return [
-        TopicPartition(d["topic"], p["partition"])
-        for d in await admin.describe_topics(present)
-        for p in d["partitions"]
-    ]
 
 
 async def _committed(admin: AIOKafkaAdminClient, group: str) -> dict[TopicPartition, int]:
@@ -57,7 +44,7 @@ async def kafka_picture(
         lags: list[TopicLag] = []
         topics = sorted({topic for _, consumed in groups for topic in consumed})
         for group, consumed in groups:
-            partitions = await _partitions(admin, [names.physical(t) for t in consumed])
+            partitions = await topic_partitions(admin, [names.physical(t) for t in consumed])
             ends = await offsets.end_offsets(partitions) if partitions else {}
             starts = await offsets.beginning_offsets(partitions) if partitions else {}
             committed = await _committed(admin, group)
@@ -65,7 +52,7 @@ async def kafka_picture(
                 mine = [tp for tp in partitions if tp.topic == names.physical(topic)]
                 behind = sum(ends[tp] - max(committed.get(tp, starts[tp]), starts[tp]) for tp in mine)
                 lags.append(TopicLag(group, topic, len(mine), max(0, behind)))
-        dlqs = await _partitions(admin, [names.physical(dlq_of(t)) for t in topics])
+        dlqs = await topic_partitions(admin, [names.physical(dlq_of(t)) for t in topics])
         ends = await offsets.end_offsets(dlqs) if dlqs else {}
         starts = await offsets.beginning_offsets(dlqs) if dlqs else {}
         replayed = await _committed(admin, names.group(REPLAY_GROUP))

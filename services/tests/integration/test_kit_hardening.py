@@ -31,9 +31,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lead_schemas import LeadCaptured
-from leadkit.admin import parked_rows, replay_dead_letters, unpark_rows
+from leadkit.admin import parked_rows, unpark_rows
 from leadkit.consumer import HandlerContext
 from leadkit.db import Pool, create_engine
+from leadkit.kafka_groups import replay_dead_letters
 from leadkit.relay import OutboxRelay, relay_lock_key
 from leadkit.testing import TopicTail, eventually
 from leadkit.topics import TopicNames

@@ -4,7 +4,6 @@ it and when is kept and answered."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -15,10 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from leadkit.access import Caller, require_role
 from leadkit.service import Deps, get_deps
 from reporting.db import targets
-from reporting.domain.targets import parse_month
+from reporting.domain.targets import MONTH, parse_month
 
 router = APIRouter(prefix="/v1/targets", tags=["targets"], dependencies=[Depends(require_role("viewer"))])
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 Count = Annotated[int | None, Field(default=None, ge=0, le=1_000_000_000)]
 MonthText = Annotated[str, Path(pattern=MONTH.pattern, description="YYYY-MM")]
 

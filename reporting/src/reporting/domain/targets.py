@@ -22,12 +22,12 @@ class MonthTarget:
     values: dict[Measure, Decimal]  # the measures this month has a target for
 
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")  # YYYY-MM
 
 
 def parse_month(text: str) -> date:
     """`YYYY-MM` as the first of that month; ValueError otherwise."""
-    found = _MONTH.match(text)
+    found = MONTH.match(text)
     if found is None or not 2000 <= int(found.group(1)) <= 2999:
         raise ValueError("a month is YYYY-MM, 2000 to 2999")
     return date(int(found.group(1)), int(found.group(2)), 1)
