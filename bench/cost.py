@@ -2,7 +2,7 @@
 
 PostgreSQL runs one process per connection; its cost is the postmaster's own time, its live
 backends' and what its exited children left in the postmaster's cumulative child time. A service
-is counted the same way with its children (reporting's aggregate refresher is one).
+is counted the same way with its children (sla-monitor's delivery process is one).
 """
 
 from __future__ import annotations

@@ -155,24 +155,20 @@ async def test_funnel_and_attribution_over_backdated_journeys(
         (t0.strftime("%Y-%m-01"), "1", "1", "48.0")
     ]
 
-    # the running reporting recounts the changed days' aggregates (on its refresher thread); the
-    # same answer then comes from them
+    # the running reporting keeps the aggregates in the handler's transaction: the day's cell holds
+    # the leads already, and the same answer comes from them
     pool = await create_pool(database_url("reporting"), size=1)
     try:
         async with pool.acquire() as conn:
 
             async def refreshed() -> None:
-                days = (t0 - day).date(), (t0 + 10 * day).date()
-                for table in ("attribution_dirty", "funnel_dirty"):
-                    assert not await conn.fetchval(
-                        f"SELECT count(*) FROM {table} WHERE day BETWEEN $1 AND $2", *days
-                    ), table
-                counts = await conn.fetchval(
-                    "SELECT counts FROM funnel_days WHERE dimension = 'source' AND day = $1 AND key = $2",
-                    t0.date(),
+                leads = await conn.fetchval(
+                    "SELECT leads FROM funnel_cells WHERE grain = 'day' AND dimension = 'source'"
+                    " AND period = $1 AND key = $2",
+                    datetime.combine(t0.date(), datetime.min.time(), tzinfo=UTC),
                     google,
                 )
-                assert counts[:1] == [2], counts
+                assert leads == 2, leads
 
             await eventually(refreshed, within=30)
     finally:

@@ -1,10 +1,12 @@
 """reporting's projection handler: a poll's events of every topic, folded lead by lead in
-memory, then one statement to lock and load the rows and one to write them back (db/projection.py)."""
+memory, then set-based writes: the touches, the aggregates' delta, the rows (db/projection.py,
+db/aggregates.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import replace
+from uuid import UUID
 
 from lead_schemas import (
     Envelope,
@@ -18,33 +20,38 @@ from lead_schemas import (
 )
 from lead_schemas.privacy import history_of
 from leadkit.consumer import Handler, HandlerContext
-from reporting.db import funnel_aggregates
-from reporting.db.attribution_aggregates import journey_days, mark_dirty
+from reporting.db.aggregates import touches_of, write_changes
 from reporting.db.projection import lock_funnel_rows, record_touches, write_funnel_rows
-from reporting.domain.projection import FunnelRow, project, touch_of
-
-
-def _window_times(row: FunnelRow) -> tuple[datetime | None, ...]:
-    return (row.last_touch_at, row.won_at, row.opportunity_at, row.sql_at, row.mql_at)
+from reporting.domain.aggregate_deltas import LeadState, ordered_touches
+from reporting.domain.projection import TouchRow, project, touch_of
 
 
 async def project_events(events: Sequence[Envelope], ctx: HandlerContext) -> None:
+    conn = ctx.connection
+    lead_ids = sorted({event.lead_id for event in events})
+    # the rows are locked first: another instance moving one of these leads waits until this
+    # transaction has written its rows, touches and aggregates
+    rows = await lock_funnel_rows(conn, lead_ids)
+    known = await touches_of(conn, lead_ids)
+    before = {lead: LeadState(replace(rows[lead]), known.get(lead, ())) for lead in lead_ids}
     touches = {
         (t.lead_id, t.touch_id): t for t in (touch_of(e) for e in events if isinstance(e, LeadCaptured))
     }
-    await record_touches(ctx.connection, [touches[k] for k in sorted(touches)])
-    lead_ids = sorted({event.lead_id for event in events})
-    rows = await lock_funnel_rows(ctx.connection, lead_ids)
-    before = journey_days(_window_times(row) for row in rows.values())
-    captured = funnel_aggregates.capture_days(row.captured_at for row in rows.values())
+    for lead, touch_id in list(touches):
+        if any(t.touch_id == touch_id for t in known.get(lead, ())):
+            del touches[(lead, touch_id)]  # a redelivered capture adds nothing
+    await record_touches(conn, [touches[k] for k in sorted(touches)])
     for event in events:
         project(rows[event.lead_id], event)
-    # the days whose aggregates the poll changed: where the leads' journeys and captures were, and are
-    await mark_dirty(ctx.connection, before | journey_days(_window_times(row) for row in rows.values()))
-    await funnel_aggregates.mark_dirty(
-        ctx.connection, captured | funnel_aggregates.capture_days(row.captured_at for row in rows.values())
-    )
-    await write_funnel_rows(ctx.connection, [rows[lead_id] for lead_id in lead_ids])
+    added: dict[UUID, list[TouchRow]] = {}
+    for (lead, _), touch in touches.items():
+        added.setdefault(lead, []).append(touch)
+    after = [
+        LeadState(rows[lead], ordered_touches([*known.get(lead, ()), *added.get(lead, [])]))
+        for lead in lead_ids
+    ]
+    await write_changes(conn, [(before[state.row.lead_id], state) for state in after])
+    await write_funnel_rows(conn, [rows[lead_id] for lead_id in lead_ids])
 
 
 # captures and scores come from their history twins, which carry no personal data and are kept

@@ -1,7 +1,5 @@
 """reporting: every topic → projections → closed-loop reports."""
 
-from functools import partial
-
 from fastapi import FastAPI
 
 from leadkit.service import Service, create_service_app
@@ -15,9 +13,9 @@ from reporting.api.quality import router as quality_router
 from reporting.api.roi import router as money_router
 from reporting.api.speed import router as speed_router
 from reporting.api.targets import router as targets_router
+from reporting.db.aggregates import ensure_built
 from reporting.handlers import HANDLERS
 from reporting.settings import ReportingSettings
-from reporting.workers import run_refreshers
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
@@ -26,7 +24,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         name="reporting",
         settings=settings,
         handlers=HANDLERS,
-        workers=[("aggregates", partial(run_refreshers, settings=settings))],
+        prepare=ensure_built,
     )
     app = create_service_app(
         service,

@@ -11,19 +11,6 @@ class ReportingSettings(ServiceSettings):
 
     database_url: str = "postgresql+asyncpg://reporting:reporting@127.0.0.1:5432/reporting?ssl=disable"
     port: int = 8005
-    aggregate_poll_seconds: float = Field(
-        default=2.0, gt=0, description="How often days whose attribution aggregates are behind are looked for"
-    )
-    aggregate_settle_seconds: float = Field(
-        default=60.0, ge=0, description="How long a changed day waits before its aggregates are recomputed"
-    )
-    aggregate_busy_share: float = Field(
-        default=0.05,
-        gt=0,
-        le=1,
-        description="A changed day also waits its last recount's time divided by this share, so "
-        "recounting a busy day takes at most this share of the refresher's time",
-    )
     console_api_urls: str = Field(
         default=(
             "capture=http://127.0.0.1:8001,scoring=http://127.0.0.1:8002,routing=http://127.0.0.1:8003,"

@@ -1,5 +1,6 @@
-"""Attribution from the daily aggregates equals attribution from the journeys themselves, on the
-real database: events through the live projection, the days refreshed, windows cut mid-day."""
+"""Attribution from the aggregates the handler keeps equals attribution from the journeys
+themselves, on the real database: events through the live projection in polls of any order, the
+window cut mid-hour; and counting everything again gives the tables the handler kept."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from lead_schemas import LeadCaptured, LeadCapturedData, LeadProgressed, LeadPro
 from leadkit.consumer import HandlerContext
 from leadkit.db import Pool
 from leadkit.messaging import Outbox
-from reporting.db.attribution_aggregates import refresh, window_tally
+from reporting.db.aggregates import recount
+from reporting.db.attribution_aggregates import window_tally
 from reporting.db.journeys import load_journeys
 from reporting.domain.attribution import MODELS, attribute, attribute_tally
 from reporting.handlers import project_events
@@ -54,10 +56,13 @@ async def test_a_window_from_aggregates_equals_the_journeys_counted_whole(pool: 
             events.append(
                 won(lead, at + timedelta(hours=rng.uniform(20, 60)), f"{rng.randrange(100, 900)}.00")
             )
+    rng.shuffle(events)  # a lead's events come in any order, over many polls
     async with pool.acquire() as conn:
-        async with conn.transaction():
-            await project_events(events, HandlerContext(conn, Outbox(), t0))
-        start, end = t0 + timedelta(hours=5), t0 + timedelta(days=8, hours=3)  # cut mid-day at both ends
+        for first in range(0, len(events), 17):
+            async with conn.transaction():
+                await project_events(events[first : first + 17], HandlerContext(conn, Outbox(), t0))
+        # cut mid-hour at both ends: whole days, whole hours and two ends counted live
+        start, end = t0 + timedelta(hours=5, minutes=13), t0 + timedelta(days=8, hours=3, minutes=41)
 
         async def answers() -> dict[str, list[tuple[str, float, Decimal]]]:
             found = await window_tally(
@@ -75,13 +80,12 @@ async def test_a_window_from_aggregates_equals_the_journeys_counted_whole(pool: 
             m: [(c.key, round(c.conversions, 6), c.revenue) for c in rows] for m, rows in whole.models.items()
         }
         assert whole.conversions > 0
-        live = await answers()  # every day still marked: counted live
-        while await refresh(conn, limit=50):
-            pass
-        stored = await answers()  # the full days from the aggregates, the ends live
+        kept = await answers()  # as the handler kept the aggregates, poll by poll
+        await recount(conn)
+        recounted = await answers()  # every aggregate counted again from the projection
     # the same keys and conversions; revenue to the cent, or a cent apart where sums of the shares
     # in another order round the other way (each model's total is exact either way)
-    for found in (live, stored):
+    for found in (kept, recounted):
         for model, rows in expected.items():
             got = found[model]
             assert [key for key, _, _ in got] == [key for key, _, _ in rows], model

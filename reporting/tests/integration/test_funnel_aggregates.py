@@ -1,6 +1,7 @@
-"""The funnel from the day and month aggregates equals the funnel counted from the lead rows, on
-the real database: counts and revenue exactly, velocity within the histograms' 2 %; and two
-refreshers sharing a month's days leave that month equal to the sum of its days."""
+"""The funnel from the aggregates the handler keeps (hours, days, months) equals the funnel counted
+from the lead rows, on the real database: counts and revenue exactly, velocity within the
+histograms' 2 %; two instances projecting into the same cells at once both count; and counting
+everything again from the projection gives exactly the cells the handler kept."""
 
 from __future__ import annotations
 
@@ -24,10 +25,10 @@ from lead_schemas import (
 from leadkit.consumer import HandlerContext
 from leadkit.db import Connection, Pool
 from leadkit.messaging import Outbox
+from reporting.db.aggregates import recount
 from reporting.db.funnel import FunnelRow, funnel
-from reporting.db.funnel_aggregates import refresh_funnel
 from reporting.domain.funnel import GroupBy
-from reporting.domain.funnel_cells import ACCURACY, FunnelCell, cell_from
+from reporting.domain.funnel_cells import ACCURACY
 from reporting.handlers import project_events
 
 SOURCES = ("google", "linkedin", "newsletter")
@@ -76,9 +77,33 @@ def _history(rng: random.Random, t0: datetime, days: int, leads: int) -> list[An
     return events
 
 
-async def _project(conn: Connection, events: list[Any]) -> None:
-    async with conn.transaction():
-        await project_events(events, HandlerContext(conn, Outbox(), datetime.now(UTC)))
+async def _project(conn: Connection, events: list[Any], *, poll: int = 23) -> None:
+    """In polls of `poll` events, as a consumer would."""
+    for first in range(0, len(events), poll):
+        async with conn.transaction():
+            await project_events(
+                events[first : first + poll], HandlerContext(conn, Outbox(), datetime.now(UTC))
+            )
+
+
+async def _cells(conn: Connection, start: datetime, end: datetime) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Every stored cell and histogram bucket of periods starting in [start, end), without the
+    ones that came to nothing."""
+    found: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for r in await conn.fetch(
+        "SELECT * FROM funnel_cells WHERE period >= $1 AND period < $2 AND leads <> 0", start, end
+    ):
+        values = dict(r)
+        found[
+            ("cell", values.pop("grain"), values.pop("dimension"), values.pop("period"), values.pop("key"))
+        ] = tuple(values.values())
+    for r in await conn.fetch(
+        "SELECT * FROM funnel_spans WHERE period >= $1 AND period < $2 AND count <> 0", start, end
+    ):
+        found[("span", r["grain"], r["dimension"], r["period"], r["key"], r["step"], r["bucket"])] = (
+            r["count"],
+        )
+    return found
 
 
 def _assert_alike(summed: list[FunnelRow], counted: list[FunnelRow]) -> None:
@@ -97,14 +122,12 @@ def _assert_alike(summed: list[FunnelRow], counted: list[FunnelRow]) -> None:
 async def test_the_summed_funnel_equals_the_counted_one(pool: Pool) -> None:
     rng = random.Random(11)
     t0 = datetime(1975, 1, 1, tzinfo=UTC) + timedelta(days=30 * rng.randrange(100), hours=5)
+    events = _history(rng, t0, days=75, leads=400)  # over three month boundaries
+    rng.shuffle(events)  # a lead's events in any order, over many polls
     async with pool.acquire() as conn:
-        await _project(conn, _history(rng, t0, days=75, leads=400))  # over three month boundaries
-        while await refresh_funnel(conn, limit=20):
-            pass
-        # a lead of one refreshed day moves on: that day is marked and counted live again
-        late = uuid4()
-        await _project(conn, [_captured(late, t0 + timedelta(days=40, hours=2), "google")])
-        start, end = t0 + timedelta(hours=7), t0 + timedelta(days=74, hours=13)  # cut mid-day at both ends
+        await _project(conn, events)
+        # cut mid-hour at both ends: whole months, days and hours from the cells, the ends live
+        start, end = t0 + timedelta(hours=7, minutes=12), t0 + timedelta(days=74, hours=13, minutes=48)
         group_keys: list[GroupBy] = ["source", "rep", "campaign", "day", "week", "month", "grade"]
         for group_by in group_keys:
             summed = await funnel(conn, group_by=group_by, start=start, end=end, where={}, exact_up_to=0)
@@ -117,36 +140,22 @@ async def test_the_summed_funnel_equals_the_counted_one(pool: Pool) -> None:
         _assert_alike([row for row in summed if row.key == "google"], counted)
 
 
-async def _month_cells(conn: Connection, table: str, month: Any) -> dict[tuple[str, str], FunnelCell]:
-    column = "month" if table == "funnel_months" else "day"
-    found: dict[tuple[str, str], FunnelCell] = {}
-    query = (
-        f"SELECT dimension, key, counts, revenue, spans FROM {table} WHERE date_trunc('month', {column}) = $1"
-    )
-    for r in await conn.fetch(query, month):
-        found.setdefault((r["dimension"], r["key"]), FunnelCell()).add(
-            cell_from(r["counts"], r["revenue"], r["spans"])
-        )
-    return found
-
-
-async def test_two_refreshers_sharing_a_month_leave_it_the_sum_of_its_days(pool: Pool) -> None:
+async def test_two_instances_at_once_and_a_recount_agree_cell_for_cell(pool: Pool) -> None:
     rng = random.Random(5)
     pick = rng.randrange(120)
     t0 = datetime(1960 + pick // 12, pick % 12 + 1, 1, tzinfo=UTC)
+    events = _history(rng, t0, days=28, leads=200)
+    by_lead: dict[Any, list[Any]] = {}
+    for event in events:
+        by_lead.setdefault(event.lead_id, []).append(event)
+    leads = list(by_lead)
+    halves = [[e for lead in leads[i::2] for e in by_lead[lead]] for i in (0, 1)]
+    period = (t0 - timedelta(days=1), t0 + timedelta(days=400))
     async with pool.acquire() as first, pool.acquire() as second:
-        await _project(first, _history(rng, t0, days=28, leads=200))
-        # each claims days of its own (SKIP LOCKED) and rewrites the same month
-        while sum(await asyncio.gather(refresh_funnel(first, limit=3), refresh_funnel(second, limit=3))):
-            pass
-        month = datetime(t0.year, t0.month, 1)  # noqa: DTZ001  date_trunc of a date: a naive timestamp
-        months, days = (
-            await _month_cells(first, "funnel_months", month),
-            await _month_cells(first, "funnel_days", month),
-        )
-    assert months
-    assert months.keys() == days.keys()
-    for key, cell in days.items():
-        assert (months[key].counts == cell.counts).all(), key
-        assert (months[key].spans == cell.spans).all(), key
-        assert months[key].revenue == cell.revenue
+        # each instance its own leads (a partition each), both adding into the same month's cells
+        await asyncio.gather(_project(first, halves[0], poll=7), _project(second, halves[1], poll=11))
+        kept = await _cells(first, *period)
+        await recount(first)
+        recounted = await _cells(first, *period)
+    assert kept
+    assert kept == recounted

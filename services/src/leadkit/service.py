@@ -109,6 +109,9 @@ class Service:
     workers: Sequence[tuple[str, Worker]] = ()
     clock: Clock = utc_now
     extras: object = None  # the service's own parts that routes and workers share (one typed value)
+    # run once on a pooled connection before the consumers and workers start (a derived table the
+    # code's shape no longer matches, say, put right before anything reads or adds to it)
+    prepare: Callable[[Connection], Awaitable[object]] | None = None
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Deps]:
@@ -165,6 +168,9 @@ class Service:
             redact=redact,
             extras=self.extras,
         )
+        if self.prepare is not None:
+            async with pool.acquire() as conn:
+                await self.prepare(conn)
         stopping = asyncio.Event()
 
         def supervised(name: str, loop: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:

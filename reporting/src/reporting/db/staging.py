@@ -7,23 +7,10 @@ from collections.abc import Iterable
 from dataclasses import astuple
 
 from leadkit.db import Connection
-from reporting.db import funnel_aggregates
-from reporting.db.attribution_aggregates import mark_all_dirty
 from reporting.db.tables import metadata
-from reporting.domain.projection import COLUMNS, FunnelRow, TouchRow
+from reporting.domain.projection import COLUMNS, TOUCH_COLUMNS, FunnelRow, TouchRow
 
 STAGED_FUNNEL, STAGED_TOUCHES = "rebuild_lead_funnel", "rebuild_touches"
-TOUCH_COLUMNS = (
-    "lead_id",
-    "touch_id",
-    "occurred_at",
-    "channel",
-    "source",
-    "medium",
-    "campaign",
-    "content",
-    "created_lead",
-)
 # not from any topic: spend and targets are typed in, console keys made by `leadloop console-keys`, the
 # outbox is reporting's own
 KEPT = frozenset({"outbox", "spend", "targets", "console_keys"})
@@ -44,14 +31,13 @@ async def stage(conn: Connection, rows: Iterable[FunnelRow], touches: Iterable[T
 
 
 async def swap_in(conn: Connection) -> None:
-    """Every projection emptied and the staged rows moved in; every day's aggregates marked for
-    the refreshers to recompute. In the caller's transaction."""
+    """Every projection emptied and the staged rows moved in, in the caller's transaction. The
+    aggregates are emptied too (and `aggregates_built` with them): they are counted again by
+    `reporting.refresh`, or by reporting when it starts."""
     emptied = ", ".join(t.name for t in metadata.sorted_tables if t.name not in KEPT)
     await conn.execute(f"TRUNCATE {emptied}")
     await conn.execute(f"INSERT INTO lead_funnel SELECT * FROM {STAGED_FUNNEL}")
     await conn.execute(f"INSERT INTO touches SELECT * FROM {STAGED_TOUCHES}")
-    await mark_all_dirty(conn)
-    await funnel_aggregates.mark_all_dirty(conn)
 
 
 async def drop_staging(conn: Connection) -> None:

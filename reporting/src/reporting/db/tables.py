@@ -17,14 +17,13 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
-    LargeBinary,
     Numeric,
+    SmallInteger,
     Text,
     UniqueConstraint,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from leadkit.console_keys import console_keys_table
@@ -152,13 +151,16 @@ class Target(Base):
 
 
 class AttributionCredits(Base):
-    """Per day, what the rule models credit each key (time decay at the default half-life)."""
+    """Per period (of the outcome, or the last touch), what the rule models credit each key (time
+    decay at the default half-life). Kept by the projection's handler: each poll adds what it
+    changed (`reporting.domain.aggregate_deltas`)."""
 
     __tablename__ = "attribution_credits"
 
+    grain: Mapped[str] = mapped_column(Text, primary_key=True, comment="hour or day (UTC)")
     outcome: Mapped[str] = mapped_column(Text, primary_key=True)
     key_type: Mapped[str] = mapped_column(Text, primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True, comment="of the outcome, or the last touch")
+    period: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     model: Mapped[str] = mapped_column(Text, primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     conversions: Mapped[float] = mapped_column(Double)
@@ -166,89 +168,76 @@ class AttributionCredits(Base):
 
 
 class AttributionTransitions(Base):
-    """Per day, how often Markov's transitions were walked."""
+    """Per period, how often Markov's transitions were walked."""
 
     __tablename__ = "attribution_transitions"
 
+    grain: Mapped[str] = mapped_column(Text, primary_key=True)
     outcome: Mapped[str] = mapped_column(Text, primary_key=True)
     key_type: Mapped[str] = mapped_column(Text, primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    period: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     from_state: Mapped[str] = mapped_column(Text, primary_key=True)
     to_state: Mapped[str] = mapped_column(Text, primary_key=True)
-    count: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(BigInteger)
 
 
 class AttributionSets(Base):
-    """Per day, the journeys of each set of distinct keys (Shapley's game, and the totals)."""
+    """Per period, the journeys of each set of distinct keys (Shapley's game, and the totals)."""
 
     __tablename__ = "attribution_sets"
 
+    grain: Mapped[str] = mapped_column(Text, primary_key=True)
     outcome: Mapped[str] = mapped_column(Text, primary_key=True)
     key_type: Mapped[str] = mapped_column(Text, primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    period: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     keys: Mapped[str] = mapped_column(Text, primary_key=True, comment="sorted, joined by U+001F")
-    journeys: Mapped[int] = mapped_column(Integer)
-    conversions: Mapped[int] = mapped_column(Integer)
+    journeys: Mapped[int] = mapped_column(BigInteger)
+    conversions: Mapped[int] = mapped_column(BigInteger)
     revenue: Mapped[Decimal] = mapped_column(Numeric(18, 2))
 
 
-class AttributionDirty(Base):
-    """Days whose attribution aggregates are behind the projection: recomputed by the refresher,
-    and answered live until then."""
+class FunnelCells(Base):
+    """Per period of capture (hour, day, month), the stage counts and revenue of each key of a
+    dimension ('all' keys its one row ''), kept by the projection's handler as attribution's are."""
 
-    __tablename__ = "attribution_dirty"
+    __tablename__ = "funnel_cells"
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    marked_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), comment="the first mark since the last refresh"
-    )
-
-
-class FunnelDays(Base):
-    """Per day of capture, the funnel of each key of a dimension ('all' keys its one row ''):
-    stage counts and the velocity histograms (`reporting.domain.funnel_cells`)."""
-
-    __tablename__ = "funnel_days"
-
+    grain: Mapped[str] = mapped_column(Text, primary_key=True, comment="hour, day or month (UTC)")
     dimension: Mapped[str] = mapped_column(Text, primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    period: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
-    counts: Mapped[list[int]] = mapped_column(
-        ARRAY(BigInteger), comment="leads, mqls, sals, sqls, opportunities, won, lost, rejected, recycled"
-    )
+    leads: Mapped[int] = mapped_column(BigInteger)
+    mqls: Mapped[int] = mapped_column(BigInteger)
+    sals: Mapped[int] = mapped_column(BigInteger)
+    sqls: Mapped[int] = mapped_column(BigInteger)
+    opportunities: Mapped[int] = mapped_column(BigInteger)
+    won: Mapped[int] = mapped_column(BigInteger)
+    lost: Mapped[int] = mapped_column(BigInteger)
+    rejected: Mapped[int] = mapped_column(BigInteger)
+    recycled: Mapped[int] = mapped_column(BigInteger)
     revenue: Mapped[Decimal] = mapped_column(Numeric(18, 2))
-    spans: Mapped[bytes] = mapped_column(LargeBinary, comment="sparse (step u1, bucket u2, count u4) records")
 
 
-class FunnelMonths(Base):
-    """The days of a month summed, for a month none of whose days is marked."""
+class FunnelSpans(Base):
+    """The velocity histograms of the funnel's cells: one row per step and bucket that holds
+    spans (`reporting.domain.funnel_cells`)."""
 
-    __tablename__ = "funnel_months"
+    __tablename__ = "funnel_spans"
 
+    grain: Mapped[str] = mapped_column(Text, primary_key=True)
     dimension: Mapped[str] = mapped_column(Text, primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True, comment="its first day")
+    period: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
-    counts: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
-    revenue: Mapped[Decimal] = mapped_column(Numeric(18, 2))
-    spans: Mapped[bytes] = mapped_column(LargeBinary)
+    step: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
 
 
-class FunnelDirty(Base):
-    """Capture days whose funnel aggregates are behind the projection (as `attribution_dirty`)."""
+class AggregatesBuilt(Base):
+    """Which version of the aggregates' shape the tables hold (none after a rebuild or an upgrade
+    that changed it: reporting recounts them from the projection before it consumes)."""
 
-    __tablename__ = "funnel_dirty"
+    __tablename__ = "aggregates_built"
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    marked_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), comment="the first mark since the last refresh"
-    )
-
-
-class AggregateCosts(Base):
-    """What a day's last recount took, per kind of aggregate: a busy day waits longer to settle."""
-
-    __tablename__ = "aggregate_costs"
-
-    kind: Mapped[str] = mapped_column(Text, primary_key=True, comment="attribution or funnel")
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    seconds: Mapped[float] = mapped_column(Double)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -11,11 +11,10 @@ percentile is then interpolated between order statistics as PostgreSQL's percent
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +34,7 @@ ALL = "all"
 DIMENSIONS = (ALL, *GROUP_COLUMNS)
 _SPARSE = np.dtype([("step", "u1"), ("bucket", "<u2"), ("count", "<u4")])
 _LOG_GAMMA = math.log(GAMMA)
+Label = TypeVar("Label", bound=Hashable)
 
 IntArray = npt.NDArray[np.int64]
 
@@ -57,6 +57,16 @@ class FunnelCell:
         self.counts += other.counts
         self.revenue += other.revenue
         self.spans += other.spans
+
+    def subtract(self, other: FunnelCell) -> None:
+        self.counts -= other.counts
+        self.revenue -= other.revenue
+        self.spans -= other.spans
+
+    @property
+    def empty(self) -> bool:
+        """Nothing counted: a change that took away what it added."""
+        return not self.counts.any() and not self.revenue and not self.spans.any()
 
     def count(self, name: str) -> int:
         return int(self.counts[COUNTS.index(name)])
@@ -105,10 +115,10 @@ def decode_spans(blob: bytes) -> IntArray:
 
 
 @dataclass(frozen=True)
-class LeadFacts:
+class LeadFacts(Generic[Label]):
     """What the funnel counts of one lead, as the projection holds it."""
 
-    day: date  # of capture, UTC
+    day: Label  # the period of capture it is counted in: a UTC day, or (grain, start)
     keys: tuple[str, ...]  # one per GROUP_COLUMNS, in its order; NONE_KEY for none
     flags: tuple[bool, ...]  # FLAGS
     revenue: Decimal | None
@@ -116,17 +126,17 @@ class LeadFacts:
 
 
 @dataclass(frozen=True)
-class FunnelFacts:
-    """Many leads' facts by column (what a recount of a busy day loads: tens of thousands)."""
+class FunnelFacts(Generic[Label]):
+    """Many leads' facts by column (a poll's moved leads, or a window's end counted live)."""
 
-    days: Sequence[date]
+    days: Sequence[Label]
     keys: Sequence[Sequence[str]]  # per GROUP_COLUMNS, every lead's key
     flags: npt.NDArray[np.bool_]  # (leads, FLAGS)
     revenue: Sequence[Decimal | None]
     spans: npt.NDArray[np.float64]  # (leads, STEPS), hours; NaN where the lead did not get there
 
     @classmethod
-    def of(cls, leads: Sequence[LeadFacts]) -> FunnelFacts:
+    def of(cls, leads: Sequence[LeadFacts[Label]]) -> FunnelFacts[Label]:
         return cls(
             days=[lead.day for lead in leads],
             keys=[[lead.keys[i] for lead in leads] for i in range(len(GROUP_COLUMNS))],
@@ -138,10 +148,9 @@ class FunnelFacts:
         )
 
 
-def cells_of(facts: FunnelFacts) -> dict[tuple[date, str, str], FunnelCell]:
-    """The cells of these leads by (day, dimension, key); vectorized per dimension, since a busy
-    day holds tens of thousands of leads."""
-    cells: dict[tuple[date, str, str], FunnelCell] = {}
+def cells_of(facts: FunnelFacts[Label]) -> dict[tuple[Label, str, str], FunnelCell]:
+    """The cells of these leads by (period, dimension, key); vectorized per dimension."""
+    cells: dict[tuple[Label, str, str], FunnelCell] = {}
     leads = len(facts.days)
     if not leads:
         return cells
@@ -151,12 +160,12 @@ def cells_of(facts: FunnelFacts) -> dict[tuple[date, str, str], FunnelCell]:
     span_buckets = buckets[span_rows, span_steps]
     earning = [(row, amount) for row, amount in enumerate(facts.revenue) if amount]
     for dimension_index, dimension in enumerate(DIMENSIONS):
-        labels: Iterable[tuple[date, str]] = (
+        labels: Iterable[tuple[Label, str]] = (
             ((day, "") for day in facts.days)
             if dimension == ALL
             else zip(facts.days, facts.keys[dimension_index - 1], strict=True)
         )
-        index: dict[tuple[date, str], int] = {}
+        index: dict[tuple[Label, str], int] = {}
         group = np.fromiter((index.setdefault(label, len(index)) for label in labels), np.int64, leads)
         count = len(index)
         counts = np.column_stack(

@@ -112,6 +112,9 @@ class TouchRow:
     created_lead: bool  # the touch that made the lead (its first submission)
 
 
+TOUCH_COLUMNS = tuple(f.name for f in fields(TouchRow))
+
+
 def touch_of(event: LeadCaptured) -> TouchRow:
     touch = event.data.touch
     return TouchRow(
