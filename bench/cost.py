@@ -98,3 +98,11 @@ def snapshot(services: dict[str, int], infrastructure: Infrastructure) -> dict[s
     if infrastructure.postmaster is not None:
         taken["postgresql"] = tree_cpu_seconds(infrastructure.postmaster)
     return taken
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (every core; /proc/stat's first line less idle
+    and iowait)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / _TICKS

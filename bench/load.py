@@ -9,6 +9,9 @@ latency needs.
 
 Open loop: request i is sent at start + i / rate whatever the earlier answers; a connection
 that is busy is not waited for, another one is opened.
+
+`generate` runs it in a process of its own (`python bench/load.py` is not needed: the bench spawns
+it), so the generator's CPU is its own process's, read and subtracted from the machine's.
 """
 
 from __future__ import annotations
@@ -76,7 +79,8 @@ async def offer_leads(
     seconds: float,
     on_accepted: Callable[[bytes, float], None],
 ) -> Offered:
-    """Send `rate * seconds` leads; call `on_accepted(lead_id, perf_counter)` on each 202."""
+    """Send `rate * seconds` leads; call `on_accepted(lead_id, time.time())` on each 202 (wall
+    time: comparable with Kafka's record timestamps and with another process's clock)."""
     offered = Offered()
     idle: list[tuple[Reader, Writer]] = []
     writers: list[Writer] = []
@@ -114,7 +118,7 @@ async def offer_leads(
                 offered.errors.append(str(status))
                 return
             offered.accepted += 1
-            on_accepted(json.loads(answer)["lead_id"].encode(), time.perf_counter())
+            on_accepted(json.loads(answer)["lead_id"].encode(), time.time())
             return
 
     total = int(rate * seconds)
@@ -134,3 +138,54 @@ async def offer_leads(
     for writer in writers:
         writer.close()
     return offered
+
+
+@dataclass
+class Generated:
+    """What a generator process hands back: each accepted lead's 202 instant (wall time)."""
+
+    accepted: dict[bytes, float]
+    sent: int
+    errors: list[str]
+    connections: int
+    started: float  # wall time of the first request and of the last one sent
+    last_sent: float
+    cpu_seconds: float  # the generator process's own CPU, user and system
+
+
+def generate(
+    host: str, port: int, api_key: str, rate: float, seconds: float, body: dict[str, object]
+) -> Generated:
+    """`offer_leads` in this (spawned) process, on uvloop, each lead a new person."""
+    import resource
+    import uuid
+
+    import uvloop
+
+    accepted: dict[bytes, float] = {}
+    bodies = (
+        json.dumps({"email": f"e2e-{uuid.uuid4().hex}@analytical.example", **body}).encode()
+        for _ in iter(int, 1)
+    )
+    offset = time.time() - time.perf_counter()
+    offered = uvloop.run(
+        offer_leads(
+            host=host,
+            port=port,
+            api_key=api_key,
+            bodies=bodies,
+            rate=rate,
+            seconds=seconds,
+            on_accepted=accepted.__setitem__,
+        )
+    )
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return Generated(
+        accepted,
+        offered.sent,
+        offered.errors,
+        offered.connections,
+        offered.started + offset,
+        offered.last_sent + offset,
+        usage.ru_utime + usage.ru_stime,
+    )

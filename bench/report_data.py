@@ -14,6 +14,7 @@ import random
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -122,9 +123,49 @@ def lead_events() -> list[tuple[str, bytes, bytes]]:
     return events
 
 
-async def produce(bootstrap: str, prefix: str, leads: int) -> dict[str, Any]:
+def day_lead_events(day_start: datetime, until: datetime) -> list[tuple[str, bytes, bytes]]:
+    """(topic, key, value) of one lead captured on a busy day, before `until`: its first touch, a
+    second one for some, and a qualification for some, all that day."""
+    lead = str(uuid.UUID(int=random.getrandbits(128), version=4))
+    key = lead.encode()
+    span = max((until - day_start).total_seconds(), 1.0)
+    captured = day_start + timedelta(seconds=random.uniform(0, span))
+    touches = [captured]
+    if random.random() < 0.3:
+        touches.append(min(until, captured + timedelta(minutes=random.uniform(1, 120))))
+    events = [
+        (
+            "lead.captured.history",
+            key,
+            _envelope(
+                "lead.captured", lead, at, {"is_new": i == 0, "person": {}, "touch": _touch(at)}, "capture"
+            ),
+        )
+        for i, at in enumerate(touches)
+    ]
+    if random.random() < 0.4:
+        at = min(until, touches[-1] + timedelta(seconds=random.uniform(1, 60)))
+        assignment = {
+            "owner": random.choice(REPS),
+            "reason": "bench",
+            "rule": "bench",
+            "score": random.randrange(60, 101),
+            "grade": random.choice("AB"),
+            "assignment": 1,
+            "team": random.choice(TEAMS),
+        }
+        events.append(("lead.qualified", key, _envelope("lead.qualified", lead, at, assignment, "routing")))
+    return events
+
+
+async def produce(
+    bootstrap: str,
+    prefix: str,
+    leads: int,
+    events_of: Callable[[], list[tuple[str, bytes, bytes]]] = lead_events,
+) -> dict[str, Any]:
     random.seed(20261124)
-    sample = lead_events() + lead_events() + lead_events()
+    sample = events_of() + events_of() + events_of()
     for _, _, value in sample:
         parse_event(value)  # the shapes are schemas/'s, or this fails before anything is sent
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=1024 * 1024, acks=1)
@@ -134,7 +175,7 @@ async def produce(bootstrap: str, prefix: str, leads: int) -> dict[str, Any]:
     try:
         pending = []
         for _ in range(leads):
-            for topic, key, value in lead_events():
+            for topic, key, value in events_of():
                 pending.append(await producer.send(prefix + topic, value, key=key))
                 sent += 1
             if len(pending) > 50_000:

@@ -32,15 +32,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
-import itertools
 import json
+import math
+import multiprocessing
 import os
 import platform
 import re
-import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,14 +49,15 @@ from uuid import uuid4
 
 import httpx
 import uvloop
-from cost import find_infrastructure, rss_mb, snapshot  # type: ignore[import-not-found]
+from cost import find_infrastructure, machine_cpu_seconds, rss_mb, snapshot  # type: ignore[import-not-found]
 from delivery_bench import (  # type: ignore[import-not-found]
     deliveries_under_load,
     posted_leads,
     published_events,
 )
 from hotspots import PG_BY_DATABASE, PG_TOP, start_py_spy, summarise  # type: ignore[import-not-found]
-from load import QUALIFYING_LEAD, offer_leads  # type: ignore[import-not-found]
+from load import QUALIFYING_LEAD, Generated, generate  # type: ignore[import-not-found]
+from report_data import day_lead_events, produce  # type: ignore[import-not-found]
 from reporting_scale import reporting_at_scale  # type: ignore[import-not-found]
 from routing_bench import routing_decision_in_process  # type: ignore[import-not-found]
 from scoring_bench import rescore_on_activation, scoring_in_process  # type: ignore[import-not-found]
@@ -76,7 +78,7 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 STEPS = [
     (float(rate), int(seconds))
     for rate, seconds in (
-        step.split(":") for step in os.environ.get("BENCH_STEPS", "50:20,100:20,200:30,300:60").split(",")
+        step.split(":") for step in os.environ.get("BENCH_STEPS", "100:30,200:30,300:60,500:60").split(",")
     )
 ]
 BULK_LEADS = int(os.environ.get("BENCH_BULK_LEADS", "20000"))
@@ -90,7 +92,10 @@ DELIVERY_RATE = float(os.environ.get("BENCH_DELIVERY_RATE", "200"))
 DELIVERY_SECONDS = int(os.environ.get("BENCH_DELIVERY_SECONDS", "10"))
 ONLY_DELIVERIES = os.environ.get("BENCH_ONLY") in ("deliveries", "published-deliveries")
 PUBLISHED_ONLY = os.environ.get("BENCH_ONLY") == "published-deliveries"
-IDLE_SECONDS = 5.0
+IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "20"))
+# the busy-day step: this many leads of today put on the topics reporting reads, then BUSY_STEP again
+BUSY_DAY_LEADS = int(os.environ.get("BENCH_BUSY_DAY_LEADS", "250000"))
+BUSY_STEP = (300.0, 60)
 GROUPS = ("scoring", "routing", "sla-monitor", "reporting")
 SERVICES = {"capture": 19001, "scoring": 19002, "routing": 19003, "sla-monitor": 19004, "reporting": 19005}
 BASELINE_PORT = 19101
@@ -102,7 +107,9 @@ def env() -> dict[str, str]:
     values |= {
         "LEADLOOP_API_KEYS": API_KEY,
         "LEADLOOP_TOPIC_PREFIX": PREFIX,
-        "LEADLOOP_LOG_LEVEL": "WARNING",
+        # as `make up` configures the services (INFO logs included) but for capture's abuse limits:
+        # one key and one address offer every lead here, as a large integration would, and a
+        # deployment sizes those limits for its integrations
         "CAPTURE_RATE_LIMIT_PER_KEY": "1000000",
         "CAPTURE_RATE_LIMIT_PER_IP": "1000000",
         # the delivery step's endpoints listen on 127.0.0.1 over http
@@ -286,9 +293,13 @@ async def drained(groups: tuple[str, ...] = GROUPS) -> None:
 
 
 async def end_to_end(
-    rate: float, seconds: int, pids: dict[str, int], idle: dict[str, float]
+    rate: float, seconds: float, pids: dict[str, int], idle: dict[str, float]
 ) -> dict[str, Any]:
-    print(f"  end to end: {rate:g} leads/s for {seconds} s …", flush=True)  # noqa: T201
+    """Qualifying leads offered at `rate` by a generator process of its own: latency from each 202
+    to its `lead.qualified` (the record's Kafka timestamp, and this process's receipt), each
+    group's lag, CPU per lead per process (idle subtracted) and of the whole machine (not: what
+    the step cost, less the generator's and this process's own CPU), peak memory."""
+    print(f"  end to end: {rate:g} leads/s for {seconds:g} s …", flush=True)  # noqa: T201
     infrastructure = find_infrastructure()
     peak_rss = {name: 0.0 for name in pids}
 
@@ -299,44 +310,38 @@ async def end_to_end(
             await asyncio.sleep(1.0)
 
     sampler = asyncio.create_task(sample_rss())
-    before, began = snapshot(pids, infrastructure), time.perf_counter()
     tail = await TopicTail(PREFIX + "lead.qualified").start()
-    accepted_at: dict[bytes, float] = {}
-    seen: dict[bytes, float] = {}
-    body = QUALIFYING_LEAD
+    received: dict[bytes, float] = {}
+    recorded: dict[bytes, float] = {}
 
     async def collect() -> None:
         while True:
             records = await tail.poll_new(timeout_ms=100)
-            now = time.perf_counter()
+            now = time.time()
             for record in records:
-                seen.setdefault(record.key, now)
+                received.setdefault(record.key, now)
+                recorded.setdefault(record.key, record.timestamp / 1000)
 
     collector = asyncio.create_task(collect())
-    cpu_before = time.process_time()
-    offered = await offer_leads(
-        host="127.0.0.1",
-        port=SERVICES["capture"],
-        api_key=API_KEY,
-        bodies=(
-            json.dumps({"email": f"e2e-{uuid4().hex}@analytical.example", **body}).encode()
-            for _ in itertools.count()
-        ),
-        rate=rate,
-        seconds=seconds,
-        on_accepted=accepted_at.__setitem__,
-    )
-    generator_cpu = time.process_time() - cpu_before
-    started, sent, errors = offered.started, offered.last_sent, offered.errors
+    before, began = snapshot(pids, infrastructure), time.perf_counter()
+    machine_before, own_before = machine_cpu_seconds(), time.process_time()
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        generated: Generated = await asyncio.get_running_loop().run_in_executor(
+            pool, generate, "127.0.0.1", SERVICES["capture"], API_KEY, rate, seconds, QUALIFYING_LEAD
+        )
+    accepted_at, errors = generated.accepted, generated.errors
     lag_at_end = await lag()  # as the last lead is answered: a backlog here is saturation
     await drained()
-    lag_zero_after = time.perf_counter() - sent
+    lag_zero_after = time.time() - generated.last_sent
 
     async def all_arrived() -> None:
-        assert set(accepted_at) <= set(seen), f"{len(set(accepted_at) - set(seen))} not qualified yet"
+        assert set(accepted_at) <= set(received), f"{len(set(accepted_at) - set(received))} not qualified yet"
 
     await eventually(all_arrived, within=120)
     after, elapsed = snapshot(pids, infrastructure), time.perf_counter() - began
+    machine = machine_cpu_seconds() - machine_before - generated.cpu_seconds
+    machine -= time.process_time() - own_before  # this process: the tail it reads lead.qualified with
     sampler.cancel()
     collector.cancel()
     await tail.stop()
@@ -345,24 +350,34 @@ async def end_to_end(
         name: round(max(0.0, after[name] - before[name] - idle.get(name, 0.0) * elapsed) * 1000 / leads, 2)
         for name in after
     }
-    latencies = sorted((seen[k] - t) * 1000 for k, t in accepted_at.items())
+    to_record = sorted((recorded[k] - t) * 1000 for k, t in accepted_at.items())
+    to_receipt = sorted((received[k] - t) * 1000 for k, t in accepted_at.items())
     return {
         "offered_rate_per_second": rate,
         "seconds": seconds,
-        "achieved_rate_per_second": round(leads / (sent - started), 1),
+        "achieved_rate_per_second": round(leads / max(generated.last_sent - generated.started, 1e-9), 1),
         "leads": leads,
+        "requests": generated.sent,
         "errors": len(errors),
         "error_kinds": dict(collections.Counter(errors)),
-        "connections_opened": offered.connections,
-        "load_generator_cpu_ms_per_lead": round(generator_cpu * 1000 / max(leads, 1), 2),
-        "latency_p50_ms": round(statistics.median(latencies), 1),
-        "latency_p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)], 1),
-        "latency_max_ms": round(latencies[-1], 1),
+        "connections_opened": generated.connections,
+        "load_generator_cpu_ms_per_lead": round(generated.cpu_seconds * 1000 / max(leads, 1), 2),
+        "latency_p50_ms": _percentile(to_record, 0.5),
+        "latency_p99_ms": _percentile(to_record, 0.99),
+        "latency_max_ms": round(to_record[-1], 1),
+        "latency_to_consumer_receipt_p50_ms": _percentile(to_receipt, 0.5),
+        "latency_to_consumer_receipt_p99_ms": _percentile(to_receipt, 0.99),
         "lag_at_end": lag_at_end,
         "lag_zero_after_end_s": round(lag_zero_after, 2),
+        "machine_cpu_ms_per_lead": round(machine * 1000 / max(leads, 1), 2),
         "cpu_ms_per_lead": cpu_ms | {"total": round(sum(cpu_ms.values()), 2)},
         "peak_rss_mb": {name: round(mb) for name, mb in peak_rss.items()},
     }
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    """The nearest-rank percentile of sorted values."""
+    return round(ordered[max(0, math.ceil(share * len(ordered)) - 1)], 1)
 
 
 def postgres_json(sql: str) -> Any:
@@ -403,13 +418,50 @@ async def profiled_step(pids: dict[str, int], idle: dict[str, float]) -> dict[st
     return profile
 
 
-async def idle_cost(pids: dict[str, int]) -> dict[str, float]:
-    """CPU seconds per second each process spends with nothing to do (polls, heartbeats)."""
+async def idle_cost(pids: dict[str, int]) -> tuple[dict[str, float], dict[str, Any]]:
+    """CPU seconds per second each process spends with nothing to do (polls, heartbeats, sweeps),
+    after a few seconds' settling, and the line the results show: ms/s per process, the five
+    services together, the whole machine (less this process)."""
     infrastructure = find_infrastructure()
-    before = snapshot(pids, infrastructure)
+    await asyncio.sleep(5)  # the consumers notice they are idle (leadkit.fetch_pace)
+    before, machine, own = snapshot(pids, infrastructure), machine_cpu_seconds(), time.process_time()
     await asyncio.sleep(IDLE_SECONDS)
     after = snapshot(pids, infrastructure)
-    return {name: (after[name] - before[name]) / IDLE_SECONDS for name in after}
+    whole = machine_cpu_seconds() - machine - (time.process_time() - own)
+    per_second = {name: (after[name] - before[name]) / IDLE_SECONDS for name in after}
+    shown = {name: round(value * 1000, 1) for name, value in per_second.items()}
+    services = round(sum(shown[name] for name in pids), 1)
+    line = {
+        "seconds": IDLE_SECONDS,
+        "ms_per_second": shown,
+        "services_ms_per_second": services,
+        "machine_ms_per_second": round(whole * 1000 / IDLE_SECONDS, 1),
+        "target_services_ms_per_second": 50,
+    }
+    machine = line["machine_ms_per_second"]
+    print(f"  idle: the five services {services} ms/s, whole machine {machine} ms/s", flush=True)  # noqa: T201
+    return per_second, line
+
+
+async def busy_day(pids: dict[str, int], idle: dict[str, float]) -> dict[str, Any]:
+    """A day already holding BUSY_DAY_LEADS leads: put on the topics reporting reads (history
+    twins and qualifications of today, before now), caught up by the running reporting, then the
+    BUSY_STEP again — its figures against the same step on an emptier day."""
+    now = datetime.now(UTC)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    print(f"  busy day: {BUSY_DAY_LEADS} leads of today for reporting …", flush=True)  # noqa: T201
+    produced = await produce("127.0.0.1:9092", PREFIX, BUSY_DAY_LEADS, lambda: day_lead_events(today, now))
+    started = time.perf_counter()
+    await drained(("reporting",))
+    caught_up = time.perf_counter() - started
+    step = await end_to_end(*BUSY_STEP, pids, idle)
+    return {
+        "leads_of_today": BUSY_DAY_LEADS,
+        "events": produced["events"],
+        "reporting_caught_up_seconds": round(caught_up, 1),
+        "reporting_events_per_second": round(produced["events"] / max(caught_up, 1e-9)),
+        "step": step,
+    }
 
 
 async def bulk_intake() -> dict[str, Any]:
@@ -592,7 +644,11 @@ async def main() -> None:
                 "seconds": SECONDS,
                 "steps": [{"rate": rate, "seconds": seconds} for rate, seconds in STEPS],
                 "connections": CONNECTIONS,
-                "load_generator": "wrk -t1 (same machine)",
+                "load_generator": "wrk -t1 for the closed-loop runs; the end-to-end steps: bench/load.py in "
+                "a process of its own, open loop (same machine)",
+                "services": "as `make up` configures them (INFO logs, default fetch and pool settings), "
+                "capture's per-key and per-address rate limits raised",
+                "busy_day_leads": BUSY_DAY_LEADS,
             },
             "bare_fastapi_insert": wrk(BASELINE_PORT, "baseline"),
             "capture_post_leads_alone": wrk(SERVICES["capture"], "capture alone"),
@@ -608,14 +664,19 @@ async def main() -> None:
             name: process.pid
             for name, process in zip(SERVICE_ORDER, service_processes(processes), strict=True)
         }
-        idle = await idle_cost(pids)
+        idle, results["idle"] = await idle_cost(pids)
+        # five leads two seconds apart, each finding every consumer resting: as fast as in a stream?
+        results["after_idle"] = await end_to_end(0.5, 10, pids, idle)
         steps = []
-        results["idle_cpu_ms_per_second"] = {name: round(value * 1000, 1) for name, value in idle.items()}
         for rate, seconds in STEPS:
             await drained()
             steps.append(await end_to_end(rate, seconds, pids, idle))
             results["end_to_end_202_to_qualified"] = steps
             RESULTS.write_text(json.dumps(results, indent=2) + "\n")  # kept if a later step fails
+        if BUSY_DAY_LEADS:
+            await drained()
+            results["busy_day"] = await busy_day(pids, idle)
+            RESULTS.write_text(json.dumps(results, indent=2) + "\n")
         if PROFILE_ON:
             await drained()
             await profiled_step(pids, idle)

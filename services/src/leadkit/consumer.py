@@ -30,6 +30,7 @@ dead-letter path is apart (`leadkit.dead_letter`).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ from lead_schemas import EVENT_TYPES, Envelope, parse_event
 from lead_schemas.privacy import HISTORY_TOPICS, event_type_of
 from leadkit.db import Connection, Pool
 from leadkit.dead_letter import BatchAbandoned, DeadLetters, replay_of
+from leadkit.fetch_pace import FetchPace, FetchSettings
 from leadkit.infrastructure import is_infrastructure_error
 from leadkit.messaging import (
     InboxClaim,
@@ -110,6 +112,9 @@ class ConsumerOptions:
     # sending one fetch request per event.
     fetch_max_wait_ms: int = 10
     fetch_min_bytes: int = 64 * 1024
+    # with nothing to read for `idle_after_seconds`, one long poll instead (leadkit.fetch_pace)
+    fetch_idle_wait_ms: int = 500
+    idle_after_seconds: float = 1.0
     # how long a revocation waits for the batch in hand before abandoning it; below the
     # rebalance timeout, so the member is not thrown out of the group meanwhile
     revoke_grace_seconds: float = 10.0
@@ -197,11 +202,17 @@ class ConsumerLoop:
             [self._topics.physical(topic) for topic in self._handlers], listener=_SettleOnRevoke(self)
         )
         await consumer.start()
+        pace = FetchPace(
+            streaming=FetchSettings(self._options.fetch_max_wait_ms, self._options.fetch_min_bytes),
+            idle=FetchSettings(self._options.fetch_idle_wait_ms, 1),
+            idle_after_seconds=self._options.idle_after_seconds,
+        )
         try:
             while not self._stopping.is_set():
                 batches = await consumer.getmany(
                     timeout_ms=self._options.poll_timeout_ms, max_records=self._options.batch_size
                 )
+                pace.apply(consumer, got_records=bool(batches), now=time.monotonic())
                 if not batches:
                     continue
                 # One transaction and one offset commit for the whole poll, not one per

@@ -146,6 +146,7 @@ class Service:
                         batch_size=self.settings.consumer_batch_size,
                         fetch_max_wait_ms=common.fetch_max_wait_ms,
                         fetch_min_bytes=common.fetch_min_bytes,
+                        fetch_idle_wait_ms=common.fetch_idle_wait_ms,
                     ),
                     clock=self.clock,
                     on_outbox_written=relay.wake,

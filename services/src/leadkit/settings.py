@@ -32,6 +32,13 @@ class LeadloopSettings(BaseSettings):
     fetch_min_bytes: int = Field(
         default=64 * 1024, ge=1, description="A fetch returns early once this much has gathered."
     )
+    fetch_idle_wait_ms: int = Field(
+        default=500,
+        ge=1,
+        le=30_000,
+        description="A consumer that has read nothing for a second long-polls this long instead "
+        "(answered as soon as one event arrives): an idle system rests.",
+    )
     producer_linger_ms: int = Field(
         default=5, ge=0, description="How long the relay's producer gathers messages into one request."
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import astuple
 from uuid import UUID
 
 from leadkit.db import Connection, columns
@@ -36,7 +35,7 @@ ON CONFLICT (lead_id, touch_id) DO NOTHING
 async def record_touches(conn: Connection, touches: Sequence[TouchRow]) -> None:
     """Touches not yet in the log (a redelivered capture adds nothing)."""
     if touches:
-        await conn.execute(_TOUCHES, *columns([astuple(touch) for touch in touches], width=9))
+        await conn.execute(_TOUCHES, *columns([touch.values() for touch in touches], width=9))
 
 
 async def lock_funnel_rows(conn: Connection, lead_ids: Sequence[UUID]) -> dict[UUID, FunnelRow]:

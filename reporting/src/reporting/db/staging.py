@@ -4,7 +4,6 @@ into, swapped in for the projections in one transaction (`python -m reporting.re
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import astuple
 
 from leadkit.db import Connection
 from reporting.db.tables import metadata
@@ -26,7 +25,7 @@ async def prepare_staging(conn: Connection) -> None:
 async def stage(conn: Connection, rows: Iterable[FunnelRow], touches: Iterable[TouchRow]) -> None:
     await conn.copy_records_to_table(STAGED_FUNNEL, records=(r.values() for r in rows), columns=COLUMNS)
     await conn.copy_records_to_table(
-        STAGED_TOUCHES, records=(astuple(t) for t in touches), columns=TOUCH_COLUMNS
+        STAGED_TOUCHES, records=(t.values() for t in touches), columns=TOUCH_COLUMNS
     )
 
 
