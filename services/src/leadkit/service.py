@@ -144,8 +144,15 @@ class Service:
                         max_attempts=self.settings.consumer_max_attempts,
                         backoff_seconds=self.settings.consumer_backoff_seconds,
                         batch_size=self.settings.consumer_batch_size,
-                        fetch_max_wait_ms=common.fetch_max_wait_ms,
-                        fetch_min_bytes=common.fetch_min_bytes,
+                        fetch_max_wait_ms=(
+                            common.fetch_max_wait_ms
+                            if self.settings.consumer_gather_ms is None
+                            else self.settings.consumer_gather_ms
+                        ),
+                        # a longer gather should fill with a poll's worth, not stop at the default
+                        fetch_min_bytes=(
+                            common.fetch_min_bytes if self.settings.consumer_gather_ms is None else 1 << 20
+                        ),
                         fetch_idle_wait_ms=common.fetch_idle_wait_ms,
                     ),
                     clock=self.clock,

@@ -76,6 +76,14 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1, description="Tries per event before the DLQ.")
     consumer_backoff_seconds: float = Field(default=0.2, gt=0, description="First retry delay; doubles.")
     consumer_batch_size: int = Field(default=500, ge=1)
+    consumer_gather_ms: int | None = Field(
+        default=None,
+        ge=0,
+        le=5_000,
+        description="How long this service's fetches gather events under load (none: "
+        "LEADLOOP_FETCH_MAX_WAIT_MS). A service off the path to `lead.qualified` may wait longer and "
+        "so take many events a poll: fewer, larger transactions.",
+    )
     relay_poll_interval_seconds: float = Field(
         default=1.0, gt=0, description="Safety-net poll; committed rows wake the relay at once (NOTIFY)"
     )

@@ -63,11 +63,13 @@ def _facts_key(row: FunnelRow) -> _FactsKey | None:
     """Everything of a row the funnel counts; None for a lead not captured yet (not counted)."""
     if row.captured_at is None:
         return None
-    keys = tuple(
-        NONE_KEY if (value := getattr(row, column)) is None else value for column in GROUP_COLUMNS.values()
-    )
+    keys = tuple(_named(getattr(row, column)) for column in GROUP_COLUMNS.values())
     spans = tuple(_hours(getattr(row, start), getattr(row, end)) for _, start, end in STEPS)
     return (row.captured_at, keys, tuple(getattr(row, flag) for flag in FLAGS), row.revenue, spans)
+
+
+def _named(value: str | None) -> str:
+    return NONE_KEY if value is None else value
 
 
 def _hours(start: datetime | None, end: datetime | None) -> float | None:
@@ -113,6 +115,12 @@ def lead_journeys(state: LeadState) -> dict[Outcome, tuple[datetime, dict[Attrib
     if row.captured_at is None:
         return {}
     times = [touch.occurred_at for touch in state.touches]
+    # each key's touch points once: the outcomes' journeys are slices of them (the whole tuple,
+    # not a copy, for the outcomes not reached)
+    points = {
+        key: tuple(TouchPoint(t.occurred_at, _named(getattr(t, key)), t.created_lead) for t in state.touches)
+        for key in ATTRIBUTION_KEYS
+    }
     found: dict[Outcome, tuple[datetime, dict[AttributionKey, Journey]]] = {}
     for outcome, column in OUTCOME_COLUMNS.items():
         at: datetime | None = getattr(row, column)
@@ -122,24 +130,10 @@ def lead_journeys(state: LeadState) -> dict[Outcome, tuple[datetime, dict[Attrib
             upto, revenue, instant = len(times), Decimal(0), row.last_touch_at
         else:
             continue
-        touches = state.touches[:upto]
         found[outcome] = (
             instant,
             {
-                key: Journey(
-                    tuple(
-                        TouchPoint(
-                            t.occurred_at,
-                            NONE_KEY if (name := getattr(t, key)) is None else name,
-                            t.created_lead,
-                        )
-                        for t in touches
-                    ),
-                    at is not None,
-                    revenue,
-                    at,
-                    row.opportunity_at,
-                )
+                key: Journey(points[key][:upto], at is not None, revenue, at, row.opportunity_at)
                 for key in ATTRIBUTION_KEYS
             },
         )
@@ -184,14 +178,13 @@ class AttributionDelta:
 
 
 def _grouped(
-    journeys: Iterable[tuple[datetime, dict[AttributionKey, Journey], Outcome]], grains: Sequence[Grain]
+    journeys: Iterable[tuple[datetime, dict[AttributionKey, Journey], Outcome]], grain: Grain
 ) -> dict[TallyKey, list[Journey]]:
     groups: dict[TallyKey, list[Journey]] = defaultdict(list)
     for instant, by_key, outcome in journeys:
-        for grain in grains:
-            period = period_of(instant, grain)
-            for key, journey in by_key.items():
-                groups[(grain, period, outcome, key)].append(journey)
+        period = period_of(instant, grain)
+        for key, journey in by_key.items():
+            groups[(grain, period, outcome, key)].append(journey)
     return groups
 
 
@@ -212,8 +205,20 @@ def attribution_delta(
                 taken.append((*was, outcome))
             if now is not None:
                 added.append((*now, outcome))
+    # Tallies add up, so each group of the finest grain is tallied once and added to the period of
+    # every coarser grain that holds it; and a lead's outcomes not reached share one journey, so
+    # equal groups are tallied once (a new lead's four outcomes are one group four times).
+    finest, coarser = grains[-1], grains[:-1]
     delta = AttributionDelta()
+    tallied: dict[tuple[Journey, ...], Tally] = {}
     for sign, journeys in ((1, added), (-1, taken)):
-        for key, group in _grouped(journeys, grains).items():
-            delta.add(key, tally(group), sign)
+        for key, group in _grouped(journeys, finest).items():
+            members = tuple(group)
+            found = tallied.get(members)
+            if found is None:
+                found = tallied[members] = tally(group)
+            _, period, outcome, key_type = key
+            delta.add(key, found, sign)
+            for grain in coarser:
+                delta.add((grain, period_of(period, grain), outcome, key_type), found, sign)
     return delta.pruned()
