@@ -1,7 +1,9 @@
-"""`make bench`: capture's throughput next to a bare FastAPI insert, and end-to-end latency.
+"""`make bench`: the system as `make up` configures it, measured from outside.
 
 Starts its own processes on the local Kafka and PostgreSQL (`bench.` topics, `*_bench`
-databases), so it measures nothing else's traffic and changes no other system:
+databases), so it measures nothing else's traffic and changes no other system. The services run
+with `make up`'s settings — INFO logs, default fetch, pool and batch settings — but for capture's
+per-key and per-address rate limits, raised because one key offers every lead here.
 
 1. sustained requests per second and p50/p99 latency of POST /v1/leads (wrk, closed loop): on
    `bench/baseline.py` (one validated insert, nothing else), on capture alone (its outbox relay
@@ -9,22 +11,32 @@ databases), so it measures nothing else's traffic and changes no other system:
    behind it on the same cores;
 2. bulk intake: leads per second through POST /v1/leads/batch (500 a request) until every one is
    on `lead.captured`;
-3. for each offered rate of qualifying leads, open loop: end-to-end latency p50/p99 from capture's
-   202 to the lead's `lead.qualified`, each consumer group's lag when the step ends and how long
-   until every lag is back to zero, the CPU milliseconds per lead of every process (the five
-   services, Kafka, PostgreSQL; read from /proc, from the step's start until the lag is zero,
-   idle cost subtracted) and each service's peak RSS;
-4. scoring: one event in-process for a lead with 200 touches (p50/p99), and re-scoring 100,000
+3. idle: each process's CPU per second with nothing to do, the five services together and the
+   whole machine, on a line of its own; then five leads two seconds apart, each finding every
+   consumer resting (the first lead after an idle spell);
+4. for each offered rate of qualifying leads, open loop, from a load generator in a process of its
+   own (bench/load.py): latency p50/p99 from capture's 202 to the lead's `lead.qualified` — to the
+   record's Kafka timestamp and to this process's receipt of it — each consumer group's lag when
+   the step ends and how long until every lag is back to zero, the CPU milliseconds per lead of
+   every process (the five services, Kafka, PostgreSQL; read from /proc, idle cost subtracted) and
+   of the whole machine (/proc/stat, less the generator's and this process's own CPU, idle not
+   subtracted), each service's peak RSS and every request that failed;
+5. a busy day: BENCH_BUSY_DAY_LEADS (250,000) leads of today put on the topics reporting reads,
+   caught up by the running reporting, then the 300 leads/s step again on that day;
+6. scoring: one event in-process for a lead with 200 touches (p50/p99), and re-scoring 100,000
    leads after an activation (bench/scoring_bench.py);
-5. routing: one decision in-process with 200 reps, 50 rules and 10,000 accounts (p50/p99,
+7. routing: one decision in-process with 200 reps, 50 rules and 10,000 accounts (p50/p99,
    bench/routing_bench.py);
-6. deliveries: ten subscriptions to lead.qualified (seven healthy, one failing, one hanging, one
+8. deliveries: ten subscriptions to lead.qualified (seven healthy, one failing, one hanging, one
    Slack-paced) at 200 leads/s: p50/p99 from Kafka's record of each event to its arrival at the
-   healthy endpoints, and sla-monitor's CPU per attempt (bench/delivery_bench.py).
+   healthy endpoints, and sla-monitor's CPU per attempt (bench/delivery_bench.py);
+9. reporting at scale: a year of a million leads rebuilt, its aggregates counted, the year's
+   reports (bench/reporting_scale.py).
 
 Writes bench/results/latest.json. Settings: BENCH_SECONDS (wrk runs), BENCH_CONNECTIONS, BENCH_STEPS
-(rate:seconds,…; default 50:20,100:20,200:30,300:60), BENCH_BULK_LEADS. BENCH_ONLY=deliveries
-runs the delivery step alone and prints it (latest.json is left as it was).
+(rate:seconds,…; default 100:30,200:30,300:60,500:60), BENCH_BULK_LEADS, BENCH_IDLE_SECONDS,
+BENCH_BUSY_DAY_LEADS (0 skips the step), BENCH_REPORT_LEADS. BENCH_ONLY=deliveries runs the
+delivery step alone and prints it (latest.json is left as it was).
 """
 
 from __future__ import annotations
