@@ -1,4 +1,4 @@
-"""aggregates kept per hour, day and month by the projection handler
+"""aggregates kept per day and month by the projection handler
 
 Revision ID: b3b97574db49
 Revises: fd1223d84733
@@ -39,7 +39,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "funnel_cells",
-        sa.Column("grain", sa.Text(), nullable=False, comment="hour, day or month (UTC)"),
+        sa.Column("grain", sa.Text(), nullable=False, comment="day or month (UTC)"),
         sa.Column("dimension", sa.Text(), nullable=False),
         sa.Column("period", sa.DateTime(timezone=True), nullable=False),
         sa.Column("key", sa.Text(), nullable=False),
@@ -62,15 +62,12 @@ def upgrade() -> None:
         sa.Column("period", sa.DateTime(timezone=True), nullable=False),
         sa.Column("key", sa.Text(), nullable=False),
         sa.Column("step", sa.SmallInteger(), nullable=False),
-        sa.Column("bucket", sa.SmallInteger(), nullable=False),
-        sa.Column("count", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "grain", "dimension", "period", "key", "step", "bucket", name=op.f("pk_funnel_spans")
-        ),
+        sa.Column("counts", postgresql.ARRAY(sa.Integer()), nullable=False, comment="one per bucket"),
+        sa.PrimaryKeyConstraint("grain", "dimension", "period", "key", "step", name=op.f("pk_funnel_spans")),
     )
     op.create_table(
         "attribution_credits",
-        sa.Column("grain", sa.Text(), nullable=False, comment="hour or day (UTC)"),
+        sa.Column("grain", sa.Text(), nullable=False, comment="day (UTC)"),
         sa.Column("outcome", sa.Text(), nullable=False),
         sa.Column("key_type", sa.Text(), nullable=False),
         sa.Column("period", sa.DateTime(timezone=True), nullable=False),

@@ -97,12 +97,9 @@ async def _cells(conn: Connection, start: datetime, end: datetime) -> dict[tuple
         found[
             ("cell", values.pop("grain"), values.pop("dimension"), values.pop("period"), values.pop("key"))
         ] = tuple(values.values())
-    for r in await conn.fetch(
-        "SELECT * FROM funnel_spans WHERE period >= $1 AND period < $2 AND count <> 0", start, end
-    ):
-        found[("span", r["grain"], r["dimension"], r["period"], r["key"], r["step"], r["bucket"])] = (
-            r["count"],
-        )
+    for r in await conn.fetch("SELECT * FROM funnel_spans WHERE period >= $1 AND period < $2", start, end):
+        if any(r["counts"]):
+            found[("span", r["grain"], r["dimension"], r["period"], r["key"], r["step"])] = tuple(r["counts"])
     return found
 
 

@@ -9,8 +9,8 @@ poll (`idle_wait_ms`, answered as soon as one byte arrives: the first lead after
 as fast as one in a stream), and back to batching the moment records come.
 
 aiokafka (like the Java client) takes both settings only at construction; it reads them from its
-fetcher on every request, which is where `apply` sets them (tests/contract pins that this holds
-for the aiokafka in uv.lock).
+fetcher on every request, which is where `apply` sets them (services/tests/unit/test_fetch_pace.py
+pins that this holds for the aiokafka in uv.lock).
 """
 
 from __future__ import annotations

@@ -10,12 +10,15 @@ deadlocking.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
 
 import numpy as np
 
 from leadkit.db import Connection, columns
+from reporting.db.journeys import load_every_outcome
 from reporting.domain.aggregate_deltas import (
+    OUTCOME_COLUMNS,
     AttributionDelta,
     CellKey,
     LeadState,
@@ -23,6 +26,7 @@ from reporting.domain.aggregate_deltas import (
     funnel_delta,
     ordered_touches,
 )
+from reporting.domain.attribution import tally
 from reporting.domain.funnel_cells import COUNTS, FunnelCell
 from reporting.domain.projection import COLUMNS, TOUCH_COLUMNS, FunnelRow, TouchRow
 
@@ -44,12 +48,17 @@ ORDER BY 1, 2, 3, 4
 ON CONFLICT (grain, dimension, period, key) DO UPDATE SET
     {", ".join(f"{name} = c.{name} + excluded.{name}" for name in (*COUNTS, "revenue"))}
 """
+# a histogram arrives as its buckets' counts joined by commas (one text a row: unnest flattens
+# arrays of arrays) and is added to the stored one element by element
 _WRITE_SPANS = """
-INSERT INTO funnel_spans AS s (grain, dimension, period, key, step, bucket, count)
-SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::int2[], $6::int2[],
-    $7::bigint[])
-ORDER BY 1, 2, 3, 4, 5, 6
-ON CONFLICT (grain, dimension, period, key, step, bucket) DO UPDATE SET count = s.count + excluded.count
+INSERT INTO funnel_spans AS s (grain, dimension, period, key, step, counts)
+SELECT g, d, p, k, t, string_to_array(c, ',')::int[]
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::int2[], $6::text[])
+    AS u(g, d, p, k, t, c)
+ORDER BY 1, 2, 3, 4, 5
+ON CONFLICT (grain, dimension, period, key, step) DO UPDATE SET counts = ARRAY(
+    SELECT a + b FROM unnest(s.counts, excluded.counts) WITH ORDINALITY AS x(a, b, i) ORDER BY i
+)
 """
 _WRITE_CREDITS = """
 INSERT INTO attribution_credits AS a
@@ -96,15 +105,14 @@ async def write_funnel(conn: Connection, cells: dict[CellKey, FunnelCell]) -> No
         head = (grain, dimension, period, name)
         if cell.counts.any() or cell.revenue:
             rows.append((*head, *(int(count) for count in cell.counts), cell.revenue))
-        steps, buckets = np.nonzero(cell.spans)
         spans += [
-            (*head, int(step), int(bucket), int(cell.spans[step, bucket]))
-            for step, bucket in zip(steps, buckets, strict=True)
+            (*head, step, ",".join(map(str, cell.spans[step].tolist())))
+            for step in np.flatnonzero(cell.spans.any(axis=1)).tolist()
         ]
     if rows:
         await conn.execute(_WRITE_CELLS, *columns(rows, width=5 + len(COUNTS)))
     if spans:
-        await conn.execute(_WRITE_SPANS, *columns(spans, width=7))
+        await conn.execute(_WRITE_SPANS, *columns(spans, width=6))
 
 
 def _order(key: CellKey) -> tuple[str, str, object, str]:
@@ -154,7 +162,7 @@ async def built(conn: Connection) -> bool:
 async def recount(conn: Connection, *, page: int = 5000) -> int:
     """Every aggregate emptied and counted again from the projection, in one transaction that holds
     the projection still (a live handler waits for it); how many leads. The same sums the handler
-    keeps, with nothing to take away."""
+    keeps: the funnel's lead by lead with nothing to take away, attribution's day by day."""
     async with conn.transaction():
         await conn.execute(_LOCK)
         return await _recount(conn, page)
@@ -179,10 +187,34 @@ async def _recount(conn: Connection, page: int) -> int:
     records = await conn.fetch(_FIRST_PAGE, page)
     while records:
         rows = [FunnelRow(**dict(record)) for record in records]
-        touches = await touches_of(conn, [row.lead_id for row in rows])
-        await write_changes(conn, [(None, LeadState(row, touches.get(row.lead_id, ()))) for row in rows])
+        await write_funnel(conn, funnel_delta((None, row) for row in rows))
         counted += len(rows)
         last = rows[-1]
         records = await conn.fetch(_PAGE, last.captured_at, last.lead_id, page)
+    await _recount_attribution(conn)
     await conn.execute("INSERT INTO aggregates_built (version) VALUES ($1)", VERSION)
     return counted
+
+
+# every UTC day that holds a journey: of an outcome, or of a last touch
+_JOURNEY_DAYS = f"""
+SELECT DISTINCT (d AT TIME ZONE 'UTC')::date AS day FROM lead_funnel,
+    unnest(ARRAY[last_touch_at, {", ".join(OUTCOME_COLUMNS.values())}]) AS d
+WHERE d IS NOT NULL AND captured_at IS NOT NULL ORDER BY 1
+"""
+
+
+async def _recount_attribution(conn: Connection) -> None:
+    """Attribution day by day: each day's journeys loaded whole in one statement and tallied per
+    outcome and key — the sums the handler keeps journey by journey, each cell written once (a
+    page of leads in capture order would rewrite the days their outcomes fall on again and again).
+    `reporting/tests/integration/test_aggregates.py` holds that both agree."""
+    for record in await conn.fetch(_JOURNEY_DAYS):
+        start = datetime.combine(record["day"], time(), tzinfo=UTC)
+        delta = AttributionDelta()
+        by_outcome = await load_every_outcome(conn, start=start, end=start + timedelta(days=1))
+        for outcome, by_key in by_outcome.items():
+            for key_type, journeys in by_key.items():
+                if journeys:
+                    delta.add(("day", start, outcome, key_type), tally(journeys), 1)
+        await write_attribution(conn, delta.pruned())

@@ -1,9 +1,9 @@
 """A window's attribution summed from the tallies the projection keeps (`attribution_credits`,
-`attribution_transitions`, `attribution_sets`: per UTC hour and day of each journey's outcome, or
-of its last touch without one; `reporting.db.aggregates`). The whole days and hours of the window
-come from the tables, summed in SQL; the less than an hour left at each end is counted live from
-the journeys — so the answer is exact and a year costs a few hundred rows. A half-life other than
-the default is computed live.
+`attribution_transitions`, `attribution_sets`: per UTC day of each journey's outcome, or of its
+last touch without one; `reporting.db.aggregates`). The whole days of the window come from the
+tables, summed in SQL; its partial first and last days are counted live from the journeys — so
+the answer is exact and a year costs a few hundred rows a key. A half-life other than the default
+is computed live.
 """
 
 from __future__ import annotations
@@ -29,9 +29,7 @@ from reporting.domain.journeys import Credits
 from reporting.domain.periods import ATTRIBUTION_GRAINS, cut
 from reporting.domain.shapley import SetStats
 
-_IN_PERIODS = """outcome = $1 AND key_type = $2
-    AND ((grain = 'day' AND period = ANY($3::timestamptz[]))
-        OR (grain = 'hour' AND period = ANY($4::timestamptz[])))"""
+_IN_PERIODS = "outcome = $1 AND key_type = $2 AND grain = 'day' AND period = ANY($3::timestamptz[])"
 # a float sum that should be nothing may be a rounding's breadth from it: left out, as a key the
 # models gave nothing is
 _CREDITS = f"""
@@ -60,12 +58,12 @@ async def window_tally(
     models: Sequence[Model],
     half_life_hours: float,
 ) -> Tally:
-    """The window's tally: its whole days and hours stored, the ends counted live."""
+    """The window's tally: its whole days stored, the partial ends counted live."""
     if half_life_hours != DEFAULT_HALF_LIFE_HOURS and "time_decay" in models:
         journeys = await load_journeys(conn, outcome=outcome, key=key, start=start, end=end)
         return tally(journeys, half_life_hours=half_life_hours, models=models)
     pieces = cut(start, end, ATTRIBUTION_GRAINS)
-    found = await _stored(conn, outcome, key, pieces.periods["day"], pieces.periods["hour"], models)
+    found = await _stored(conn, outcome, key, pieces.periods["day"], models)
     for low, high in pieces.live:
         found.add(
             tally(await load_journeys(conn, outcome=outcome, key=key, start=low, end=high), models=models)
@@ -78,16 +76,15 @@ async def _stored(
     outcome: str,
     key: str,
     days: list[datetime],
-    hours: list[datetime],
     models: Sequence[Model],
 ) -> Tally:
     """The stored periods' tally, of what `models` need (the sets always: they hold the totals)."""
     found = Tally()
     for model in RULE_MODELS:
         found.rules.setdefault(model, Credits())
-    if not days and not hours:
+    if not days:
         return found
-    args = (outcome, key, days, hours)
+    args = (outcome, key, days)
     if any(model in RULE_MODELS for model in models):
         for row in await conn.fetch(_CREDITS, *args):
             credits = found.rules.setdefault(row["model"], Credits())

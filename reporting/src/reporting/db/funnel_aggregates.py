@@ -1,8 +1,7 @@
 """A window's funnel summed from the cells the projection keeps (`funnel_cells`, `funnel_spans`:
-per UTC hour, day and month of capture, `reporting.db.aggregates`): its whole months, days and
-hours from the tables, summed in SQL, and the less than an hour left at each end counted live from
-the lead rows. Counts and revenue are exact; velocity comes from the histograms
-(`reporting.domain.funnel_cells`).
+per UTC day and month of capture, `reporting.db.aggregates`): its whole months and days from the
+tables, and its partial first and last days counted live from the lead rows. Counts and revenue
+are exact; velocity comes from the histograms (`reporting.domain.funnel_cells`).
 """
 
 from __future__ import annotations
@@ -39,8 +38,7 @@ FROM lead_funnel WHERE captured_at >= $1 AND captured_at < $2
 """
 # the stored periods of a window: one list per grain; $1 the dimension
 _IN_PERIODS = """dimension = $1 AND ((grain = 'month' AND period = ANY($2::timestamptz[]))
-    OR (grain = 'day' AND period = ANY($3::timestamptz[]))
-    OR (grain = 'hour' AND period = ANY($4::timestamptz[])))"""
+    OR (grain = 'day' AND period = ANY($3::timestamptz[])))"""
 
 
 def _report_key(group_by: GroupBy) -> str:
@@ -59,10 +57,7 @@ WHERE {_IN_PERIODS} GROUP BY 1 HAVING sum(leads) <> 0
 
 
 def _stored_spans(group_by: GroupBy) -> str:
-    return f"""
-SELECT {_report_key(group_by)} AS key, step, bucket, sum(count)::bigint AS count FROM funnel_spans
-WHERE {_IN_PERIODS} GROUP BY 1, 2, 3 HAVING sum(count) <> 0
-"""
+    return f"SELECT {_report_key(group_by)} AS key, step, counts FROM funnel_spans WHERE {_IN_PERIODS}"
 
 
 async def load_cells(
@@ -94,7 +89,7 @@ def period_key(group_by: GroupBy, day: date) -> str:
 def window_cut(group_by: GroupBy, start: datetime, end: datetime) -> Cut:
     """The window as stored periods (no months when grouped by day or week: a month's cell does
     not say which of its days or weeks a lead came in) and its ends to count live."""
-    grains: tuple[Grain, ...] = ("day", "hour") if group_by in ("day", "week") else FUNNEL_GRAINS
+    grains: tuple[Grain, ...] = ("day",) if group_by in ("day", "week") else FUNNEL_GRAINS
     return cut(start, end, grains)
 
 
@@ -105,14 +100,16 @@ async def window_cells(
     dimension = ALL if group_by in PERIODS else group_by
     pieces = window_cut(group_by, start, end)
     found: dict[str, FunnelCell] = {}
-    args = (dimension, *(pieces.periods.get(grain, []) for grain in ("month", "day", "hour")))
+    args = (dimension, *(pieces.periods.get(grain, []) for grain in ("month", "day")))
     if any(pieces.periods.values()):
         for r in await conn.fetch(_stored_cells(group_by), *args):
             cell = found.setdefault(r["key"], FunnelCell())
             cell.add(FunnelCell(np.array([r[name] for name in COUNTS], dtype=np.int64), r["revenue"]))
         for r in await conn.fetch(_stored_spans(group_by), *args):
-            if 0 <= r["step"] < len(STEPS) and 0 <= r["bucket"] < BUCKETS:
-                found.setdefault(r["key"], FunnelCell()).spans[r["step"], r["bucket"]] += r["count"]
+            if 0 <= r["step"] < len(STEPS) and len(r["counts"]) == BUCKETS:
+                found.setdefault(r["key"], FunnelCell()).spans[r["step"]] += np.array(
+                    r["counts"], dtype=np.int64
+                )
     live: list[tuple[str, FunnelCell]] = list(found.items())
     for low, high in pieces.live:
         cells = await load_cells(conn, low, high)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from leadkit.console_keys import console_keys_table
@@ -157,7 +158,7 @@ class AttributionCredits(Base):
 
     __tablename__ = "attribution_credits"
 
-    grain: Mapped[str] = mapped_column(Text, primary_key=True, comment="hour or day (UTC)")
+    grain: Mapped[str] = mapped_column(Text, primary_key=True, comment="day (UTC)")
     outcome: Mapped[str] = mapped_column(Text, primary_key=True)
     key_type: Mapped[str] = mapped_column(Text, primary_key=True)
     period: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
@@ -197,12 +198,12 @@ class AttributionSets(Base):
 
 
 class FunnelCells(Base):
-    """Per period of capture (hour, day, month), the stage counts and revenue of each key of a
+    """Per period of capture (day, month), the stage counts and revenue of each key of a
     dimension ('all' keys its one row ''), kept by the projection's handler as attribution's are."""
 
     __tablename__ = "funnel_cells"
 
-    grain: Mapped[str] = mapped_column(Text, primary_key=True, comment="hour, day or month (UTC)")
+    grain: Mapped[str] = mapped_column(Text, primary_key=True, comment="day or month (UTC)")
     dimension: Mapped[str] = mapped_column(Text, primary_key=True)
     period: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -219,8 +220,8 @@ class FunnelCells(Base):
 
 
 class FunnelSpans(Base):
-    """The velocity histograms of the funnel's cells: one row per step and bucket that holds
-    spans (`reporting.domain.funnel_cells`)."""
+    """The velocity histograms of the funnel's cells: one row per step that holds spans, its
+    buckets' counts (`reporting.domain.funnel_cells`), added to element by element."""
 
     __tablename__ = "funnel_spans"
 
@@ -229,8 +230,7 @@ class FunnelSpans(Base):
     period: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     step: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    count: Mapped[int] = mapped_column(BigInteger)
+    counts: Mapped[list[int]] = mapped_column(ARRAY(Integer), comment="one per bucket")
 
 
 class AggregatesBuilt(Base):

@@ -7,8 +7,9 @@ per period of every grain (`reporting.domain.periods`). The cost is the poll's l
 day's: a busy day costs what a quiet one does. A lead whose facts (or a journey whose touches,
 outcome and revenue) did not change contributes nothing to the delta.
 
-A full recount is the same sum with nothing taken away (`reporting.db.aggregates.recount`), so
-live maintenance and recount cannot disagree.
+A full recount (`reporting.db.aggregates.recount`) is the funnel's same sum with nothing taken away,
+and attribution's tallies of each day's journeys loaded whole; the integration tests hold that the
+tables the handler keeps and the ones a recount writes agree.
 """
 
 from __future__ import annotations
