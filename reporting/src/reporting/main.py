@@ -13,9 +13,9 @@ from reporting.api.quality import router as quality_router
 from reporting.api.roi import router as money_router
 from reporting.api.speed import router as speed_router
 from reporting.api.targets import router as targets_router
-from reporting.db.aggregates import ensure_built
 from reporting.handlers import HANDLERS
 from reporting.settings import ReportingSettings
+from reporting.workers import prepare_aggregates
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
@@ -24,7 +24,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         name="reporting",
         settings=settings,
         handlers=HANDLERS,
-        prepare=ensure_built,
+        prepare=prepare_aggregates,
     )
     app = create_service_app(
         service,
