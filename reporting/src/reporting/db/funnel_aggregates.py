@@ -57,7 +57,12 @@ WHERE {_IN_PERIODS} GROUP BY 1 HAVING sum(leads) <> 0
 
 
 def _stored_spans(group_by: GroupBy) -> str:
-    return f"SELECT {_report_key(group_by)} AS key, step, counts FROM funnel_spans WHERE {_IN_PERIODS}"
+    # as text: numpy parses a histogram's 512 counts in C, where a list of Python ints costs ten
+    # times as much (a year by week is two thousand histograms)
+    return (
+        f"SELECT {_report_key(group_by)} AS key, step, array_to_string(counts, ',') AS counts"
+        f" FROM funnel_spans WHERE {_IN_PERIODS}"
+    )
 
 
 async def load_cells(
@@ -106,10 +111,9 @@ async def window_cells(
             cell = found.setdefault(r["key"], FunnelCell())
             cell.add(FunnelCell(np.array([r[name] for name in COUNTS], dtype=np.int64), r["revenue"]))
         for r in await conn.fetch(_stored_spans(group_by), *args):
-            if 0 <= r["step"] < len(STEPS) and len(r["counts"]) == BUCKETS:
-                found.setdefault(r["key"], FunnelCell()).spans[r["step"]] += np.array(
-                    r["counts"], dtype=np.int64
-                )
+            counts = np.fromstring(r["counts"], dtype=np.int64, sep=",")
+            if 0 <= r["step"] < len(STEPS) and len(counts) == BUCKETS:
+                found.setdefault(r["key"], FunnelCell()).spans[r["step"]] += counts
     live: list[tuple[str, FunnelCell]] = list(found.items())
     for low, high in pieces.live:
         cells = await load_cells(conn, low, high)
