@@ -176,7 +176,7 @@ async def test_funnel_and_attribution_over_backdated_journeys(
     try:
         async with pool.acquire() as conn:
 
-            async def refreshed() -> None:
+            async def counted() -> None:
                 leads = await conn.fetchval(
                     "SELECT leads FROM funnel_cells WHERE grain = 'day' AND dimension = 'source'"
                     " AND period = $1 AND key = $2",
@@ -185,7 +185,7 @@ async def test_funnel_and_attribution_over_backdated_journeys(
                 )
                 assert leads == 2, leads
 
-            await eventually(refreshed, within=30)
+            await eventually(counted, within=30)
     finally:
         await pool.close()
     assert await projected() == report

@@ -7,21 +7,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from leadkit.db import Connection
+from reporting.domain.aggregate_deltas import OUTCOME_COLUMNS
 from reporting.domain.attribution import ATTRIBUTION_KEYS, OUTCOMES, AttributionKey, Outcome
 from reporting.domain.journeys import NONE_KEY, Journey, TouchPoint
 
-# the column of each outcome's first time: from a closed list, never from input
-OUTCOME_AT: dict[Outcome, str] = {
-    "won": "won_at",
-    "opportunity": "opportunity_at",
-    "sql": "sql_at",
-    "mql": "mql_at",
-}
 _ORDER = "ORDER BY t.occurred_at, t.touch_id"
 
 
 def _journeys_sql(outcome: Outcome, keys: tuple[AttributionKey, ...]) -> str:
-    at = OUTCOME_AT[outcome]
+    at = OUTCOME_COLUMNS[outcome]
     present = "FILTER (WHERE t.lead_id IS NOT NULL)"
     per_key = ", ".join(f"array_agg(coalesce(t.{k}, '{NONE_KEY}') {_ORDER}) {present} AS {k}" for k in keys)
     return f"""
@@ -74,18 +68,18 @@ def _day_sql() -> str:
     per_key = ", ".join(
         f"array_agg(coalesce(t.{k}, '{NONE_KEY}') {_ORDER}) {present} AS {k}" for k in ATTRIBUTION_KEYS
     )
-    in_window = " OR ".join(f"({at} >= $1 AND {at} < $2)" for at in OUTCOME_AT.values())
-    some_missing = " OR ".join(f"{at} IS NULL" for at in OUTCOME_AT.values())
+    in_window = " OR ".join(f"({at} >= $1 AND {at} < $2)" for at in OUTCOME_COLUMNS.values())
+    some_missing = " OR ".join(f"{at} IS NULL" for at in OUTCOME_COLUMNS.values())
     return f"""
 WITH chosen AS (
-    SELECT lead_id, {", ".join(OUTCOME_AT.values())}, last_touch_at, revenue FROM lead_funnel
+    SELECT lead_id, {", ".join(OUTCOME_COLUMNS.values())}, last_touch_at, revenue FROM lead_funnel
     WHERE captured_at IS NOT NULL
       AND ({in_window} OR (last_touch_at >= $1 AND last_touch_at < $2 AND ({some_missing})))
 )
 SELECT c.*, array_agg(t.occurred_at {_ORDER}) {present} AS at,
        array_agg(t.created_lead {_ORDER}) {present} AS made, {per_key}
 FROM chosen c LEFT JOIN touches t ON t.lead_id = c.lead_id
-GROUP BY c.lead_id, {", ".join(f"c.{at}" for at in OUTCOME_AT.values())}, c.last_touch_at, c.revenue
+GROUP BY c.lead_id, {", ".join(f"c.{at}" for at in OUTCOME_COLUMNS.values())}, c.last_touch_at, c.revenue
 """
 
 
@@ -107,7 +101,7 @@ async def load_every_outcome(
             for key in ATTRIBUTION_KEYS
         }
         last = row["last_touch_at"]
-        for outcome, column in OUTCOME_AT.items():
+        for outcome, column in OUTCOME_COLUMNS.items():
             at = row[column]
             if at is not None and start <= at < end:
                 upto, revenue = bisect_right(times, at), row["revenue"]

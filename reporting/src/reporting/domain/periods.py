@@ -2,8 +2,8 @@
 Pure.
 
 A report's window is any two instants. It is answered from the largest whole periods inside it
-(the funnel's months, days and hours; attribution's days) and only what is left at its ends — less
-than the finest grain each side — is counted from the lead rows.
+(the funnel's months and days; attribution's days) and only what is left at its ends — less
+than a day each side — is counted from the lead rows.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-Grain = Literal["hour", "day", "month"]
+Grain = Literal["day", "month"]
 # largest first: a window takes its months, then its days, then its hours
 # No hours: the velocity histograms make an hour's funnel hundreds of rows (millions a year), and a
 # report's partial first and last days count from the lead rows in one indexed scan.
@@ -27,15 +27,11 @@ ATTRIBUTION_GRAINS: tuple[Grain, ...] = ("day",)
 def period_of(at: datetime, grain: Grain) -> datetime:
     """The start of the UTC period holding `at`."""
     at = at.astimezone(UTC)
-    if grain == "hour":
-        return at.replace(minute=0, second=0, microsecond=0)
     day = at.replace(hour=0, minute=0, second=0, microsecond=0)
     return day if grain == "day" else day.replace(day=1)
 
 
 def next_period(start: datetime, grain: Grain) -> datetime:
-    if grain == "hour":
-        return start + timedelta(hours=1)
     if grain == "day":
         return start + timedelta(days=1)
     return (start + timedelta(days=32)).replace(day=1)
