@@ -1,4 +1,4 @@
-"""The periods aggregates are kept for — UTC hours, days and months — and a window cut into them.
+"""The periods aggregates are kept for — UTC days and months — and a window cut into them.
 Pure.
 
 A report's window is any two instants. It is answered from the largest whole periods inside it
@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 Grain = Literal["day", "month"]
-# largest first: a window takes its months, then its days, then its hours
+# largest first: a window takes its months, then its days
 # No hours: the velocity histograms make an hour's funnel hundreds of rows (millions a year), and a
 # report's partial first and last days count from the lead rows in one indexed scan.
 FUNNEL_GRAINS: tuple[Grain, ...] = ("month", "day")
