@@ -57,14 +57,13 @@ async def won(client: httpx.AsyncClient, system: System, lead_id: str, amount: s
     await step(client, system, lead_id, at, stage="won", amount=amount, currency="EUR")
 
 
-@pytest.fixture(scope="module")
-def t0(system: System) -> datetime:
-    """A quiet past hour of its own, so this module's journeys are the only ones in its window:
-    picked at random and taken only when reporting holds nothing in the ten days after it (the
-    test topics keep every earlier run's history, and a rebuild in another module replays it)."""
+def quiet_hour(system: System, first: datetime, years: int) -> datetime:
+    """A random hour from `first` on, taken only when reporting holds nothing from five days before
+    it to twelve after: the test topics keep every earlier run's history, and the rebuild test
+    replays it, so an hour picked blindly can meet an earlier run's journeys."""
     with httpx.Client(headers=system.headers, timeout=30) as client:
         for _ in range(20):
-            at = datetime(2000, 1, 3, tzinfo=UTC) + timedelta(hours=random.randrange(0, 24 * 365 * 20))
+            at = first + timedelta(hours=random.randrange(0, 24 * 365 * years))
             window = {
                 "from": (at - timedelta(days=5)).isoformat(),
                 "to": (at + timedelta(days=12)).isoformat(),
@@ -75,7 +74,13 @@ def t0(system: System) -> datetime:
             assert answer.status_code == 200, answer.text
             if not answer.json()["rows"]:
                 return at
-    raise AssertionError("no quiet ten days in twenty tries")
+    raise AssertionError("no quiet stretch in twenty tries")
+
+
+@pytest.fixture(scope="module")
+def t0(system: System) -> datetime:
+    """A quiet past hour of its own, so this module's journeys are the only ones in its window."""
+    return quiet_hour(system, datetime(2000, 1, 3, tzinfo=UTC), years=20)
 
 
 async def test_funnel_and_attribution_over_backdated_journeys(
@@ -197,7 +202,7 @@ async def test_the_issues_five_journeys_give_its_markov_removal_effects(
     """A>A>B (won, 90), A>B>A (won, 90), C (won, 30), B>C and C>B (no outcome), posted as leads,
     touches and sales' outcomes: P = 0.6, RE(A) = 0.575758, RE(B) = 0.555556, RE(C) = 0.466667."""
     # an hour of its own: no other test (nor the integration tests, on the same database) uses 1984-88
-    t0 = datetime(1984, 1, 2, tzinfo=UTC) + timedelta(hours=random.randrange(0, 24 * 365 * 5))
+    t0 = quiet_hour(system, datetime(1984, 1, 2, tzinfo=UTC), years=5)
     run = uuid4().hex[:6]
     names = {channel: f"{channel}-{run}" for channel in "ABC"}
     journeys = [("AAB", "90.00"), ("ABA", "90.00"), ("C", "30.00"), ("BC", None), ("CB", None)]
