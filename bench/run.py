@@ -36,7 +36,8 @@ per-key and per-address rate limits, raised because one key offers every lead he
 Writes bench/results/latest.json. Settings: BENCH_SECONDS (wrk runs), BENCH_CONNECTIONS, BENCH_STEPS
 (rate:seconds,…; default 100:30,200:30,300:60,500:60), BENCH_BULK_LEADS, BENCH_IDLE_SECONDS,
 BENCH_BUSY_DAY_LEADS (0 skips the step), BENCH_REPORT_LEADS. BENCH_ONLY=deliveries runs the
-delivery step alone and prints it (latest.json is left as it was).
+delivery step alone and prints it, BENCH_ONLY=steps the idle line and the rate steps alone (either
+leaves latest.json as it was).
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ PROFILE_SECONDS = int(os.environ.get("BENCH_PROFILE_SECONDS", "20"))
 DELIVERIES_ON = os.environ.get("BENCH_DELIVERIES", "1") != "0"
 DELIVERY_RATE = float(os.environ.get("BENCH_DELIVERY_RATE", "200"))
 DELIVERY_SECONDS = int(os.environ.get("BENCH_DELIVERY_SECONDS", "10"))
+ONLY_STEPS = os.environ.get("BENCH_ONLY") == "steps"
 ONLY_DELIVERIES = os.environ.get("BENCH_ONLY") in ("deliveries", "published-deliveries")
 PUBLISHED_ONLY = os.environ.get("BENCH_ONLY") == "published-deliveries"
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "20"))
@@ -639,9 +641,39 @@ async def deliveries_alone() -> None:
             process.wait(timeout=40)
 
 
+async def steps_alone() -> None:
+    """The idle line and the rate steps alone, printed (latest.json is left as it was)."""
+    await fresh_topics()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        start(processes, list(SERVICES))
+        await wait_ready(list(SERVICES))
+        await drained()
+        pids = {name: process.pid for name, process in zip(SERVICE_ORDER, processes, strict=True)}
+        idle, found = await idle_cost(pids)
+        steps = []
+        postgres_json("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        for rate, seconds in STEPS:
+            await drained()
+            postgres_json("SELECT '1' FROM pg_stat_statements_reset()")
+            step = await end_to_end(rate, seconds, pids, idle)
+            step["postgresql_by_database"] = postgres_json(f"SELECT json_agg(r) FROM ({PG_BY_DATABASE}) r")
+            step["postgresql_top_statements"] = postgres_json(f"SELECT json_agg(r) FROM ({PG_TOP}) r")
+            steps.append(step)
+        print(json.dumps({"idle": found, "steps": steps}, indent=2))  # noqa: T201
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=40)
+
+
 async def main() -> None:
     if ONLY_DELIVERIES:
         await deliveries_alone()
+        return
+    if ONLY_STEPS:
+        await steps_alone()
         return
     processes: list[subprocess.Popen[bytes]] = []
     await fresh_topics()
