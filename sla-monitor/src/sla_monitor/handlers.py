@@ -109,7 +109,12 @@ async def start_accept_clocks(
             for e in (latest[lead],)
         ],
     )
-    await timer_rows.cancel_for_new_owners(conn, leads, [latest[lead].data.owner for lead in leads], ctx.now)
+    # Only a lead qualified before can have clocks running: a first assignment (nearly every
+    # event) has none to stop, and skipping it keeps the statement off the hot path.
+    reassigned = [lead for lead in leads if lead in before and before[lead].qualified_event_id is not None]
+    await timer_rows.cancel_for_new_owners(
+        conn, reassigned, [latest[lead].data.owner for lead in reassigned], ctx.now
+    )
     new_runs = [
         latest[lead]
         for lead in leads

@@ -93,7 +93,8 @@ async def cancel_for_new_owners(
     conn: Connection, leads: Sequence[UUID], owners: Sequence[str | None], now: datetime
 ) -> None:
     """Stop the running clocks of leads that changed hands (the new owner's start afresh)."""
-    await conn.execute(_CANCEL_PENDING, leads, owners, now)
+    if leads:
+        await conn.execute(_CANCEL_PENDING, leads, owners, now)
 
 
 async def lock_running(conn: Connection, lead_id: UUID) -> list[RunningTimer]:
