@@ -1,7 +1,5 @@
 """capture: HTTP intake of leads from APIs, forms and ad platforms → lead.captured."""
 
-import asyncio
-
 from fastapi import FastAPI
 
 from capture.api import erasures, leads, touches
@@ -15,13 +13,13 @@ from capture.parts import CaptureParts
 from capture.settings import CaptureSettings
 from capture.workers import run_fetcher
 from leadkit.idempotency import expire_keys_worker
+from leadkit.next_due import NextDue
 from leadkit.rate_limit import RateLimiter
 from leadkit.service import Service, create_service_app
 
 
 def create_app(settings: CaptureSettings | None = None) -> FastAPI:
     settings = settings or CaptureSettings()
-    fetcher_wake = asyncio.Event()
     service = Service(
         name="capture",
         settings=settings,
@@ -37,7 +35,7 @@ def create_app(settings: CaptureSettings | None = None) -> FastAPI:
                 ),
             ),
             limiters=limiters(settings),
-            fetcher_wake=fetcher_wake,
+            fetches_due=NextDue(longest=settings.fetch_poll_seconds),
         ),
     )
     app = create_service_app(

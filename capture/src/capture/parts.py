@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from capture.limits import Limiters
+from leadkit.next_due import NextDue
 from leadkit.service import Deps, parts_of
 
 if TYPE_CHECKING:
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 class CaptureParts:
     key_auth: KeyAuth
     limiters: Limiters
-    fetcher_wake: asyncio.Event  # set when a webhook parked a lead for the fetcher
+    # the platform fetcher's rest: until the next retry is due, or a webhook parks a lead
+    fetches_due: NextDue
 
 
 def capture_parts(deps: Deps) -> CaptureParts:

@@ -50,4 +50,11 @@ class CaptureSettings(ServiceSettings):
     linkedin_api_version: str = "202510"
     fetch_max_attempts: int = Field(default=10, ge=1, description="Tries to fetch a platform's lead")
     fetch_backoff_seconds: float = Field(default=2.0, gt=0, description="First retry delay; doubles, ≤ 1 h")
-    fetch_poll_seconds: float = Field(default=1.0, gt=0)
+    fetch_poll_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="The longest the platform fetcher rests: it sleeps until the next retry is due, woken "
+        "at once by a webhook this instance took; one another instance took fetches at most this late if "
+        "that instance's fetcher has gone",
+    )

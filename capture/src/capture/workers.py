@@ -3,8 +3,6 @@ the platform's API and capture it; retry with backoff on failure, up to a limit.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -13,7 +11,7 @@ import httpx
 import structlog
 
 from capture.api.models import LeadCreate
-from capture.db.platform_leads import fetch_failed, lease_due, lock_pending
+from capture.db.platform_leads import fetch_failed, lease_due, lock_pending, next_attempt
 from capture.db.tables import PlatformLead
 from capture.domain.platforms import PlatformLeadData, linkedin_form_id, linkedin_lead, meta_lead
 from capture.merge import Capture, capture_leads
@@ -154,10 +152,14 @@ async def _failed(deps: Deps, settings: CaptureSettings, row: PlatformLead, exc:
 async def run_fetcher(deps: Deps) -> None:
     settings = deps.settings
     assert isinstance(settings, CaptureSettings)
-    wake = capture_parts(deps).fetcher_wake
+    due = capture_parts(deps).fetches_due
     async with httpx.AsyncClient(timeout=10) as client:
         while True:
-            wake.clear()
-            if await process_due(deps, client) == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout=settings.fetch_poll_seconds)
+            started = deps.clock()
+            processed = await process_due(deps, client)
+            due.looked(round_started=started)
+            if processed:
+                continue
+            async with deps.sessions() as session:
+                upcoming = await next_attempt(session)
+            await due.rest(clock=deps.clock, next_due=upcoming)

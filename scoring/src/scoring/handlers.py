@@ -8,7 +8,7 @@ recorded and outboxed in one statement per table.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -28,6 +28,7 @@ from leadkit.consumer import HandlerContext
 from leadkit.db import Connection
 from leadkit.erasure import erased_among, record_erased
 from leadkit.messaging import Outbox
+from leadkit.next_due import NextDue
 from leadkit.policies import PolicyStore
 from scoring.db import outcomes
 from scoring.db.profiles import ScoreRow, forget_people, load_states, record_scores, save_states
@@ -48,6 +49,8 @@ class Scoring:
 
     models: PolicyStore[RuleModel]
     predictors: Predictors
+    # the decay worker's rest; every settle tells it when the soonest decay it wrote is due
+    decay_due: NextDue = field(default_factory=lambda: NextDue(longest=30.0))
 
 
 async def score_captured_leads(
@@ -162,6 +165,8 @@ async def settle(
     await save_states(conn, states, now)
     await record_scores(conn, rows)
     outbox.add(*emitted)
+    if decays := [state.decay_due_at for state in states if state.decay_due_at is not None]:
+        scoring.decay_due.expect(min(decays))
     return len(emitted)
 
 

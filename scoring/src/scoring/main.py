@@ -21,7 +21,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     settings = settings or ScoringSettings()
     # Read at start-up so a broken default model stops the service instead of mis-scoring leads.
     load_rule_model(settings.rules_file.read_text())
-    scoring = scoring_parts(settings.rules_file)
+    scoring = scoring_parts(settings.rules_file, longest_decay_rest=settings.decay_poll_seconds)
     outcomes = partial(record_outcomes, scoring=scoring)  # one handler for both: one batch per poll
     service = Service(
         name="scoring",
@@ -34,13 +34,13 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
             LeadErased.topic: forget_lead_facts,
         },
         workers=[
-            ("decay", partial(run_decay_worker, scoring=scoring, poll_seconds=settings.decay_poll_seconds)),
+            ("decay", partial(run_decay_worker, scoring=scoring)),
             (
                 "rescore",
                 partial(
                     run_rescore_worker,
                     scoring=scoring,
-                    poll_seconds=settings.decay_poll_seconds,
+                    poll_seconds=settings.rescore_poll_seconds,
                     batch=settings.rescore_batch_size,
                 ),
             ),

@@ -20,7 +20,17 @@ class ScoringSettings(ServiceSettings):
     # the model an empty database starts with (version 1); later versions are managed through
     # /v1/scoring/models and `leadloop scoring models`
     rules_file: Path = DEFAULT_RULES
-    decay_poll_seconds: float = Field(default=1.0, gt=0, description="how often due decay is looked for")
+    decay_poll_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="the longest the decay worker rests: it sleeps until the next lead's decay is due, "
+        "woken sooner by what this instance scores; a decay another instance wrote, whose worker has gone, "
+        "comes at most this late",
+    )
+    rescore_poll_seconds: float = Field(
+        default=1.0, gt=0, description="how often an idle instance looks for a re-score job (one read)"
+    )
     rescore_batch_size: int = Field(default=2000, gt=0, description="leads per re-score transaction")
     # the classifier is fitted only on at least this many leads with an outcome, of which at least
     # `learning_min_conversions` reached SQL (Salesforce Einstein asks 1,000 and 120)

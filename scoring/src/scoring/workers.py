@@ -76,18 +76,25 @@ async def decay_round(
     )
 
 
-async def run_decay_worker(deps: Deps, *, scoring: Scoring, poll_seconds: float, limit: int = 500) -> None:
+async def run_decay_worker(deps: Deps, *, scoring: Scoring, limit: int = 500) -> None:
+    """Re-score what decay made due; a full claim goes again at once, else the worker rests until
+    the next lead's decay is due (`leadkit.next_due`: what this instance scores wakes it sooner)."""
     while True:
+        started = deps.clock()
         due = await decay_round(
             deps.pool,
             scoring,
-            now=deps.clock(),
+            now=started,
             limit=limit,
             notify=deps.notify_relay,
             on_outbox=deps.outbox_written,
         )
-        if due is None or due < limit:
-            await asyncio.sleep(poll_seconds)  # the schedule's resolution; a full claim goes again at once
+        scoring.decay_due.looked(round_started=started)
+        if due is not None and due >= limit:
+            continue
+        async with deps.pool.acquire() as conn:
+            upcoming = await rescore_jobs.next_decay(conn, await DECAY.items(conn))
+        await scoring.decay_due.rest(clock=deps.clock, next_due=upcoming)
 
 
 async def rescore_batch(
@@ -145,7 +152,15 @@ async def rescore_round(
 
 
 async def run_rescore_worker(deps: Deps, *, scoring: Scoring, poll_seconds: float, batch: int) -> None:
+    """Works the waiting job a batch at a time. A job comes with an activation, from this process
+    or another (the CLI): the idle worker looks for one each `poll_seconds` with one cheap read,
+    no transaction."""
     while True:
+        async with deps.pool.acquire() as conn:
+            waiting = await rescore_jobs.job_waiting(conn)
+        if not waiting:
+            await asyncio.sleep(poll_seconds)
+            continue
         done = await rescore_round(
             deps.pool,
             scoring,

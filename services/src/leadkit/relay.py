@@ -15,7 +15,7 @@ in `leadloop_outbox_parked` and `python -m leadkit.admin outbox parked SERVICE`.
 
 The relay sleeps until woken: in memory by its own process after a commit that wrote outbox
 rows, by NOTIFY from other instances' commits (they notify only while their own relay stands by),
-and by a slow safety-net poll.
+and by a safety-net poll every 10 s. A relay standing by tries the lock every poll interval.
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ class OutboxRelay:
         bootstrap_servers: str,
         batch_size: int = 500,
         poll_interval: float = 1.0,
+        safety_net: float = 10.0,
         retention: timedelta = timedelta(days=1),
         linger_ms: int = 5,
         redact: Redactor | None = None,
@@ -107,6 +108,7 @@ class OutboxRelay:
         self._bootstrap_servers = bootstrap_servers
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._safety_net = max(safety_net, poll_interval)
         self._retention = retention
         self._linger_ms = linger_ms
         self._redact = redact or Redactor()
@@ -188,8 +190,12 @@ class OutboxRelay:
                 await self._housekeeping(connection)
                 next_housekeeping = loop.time() + 5.0
             if published < self._batch_size:
+                # the active relay is woken by every commit that wrote rows (in memory, or NOTIFY
+                # from the other instances): its poll is only a safety net; one standing by tries
+                # the lock every poll, as nothing tells it the holder has gone
+                rest = self._poll_interval if published == STANDING_BY else self._safety_net
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+                    await asyncio.wait_for(self._wake.wait(), timeout=rest)
         if self._unmarked and self.active:
             await self._mark_published(connection, self._unmarked)
             self._unmarked = []

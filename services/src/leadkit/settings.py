@@ -85,7 +85,10 @@ class ServiceSettings(BaseSettings):
         "so take many events a poll: fewer, larger transactions.",
     )
     relay_poll_interval_seconds: float = Field(
-        default=1.0, gt=0, description="Safety-net poll; committed rows wake the relay at once (NOTIFY)"
+        default=1.0,
+        gt=0,
+        description="How often a relay standing by tries the lock; the active relay is woken by committed "
+        "rows (in memory or NOTIFY) and polls only as a safety net, every 10 s or this if longer",
     )
     relay_batch_size: int = Field(default=500, ge=1)
     max_body_bytes: int = Field(

@@ -150,3 +150,4 @@ async def start_accept_clocks(
             now=ctx.now,
         )
     await timer_rows.start_timers(conn, timers)
+    parts.started(timers)

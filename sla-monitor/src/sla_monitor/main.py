@@ -35,7 +35,7 @@ from sla_monitor.workers import run_timer_worker
 
 def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
     settings = settings or SlaMonitorSettings()
-    parts = sla_parts(settings.policy_file)
+    parts = sla_parts(settings.policy_file, longest_timer_rest=settings.timer_poll_seconds)
     service = Service(
         name="sla-monitor",
         settings=settings,
@@ -55,7 +55,7 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
             RepChanged.topic: delivery.remember_reps,  # what a CRM owner map may name
         },
         workers=[
-            ("sla-timers", partial(run_timer_worker, poll_seconds=settings.timer_poll_seconds)),
+            ("sla-timers", run_timer_worker),
             ("expire-idempotency-keys", expire_keys_worker(idempotency)),
             ("deliveries", run_deliveries),
         ],

@@ -126,6 +126,7 @@ async def report_progress(
                 cause=progressed.id,
             )
         await timer_rows.start_timers(conn, timers)
+        parts.started(timers)
     recycled = None
     if effect.recycle_reason is not None:
         track = None

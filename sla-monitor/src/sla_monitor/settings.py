@@ -20,7 +20,14 @@ class SlaMonitorSettings(ServiceSettings):
     policy_file: Path = Field(
         default=DEFAULT_POLICY, description="The SLA policy an empty database starts with (version 1)."
     )
-    timer_poll_seconds: float = Field(default=1.0, gt=0, description="How often due timers are looked for.")
+    timer_poll_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="The longest the timer sweep rests: it sleeps until the next timer is due, woken "
+        "sooner by this instance's new clocks; a clock another instance started, whose sweep has gone, "
+        "fires at most this late.",
+    )
     delivery_sealing_key: SecretStr = Field(
         default=SecretStr(""),
         description="32 random bytes, base64: seals subscriptions' secrets at rest (`make up` writes it)",

@@ -1,5 +1,6 @@
-"""The timer worker: every poll, fire what is due; while there was work, look again at once. A
-lead whose timers fail to fire is quarantined (`leadkit.quarantine`) and the rest fire.
+"""The timer worker: fire what is due; while there was work, look again at once, else rest until
+the next timer is due (`leadkit.next_due`). A lead whose timers fail to fire is quarantined
+(`leadkit.quarantine`) and the rest fire.
 
 The sweep runs on any number of instances: the leads with due timers are locked first (SKIP
 LOCKED: a lead that a progress report or another instance holds is left to the next round), then
@@ -8,7 +9,6 @@ them — so each due timer fires exactly once."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -53,14 +53,21 @@ async def fire_round(
     )
 
 
-async def run_timer_worker(deps: Deps, *, poll_seconds: float) -> None:
+async def run_timer_worker(deps: Deps) -> None:
+    """Fire what is due; while there was work look again at once, else rest until the next timer
+    is due (`leadkit.next_due`: new clocks of this instance wake it sooner)."""
     parts = parts_of(deps, SlaParts)
     while True:
+        started = deps.clock()
         fired = await fire_round(
-            deps.pool, parts, now=deps.clock(), notify=deps.notify_relay, on_outbox=deps.outbox_written
+            deps.pool, parts, now=started, notify=deps.notify_relay, on_outbox=deps.outbox_written
         )
-        if not fired:
-            await asyncio.sleep(poll_seconds)
+        parts.timers_due.looked(round_started=started)
+        if fired:
+            continue
+        async with deps.pool.acquire() as conn:
+            upcoming = await timers.next_due(conn, await TIMERS.items(conn))
+        await parts.timers_due.rest(clock=deps.clock, next_due=upcoming)
 
 
 async def fire_due_timers(

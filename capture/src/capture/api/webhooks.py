@@ -170,7 +170,7 @@ async def meta_webhook(request: Request, deps: DepsDep) -> Response:
                 "ad_id": notice.ad_id,
             },
         )
-    capture_parts(deps).fetcher_wake.set()
+    capture_parts(deps).fetches_due.expect(deps.clock())
     return PlainTextResponse("EVENT_RECEIVED")
 
 
@@ -231,7 +231,7 @@ async def linkedin_webhook(request: Request, deps: DepsDep) -> Response:
             notice.response_id,
             {"response_id": notice.response_id, "form": notice.form, "lead_type": notice.lead_type},
         )
-        capture_parts(deps).fetcher_wake.set()
+        capture_parts(deps).fetches_due.expect(deps.clock())
     return Response(status_code=200)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,6 +92,14 @@ async def lease_due(
     for row in due:
         row.next_attempt_at = now + lease
     return list(due)
+
+
+async def next_attempt(session: AsyncSession) -> datetime | None:
+    """When the first pending notification's next attempt is due (the fetcher's wake-up)."""
+    due: datetime | None = await session.scalar(
+        select(func.min(PlatformLead.next_attempt_at)).where(PlatformLead.status == "pending")
+    )
+    return due
 
 
 async def lock_pending(session: AsyncSession, platform_lead_id: int) -> PlatformLead | None:

@@ -25,6 +25,7 @@ SELECT lead_id FROM lead_profiles WHERE $1::uuid IS NULL OR lead_id > $1 ORDER B
 # the quarantined leads are passed over but still move the cursor: the job finishes without them
 _UNSKIPPED = "SELECT unnest($1::uuid[]) AS lead_id EXCEPT SELECT unnest($2::text[])::uuid"
 _PEEK_JOB = "SELECT cursor FROM rescore_jobs WHERE finished_at IS NULL ORDER BY id LIMIT 1"
+_ANY_JOB = "SELECT EXISTS (SELECT FROM rescore_jobs WHERE finished_at IS NULL)"
 _ADVANCE = """
 UPDATE rescore_jobs SET cursor = $2, done = done + $3, changed = changed + $4,
     finished_at = CASE WHEN $5 THEN now() END
@@ -37,6 +38,12 @@ SELECT lead_id FROM lead_profiles
 WHERE decay_due_at <= $1 AND lead_id::text <> ALL($3::text[])
   AND ($4::uuid[] IS NULL OR lead_id = ANY($4::uuid[]))
 ORDER BY decay_due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+"""
+# the decay worker's next wake-up: the first entry of the decay index, quarantine aside
+_NEXT_DECAY = """
+SELECT decay_due_at FROM lead_profiles
+WHERE decay_due_at IS NOT NULL AND lead_id::text <> ALL($1::text[])
+ORDER BY decay_due_at LIMIT 1
 """
 _DECAY_PENDING = """
 SELECT lead_id FROM lead_profiles WHERE decay_due_at <= $1 AND lead_id::text <> ALL($3::text[])
@@ -118,3 +125,15 @@ async def claim_decay_due(
 
 async def decay_pending(conn: Connection, now: datetime, limit: int, skip: Sequence[str]) -> list[str]:
     return [str(row["lead_id"]) for row in await conn.fetch(_DECAY_PENDING, now, limit, list(skip))]
+
+
+async def next_decay(conn: Connection, skip: Sequence[str]) -> datetime | None:
+    """When the first lead's decay (of a lead not in `skip`) is due."""
+    due: datetime | None = await conn.fetchval(_NEXT_DECAY, list(skip))
+    return due
+
+
+async def job_waiting(conn: Connection) -> bool:
+    """Whether an unfinished re-score job waits (one cheap read: the idle worker's only one)."""
+    waiting: bool = await conn.fetchval(_ANY_JOB)
+    return waiting

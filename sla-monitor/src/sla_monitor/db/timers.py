@@ -55,6 +55,11 @@ _PENDING_LEADS = """
 SELECT lead_id FROM timers WHERE status = 'pending' AND due_at <= $1 AND lead_id::text <> ALL($3::text[])
 GROUP BY lead_id ORDER BY min(due_at) LIMIT $2
 """
+# the sweep's next wake-up: the first entry of the pending timers' due index, quarantine aside
+_NEXT_DUE = """
+SELECT due_at FROM timers WHERE status = 'pending' AND lead_id::text <> ALL($1::text[])
+ORDER BY due_at LIMIT 1
+"""
 _DUE = """
 SELECT id, lead_id, clock, escalation, escalation_step, owner, started_at, due_at, cause_event_id, tier,
        sla_version, team, target_minutes
@@ -146,3 +151,9 @@ async def pending_leads(
     conn: Connection, *, now: datetime, skip: Sequence[str], limit: int = 1000
 ) -> list[str]:
     return [str(row["lead_id"]) for row in await conn.fetch(_PENDING_LEADS, now, limit, list(skip))]
+
+
+async def next_due(conn: Connection, skip: Sequence[str]) -> datetime | None:
+    """When the first pending timer (of a lead not in `skip`) is due."""
+    due: datetime | None = await conn.fetchval(_NEXT_DUE, list(skip))
+    return due

@@ -34,6 +34,12 @@ class TimerRows:
 
     rows: list[tuple[object, ...]] = field(default_factory=list)
 
+    @property
+    def first_due(self) -> datetime | None:
+        """When the first of the running timers is due (the sweep's wake-up), if any runs."""
+        due = [row[6] for row in self.rows if row[7] == "pending" and isinstance(row[6], datetime)]
+        return min(due) if due else None
+
     def start(
         self,
         lead_id: UUID,
