@@ -107,7 +107,7 @@ class ConsumerOptions:
     max_attempts: int = 5
     backoff_seconds: float = 0.2
     batch_size: int = 500
-    poll_timeout_ms: int = 500
+    poll_timeout_ms: int = 1000
     # A quiet pipeline gets each event within milliseconds; a busy one fills fetches instead of
     # sending one fetch request per event.
     fetch_max_wait_ms: int = 10

@@ -33,7 +33,7 @@ class LeadloopSettings(BaseSettings):
         default=64 * 1024, ge=1, description="A fetch returns early once this much has gathered."
     )
     fetch_idle_wait_ms: int = Field(
-        default=500,
+        default=5000,
         ge=1,
         le=30_000,
         description="A consumer that has read nothing for a second long-polls this long instead "
