@@ -17,10 +17,13 @@ is retried with backoff, without limit and without counting an attempt, so a dat
 never dead-letters a healthy event.
 
 Offsets are committed only after the transaction that recorded the work commits (invariant 4),
-and only for partitions still assigned. The commit is sent without waiting for its answer before
-the next poll; the next commit, a revocation and a shutdown wait for it. When a rebalance revokes
-partitions, the batch in hand is finished and committed first (or, if it cannot finish in time,
-abandoned and rolled back), so the next owner neither waits for it nor races it.
+and only for partitions still assigned. A busy consumer sends them at most once per
+`commit_interval_seconds` (each commit is a request the broker writes to its offsets log; what
+a crash redelivers, the inbox turns into no-ops), and at once when a poll comes back empty, a
+rebalance revokes partitions or the loop stops. The commit is sent without waiting for its
+answer before the next poll; the next commit, a revocation and a shutdown wait for it. When a
+rebalance revokes partitions, the batch in hand is finished and committed first (or, if it cannot
+finish in time, abandoned and rolled back), so the next owner neither waits for it nor races it.
 
 Past 300 lines on purpose: the loop's methods share one batch's state (the batch in hand, the
 commit in flight, a revocation waiting for both) that a split would pass back and forth; the
@@ -115,6 +118,10 @@ class ConsumerOptions:
     # with nothing to read for `idle_after_seconds`, one long poll instead (leadkit.fetch_pace)
     fetch_idle_wait_ms: int = 500
     idle_after_seconds: float = 1.0
+    # Offsets go to Kafka at most this often under load (0: after every poll) and whenever a poll
+    # comes back empty, a rebalance revokes partitions or the loop stops: each commit is a request
+    # the broker writes to its offsets log, and the inbox makes a redelivery after a crash a no-op.
+    commit_interval_seconds: float = 0.0
     # how long a revocation waits for the batch in hand before abandoning it; below the
     # rebalance timeout, so the member is not thrown out of the group meanwhile
     revoke_grace_seconds: float = 10.0
@@ -168,6 +175,9 @@ class ConsumerLoop:
         )
         self._in_hand: asyncio.Task[None] | None = None  # the batch being handled and committed
         self._committing: asyncio.Task[None] | None = None  # the last offset commit sent
+        self._uncommitted: dict[TopicPartition, int] = {}  # handled, transaction committed, offset not sent
+        self._commit_sent_at = 0.0
+        self._consumer: AIOKafkaConsumer | None = None
         self._abandoning = False
         self.waiting_for_database = False
 
@@ -202,6 +212,8 @@ class ConsumerLoop:
             [self._topics.physical(topic) for topic in self._handlers], listener=_SettleOnRevoke(self)
         )
         await consumer.start()
+        self._consumer = consumer
+        self._commit_sent_at = time.monotonic()
         pace = FetchPace(
             streaming=FetchSettings(self._options.fetch_max_wait_ms, self._options.fetch_min_bytes),
             idle=FetchSettings(self._options.fetch_idle_wait_ms, 1),
@@ -214,6 +226,7 @@ class ConsumerLoop:
                 )
                 pace.apply(consumer, got_records=bool(batches), now=time.monotonic())
                 if not batches:
+                    await self._send_offsets(consumer)  # a quiet moment: what waits goes now
                     continue
                 # One transaction and one offset commit for the whole poll, not one per
                 # partition: under load a poll spans many partitions, and each transaction and
@@ -226,8 +239,10 @@ class ConsumerLoop:
                         break
                 finally:
                     self._in_hand = None
+            await self._send_offsets(consumer)
             await self._commit_sent()
         finally:
+            self._consumer = None
             await consumer.stop()
 
     async def _handle_and_commit(self, consumer: AIOKafkaConsumer, batches: dict[Any, list[Any]]) -> None:
@@ -237,8 +252,17 @@ class ConsumerLoop:
             if self._abandoning:  # cancelled by the revocation, not by a shutdown
                 raise BatchAbandoned from None
             raise
+        self._uncommitted.update({tp: records[-1].offset + 1 for tp, records in batches.items()})
+        if time.monotonic() - self._commit_sent_at >= self._options.commit_interval_seconds:
+            await self._send_offsets(consumer)
+
+    async def _send_offsets(self, consumer: AIOKafkaConsumer) -> None:
+        """Send the commit of the offsets handled since the last one (without waiting for it)."""
+        if not self._uncommitted:
+            return
         await self._commit_sent()  # offset commits reach the broker in order
-        offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+        offsets, self._uncommitted = self._uncommitted, {}
+        self._commit_sent_at = time.monotonic()
         self._committing = asyncio.create_task(self._commit(consumer, offsets))
 
     async def _commit_sent(self) -> None:
@@ -254,7 +278,7 @@ class ConsumerLoop:
             REBALANCES.labels(self._service).inc()
         in_hand = self._in_hand
         if in_hand is None or in_hand.done():
-            await self._commit_sent()
+            await self._offsets_settled()
             return
         log.info("partitions revoked mid-batch; finishing it first", partitions=sorted(map(str, revoked)))
         finished, _ = await asyncio.wait([in_hand], timeout=self._options.revoke_grace_seconds)
@@ -264,6 +288,12 @@ class ConsumerLoop:
             in_hand.cancel()
             await asyncio.wait([in_hand])
             self._abandoning = False
+        await self._offsets_settled()
+
+    async def _offsets_settled(self) -> None:
+        """Every handled offset committed, before the partitions go to their next owner."""
+        if self._consumer is not None:
+            await self._send_offsets(self._consumer)
         await self._commit_sent()
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:

@@ -154,6 +154,7 @@ class Service:
                             common.fetch_min_bytes if self.settings.consumer_gather_ms is None else 1 << 20
                         ),
                         fetch_idle_wait_ms=common.fetch_idle_wait_ms,
+                        commit_interval_seconds=common.offset_commit_interval_ms / 1000,
                     ),
                     clock=self.clock,
                     on_outbox_written=relay.wake,

@@ -39,6 +39,13 @@ class LeadloopSettings(BaseSettings):
         description="A consumer that has read nothing for a second long-polls this long instead "
         "(answered as soon as one event arrives): an idle system rests.",
     )
+    offset_commit_interval_ms: int = Field(
+        default=1000,
+        ge=0,
+        le=60_000,
+        description="How often a busy consumer commits its offsets (0: after every poll); a quiet poll, a "
+        "rebalance and a stop commit at once. The inbox makes what a crash redelivers a no-op.",
+    )
     producer_linger_ms: int = Field(
         default=5, ge=0, description="How long the relay's producer gathers messages into one request."
     )

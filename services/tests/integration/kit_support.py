@@ -110,6 +110,7 @@ def consumer(
     handler: Handler | None = None,
     *,
     revoke_grace_seconds: float = 10.0,
+    commit_interval_seconds: float = 0.0,
 ) -> ConsumerLoop:
     return ConsumerLoop(
         service="it",
@@ -123,6 +124,7 @@ def consumer(
             backoff_seconds=0.01,
             poll_timeout_ms=100,
             revoke_grace_seconds=revoke_grace_seconds,
+            commit_interval_seconds=commit_interval_seconds,
         ),
     )
 

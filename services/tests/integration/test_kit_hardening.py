@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from kit_support import (
@@ -140,8 +141,11 @@ async def test_a_dead_lettered_event_runs_again_only_when_replayed(
     )
 
 
+# offsets after every poll, and (as the services run) at most once an hour under load: then only
+# the revocation and the quiet polls commit them
+@pytest.mark.parametrize("commit_interval", [0.0, 3600.0])
 async def test_a_rebalance_mid_batch_never_tears_the_consumer_down_and_handles_each_event_once(
-    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, pool: Pool
+    sessions: async_sessionmaker[AsyncSession], topics: TopicNames, pool: Pool, commit_interval: float
 ) -> None:
     events = [captured_event() for _ in range(9)]
     producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, acks="all")
@@ -165,10 +169,16 @@ async def test_a_rebalance_mid_batch_never_tears_the_consumer_down_and_handles_e
 
     # the batch in hand cannot finish while the gate is shut: the revocation waits for it for
     # two seconds, then abandons it (rolled back, redelivered to whoever owns its partitions next)
-    first = consumer(pool, topics, handler=each(waits_at_the_gate), revoke_grace_seconds=2)
+    first = consumer(
+        pool,
+        topics,
+        handler=each(waits_at_the_gate),
+        revoke_grace_seconds=2,
+        commit_interval_seconds=commit_interval,
+    )
     first_task = asyncio.create_task(first.run())
     await asyncio.wait_for(entered.wait(), timeout=60)
-    second = consumer(pool, topics)
+    second = consumer(pool, topics, commit_interval_seconds=commit_interval)
     second_task = asyncio.create_task(second.run())
     group = topics.group("it-consumer")
 

@@ -242,3 +242,17 @@ async def test_a_batch_cut_off_mid_flight_rolls_back_whole_and_is_handled_once_l
     await run_until(consumer(pool, topics), all_handled)
     handled = await rows(sessions, effects, effects.c.lead_id == lead_id)
     assert sorted(row.event_id for row in handled) == sorted(event_ids)
+
+
+async def test_a_busy_consumer_commits_its_offsets_once_its_poll_comes_back_empty(
+    topics: TopicNames, pool: Pool
+) -> None:
+    events = [captured_event() for _ in range(5)]
+    await produce(topics, [(str(e.lead_id).encode(), e.model_dump_json().encode()) for e in events])
+    # an hour between commits under load: only the quiet poll after the events sends them
+    loop = consumer(pool, topics, commit_interval_seconds=3600)
+
+    async def all_committed() -> None:
+        assert await committed_total(topics.group("it-consumer")) == 5
+
+    await run_until(loop, all_committed)
