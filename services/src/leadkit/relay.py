@@ -16,6 +16,7 @@ in `leadloop_outbox_parked` and `python -m leadkit.admin outbox parked SERVICE`.
 The relay sleeps until woken: in memory by its own process after a commit that wrote outbox
 rows, by NOTIFY from other instances' commits (they notify only while their own relay stands by),
 and by a safety-net poll every 10 s. A relay standing by tries the lock every poll interval.
+Rows sent are marked by the next pass, or alone after a poll interval without one.
 """
 
 from __future__ import annotations
@@ -194,11 +195,26 @@ class OutboxRelay:
                 # from the other instances): its poll is only a safety net; one standing by tries
                 # the lock every poll, as nothing tells it the holder has gone
                 rest = self._poll_interval if published == STANDING_BY else self._safety_net
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=rest)
+                if self._unmarked and published != STANDING_BY:
+                    # the rows just sent are marked by the next pass; when none comes within the
+                    # poll interval they are marked alone, so a published row soon reads as one
+                    # (an erasure forgets the published rows; the unpublished wait for the relay)
+                    if not await self._woken_within(self._poll_interval):
+                        await self._mark_published(connection, self._unmarked)
+                        self._unmarked = []
+                        await self._woken_within(rest)
+                else:
+                    await self._woken_within(rest)
         if self._unmarked and self.active:
             await self._mark_published(connection, self._unmarked)
             self._unmarked = []
+
+    async def _woken_within(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
 
     async def publish_batch(self, connection: Connection, producer: AIOKafkaProducer) -> int:
         """Publish the next rows in order; the number sent, or STANDING_BY."""
