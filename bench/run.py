@@ -643,7 +643,8 @@ async def deliveries_alone() -> None:
 
 
 async def steps_alone() -> None:
-    """The idle line and the rate steps alone, printed (latest.json is left as it was)."""
+    """The idle line and the rate steps alone, printed (latest.json is left as it was); with
+    BENCH_STEPS_PROFILE=1 the profiled step too."""
     await fresh_topics()
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -661,6 +662,9 @@ async def steps_alone() -> None:
             step["postgresql_by_database"] = postgres_json(f"SELECT json_agg(r) FROM ({PG_BY_DATABASE}) r")
             step["postgresql_top_statements"] = postgres_json(f"SELECT json_agg(r) FROM ({PG_TOP}) r")
             steps.append(step)
+        if os.environ.get("BENCH_STEPS_PROFILE") == "1":
+            await drained()
+            await profiled_step(pids, idle)  # → bench/results/profile.json
         print(json.dumps({"idle": found, "steps": steps}, indent=2))  # noqa: T201
     finally:
         for process in processes:

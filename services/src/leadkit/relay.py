@@ -16,7 +16,8 @@ in `leadloop_outbox_parked` and `python -m leadkit.admin outbox parked SERVICE`.
 The relay sleeps until woken: in memory by its own process after a commit that wrote outbox
 rows, by NOTIFY from other instances' commits (they notify only while their own relay stands by),
 and by a safety-net poll every 10 s. A relay standing by tries the lock every poll interval.
-Rows sent are marked by the next pass, or alone after a poll interval without one.
+Rows sent are marked by the next pass, or alone after a poll interval without one. Passes start
+at least `pass_pace_ms` apart unless the last was full (LEADLOOP_RELAY_PASS_PACE_MS).
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ class OutboxRelay:
         safety_net: float = 10.0,
         retention: timedelta = timedelta(days=1),
         linger_ms: int = 5,
+        pass_pace_ms: int = 0,
         redact: Redactor | None = None,
     ) -> None:
         self._service = service
@@ -112,6 +114,7 @@ class OutboxRelay:
         self._safety_net = max(safety_net, poll_interval)
         self._retention = retention
         self._linger_ms = linger_ms
+        self._pass_pace = pass_pace_ms / 1000
         self._redact = redact or Redactor()
         self._lock_key = relay_lock_key(service)
         self._wake = asyncio.Event()
@@ -184,7 +187,15 @@ class OutboxRelay:
     async def _publish_until_stopped(self, connection: Connection, producer: AIOKafkaProducer) -> None:
         loop = asyncio.get_running_loop()
         next_housekeeping = 0.0
+        last_pass, published = -self._pass_pace, 0
         while not self._stopping.is_set():
+            # a pass soon after a short one waits out the pace: under a stream of single-row
+            # commits one pass (a statement and a produce request) then carries several rows; a
+            # row after a quiet spell goes at once, and a backlog is read without a pause
+            early = last_pass + self._pass_pace - loop.time()
+            if early > 0 and published < self._batch_size:
+                await sleep_or_stop(self._stopping, early)
+            last_pass = loop.time()
             self._wake.clear()
             published = await self.publish_batch(connection, producer)
             if published != STANDING_BY and loop.time() >= next_housekeeping:

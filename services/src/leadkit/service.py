@@ -129,6 +129,7 @@ class Service:
             batch_size=self.settings.relay_batch_size,
             poll_interval=self.settings.relay_poll_interval_seconds,
             linger_ms=common.producer_linger_ms,
+            pass_pace_ms=common.relay_pass_pace_ms,
             redact=redact,
         )
         consumers = (

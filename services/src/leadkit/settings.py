@@ -46,6 +46,14 @@ class LeadloopSettings(BaseSettings):
         description="How often a busy consumer commits its offsets (0: after every poll); a quiet poll, a "
         "rebalance and a stop commit at once. The inbox makes what a crash redelivers a no-op.",
     )
+    relay_pass_pace_ms: int = Field(
+        default=20,
+        ge=0,
+        le=1000,
+        description="Shortest time between the starts of two relay passes: under a stream of single "
+        "leads a pass (a statement and a produce request) carries several; a row after a quiet spell "
+        "goes at once. The latency a busy hop adds, at most.",
+    )
     producer_linger_ms: int = Field(
         default=5, ge=0, description="How long the relay's producer gathers messages into one request."
     )

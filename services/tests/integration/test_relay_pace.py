@@ -1,0 +1,87 @@
+"""The relay's pace: a pass soon after a short one waits, so a stream of single-row commits goes
+out a few rows a pass; a backlog is read pass after pass without waiting."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kit_support import KAFKA, add_to_outbox, captured_event, outbox_of
+
+from leadkit.db import Pool
+from leadkit.relay import OutboxRelay
+from leadkit.testing import TopicTail, eventually
+from leadkit.topics import TopicNames
+
+
+class CountingRelay(OutboxRelay):
+    """Records how many rows each pass that found any published."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.passes: list[int] = []
+
+    async def publish_batch(self, connection: Any, producer: Any) -> int:
+        published = await super().publish_batch(connection, producer)
+        if published > 0:
+            self.passes.append(published)
+        return published
+
+
+async def test_rows_committed_within_the_pace_of_a_pass_go_out_together(
+    pool: Pool, topics: TopicNames
+) -> None:
+    # a pace far longer than the two commits take, so the second commit lands before the relay looks
+    relay = CountingRelay(service="it", pool=pool, topics=topics, bootstrap_servers=KAFKA, pass_pace_ms=2000)
+    first, second, third = (captured_event() for _ in range(3))
+    tail = await TopicTail(topics.physical("lead.captured")).start()
+    task = asyncio.create_task(relay.run())
+    try:
+        await add_to_outbox(pool, outbox_of(first))
+        relay.wake()
+
+        async def first_published() -> int:
+            assert relay.passes
+            return len(relay.passes)
+
+        before = await eventually(first_published, within=30)
+        await add_to_outbox(pool, outbox_of(second))
+        relay.wake()  # without the pace, this pass would start before the next commit
+        await add_to_outbox(pool, outbox_of(third))
+        relay.wake()
+        found = await tail.wait_for(
+            lambda m: m.key in {str(e.lead_id).encode() for e in (second, third)}, count=2
+        )
+    finally:
+        relay.stop()
+        await task
+        await tail.stop()
+    assert len(found) == 2
+    assert len(relay.passes) == before + 1, relay.passes
+
+
+async def test_a_backlog_is_read_pass_after_pass_without_waiting_out_the_pace(
+    pool: Pool, topics: TopicNames
+) -> None:
+    # a pace no test would wait out: a full pass must be followed at once
+    relay = CountingRelay(
+        service="it",
+        pool=pool,
+        topics=topics,
+        bootstrap_servers=KAFKA,
+        batch_size=2,
+        pass_pace_ms=1000 * 1000,
+    )
+    events = [captured_event() for _ in range(5)]
+    await add_to_outbox(pool, outbox_of(*events))
+    tail = await TopicTail(topics.physical("lead.captured")).start()
+    task = asyncio.create_task(relay.run())
+    try:
+        keys = {str(e.lead_id).encode() for e in events}
+        found = await tail.wait_for(lambda m: m.key in keys, count=5, within=30)
+    finally:
+        relay.stop()
+        await task
+        await tail.stop()
+    assert len(found) == 5
+    assert all(rows == 2 for rows in relay.passes[:-1]), relay.passes
