@@ -46,6 +46,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import contextlib
 import json
 import math
 import multiprocessing
@@ -55,6 +56,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -657,19 +659,16 @@ async def published_delivery_steps() -> dict[str, Any]:
     }
 
 
-async def deliveries_alone() -> None:
+@contextlib.asynccontextmanager
+async def all_services() -> AsyncIterator[dict[str, int]]:
+    """Fresh bench topics and the five services started, ready and drained: their pids."""
     await fresh_topics()
-    if PUBLISHED_ONLY:
-        print(json.dumps(await published_delivery_steps(), indent=2))  # noqa: T201
-        return
     processes: list[subprocess.Popen[bytes]] = []
     try:
         start(processes, list(SERVICES))
         await wait_ready(list(SERVICES))
         await drained()
-        pids = {name: process.pid for name, process in zip(SERVICE_ORDER, processes, strict=True)}
-        found = await delivery_step(pids)
-        print(json.dumps(found, indent=2))  # noqa: T201
+        yield {name: process.pid for name, process in zip(SERVICE_ORDER, processes, strict=True)}
     finally:
         for process in processes:
             process.terminate()
@@ -677,16 +676,20 @@ async def deliveries_alone() -> None:
             process.wait(timeout=40)
 
 
+async def deliveries_alone() -> None:
+    if PUBLISHED_ONLY:
+        await fresh_topics()
+        print(json.dumps(await published_delivery_steps(), indent=2))  # noqa: T201
+        return
+    async with all_services() as pids:
+        found = await delivery_step(pids)
+        print(json.dumps(found, indent=2))  # noqa: T201
+
+
 async def steps_alone() -> None:
     """The idle line and the rate steps alone, printed (latest.json is left as it was); with
     BENCH_STEPS_PROFILE=1 the profiled step too."""
-    await fresh_topics()
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        start(processes, list(SERVICES))
-        await wait_ready(list(SERVICES))
-        await drained()
-        pids = {name: process.pid for name, process in zip(SERVICE_ORDER, processes, strict=True)}
+    async with all_services() as pids:
         idle, found = await idle_cost(pids)
         steps = []
         postgres_json("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
@@ -701,31 +704,15 @@ async def steps_alone() -> None:
             await drained()
             await profiled_step(pids, idle)  # → bench/results/profile.json
         print(json.dumps({"idle": found, "steps": steps}, indent=2))  # noqa: T201
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=40)
 
 
 async def busy_day_alone() -> None:
     """The busy-day step alone, printed beside the same step on the day as it was before."""
-    await fresh_topics()
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        start(processes, list(SERVICES))
-        await wait_ready(list(SERVICES))
-        await drained()
-        pids = {name: process.pid for name, process in zip(SERVICE_ORDER, processes, strict=True)}
+    async with all_services() as pids:
         idle, found = await idle_cost(pids)
         before = await end_to_end(*BUSY_STEP, pids, idle)
         busy = await busy_day(pids, idle)
         print(json.dumps({"idle": found, "before": before, "busy_day": busy}, indent=2))  # noqa: T201
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=40)
 
 
 async def main() -> None:

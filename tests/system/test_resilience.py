@@ -13,7 +13,7 @@ from uuid import uuid4
 
 import httpx
 
-from leadkit.testing import TopicTail, eventually
+from leadkit.testing import TopicTail, eventually, in_background
 from tests.system.fixtures import QUALIFYING, ROOT, SERVICES, TOPIC_PREFIX, System, metric_total
 
 TOPICS = ("lead.captured", "lead.scored", "lead.qualified")
@@ -68,13 +68,8 @@ async def reading(found: dict[str, TopicTail]) -> AsyncIterator[None]:
             for tail in found.values():
                 await tail.poll_new(timeout_ms=100)
 
-    task = asyncio.create_task(read())
-    try:
+    async with in_background(read()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def every_lead_came_through(
