@@ -9,6 +9,7 @@ from typing import Any
 from kit_support import KAFKA, add_to_outbox, captured_event, outbox_of
 
 from leadkit.db import Pool
+from leadkit.messaging import write_outbox
 from leadkit.relay import OutboxRelay
 from leadkit.testing import TopicTail, eventually
 from leadkit.topics import TopicNames
@@ -85,3 +86,33 @@ async def test_a_backlog_is_read_pass_after_pass_without_waiting_out_the_pace(
         await tail.stop()
     assert len(found) == 5
     assert all(rows == 2 for rows in relay.passes[:-1]), relay.passes
+
+
+async def test_rows_sent_with_no_pass_after_them_are_marked_published_within_a_poll_interval(
+    pool: Pool, topics: TopicNames
+) -> None:
+    # an erasure forgets only rows marked published: the last rows of a burst must not wait for
+    # the safety net (an hour here) to be marked
+    relay = OutboxRelay(
+        service="it", pool=pool, topics=topics, bootstrap_servers=KAFKA, poll_interval=0.2, safety_net=3600
+    )
+    events = [captured_event() for _ in range(3)]
+    async with pool.acquire() as conn:  # before the relay starts and without NOTIFY: its first pass
+        await write_outbox(conn, outbox_of(*events).rows, notify=False)  # sends them; nothing wakes it
+    task = asyncio.create_task(relay.run())
+    try:
+        wanted = [str(e.lead_id) for e in events]
+
+        async def all_marked() -> None:
+            async with pool.acquire() as conn:
+                marked = await conn.fetch(
+                    "SELECT published_at IS NOT NULL AS marked FROM outbox WHERE key = ANY($1::text[])",
+                    wanted,
+                )
+            assert len(marked) >= len(wanted)
+            assert all(row["marked"] for row in marked), marked
+
+        await eventually(all_marked, within=20)
+    finally:
+        relay.stop()
+        await task
