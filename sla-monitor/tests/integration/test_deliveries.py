@@ -235,6 +235,57 @@ async def test_a_replayed_window_sends_the_same_ids_again(
     await forget(pool, subscription_id)
 
 
+class Held(Receiver):
+    """An endpoint that answers only once let go: a delivery stays in the worker's hand till then."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived = asyncio.Event()
+        self.let_go = asyncio.Event()
+
+    async def _handle(self, request: Request) -> Response:
+        answer = await super()._handle(request)
+        self.arrived.set()
+        await self.let_go.wait()
+        return answer
+
+
+@pytest.mark.parametrize("asked", ["replay", "resend"])
+async def test_a_delivery_asked_for_again_while_in_flight_goes_again_after(
+    pool: Pool, sender: Sending, asked: str
+) -> None:
+    held = Held()
+    await held.start()
+    subscription_id, _ = await subscribe(pool, sender, held.url, "lead.progressed")
+    event = progressed(uuid4(), "accepted")
+    await consume(pool, [event])
+    in_flight = asyncio.create_task(worker(pool, sender, subscription_id).round())
+    try:
+        await asyncio.wait_for(held.arrived.wait(), timeout=10)
+        asked_at = NOW + timedelta(seconds=1)  # after the attempt began, before it was answered
+        async with pool.acquire() as conn:
+            if asked == "replay":
+                queued = await deliveries.replay(
+                    conn, subscription_id, NOW - timedelta(hours=1), NOW + timedelta(hours=1), asked_at
+                )
+            else:
+                (only,) = await deliveries.deliveries_of(
+                    conn, subscription_id, status=None, before=None, limit=9
+                )
+                queued = int(await deliveries.resend(conn, subscription_id, only.id, asked_at))
+        assert queued == 1
+        held.let_go.set()
+        # the answer to the attempt begun before the ask leaves it pending: it goes again
+        sent = await in_flight + await worker(pool, sender, subscription_id, clock=asked_at).round()
+        assert sent == 2
+        assert [r.headers["webhook-id"] for r in held.received] == [str(event.id)] * 2
+        assert await statuses(pool, subscription_id) == [("lead.progressed", "delivered")]
+    finally:
+        held.let_go.set()
+        await held.stop()
+        await forget(pool, subscription_id)
+
+
 async def test_two_workers_never_send_one_delivery_twice(pool: Pool, receiver: Receiver) -> None:
     first, second = sending(), sending()
     subscription_id, _ = await subscribe(pool, first, receiver.url, "lead.progressed")

@@ -258,6 +258,11 @@ class DeliveryRow(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     external_id: Mapped[str | None] = mapped_column(Text, comment="the record id a CRM answered with")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # a resend or replay may come while the delivery is in a worker's hand: an attempt that read a
+    # smaller count is not the one asked for, so its outcome leaves the delivery pending to go again
+    resend_asks: Mapped[int] = mapped_column(
+        Integer, server_default="0", comment="how many times an operator asked to send it again"
+    )
 
 
 class LeadCardRow(Base):

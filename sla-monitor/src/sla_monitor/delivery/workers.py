@@ -177,6 +177,7 @@ class DeliveryWorker:
             latency_ms=result.latency_ms,
             at=now,
             external_id=result.external_id,
+            asks=delivery.asks,
         )
         if judgement.verdict not in ("delivered", "disable"):
             log.info(

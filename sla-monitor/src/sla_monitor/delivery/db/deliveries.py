@@ -38,7 +38,7 @@ _WAKE = f"SELECT pg_notify('{CHANNEL}', '')"
 # (ix_deliveries_open) rather than NOT EXISTS: on a table filling fast, stale statistics made the
 # planner join every pending row with every other (a second per call, measured in the benchmark)
 _DUE = """
-SELECT d.id, d.lead_id, d.event_id, d.event_type, d.occurred_at, d.payload, d.attempts
+SELECT d.id, d.lead_id, d.event_id, d.event_type, d.occurred_at, d.payload, d.attempts, d.resend_asks
 FROM deliveries d
 WHERE d.subscription_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2
   AND d.id <> ALL($4::bigint[])
@@ -49,15 +49,21 @@ WHERE d.subscription_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $
 ORDER BY d.id
 LIMIT $3
 """
+# An attempt that read the delivery before an operator asked to send it again (a resend or replay
+# while it was in a worker's hand) is not the send asked for: the delivery stays pending, goes again
 _OUTCOMES = """
-UPDATE deliveries AS d SET status = u.status, attempts = u.attempts,
-    next_attempt_at = coalesce(u.next_attempt_at, d.next_attempt_at), last_status = u.last_status,
-    last_error = u.last_error, last_latency_ms = u.latency, last_attempt_at = u.at,
+UPDATE deliveries AS d SET
+    status = CASE WHEN d.resend_asks <> u.asks THEN 'pending' ELSE u.status END,
+    attempts = CASE WHEN d.resend_asks <> u.asks THEN 0 ELSE u.attempts END,
+    next_attempt_at = CASE WHEN d.resend_asks <> u.asks THEN u.at
+                           ELSE coalesce(u.next_attempt_at, d.next_attempt_at) END,
+    last_status = u.last_status, last_error = u.last_error, last_latency_ms = u.latency,
+    last_attempt_at = u.at,
     delivered_at = CASE WHEN u.status = 'delivered' THEN u.at ELSE d.delivered_at END,
     external_id = coalesce(u.external_id, d.external_id)
 FROM unnest($1::bigint[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::text[], $7::int[],
-            $8::timestamptz[], $9::text[])
-    AS u(id, status, attempts, next_attempt_at, last_status, last_error, latency, at, external_id)
+            $8::timestamptz[], $9::text[], $10::int[])
+    AS u(id, status, attempts, next_attempt_at, last_status, last_error, latency, at, external_id, asks)
 WHERE d.id = u.id AND d.status = 'pending'  -- skipped meanwhile (an erasure, an operator) stays so
 """
 _LIST = """
@@ -76,13 +82,15 @@ WHERE d.lead_id = $1
 ORDER BY d.occurred_at, d.id LIMIT $2
 """
 _RESEND = """
-UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3
+UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3,
+    resend_asks = resend_asks + 1
 WHERE subscription_id = $1 AND id = $2 AND payload IS NOT NULL RETURNING id
 """
+# a pending delivery is asked for again too: it may be in a worker's hand, sent before this asked
 _REPLAY = """
-UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $4
+UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $4,
+    resend_asks = resend_asks + 1
 WHERE subscription_id = $1 AND occurred_at >= $2 AND occurred_at < $3 AND payload IS NOT NULL
-  AND status <> 'pending'
 RETURNING id
 """
 _SKIP = """
@@ -127,6 +135,7 @@ class DueDelivery:
     occurred_at: datetime
     body: bytes  # the payload as stored: a webhook's body, sent as it is
     attempts: int
+    asks: int = 0  # how many times an operator had asked to send it again when it was read
 
     @cached_property
     def payload(self) -> dict[str, Any]:
@@ -145,6 +154,7 @@ class Outcome:
     latency_ms: int | None
     at: datetime
     external_id: str | None = None
+    asks: int = 0  # the operator's asks to send it again, as the attempt read them
 
 
 @dataclass(frozen=True)
@@ -218,6 +228,7 @@ async def due(
             row["occurred_at"],
             row["payload"].encode(),
             row["attempts"],
+            row["resend_asks"],
         )
         for row in await conn.fetch(_DUE, subscription_id, now, limit, list(skip))
         if row["payload"] is not None
@@ -237,11 +248,12 @@ async def record_outcomes(conn: Connection, outcomes: Sequence[tuple[int, Outcom
             o.latency_ms,
             o.at,
             o.external_id,
+            o.asks,
         )
         for delivery_id, o in outcomes
     ]
     if rows:
-        await conn.execute(_OUTCOMES, *columns(rows, width=9))
+        await conn.execute(_OUTCOMES, *columns(rows, width=10))
 
 
 async def deliveries_of(
