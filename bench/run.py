@@ -426,7 +426,8 @@ async def profiled_step(pids: dict[str, int], idle: dict[str, float]) -> dict[st
     for name, output in outputs.items():
         if output.exists():
             profile["services"][name] = summarise(output.read_text())
-            output.unlink()
+            if os.environ.get("BENCH_KEEP_PY_SPY") != "1":  # kept: the raw stacks, to read further
+                output.unlink()
         else:
             profile["services"][name] = "py-spy wrote nothing (is ptrace allowed?)"
     profile["postgresql_by_database"] = postgres_json(f"SELECT json_agg(t) FROM ({PG_BY_DATABASE}) t")
