@@ -299,18 +299,19 @@ async def lag(groups: tuple[str, ...] = GROUPS) -> dict[str, int]:
         await consumer.stop()
 
 
-async def drained(groups: tuple[str, ...] = GROUPS) -> None:
-    """Wait until every bench consumer group (or those of `groups`) has caught up."""
+async def drained(groups: tuple[str, ...] = GROUPS, *, at_most: int = 0) -> None:
+    """Wait until every bench consumer group (or those of `groups`) has caught up (to `at_most`
+    events: what a day's own background trickle keeps in flight)."""
 
     async def caught_up() -> None:
         behind = await lag(groups)
-        assert not any(behind.values()), f"behind: {behind}"
+        assert all(n <= at_most for n in behind.values()), f"behind: {behind}"
 
     await eventually(caught_up, within=600, interval=0.2)
 
 
 async def end_to_end(
-    rate: float, seconds: float, pids: dict[str, int], idle: dict[str, float]
+    rate: float, seconds: float, pids: dict[str, int], idle: dict[str, float], *, settled_lag: int = 0
 ) -> dict[str, Any]:
     """Qualifying leads offered at `rate` by a generator process of its own: latency from each 202
     to its `lead.qualified` (the record's Kafka timestamp, and this process's receipt), each
@@ -349,7 +350,7 @@ async def end_to_end(
         )
     accepted_at, errors = generated.accepted, generated.errors
     lag_at_end = await lag()  # as the last lead is answered: a backlog here is saturation
-    await drained()
+    await drained(at_most=settled_lag)
     lag_zero_after = time.time() - generated.last_sent
 
     async def all_arrived() -> None:
@@ -478,18 +479,27 @@ async def idle_cost(pids: dict[str, int]) -> tuple[dict[str, float], dict[str, A
     return per_second, line
 
 
-_OVERDUE = "SELECT count(*) FROM timers WHERE status = 'pending' AND due_at < now()"
+# overdue past the sweep's own second: the storm's reassignments start clocks that keep falling due
+# for hours after it (about 12 a second on the generated day: nobody accepts its leads), each fired
+# within a second or so, so "none due at all" is never seen
+_OVERDUE = "SELECT count(*) FROM timers WHERE status = 'pending' AND due_at < now() - interval '5 seconds'"
+# what that trickle keeps in flight between the groups' once-a-second offset commits
+_TRICKLE = 200
 
 
-async def overdue_clocks_fired() -> None:
-    """Wait until sla-monitor's sweep has fired every clock already due, and the groups caught up."""
+async def overdue_clocks_fired() -> float:
+    """Wait until sla-monitor's sweep has fired every clock overdue, and no group holds more than
+    the day's own trickle of breaches and reassignments."""
 
-    async def none_overdue() -> None:
-        await drained()
+    async def storm_passed() -> None:
+        behind = await lag()
+        assert all(n <= _TRICKLE for n in behind.values()), f"behind: {behind}"
         overdue = postgres_json(_OVERDUE, database="sla_monitor_bench")
         assert not overdue, f"{overdue} clocks overdue"
 
-    await eventually(none_overdue, within=900, interval=1.0)
+    started = time.perf_counter()
+    await eventually(storm_passed, within=900, interval=1.0)
+    return round(time.perf_counter() - started, 1)
 
 
 async def busy_day(pids: dict[str, int], idle: dict[str, float]) -> dict[str, Any]:
@@ -505,18 +515,18 @@ async def busy_day(pids: dict[str, int], idle: dict[str, float]) -> dict[str, An
     caught_up = time.perf_counter() - started
     # the day's qualifications started SLA clocks that fell due hours ago: sla-monitor breaches
     # them at once and routing reassigns them, a storm no real day has; it passes before the step
-    await overdue_clocks_fired()
-    await drained()
+    storm_seconds = await overdue_clocks_fired()
     # the bench puts hours of a day in minutes: the vacuum and checkpoint those hours would have
     # spread out are done now, not in the measured step
     postgres_json("VACUUM ANALYZE", database="reporting_bench")
     postgres_json("CHECKPOINT")
-    step = await end_to_end(*BUSY_STEP, pids, idle)
+    step = await end_to_end(*BUSY_STEP, pids, idle, settled_lag=_TRICKLE)
     return {
         "leads_of_today": BUSY_DAY_LEADS,
         "events": produced["events"],
         "reporting_caught_up_seconds": round(caught_up, 1),
         "reporting_events_per_second": round(produced["events"] / max(caught_up, 1e-9)),
+        "overdue_clocks_fired_seconds": storm_seconds,
         "step": step,
     }
 
