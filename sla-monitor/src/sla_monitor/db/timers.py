@@ -37,13 +37,12 @@ SELECT id, clock, escalation, started_at, due_at, attempts, required_attempts, t
 WHERE lead_id = $1 AND status = 'pending' ORDER BY id FOR UPDATE
 """
 _ATTEMPT = "UPDATE timers SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])"
-# oldest due first; SKIP LOCKED with LIMIT passes over leads another instance (or a report) holds
-# and fills the batch from the rest, so instances share a backlog instead of queueing on it. The
-# sweep never waits for a lead's lock, so its order cannot deadlock with anyone's.
-# Walks the pending timers' due index from the oldest and stops at the limit, so a claim costs
-# its batch, not the backlog (grouping every due timer by lead first cost 40 ms a claim with 34,000
-# due, and grew with them). A lead with several due timers comes once per timer: the caller keeps
-# one, and its claim holds them all (`_DUE`).
+# Oldest due first, walking the pending timers' due index and stopping at the limit, so a claim
+# costs its batch, not the backlog (grouping every due timer by lead first cost 40 ms a claim with
+# 34,000 due, and grew with them). A lead with several due timers comes once per timer: the caller
+# keeps one, and its claim holds them all (`_DUE`). SKIP LOCKED passes over leads another instance
+# (or a report) holds and fills the batch from the rest, so instances share a backlog instead of
+# queueing on it; the sweep never waits for a lead's lock, so its order cannot deadlock with anyone's.
 _CLAIM_LEADS = """
 SELECT l.lead_id, l.correlation_id, l.tier, l.sla_version
 FROM timers t JOIN leads l ON l.lead_id = t.lead_id
