@@ -14,9 +14,11 @@ class ScoringSettings(ServiceSettings):
 
     database_url: str = "postgresql+asyncpg://scoring:scoring@127.0.0.1:5432/scoring?ssl=disable"
     port: int = 8002
-    # scoring is on the way to `lead.qualified`, so it gathers least: 25 ms still takes a few
-    # events a poll at 100 leads/s (where a 10 ms fetch took one, at a transaction each)
-    consumer_gather_ms: int | None = Field(default=25, ge=0, le=5_000)
+    # scoring is on the way to `lead.qualified`: a fetch under load is answered once about ten
+    # captures have come (a `lead.captured` is about 1.6 KB on the broker), at most 100 ms — a tenth
+    # of a second's leads a poll at 100 leads/s, a thirtieth at 300, where each hop's wait is latency
+    consumer_gather_ms: int | None = Field(default=100, ge=0, le=5_000)
+    consumer_gather_bytes: int = Field(default=16_000, ge=1, le=64 * 1_048_576)
     # the model an empty database starts with (version 1); later versions are managed through
     # /v1/scoring/models and `leadloop scoring models`
     rules_file: Path = DEFAULT_RULES

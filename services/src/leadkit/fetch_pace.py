@@ -11,6 +11,11 @@ as fast as one in a stream), and back to batching the moment records come.
 aiokafka (like the Java client) takes both settings only at construction; it reads them from its
 fetcher on every request, which is where `apply` sets them (services/tests/unit/test_fetch_pace.py
 pins that this holds for the aiokafka in uv.lock).
+
+A service on the way to `lead.qualified` gathers by size as well as by time (`streaming_fetch`):
+a fetch that waited its whole time under load took as long at 300 leads a second as at 100, and
+each hop's wait is latency; one that returns once about ten events have come waits a tenth of a
+second at 100 leads a second (few, larger transactions) and a third of that at 300.
 """
 
 from __future__ import annotations
@@ -23,6 +28,16 @@ from typing import Any
 class FetchSettings:
     max_wait_ms: int
     min_bytes: int
+
+
+def streaming_fetch(
+    *, gather_ms: int | None, gather_bytes: int, max_wait_ms: int, min_bytes: int
+) -> FetchSettings:
+    """A busy consumer's fetch: the kit's (`max_wait_ms`, `min_bytes`), or the service's gather —
+    answered once `gather_bytes` have come or `gather_ms` has passed, whichever is first."""
+    if gather_ms is None:
+        return FetchSettings(max_wait_ms, min_bytes)
+    return FetchSettings(gather_ms, gather_bytes)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from leadkit.consumer import Clock, ConsumerLoop, ConsumerOptions, Handler, utc_
 from leadkit.cors import ConsoleCors
 from leadkit.db import Connection, Pool, create_engine, create_pool, raw_connection, session_factory
 from leadkit.edge import guard_the_edge
+from leadkit.fetch_pace import streaming_fetch
 from leadkit.health import health_router
 from leadkit.logging import configure_logging
 from leadkit.messaging import Outbox, outboxed_transaction, write_outbox
@@ -132,6 +133,12 @@ class Service:
             pass_pace_ms=common.relay_pass_pace_ms,
             redact=redact,
         )
+        streaming = streaming_fetch(
+            gather_ms=self.settings.consumer_gather_ms,
+            gather_bytes=self.settings.consumer_gather_bytes,
+            max_wait_ms=common.fetch_max_wait_ms,
+            min_bytes=common.fetch_min_bytes,
+        )
         consumers = (
             [
                 ConsumerLoop(
@@ -145,15 +152,8 @@ class Service:
                         max_attempts=self.settings.consumer_max_attempts,
                         backoff_seconds=self.settings.consumer_backoff_seconds,
                         batch_size=self.settings.consumer_batch_size,
-                        fetch_max_wait_ms=(
-                            common.fetch_max_wait_ms
-                            if self.settings.consumer_gather_ms is None
-                            else self.settings.consumer_gather_ms
-                        ),
-                        # a longer gather should fill with a poll's worth, not stop at the default
-                        fetch_min_bytes=(
-                            common.fetch_min_bytes if self.settings.consumer_gather_ms is None else 1 << 20
-                        ),
+                        fetch_max_wait_ms=streaming.max_wait_ms,
+                        fetch_min_bytes=streaming.min_bytes,
                         fetch_idle_wait_ms=common.fetch_idle_wait_ms,
                         commit_interval_seconds=common.offset_commit_interval_ms / 1000,
                     ),

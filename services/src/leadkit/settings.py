@@ -99,6 +99,13 @@ class ServiceSettings(BaseSettings):
         "LEADLOOP_FETCH_MAX_WAIT_MS). A service off the path to `lead.qualified` may wait longer and "
         "so take many events a poll: fewer, larger transactions.",
     )
+    consumer_gather_bytes: int = Field(
+        default=1 << 20,
+        ge=1,
+        le=64 * 1_048_576,
+        description="With `consumer_gather_ms`: a fetch returns as soon as this much has gathered, "
+        "before the gather's time is up.",
+    )
     relay_poll_interval_seconds: float = Field(
         default=1.0,
         gt=0,

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from aiokafka.consumer.fetcher import Fetcher
 
-from leadkit.fetch_pace import FetchPace, FetchSettings
+from leadkit.fetch_pace import FetchPace, FetchSettings, streaming_fetch
 
 STREAMING, IDLE = FetchSettings(10, 65536), FetchSettings(500, 1)
 
@@ -48,3 +48,9 @@ def test_aiokafka_reads_both_settings_from_its_fetcher_per_request() -> None:
     built = inspect.getsource(Fetcher._get_actions_per_node)
     assert "self._fetch_max_wait_ms" in built
     assert "self._fetch_min_bytes" in built
+
+
+def test_a_service_gathering_under_load_is_answered_by_size_or_by_time() -> None:
+    kit = {"max_wait_ms": 10, "min_bytes": 65536}
+    assert streaming_fetch(gather_ms=None, gather_bytes=16_000, **kit) == FetchSettings(10, 65536)
+    assert streaming_fetch(gather_ms=100, gather_bytes=16_000, **kit) == FetchSettings(100, 16_000)
