@@ -58,7 +58,7 @@ async def accept(
 ) -> Answer:
     intake = Intake(submission, correlation_id, idempotency, spam, ip, raw)
     (answer,) = await accept_all(deps.pool, [intake], now=deps.clock(), notify=deps.notify_relay)
-    deps.outbox_written()
+    deps.outbox_written(one_request=True)
     return answer
 
 

@@ -57,9 +57,11 @@ class Deps:
         """Whether committed outbox rows need a NOTIFY: the active relay is another process's."""
         return not self.relay.active
 
-    def outbox_written(self) -> None:
-        """After a commit that wrote outbox rows: wake this process's relay (when it is active)."""
-        self.relay.wake()
+    def outbox_written(self, *, one_request: bool = False) -> None:
+        """After a commit that wrote outbox rows: wake this process's relay (when it is active).
+        `one_request`: the rows of one request of a stream (a lead posted on its own), which may
+        share a pass with the next few (`OutboxRelay.wake`)."""
+        self.relay.wake(gather=one_request)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[tuple[AsyncSession, Outbox]]:
@@ -131,6 +133,8 @@ class Service:
             poll_interval=self.settings.relay_poll_interval_seconds,
             linger_ms=common.producer_linger_ms,
             pass_pace_ms=common.relay_pass_pace_ms,
+            request_gather_ms=common.relay_request_gather_ms,
+            request_gather=common.relay_request_gather,
             redact=redact,
         )
         streaming = streaming_fetch(

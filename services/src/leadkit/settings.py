@@ -54,6 +54,17 @@ class LeadloopSettings(BaseSettings):
         "leads a pass (a statement and a produce request) carries several; a row after a quiet spell "
         "goes at once. The latency a busy hop adds, at most.",
     )
+    relay_request_gather_ms: int = Field(
+        default=50,
+        ge=0,
+        le=1000,
+        description="How long after the last relay pass began the next may wait for "
+        "`relay_request_gather` commits of single requests (a lead posted on its own) to share it; "
+        "other commits are not held. The latency a lead posted alone adds, at most.",
+    )
+    relay_request_gather: int = Field(
+        default=8, ge=1, le=10_000, description="Single-request commits that start a relay pass at once."
+    )
     producer_linger_ms: int = Field(
         default=5, ge=0, description="How long the relay's producer gathers messages into one request."
     )

@@ -1,5 +1,6 @@
 """The relay's pace: a pass soon after a short one waits, so a stream of single-row commits goes
-out a few rows a pass; a backlog is read pass after pass without waiting."""
+out a few rows a pass; single requests' commits wait a little for a few more; a backlog is read
+pass after pass without waiting."""
 
 from __future__ import annotations
 
@@ -59,6 +60,75 @@ async def test_rows_committed_within_the_pace_of_a_pass_go_out_together(
         await tail.stop()
     assert len(found) == 2
     assert len(relay.passes) == before + 1, relay.passes
+
+
+async def _written_without_notify(pool: Pool, event: Any) -> None:
+    async with pool.acquire() as conn:  # NOTIFY would wake the relay as another instance's commit
+        await write_outbox(conn, outbox_of(event).rows, notify=False)
+
+
+async def _resting(relay: CountingRelay) -> None:
+    assert relay.active  # its first pass is done: what comes next is woken
+
+
+async def test_single_requests_commits_wait_for_a_few_more_to_share_their_pass(
+    pool: Pool, topics: TopicNames
+) -> None:
+    # a gather no test would wait out: only the third request may start the pass
+    relay = CountingRelay(
+        service="it",
+        pool=pool,
+        topics=topics,
+        bootstrap_servers=KAFKA,
+        request_gather_ms=600_000,
+        request_gather=3,
+    )
+    events = [captured_event() for _ in range(3)]
+    tail = await TopicTail(topics.physical("lead.captured")).start()
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: _resting(relay), within=30)
+        for event in events:
+            await _written_without_notify(pool, event)
+            relay.wake(gather=True)
+        keys = {str(e.lead_id).encode() for e in events}
+        found = await tail.wait_for(lambda m: m.key in keys, count=3, within=30)
+    finally:
+        relay.stop()
+        await task
+        await tail.stop()
+    assert len(found) == 3
+    assert len(relay.passes) == 1, relay.passes  # the three requests' rows, in one pass
+
+
+async def test_a_commit_that_is_not_one_request_of_a_stream_is_not_held(
+    pool: Pool, topics: TopicNames
+) -> None:
+    relay = CountingRelay(
+        service="it",
+        pool=pool,
+        topics=topics,
+        bootstrap_servers=KAFKA,
+        request_gather_ms=600_000,
+        request_gather=100,
+    )
+    first, second = captured_event(), captured_event()
+    tail = await TopicTail(topics.physical("lead.captured")).start()
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: _resting(relay), within=30)
+        await _written_without_notify(pool, first)
+        relay.wake(gather=True)  # one request: it may wait for the others...
+        await _written_without_notify(pool, second)
+        relay.wake()  # ...until a consumer's poll (a batch, another instance's commit) wakes the relay
+        keys = {str(e.lead_id).encode() for e in (first, second)}
+        found = await tail.wait_for(lambda m: m.key in keys, count=2, within=30)
+    finally:
+        relay.stop()
+        await task
+        await tail.stop()
+    assert len(found) == 2
+    assert len(relay.passes) == 1, relay.passes
 
 
 async def test_a_backlog_is_read_pass_after_pass_without_waiting_out_the_pace(
