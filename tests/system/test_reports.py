@@ -329,7 +329,9 @@ async def test_speed_to_lead_per_source(system: System, client: httpx.AsyncClien
             headers=system.headers,
         )
         assert answer.status_code == 200, answer.text
-        (row,) = [r for r in answer.json()["rows"] if r["key"] == source]
+        rows = [r for r in answer.json()["rows"] if r["key"] == source]
+        assert rows, "the lead is not projected yet"
+        (row,) = rows
         assert row["business_minutes"]["accept"]["median"] is not None, "the acceptance is not projected yet"
         return dict(row)
 
