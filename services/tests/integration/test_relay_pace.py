@@ -30,11 +30,15 @@ class CountingRelay(OutboxRelay):
         return published
 
 
+def _counting(pool: Pool, topics: TopicNames, **options: Any) -> CountingRelay:
+    return CountingRelay(service="it", pool=pool, topics=topics, bootstrap_servers=KAFKA, **options)
+
+
 async def test_rows_committed_within_the_pace_of_a_pass_go_out_together(
     pool: Pool, topics: TopicNames
 ) -> None:
     # a pace far longer than the two commits take, so the second commit lands before the relay looks
-    relay = CountingRelay(service="it", pool=pool, topics=topics, bootstrap_servers=KAFKA, pass_pace_ms=2000)
+    relay = _counting(pool, topics, pass_pace_ms=2000)
     first, second, third = (captured_event() for _ in range(3))
     tail = await TopicTail(topics.physical("lead.captured")).start()
     task = asyncio.create_task(relay.run())
@@ -62,72 +66,50 @@ async def test_rows_committed_within_the_pace_of_a_pass_go_out_together(
     assert len(relay.passes) == before + 1, relay.passes
 
 
-async def _written_without_notify(pool: Pool, event: Any) -> None:
-    async with pool.acquire() as conn:  # NOTIFY would wake the relay as another instance's commit
-        await write_outbox(conn, outbox_of(event).rows, notify=False)
+async def _woken_commits(
+    pool: Pool, topics: TopicNames, *, request_gather: int, gathering: list[bool]
+) -> CountingRelay:
+    """One lead's rows committed and the relay woken for each of `gathering` (True: as one
+    request of a stream), under a request gather no test would wait out; the relay once every
+    lead is on the topic."""
+    relay = _counting(pool, topics, request_gather_ms=600_000, request_gather=request_gather)
+    events = [captured_event() for _ in gathering]
+    tail = await TopicTail(topics.physical("lead.captured")).start()
+    task = asyncio.create_task(relay.run())
+    try:
 
+        async def resting() -> None:
+            assert relay.active  # its first pass is done: what comes next is woken
 
-async def _resting(relay: CountingRelay) -> None:
-    assert relay.active  # its first pass is done: what comes next is woken
+        await eventually(resting, within=30)
+        for event, one_request in zip(events, gathering, strict=True):
+            async with pool.acquire() as conn:  # NOTIFY would wake it as another instance's commit
+                await write_outbox(conn, outbox_of(event).rows, notify=False)
+            relay.wake(gather=one_request)
+        keys = {str(e.lead_id).encode() for e in events}
+        found = await tail.wait_for(lambda m: m.key in keys, count=len(events), within=30)
+    finally:
+        relay.stop()
+        await task
+        await tail.stop()
+    assert len(found) == len(events)
+    return relay
 
 
 async def test_single_requests_commits_wait_for_a_few_more_to_share_their_pass(
     pool: Pool, topics: TopicNames
 ) -> None:
-    # a gather no test would wait out: only the third request may start the pass
-    relay = CountingRelay(
-        service="it",
-        pool=pool,
-        topics=topics,
-        bootstrap_servers=KAFKA,
-        request_gather_ms=600_000,
-        request_gather=3,
-    )
-    events = [captured_event() for _ in range(3)]
-    tail = await TopicTail(topics.physical("lead.captured")).start()
-    task = asyncio.create_task(relay.run())
-    try:
-        await eventually(lambda: _resting(relay), within=30)
-        for event in events:
-            await _written_without_notify(pool, event)
-            relay.wake(gather=True)
-        keys = {str(e.lead_id).encode() for e in events}
-        found = await tail.wait_for(lambda m: m.key in keys, count=3, within=30)
-    finally:
-        relay.stop()
-        await task
-        await tail.stop()
-    assert len(found) == 3
-    assert len(relay.passes) == 1, relay.passes  # the three requests' rows, in one pass
+    # only the third request may start the pass
+    relay = await _woken_commits(pool, topics, request_gather=3, gathering=[True, True, True])
+    assert len(relay.passes) == 1, relay.passes
 
 
 async def test_a_commit_that_is_not_one_request_of_a_stream_is_not_held(
     pool: Pool, topics: TopicNames
 ) -> None:
-    relay = CountingRelay(
-        service="it",
-        pool=pool,
-        topics=topics,
-        bootstrap_servers=KAFKA,
-        request_gather_ms=600_000,
-        request_gather=100,
-    )
-    first, second = captured_event(), captured_event()
-    tail = await TopicTail(topics.physical("lead.captured")).start()
-    task = asyncio.create_task(relay.run())
-    try:
-        await eventually(lambda: _resting(relay), within=30)
-        await _written_without_notify(pool, first)
-        relay.wake(gather=True)  # one request: it may wait for the others...
-        await _written_without_notify(pool, second)
-        relay.wake()  # ...until a consumer's poll (a batch, another instance's commit) wakes the relay
-        keys = {str(e.lead_id).encode() for e in (first, second)}
-        found = await tail.wait_for(lambda m: m.key in keys, count=2, within=30)
-    finally:
-        relay.stop()
-        await task
-        await tail.stop()
-    assert len(found) == 2
+    # one request may wait for others, until a consumer's poll (a batch, another instance's
+    # commit) wakes the relay: both go in that pass
+    relay = await _woken_commits(pool, topics, request_gather=100, gathering=[True, False])
     assert len(relay.passes) == 1, relay.passes
 
 
@@ -135,14 +117,7 @@ async def test_a_backlog_is_read_pass_after_pass_without_waiting_out_the_pace(
     pool: Pool, topics: TopicNames
 ) -> None:
     # a pace no test would wait out: a full pass must be followed at once
-    relay = CountingRelay(
-        service="it",
-        pool=pool,
-        topics=topics,
-        bootstrap_servers=KAFKA,
-        batch_size=2,
-        pass_pace_ms=1000 * 1000,
-    )
+    relay = _counting(pool, topics, batch_size=2, pass_pace_ms=1000 * 1000)
     events = [captured_event() for _ in range(5)]
     await add_to_outbox(pool, outbox_of(*events))
     tail = await TopicTail(topics.physical("lead.captured")).start()
