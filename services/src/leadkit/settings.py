@@ -106,9 +106,9 @@ class ServiceSettings(BaseSettings):
         default=None,
         ge=0,
         le=5_000,
-        description="How long this service's fetches gather events under load (none: "
-        "LEADLOOP_FETCH_MAX_WAIT_MS). A service off the path to `lead.qualified` may wait longer and "
-        "so take many events a poll: fewer, larger transactions.",
+        description="The longest this service's fetches gather events under load (none: "
+        "LEADLOOP_FETCH_MAX_WAIT_MS), answered sooner once `consumer_gather_bytes` have come: many "
+        "events a poll, fewer and larger transactions.",
     )
     consumer_gather_bytes: int = Field(
         default=1 << 20,
