@@ -358,6 +358,9 @@ async def end_to_end(
     lag_at_end = await lag()  # as the last lead is answered: a backlog here is saturation
     await drained()
     lag_zero_after = time.time() - generated.last_sent
+    # at saturation capture answers the last requests after they were sent: its queue, not the
+    # consumers' lag, is then most of `lag_zero_after`
+    last_answered = max(accepted_at.values(), default=generated.last_sent)
 
     async def all_arrived() -> None:
         assert set(accepted_at) <= set(received), f"{len(set(accepted_at) - set(received))} not qualified yet"
@@ -393,6 +396,7 @@ async def end_to_end(
         "latency_to_consumer_receipt_p99_ms": _percentile(to_receipt, 0.99),
         "lag_at_end": lag_at_end,
         "lag_zero_after_end_s": round(lag_zero_after, 2),
+        "last_answered_after_end_s": round(last_answered - generated.last_sent, 2),
         "machine_cpu_ms_per_lead": round(machine * 1000 / max(leads, 1), 2),
         "cpu_ms_per_lead": cpu_ms | {"total": round(sum(cpu_ms.values()), 2)},
         "peak_rss_mb": {name: round(mb) for name, mb in peak_rss.items()},
