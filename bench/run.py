@@ -304,16 +304,16 @@ async def lag(groups: tuple[str, ...] = GROUPS) -> dict[str, int]:
 _settled = {"lag": 0}
 
 
-async def drained(groups: tuple[str, ...] = GROUPS, *, at_most: int | None = None) -> None:
-    """Wait until every bench consumer group (or those of `groups`) has caught up (to `at_most`
-    events, by default what the background keeps in flight)."""
-    limit = _settled["lag"] if at_most is None else at_most
+async def caught_up(limit: int, groups: tuple[str, ...] = GROUPS) -> None:
+    """Every group of `groups` at most `limit` events behind (AssertionError otherwise)."""
+    behind = await lag(groups)
+    assert all(n <= limit for n in behind.values()), f"behind: {behind}"
 
-    async def caught_up() -> None:
-        behind = await lag(groups)
-        assert all(n <= limit for n in behind.values()), f"behind: {behind}"
 
-    await eventually(caught_up, within=600, interval=0.2)
+async def drained(groups: tuple[str, ...] = GROUPS) -> None:
+    """Wait until every bench consumer group (or those of `groups`) has caught up, to what the
+    background keeps in flight."""
+    await eventually(lambda: caught_up(_settled["lag"], groups), within=600, interval=0.2)
 
 
 async def end_to_end(
@@ -508,8 +508,7 @@ async def overdue_clocks_fired() -> float:
     the day's own trickle of breaches and reassignments."""
 
     async def storm_passed() -> None:
-        behind = await lag()
-        assert all(n <= _TRICKLE for n in behind.values()), f"behind: {behind}"
+        await caught_up(_TRICKLE)
         overdue = postgres_json(_OVERDUE, database="sla_monitor_bench")
         assert not overdue, f"{overdue} clocks overdue"
 
@@ -528,7 +527,7 @@ async def busy_day(pids: dict[str, int], idle: dict[str, float]) -> dict[str, An
     produced = await produce("127.0.0.1:9092", PREFIX, BUSY_DAY_LEADS, lambda: day_lead_events(today, now))
     started = time.perf_counter()
     await drained(("reporting",))
-    caught_up = time.perf_counter() - started
+    caught_up_seconds = time.perf_counter() - started
     # the day's qualifications started SLA clocks that fell due hours ago: sla-monitor breaches
     # them at once and routing reassigns them, a storm no real day has; it passes before the step
     storm_seconds = await overdue_clocks_fired()
@@ -541,8 +540,8 @@ async def busy_day(pids: dict[str, int], idle: dict[str, float]) -> dict[str, An
     return {
         "leads_of_today": BUSY_DAY_LEADS,
         "events": produced["events"],
-        "reporting_caught_up_seconds": round(caught_up, 1),
-        "reporting_events_per_second": round(produced["events"] / max(caught_up, 1e-9)),
+        "reporting_caught_up_seconds": round(caught_up_seconds, 1),
+        "reporting_events_per_second": round(produced["events"] / max(caught_up_seconds, 1e-9)),
         "overdue_clocks_fired_seconds": storm_seconds,
         "step": step,
     }
