@@ -1,6 +1,7 @@
 """The one way submissions become leads, whatever path they came in by: claim each idempotency
 key, record spam or capture the lead, remember the answer — in one transaction, or in one
-statement when a single submission needs nothing but capturing (the common case)."""
+statement when a single submission needs nothing but capturing (the common case), which it may
+share with the plain leads that arrived beside it (capture.shared_writes)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from uuid import UUID, uuid4
 from capture.db.spam import HeldSubmission, hold_as_spam
 from capture.domain.submission import Submission
 from capture.merge import Capture, capture_leads
+from capture.parts import capture_parts
 from leadkit.db import Connection, Pool
 from leadkit.idempotency import Replay, claim_key, remember
 from leadkit.service import Deps
@@ -57,6 +59,14 @@ async def accept(
     raw: dict[str, Any] | None = None,
 ) -> Answer:
     intake = Intake(submission, correlation_id, idempotency, spam, ip, raw)
+    if idempotency is None and spam is None:  # a plain lead may share a statement (capture.shared_writes)
+        return await capture_parts(deps).shared_writes.accept(
+            deps.pool,
+            intake,
+            now=deps.clock,
+            notify=lambda: deps.notify_relay,
+            written=lambda leads: deps.outbox_written(one_request=True, requests=leads),
+        )
     (answer,) = await accept_all(deps.pool, [intake], now=deps.clock(), notify=deps.notify_relay)
     deps.outbox_written(one_request=True)
     return answer

@@ -11,6 +11,7 @@ from capture.keys import KeyAuth, KeyCache
 from capture.limits import limiters
 from capture.parts import CaptureParts
 from capture.settings import CaptureSettings
+from capture.shared_writes import SharedWrites
 from capture.workers import run_fetcher
 from leadkit.idempotency import expire_keys_worker
 from leadkit.next_due import NextDue
@@ -36,6 +37,7 @@ def create_app(settings: CaptureSettings | None = None) -> FastAPI:
             ),
             limiters=limiters(settings),
             fetches_due=NextDue(longest=settings.fetch_poll_seconds),
+            shared_writes=SharedWrites(writers=settings.lead_writers),
         ),
     )
     app = create_service_app(

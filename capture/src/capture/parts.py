@@ -11,6 +11,7 @@ from leadkit.service import Deps, parts_of
 
 if TYPE_CHECKING:
     from capture.keys import KeyAuth
+    from capture.shared_writes import SharedWrites
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class CaptureParts:
     limiters: Limiters
     # the platform fetcher's rest: until the next retry is due, or a webhook parks a lead
     fetches_due: NextDue
+    # plain single leads that arrive while others are being written share the next statement
+    shared_writes: SharedWrites
 
 
 def capture_parts(deps: Deps) -> CaptureParts:

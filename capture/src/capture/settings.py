@@ -28,6 +28,14 @@ class CaptureSettings(ServiceSettings):
         default=30, gt=0, description="How long a platform's lead id is remembered"
     )
 
+    lead_writers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Single leads written at once; the plain leads that arrive meanwhile share the next "
+        "statement and commit (capture.shared_writes), so a burst gets cheaper a lead as it grows",
+    )
+
     # ad platforms
     meta_app_secret: SecretStr = Field(
         default=SecretStr(""), description="Meta app secret: checks X-Hub-Signature-256"

@@ -143,11 +143,12 @@ class OutboxRelay:
         self.active = False  # this instance holds the lock and publishes
         self.standing_by = False  # another instance's relay holds the lock
 
-    def wake(self, *, gather: bool = False) -> None:
+    def wake(self, *, gather: bool = False, requests: int = 1) -> None:
         """Tell the relay that rows were committed, so it need not wait for its next poll;
-        `gather`: one request's rows, which may wait a little for others to share their pass."""
+        `gather`: single requests' rows (`requests` of them), which may wait a little for others to
+        share their pass."""
         if gather:
-            self._requests += 1
+            self._requests += requests
         if not gather or self._requests >= self._requests_per_pass:
             self._go.set()
         self._wake.set()
