@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,6 +17,7 @@ from capture.db.spam import HeldSubmission, hold_as_spam
 from capture.domain.submission import Submission
 from capture.merge import Capture, capture_leads
 from capture.parts import capture_parts
+from capture.shared_writes import Sink
 from leadkit.db import Connection, Pool
 from leadkit.idempotency import Replay, claim_key, remember
 from leadkit.service import Deps
@@ -60,13 +62,11 @@ async def accept(
 ) -> Answer:
     intake = Intake(submission, correlation_id, idempotency, spam, ip, raw)
     if idempotency is None and spam is None:  # a plain lead may share a statement (capture.shared_writes)
-        return await capture_parts(deps).shared_writes.accept(
-            deps.pool,
-            intake,
-            now=deps.clock,
-            notify=lambda: deps.notify_relay,
+        sink = Sink(
+            write=partial(write_plain, deps.pool, deps.clock, lambda: deps.notify_relay),
             written=lambda leads: deps.outbox_written(one_request=True, requests=leads),
         )
+        return await capture_parts(deps).shared_writes.accept(intake, sink)
     (answer,) = await accept_all(deps.pool, [intake], now=deps.clock(), notify=deps.notify_relay)
     deps.outbox_written(one_request=True)
     return answer
@@ -100,6 +100,15 @@ async def accept_batch(
             )
     deps.outbox_written()
     return Answer(200, body)
+
+
+async def write_plain(
+    pool: Pool, clock: Callable[[], datetime], notify: Callable[[], bool], intakes: Sequence[Intake]
+) -> list[Answer]:
+    """Plain intakes (no key, no spam) without a transaction around them: the new people are one
+    statement, the known ones take a transaction of their own (capture_leads)."""
+    async with pool.acquire() as connection:
+        return await accept_on(connection, intakes, now=clock(), notify=notify())
 
 
 async def accept_all(pool: Pool, intakes: Sequence[Intake], *, now: datetime, notify: bool) -> list[Answer]:

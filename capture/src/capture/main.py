@@ -37,7 +37,9 @@ def create_app(settings: CaptureSettings | None = None) -> FastAPI:
             ),
             limiters=limiters(settings),
             fetches_due=NextDue(longest=settings.fetch_poll_seconds),
-            shared_writes=SharedWrites(writers=settings.lead_writers),
+            shared_writes=SharedWrites(
+                writers=settings.lead_writers, gather_ms=settings.lead_gather_ms, gather=settings.lead_gather
+            ),
         ),
     )
     app = create_service_app(

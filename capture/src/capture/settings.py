@@ -35,6 +35,19 @@ class CaptureSettings(ServiceSettings):
         description="Single leads written at once; the plain leads that arrive meanwhile share the next "
         "statement and commit (capture.shared_writes), so a burst gets cheaper a lead as it grows",
     )
+    lead_gather_ms: float = Field(
+        default=30,
+        ge=0,
+        le=1000,
+        description="A plain lead that comes within this long after a write began waits, up to then, for "
+        "others to share its statement and commit; a lead after a quiet spell goes at once (0: never wait)",
+    )
+    lead_gather: int = Field(
+        default=6,
+        ge=1,
+        le=64,
+        description="The gather ends as soon as this many leads wait",
+    )
 
     # ad platforms
     meta_app_secret: SecretStr = Field(

@@ -1,12 +1,14 @@
-"""Single leads that arrive while another is being written share the next statement.
+"""Single leads that arrive close together share one statement and one commit.
 
-A lead posted on its own is one statement and one commit, each commit a WAL flush. Under a burst
-the requests pile up behind the database, and each still pays for its own statement, round trip
-and flush. Here a lead goes to the database at once when fewer than `writers` writes are in
-flight — a lead after a quiet spell, and most leads at 100 a second, wait for nothing — and
-otherwise waits for the next free writer, which takes every lead that waited (up to `most`) in one
-`capture_leads` call: one statement for the new people, one commit. The busier capture is, the
-larger the groups and the cheaper each lead, so a burst drains instead of queueing.
+A lead posted on its own is one statement and one commit, each commit a WAL flush; under a burst
+each request still paid for its own statement, round trip and flush. Here a lead goes to the
+database at once when a writer is free and no write began in the last `gather_ms` — a lead after
+a quiet spell waits for nothing. A lead of a stream (another write began moments ago) or one that
+finds every writer busy waits instead: for a free writer, and for `gather_ms` after the last write
+began or for `gather` leads to wait, whichever comes first. Then one write takes every lead that
+waited (up to `most`) in one `capture_leads` call: one statement for the new people, one commit.
+At 100 leads a second two or three leads share a commit; the busier capture is, the larger the
+groups and the cheaper each lead, so a burst drains instead of queueing.
 
 Each lead is answered as if it had been written alone: its own lead id, or its own error. When a
 group's write fails, its leads are written again one by one, so one lead the database refuses
@@ -17,103 +19,132 @@ fails alone. Only plain leads share (no Idempotency-Key, not held as spam); thos
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from datetime import datetime
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from capture.intake import Answer, Intake, accept_on
-from leadkit.db import Pool
+if TYPE_CHECKING:
+    from capture.intake import Answer, Intake
+
+
+@dataclass(frozen=True)
+class Sink:
+    """How leads are written (their answers, in order; `capture.intake.write_plain`) and what to
+    call after a commit of n leads' rows (the relay's wake)."""
+
+    write: Callable[[Sequence[Intake]], Awaitable[list[Answer]]]
+    written: Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    intake: Intake
+    sink: Sink
+    answer: asyncio.Future[Answer]
 
 
 class SharedWrites:
-    def __init__(self, *, writers: int = 1, most: int = 64) -> None:
+    def __init__(
+        self,
+        *,
+        writers: int = 1,
+        gather_ms: float = 0,
+        gather: int = 8,
+        most: int = 64,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._writers = writers
+        self._gather = gather_ms / 1000
+        self._gather_count = gather
         self._most = most
+        self._clock = clock
         self._writing = 0
-        self._waiting: list[tuple[Intake, asyncio.Future[Answer]]] = []
+        self._last_began = float("-inf")
+        self._waiting: list[_Waiting] = []
+        self._timer: asyncio.TimerHandle | None = None
         self._groups: set[asyncio.Task[None]] = set()  # kept referenced until they finish
 
-    async def accept(
-        self,
-        pool: Pool,
-        intake: Intake,
-        *,
-        now: Callable[[], datetime],
-        notify: Callable[[], bool],
-        written: Callable[[int], None],
-    ) -> Answer:
-        """`intake` captured, alone or with the leads waiting beside it; `written(n)` after each
-        commit of n leads' rows (the relay's wake)."""
-        if self._writing < self._writers:
+    async def accept(self, intake: Intake, sink: Sink) -> Answer:
+        """`intake` captured, alone or with the leads beside it."""
+        if self._writing < self._writers and not self._waiting and not self._in_a_stream():
             self._writing += 1
+            self._last_began = self._clock()
             try:
-                (answer,) = await self._write(pool, [intake], now(), notify())
+                (answer,) = await sink.write([intake])
             finally:
-                self._next(pool, now, notify, written)
-            written(1)
+                self._writer_free()
+            sink.written(1)
             return answer
-        waiting: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        self._waiting.append((intake, waiting))
-        return await waiting
+        waiting = _Waiting(intake, sink, asyncio.get_running_loop().create_future())
+        self._waiting.append(waiting)
+        if self._writing < self._writers:
+            self._start_or_wait()
+        return await waiting.answer
 
-    def _next(
-        self,
-        pool: Pool,
-        now: Callable[[], datetime],
-        notify: Callable[[], bool],
-        written: Callable[[int], None],
-    ) -> None:
-        """A writer is free: it takes the leads that waited, or goes back."""
-        if not self._waiting:
-            self._writing -= 1
-            return
+    def _in_a_stream(self) -> bool:
+        return self._clock() - self._last_began < self._gather
+
+    def _writer_free(self) -> None:
+        self._writing -= 1
+        if self._waiting:
+            self._start_or_wait()
+
+    def _start_or_wait(self) -> None:
+        """A writer is free and leads wait: write them now when enough have come or the gather is
+        over, else when it is."""
+        if len(self._waiting) >= self._gather_count or not self._in_a_stream():
+            self._start_group()
+        elif self._timer is None:
+            delay = self._last_began + self._gather - self._clock()
+            self._timer = asyncio.get_running_loop().call_later(delay, self._gathered)
+
+    def _gathered(self) -> None:
+        self._timer = None
+        if self._waiting and self._writing < self._writers:
+            self._start_group()
+
+    def _start_group(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         group, self._waiting = self._waiting[: self._most], self._waiting[self._most :]
-        task = asyncio.create_task(self._write_group(pool, group, now, notify, written))
+        self._writing += 1
+        self._last_began = self._clock()
+        task = asyncio.create_task(self._write_group(group))
         self._groups.add(task)
         task.add_done_callback(self._groups.discard)
 
-    async def _write_group(
-        self,
-        pool: Pool,
-        group: list[tuple[Intake, asyncio.Future[Answer]]],
-        now: Callable[[], datetime],
-        notify: Callable[[], bool],
-        written: Callable[[int], None],
-    ) -> None:
+    async def _write_group(self, group: list[_Waiting]) -> None:
+        sink = group[0].sink
         answers: Sequence[Answer | BaseException] = []
         try:
             try:
-                answers = await self._write(pool, [intake for intake, _ in group], now(), notify())
+                answers = await sink.write([one.intake for one in group])
             except Exception as error:
                 if len(group) == 1:
                     answers = [error]
                 else:  # one lead the database refuses must not fail the others: each alone
-                    answers = [await self._alone(pool, intake, now(), notify()) for intake, _ in group]
+                    answers = [await self._alone(sink, one.intake) for one in group]
         finally:
-            self._next(pool, now, notify, written)
+            self._writer_free()
             if not answers:  # cancelled (capture is stopping): the requests are answered as such
-                for _, waiting in group:
-                    waiting.cancel()
-        accepted = sum(isinstance(answer, Answer) for answer in answers)
+                for one in group:
+                    one.answer.cancel()
+        accepted = sum(not isinstance(answer, BaseException) for answer in answers)
         if accepted:
-            written(accepted)
-        for (_, waiting), answer in zip(group, answers, strict=True):
-            if waiting.done():  # the request was cancelled: its lead is captured all the same
+            sink.written(accepted)
+        for one, answer in zip(group, answers, strict=True):
+            if one.answer.done():  # the request was cancelled: its lead is captured all the same
                 continue
             if isinstance(answer, BaseException):
-                waiting.set_exception(answer)
+                one.answer.set_exception(answer)
             else:
-                waiting.set_result(answer)
+                one.answer.set_result(answer)
 
-    async def _alone(self, pool: Pool, intake: Intake, now: datetime, notify: bool) -> Answer | BaseException:
+    async def _alone(self, sink: Sink, intake: Intake) -> Answer | BaseException:
         try:
-            (answer,) = await self._write(pool, [intake], now, notify)
+            (answer,) = await sink.write([intake])
         except Exception as error:
             return error
         return answer
-
-    @staticmethod
-    async def _write(pool: Pool, intakes: list[Intake], now: datetime, notify: bool) -> list[Answer]:
-        """New people in one statement, known ones in a transaction of their own (capture_leads);
-        no transaction around the whole, so no BEGIN and COMMIT round trips."""
-        async with pool.acquire() as connection:
-            return await accept_on(connection, intakes, now=now, notify=notify)

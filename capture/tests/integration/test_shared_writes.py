@@ -1,34 +1,39 @@
-"""Single leads that arrive while one is being written share the next statement, on the real
-database: each is answered as if written alone, and one the database refuses fails alone."""
+"""Single leads that arrive close together share one statement, on the real database: each is
+answered as if written alone, one the database refuses fails alone, a lead after a quiet spell
+waits for nothing and a lead of a stream waits at most the gather."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from capture.api.models import LeadCreate
-from capture.intake import Answer, Intake
-from capture.shared_writes import SharedWrites
+from capture.intake import Answer, Intake, write_plain
+from capture.shared_writes import SharedWrites, Sink
 from leadkit.db import Pool
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 
 
-class CountingWrites(SharedWrites):
-    """Records how many leads each statement carried."""
+class Writes:
+    """A sink on the test database that records how many leads each statement carried."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, pool: Pool) -> None:
         self.groups: list[int] = []
+        self.woken: list[int] = []
+        self.sink = Sink(write=self._write, written=self.woken.append)
+        self._plain = partial(write_plain, pool, lambda: NOW, lambda: False)
 
-    async def _write(self, pool: Pool, intakes: list[Intake], now: datetime, notify: bool) -> list[Answer]:
+    async def _write(self, intakes: Sequence[Intake]) -> list[Answer]:
         self.groups.append(len(intakes))
-        return await super()._write(pool, intakes, now, notify)
+        return await self._plain(intakes)
 
 
 def plain(run: str, n: int, first_name: str = "Ada") -> Intake:
@@ -38,24 +43,21 @@ def plain(run: str, n: int, first_name: str = "Ada") -> Intake:
     return Intake(dataclasses.replace(submission, person=person), correlation_id=uuid4())
 
 
-async def accept_together(writes: SharedWrites, pool: Pool, intakes: list[Intake]) -> list[Any]:
-    woken: list[int] = []
+async def together(shared: SharedWrites, writes: Writes, intakes: list[Intake]) -> list[Any]:
+    woken_before = sum(writes.woken)
     answers = await asyncio.gather(
-        *(
-            writes.accept(pool, intake, now=lambda: NOW, notify=lambda: False, written=woken.append)
-            for intake in intakes
-        ),
-        return_exceptions=True,
+        *(shared.accept(intake, writes.sink) for intake in intakes), return_exceptions=True
     )
-    assert sum(woken) == sum(isinstance(answer, Answer) for answer in answers)
+    # the relay is woken once for each lead committed
+    assert sum(writes.woken) - woken_before == sum(isinstance(answer, Answer) for answer in answers)
     return answers
 
 
 async def test_leads_arriving_during_a_write_share_the_next_statement(pool: Pool) -> None:
     run = uuid4().hex[:8]
-    writes = CountingWrites(writers=1)
+    writes, shared = Writes(pool), SharedWrites(writers=1, gather_ms=0)
     intakes = [plain(run, n) for n in range(10)]
-    answers = await accept_together(writes, pool, intakes)
+    answers = await together(shared, writes, intakes)
     assert writes.groups == [1, 9]  # the first went at once; the nine that came meanwhile, together
     assert all(isinstance(answer, Answer) and answer.status_code == 202 for answer in answers)
     lead_ids = [UUID(answer.body["lead_id"]) for answer in answers]
@@ -69,10 +71,10 @@ async def test_leads_arriving_during_a_write_share_the_next_statement(pool: Pool
 
 async def test_a_lead_the_database_refuses_fails_alone(pool: Pool) -> None:
     run = uuid4().hex[:8]
-    writes = CountingWrites(writers=1)
+    writes, shared = Writes(pool), SharedWrites(writers=1, gather_ms=0)
     intakes = [plain(run, n) for n in range(4)]
     intakes.insert(2, plain(run, 99, first_name="Ada\x00"))  # text PostgreSQL cannot store
-    answers = await accept_together(writes, pool, intakes)
+    answers = await together(shared, writes, intakes)
     assert writes.groups == [1, 4, 1, 1, 1, 1]  # the group failed, then each of it alone
     assert isinstance(answers[2], Exception)
     good = [answer for i, answer in enumerate(answers) if i != 2]
@@ -85,11 +87,48 @@ async def test_a_lead_the_database_refuses_fails_alone(pool: Pool) -> None:
 
 
 @pytest.mark.parametrize("writers", [1, 3])
-async def test_a_lead_after_a_quiet_spell_waits_for_nothing(pool: Pool, writers: int) -> None:
+async def test_leads_apart_go_alone_without_a_gather(pool: Pool, writers: int) -> None:
     run = uuid4().hex[:8]
-    writes = CountingWrites(writers=writers)
+    writes, shared = Writes(pool), SharedWrites(writers=writers, gather_ms=0)
     for n in range(3):
-        (answer,) = await accept_together(writes, pool, [plain(run, n)])
+        (answer,) = await together(shared, writes, [plain(run, n)])
         assert isinstance(answer, Answer)
     assert writes.groups == [1, 1, 1]
-    assert writes._writing == 0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_lead_of_a_stream_waits_for_company_and_one_after_a_quiet_spell_does_not(
+    pool: Pool,
+) -> None:
+    run = uuid4().hex[:8]
+    clock = Clock()
+    writes = Writes(pool)
+    # a gather no test would wait out: only the count, or the clock moving past it, ends it
+    shared = SharedWrites(writers=1, gather_ms=60_000, gather=3, clock=clock)
+    (first,) = await together(shared, writes, [plain(run, 0)])  # after a quiet spell: at once
+    assert isinstance(first, Answer)
+    assert writes.groups == [1]
+    clock.now += 1  # a second later, well within the gather: a stream
+    second = asyncio.create_task(shared.accept(plain(run, 1), writes.sink))
+    third = asyncio.create_task(shared.accept(plain(run, 2), writes.sink))
+    for _ in range(3):  # yield: a write started by mistake would have reached the sink by now
+        await asyncio.sleep(0)
+    assert writes.groups == [1]
+    assert not second.done()
+    assert not third.done()
+    fourth = await shared.accept(plain(run, 3), writes.sink)  # the third waiting: the gather ends
+    assert isinstance(fourth, Answer)
+    assert isinstance(await second, Answer)
+    assert isinstance(await third, Answer)
+    assert writes.groups == [1, 3]
+    clock.now += 61  # past the gather since that write began: a quiet spell again
+    (fifth,) = await together(shared, writes, [plain(run, 4)])
+    assert isinstance(fifth, Answer)
+    assert writes.groups == [1, 3, 1]
