@@ -50,7 +50,7 @@ class SharedWrites:
         *,
         writers: int = 1,
         gather_ms: float = 0,
-        gather: int = 8,
+        gather: int = 6,
         most: int = 64,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -132,3 +132,19 @@ async def test_a_lead_of_a_stream_waits_for_company_and_one_after_a_quiet_spell_
     (fifth,) = await together(shared, writes, [plain(run, 4)])
     assert isinstance(fifth, Answer)
     assert writes.groups == [1, 3, 1]
+
+
+async def test_one_person_posted_twice_in_one_group_is_one_lead_with_two_touches(pool: Pool) -> None:
+    """A double-clicked form: the second post merges into the person the first created."""
+    run = uuid4().hex[:8]
+    writes, shared = Writes(pool), SharedWrites(writers=1, gather_ms=0)
+    first, twice, again = plain(run, 0), plain(run, 1), plain(run, 1)
+    answers = await together(shared, writes, [first, twice, again])
+    assert writes.groups == [1, 2]
+    assert all(isinstance(answer, Answer) and answer.status_code == 202 for answer in answers)
+    assert answers[1].body["lead_id"] == answers[2].body["lead_id"]
+    async with pool.acquire() as conn:
+        touches = await conn.fetchval(
+            "SELECT count(*) FROM touches WHERE lead_id = $1", UUID(answers[1].body["lead_id"])
+        )
+    assert touches == 2
