@@ -112,20 +112,18 @@ async def write_plain(
 
 
 async def accept_all(pool: Pool, intakes: Sequence[Intake], *, now: datetime, notify: bool) -> list[Answer]:
-    """Each intake's answer, in order. Also for callers outside a running service (`leadloop
-    import`); `notify` wakes a relay in another process."""
-    async with pool.acquire() as connection:
-        if len(intakes) == 1 and intakes[0].idempotency is None and intakes[0].spam is None:
-            return await accept_on(connection, intakes, now=now, notify=notify)  # one statement
-        async with connection.transaction():
-            return await accept_on(connection, intakes, now=now, notify=notify)
+    """Each intake's answer, in order, in one transaction (a chunk of `leadloop import` is all or
+    nothing). Also for callers outside a running service; `notify` wakes a relay in another
+    process. A plain lead posted on its own goes by `write_plain` instead: no transaction."""
+    async with pool.acquire() as connection, connection.transaction():
+        return await accept_on(connection, intakes, now=now, notify=notify)
 
 
 async def accept_on(
     connection: Connection, intakes: Sequence[Intake], *, now: datetime, notify: bool
 ) -> list[Answer]:
-    """`accept_all` on a connection whose transaction the caller holds (or, for one submission
-    with neither key nor spam, none: it is one statement)."""
+    """`accept_all` on a connection whose transaction the caller holds (or, for plain intakes,
+    none: `write_plain`)."""
     answers: list[Answer | None] = [None] * len(intakes)
     for index, intake in enumerate(intakes):
         if intake.idempotency is not None:
