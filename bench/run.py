@@ -465,13 +465,14 @@ async def autovacuum_done(limit: float = 180.0) -> float:
     return round(time.perf_counter() - started, 1)
 
 
-async def vacuumed_and_checkpointed(databases: tuple[str, ...]) -> None:
+async def vacuumed_and_checkpointed(databases: tuple[str, ...]) -> float:
     """What a burst the bench compresses into seconds leaves PostgreSQL (the vacuum and analyze of
-    its rows, the checkpoint of its pages) done before the next measured step, not during it."""
+    its rows, the checkpoint of its pages) done before the next measured step, not during it; the
+    seconds then spent waiting for autovacuum workers still running."""
     for database in databases:
         postgres_json("VACUUM ANALYZE", database=database)
     postgres_json("CHECKPOINT")
-    await autovacuum_done()
+    return await autovacuum_done()
 
 
 async def idle_cost(pids: dict[str, int]) -> tuple[dict[str, float], dict[str, Any]]:
@@ -482,9 +483,7 @@ async def idle_cost(pids: dict[str, int]) -> tuple[dict[str, float], dict[str, A
     # the closed-loop runs before (wrk, the bulk intake) leave tens of thousands of leads' vacuum
     # and analyze to do, which autovacuum takes up a table at a time for minutes, beside the idle
     # line and the first steps (PostgreSQL read 43 ms/s "idle" that way); it is done here instead
-    for database in BENCH_DATABASES:
-        postgres_json("VACUUM ANALYZE", database=database)
-    vacuumed = await autovacuum_done()
+    vacuumed = await vacuumed_and_checkpointed(BENCH_DATABASES)
     await asyncio.sleep(5)  # the consumers notice they are idle (leadkit.fetch_pace)
     before, machine, own = snapshot(pids, infrastructure), machine_cpu_seconds(), time.process_time()
     await asyncio.sleep(IDLE_SECONDS)

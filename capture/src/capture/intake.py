@@ -64,11 +64,11 @@ async def accept(
     if idempotency is None and spam is None:  # a plain lead may share a statement (capture.shared_writes)
         sink = Sink(
             write=partial(write_plain, deps.pool, deps.clock, lambda: deps.notify_relay),
-            written=lambda leads: deps.outbox_written(one_request=True, requests=leads),
+            written=lambda leads: deps.outbox_written(requests=leads),
         )
         return await capture_parts(deps).shared_writes.accept(intake, sink)
     (answer,) = await accept_all(deps.pool, [intake], now=deps.clock(), notify=deps.notify_relay)
-    deps.outbox_written(one_request=True)
+    deps.outbox_written(requests=1)
     return answer
 
 

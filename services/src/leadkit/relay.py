@@ -20,7 +20,7 @@ Rows sent are marked by the next pass, or alone after a poll interval without on
 at least `pass_pace_ms` apart unless the last was full (LEADLOOP_RELAY_PASS_PACE_MS).
 
 A commit of one request's rows (a lead posted on its own) wakes the relay as one of a stream
-(`wake(gather=True)`): its pass may wait, up to `request_gather_ms` after the last pass began, for
+(`wake(requests=n)`): its pass may wait, up to `request_gather_ms` after the last pass began, for
 `request_gather` such commits to share it. At 100 leads a second capture's relay then makes a
 pass a twentieth of a second with five leads, not one a pace with two; at 300 the count comes
 first and a lead waits a few milliseconds. Any other wake (a consumer's poll, a batch, NOTIFY, a
@@ -143,13 +143,12 @@ class OutboxRelay:
         self.active = False  # this instance holds the lock and publishes
         self.standing_by = False  # another instance's relay holds the lock
 
-    def wake(self, *, gather: bool = False, requests: int = 1) -> None:
-        """Tell the relay that rows were committed, so it need not wait for its next poll;
-        `gather`: single requests' rows (`requests` of them), which may wait a little for others to
-        share their pass."""
-        if gather:
-            self._requests += requests
-        if not gather or self._requests >= self._requests_per_pass:
+    def wake(self, *, requests: int = 0) -> None:
+        """Tell the relay that rows were committed, so it need not wait for its next poll.
+        `requests`: the commit held that many single requests' rows (leads posted on their own),
+        which may wait a little for others to share their pass; 0, any other commit, is not held."""
+        self._requests += requests
+        if not requests or self._requests >= self._requests_per_pass:
             self._go.set()
         self._wake.set()
 

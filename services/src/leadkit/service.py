@@ -57,11 +57,11 @@ class Deps:
         """Whether committed outbox rows need a NOTIFY: the active relay is another process's."""
         return not self.relay.active
 
-    def outbox_written(self, *, one_request: bool = False, requests: int = 1) -> None:
+    def outbox_written(self, *, requests: int = 0) -> None:
         """After a commit that wrote outbox rows: wake this process's relay (when it is active).
-        `one_request`: the rows of single requests of a stream (a lead posted on its own; `requests`
-        of them in one commit), which may share a pass with the next few (`OutboxRelay.wake`)."""
-        self.relay.wake(gather=one_request, requests=requests)
+        `requests`: the commit held that many single requests' rows (leads posted on their own),
+        which may share a pass with the next few (`OutboxRelay.wake`)."""
+        self.relay.wake(requests=requests)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[tuple[AsyncSession, Outbox]]:

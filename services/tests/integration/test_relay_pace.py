@@ -67,13 +67,13 @@ async def test_rows_committed_within_the_pace_of_a_pass_go_out_together(
 
 
 async def _woken_commits(
-    pool: Pool, topics: TopicNames, *, request_gather: int, gathering: list[bool]
+    pool: Pool, topics: TopicNames, *, request_gather: int, requests: list[int]
 ) -> CountingRelay:
-    """One lead's rows committed and the relay woken for each of `gathering` (True: as one
-    request of a stream), under a request gather no test would wait out; the relay once every
-    lead is on the topic."""
+    """One lead's rows committed and the relay woken for each of `requests` (as a commit of that
+    many single requests; 0: any other commit), under a request gather no test would wait out;
+    the relay once every lead is on the topic."""
     relay = _counting(pool, topics, request_gather_ms=600_000, request_gather=request_gather)
-    events = [captured_event() for _ in gathering]
+    events = [captured_event() for _ in requests]
     tail = await TopicTail(topics.physical("lead.captured")).start()
     task = asyncio.create_task(relay.run())
     try:
@@ -82,10 +82,10 @@ async def _woken_commits(
             assert relay.active  # its first pass is done: what comes next is woken
 
         await eventually(resting, within=30)
-        for event, one_request in zip(events, gathering, strict=True):
+        for event, held in zip(events, requests, strict=True):
             async with pool.acquire() as conn:  # NOTIFY would wake it as another instance's commit
                 await write_outbox(conn, outbox_of(event).rows, notify=False)
-            relay.wake(gather=one_request)
+            relay.wake(requests=held)
         keys = {str(e.lead_id).encode() for e in events}
         found = await tail.wait_for(lambda m: m.key in keys, count=len(events), within=30)
     finally:
@@ -100,7 +100,13 @@ async def test_single_requests_commits_wait_for_a_few_more_to_share_their_pass(
     pool: Pool, topics: TopicNames
 ) -> None:
     # only the third request may start the pass
-    relay = await _woken_commits(pool, topics, request_gather=3, gathering=[True, True, True])
+    relay = await _woken_commits(pool, topics, request_gather=3, requests=[1, 1, 1])
+    assert len(relay.passes) == 1, relay.passes
+
+
+async def test_a_commit_of_several_requests_counts_each(pool: Pool, topics: TopicNames) -> None:
+    # capture's shared writes commit a few leads at once: three of them start the pass
+    relay = await _woken_commits(pool, topics, request_gather=3, requests=[3])
     assert len(relay.passes) == 1, relay.passes
 
 
@@ -109,7 +115,7 @@ async def test_a_commit_that_is_not_one_request_of_a_stream_is_not_held(
 ) -> None:
     # one request may wait for others, until a consumer's poll (a batch, another instance's
     # commit) wakes the relay: both go in that pass
-    relay = await _woken_commits(pool, topics, request_gather=100, gathering=[True, False])
+    relay = await _woken_commits(pool, topics, request_gather=100, requests=[1, 0])
     assert len(relay.passes) == 1, relay.passes
 
 
